@@ -1,0 +1,362 @@
+"""Composition of reward terms: weighted sums, gates, clipping, scaling, normalisation.
+
+A :class:`ComposedReward` evaluates every component once and returns a
+:class:`RewardResult` that carries the total *and* each term's values, so every
+term can be logged separately:
+
+.. math:: r(b) = \\operatorname{clip}\\Big(\\sum_i w_i\\, g_i(b)\\, \\tilde r_i(b)\\Big)
+
+where :math:`\\tilde r_i` is term *i* after its own scale/clip/normalisation and
+:math:`g_i \\in \\{0, 1\\}` is its gate.
+
+Gates implement *gated reward accumulation* (G-RA; Sun et al. 2025, "Stop Reward
+Hacking in Long-Horizon Agents"): a shaping term counts only where a condition –
+typically a higher-priority outcome term – reaches a threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .normalize import RewardNormalizer
+from .term import RewardTerm, as_term, check_output
+
+__all__ = ["RewardResult", "Component", "ComposedReward", "Gate", "Clip", "Scale", "Normalized",
+           "weighted_sum"]
+
+
+@dataclass
+class RewardResult:
+    """The total reward of a batch and the values of every term.
+
+    Attributes:
+        total: shape ``(n,)``, the composed reward.
+        terms: term name -> its values *after* its own transforms and gate, before
+            the weight, shape ``(n,)`` each.
+        weights: term name -> weight.
+
+    Example:
+        >>> import numpy as np
+        >>> r = RewardResult(np.array([1.5]), {"a": np.array([1.0]), "b": np.array([1.0])}, {"a": 1.0, "b": 0.5})
+        >>> r.contributions()["b"].tolist()
+        [0.5]
+    """
+
+    total: np.ndarray
+    terms: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+
+    def contributions(self) -> dict[str, np.ndarray]:
+        """Weighted values ``w_i * r_i`` of each term (they sum to the total before clipping)."""
+        return {k: self.weights.get(k, 1.0) * v for k, v in self.terms.items()}
+
+    def __len__(self) -> int:
+        return int(self.total.shape[0])
+
+    def row(self, i: int) -> dict[str, float]:
+        """Item ``i`` as a flat dict: ``{"total": ..., "<term>": ...}``."""
+        d = {"total": float(self.total[i])}
+        d.update({k: float(v[i]) for k, v in self.terms.items()})
+        return d
+
+
+class Scale(RewardTerm):
+    """Multiply a term by a constant: :math:`c\\, r(b)`.
+
+    Example:
+        >>> from rewardkit.core import Constant, Scale, SampleBatch
+        >>> Scale(Constant(2.0), 3.0)(SampleBatch(["p"], ["c"])).tolist()
+        [6.0]
+    """
+
+    def __init__(self, term: Any, factor: float, name: str | None = None):
+        self.term = as_term(term)
+        super().__init__(name or self.term.name)
+        self.factor = float(factor)
+        self.batch_kind = self.term.batch_kind  # type: ignore[misc]
+
+    def compute(self, batch: Any) -> np.ndarray:
+        return self.factor * self.term(batch)
+
+    def reset(self, mask=None) -> None:
+        self.term.reset(mask)
+
+
+class Clip(RewardTerm):
+    """Clip a term to ``[low, high]``: :math:`\\min(\\max(r, l), h)`.
+
+    Example:
+        >>> from rewardkit.core import Constant, Clip, SampleBatch
+        >>> Clip(Constant(5.0), -1, 1)(SampleBatch(["p"], ["c"])).tolist()
+        [1.0]
+    """
+
+    def __init__(self, term: Any, low: float = -np.inf, high: float = np.inf, name: str | None = None):
+        self.term = as_term(term)
+        super().__init__(name or self.term.name)
+        if low > high:
+            raise ValueError(f"clip: got low={low} > high={high}; expected low <= high")
+        self.low, self.high = float(low), float(high)
+        self.batch_kind = self.term.batch_kind  # type: ignore[misc]
+
+    def compute(self, batch: Any) -> np.ndarray:
+        return np.clip(self.term(batch), self.low, self.high)
+
+    def reset(self, mask=None) -> None:
+        self.term.reset(mask)
+
+
+class Normalized(RewardTerm):
+    """Normalise a term with a :class:`RewardNormalizer` (running statistics).
+
+    For transition batches the normaliser receives ``done`` and ``env_index`` so the
+    ``"return"`` statistic accumulates per env along time.
+
+    Example:
+        >>> from rewardkit.core import FunctionTerm, Normalized, SampleBatch
+        >>> t = Normalized(FunctionTerm("len", lambda b: [len(c) for c in b.completions]), center=True)
+        >>> [round(v, 3) for v in t(SampleBatch(["p", "p"], ["a", "abc"])).tolist()]
+        [-1.0, 1.0]
+    """
+
+    def __init__(self, term: Any, statistic: str = "reward", gamma: float = 0.99,
+                 center: bool = False, clip: float | None = None, frozen: bool = False,
+                 name: str | None = None):
+        self.term = as_term(term)
+        super().__init__(name or self.term.name)
+        self.normalizer = RewardNormalizer(statistic, gamma=gamma, center=center, clip=clip, frozen=frozen)
+        self.batch_kind = self.term.batch_kind  # type: ignore[misc]
+
+    @property
+    def frozen(self) -> bool:
+        return self.normalizer.frozen
+
+    @frozen.setter
+    def frozen(self, value: bool) -> None:
+        self.normalizer.frozen = bool(value)
+
+    def compute(self, batch: Any) -> np.ndarray:
+        v = self.term(batch)
+        done = getattr(batch, "done", None)
+        return self.normalizer(v, done=done, env_index=getattr(batch, "env_index", None))
+
+    def reset(self, mask=None) -> None:
+        self.term.reset(mask)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"normalizer": self.normalizer.state_dict(), "term": self.term.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.normalizer.load_state_dict(state["normalizer"])
+        self.term.load_state_dict(state.get("term", {}))
+
+
+class Gate(RewardTerm):
+    """Let a term count only where a condition holds (gated reward accumulation).
+
+    :math:`r_{gated}(b) = r(b)\\,\\mathbb{1}[c(b) \\ge \\tau]` (or ``> τ`` with
+    ``strict=True``); elsewhere the value is ``otherwise`` (default 0).
+
+    ``condition`` is another term (its value is compared with ``threshold``) or a
+    callable returning booleans / numbers.
+
+    Example:
+        >>> from rewardkit.core import FunctionTerm, Gate, SampleBatch
+        >>> correct = FunctionTerm("correct", lambda b: [c == "4" for c in b.completions])
+        >>> brevity = FunctionTerm("brevity", lambda b: [1.0] * len(b))
+        >>> Gate(brevity, correct, threshold=1.0)(SampleBatch(["q", "q"], ["4", "5"])).tolist()
+        [1.0, 0.0]
+    """
+
+    def __init__(self, term: Any, condition: Any, threshold: float = 0.5, strict: bool = False,
+                 otherwise: float = 0.0, name: str | None = None):
+        self.term = as_term(term)
+        super().__init__(name or self.term.name)
+        self.condition = as_term(condition)
+        self.threshold = float(threshold)
+        self.strict = bool(strict)
+        self.otherwise = float(otherwise)
+        self.batch_kind = self.term.batch_kind  # type: ignore[misc]
+
+    def open(self, cond_values: np.ndarray) -> np.ndarray:
+        """Boolean mask of items whose gate is open."""
+        return cond_values > self.threshold if self.strict else cond_values >= self.threshold
+
+    def compute(self, batch: Any) -> np.ndarray:
+        mask = self.open(self.condition(batch))
+        return np.where(mask, self.term(batch), self.otherwise)
+
+    def reset(self, mask=None) -> None:
+        self.term.reset(mask)
+        self.condition.reset(mask)
+
+
+@dataclass
+class Component:
+    """One entry of a :class:`ComposedReward`: a term, its weight and optional gate.
+
+    ``gate_on`` names another component of the same composition; this component
+    counts only where that component's (transformed, unweighted) value reaches
+    ``gate_threshold``.  Each term is computed exactly once per batch.
+    """
+
+    term: RewardTerm
+    weight: float = 1.0
+    gate_on: str | None = None
+    gate_threshold: float = 0.5
+
+
+class ComposedReward(RewardTerm):
+    """A weighted sum of named terms with gates and a clip on the total.
+
+    ``ComposedReward`` is itself a :class:`RewardTerm` (calling it returns the
+    total), so compositions nest.  Use :meth:`evaluate` to get every term's values.
+
+    Args:
+        components: terms, ``(term, weight)`` pairs or :class:`Component` objects.
+        name: the name of the total.
+        clip: optional ``(low, high)`` applied to the total.
+
+    Example:
+        >>> from rewardkit.core import ComposedReward, Constant, SampleBatch
+        >>> r = ComposedReward([(Constant(1.0, "a"), 2.0), (Constant(3.0, "b"), -1.0)])
+        >>> res = r.evaluate(SampleBatch(["p"], ["c"]))
+        >>> res.total.tolist(), res.terms["b"].tolist()
+        ([-1.0], [3.0])
+    """
+
+    def __init__(self, components: Iterable[Any], name: str = "reward",
+                 clip: Sequence[float] | None = None):
+        super().__init__(name)
+        self.components: list[Component] = []
+        for c in components:
+            if isinstance(c, Component):
+                self.components.append(c)
+            elif isinstance(c, tuple) and len(c) == 2:
+                self.components.append(Component(as_term(c[0]), float(c[1])))
+            else:
+                self.components.append(Component(as_term(c), 1.0))
+        names = [c.term.name for c in self.components]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"terms: duplicate names {sorted(dup)}; expected unique term names")
+        for c in self.components:
+            if c.gate_on is not None and c.gate_on not in names:
+                raise ValueError(f"terms.{c.term.name}.gate.on: unknown term {c.gate_on!r}; "
+                                 f"expected one of {names}")
+            if c.gate_on == c.term.name:
+                raise ValueError(f"terms.{c.term.name}.gate.on: a term cannot gate itself")
+        self.clip = tuple(clip) if clip is not None else None
+        kinds = {c.term.batch_kind for c in self.components} - {"any"}
+        if len(kinds) > 1:
+            raise ValueError(f"terms: mixes batch kinds {sorted(kinds)}; expected terms of one batch kind")
+        self.batch_kind = kinds.pop() if kinds else "any"  # type: ignore[misc]
+
+    @property
+    def terms(self) -> dict[str, RewardTerm]:
+        return {c.term.name: c.term for c in self.components}
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return {c.term.name: c.weight for c in self.components}
+
+    def evaluate(self, batch: Any) -> RewardResult:
+        """Compute every term once; return the total and the per-term values."""
+        n = len(batch)
+        raw: dict[str, np.ndarray] = {}
+        for c in self.components:
+            if isinstance(c.term, ComposedReward):
+                sub = c.term.evaluate(batch)
+                raw[c.term.name] = sub.total
+                for k, v in sub.terms.items():
+                    raw.setdefault(f"{c.term.name}/{k}", v)
+            else:
+                raw[c.term.name] = c.term(batch)
+        values = {}
+        total = np.zeros(n)
+        for c in self.components:
+            v = raw[c.term.name]
+            if c.gate_on is not None:
+                v = np.where(raw[c.gate_on] >= c.gate_threshold, v, 0.0)
+            values[c.term.name] = v
+            total = total + c.weight * v
+        for k, v in raw.items():  # nested sub-terms, for logging only
+            values.setdefault(k, v)
+        if self.clip is not None:
+            total = np.clip(total, self.clip[0], self.clip[1])
+        weights = self.weights
+        return RewardResult(check_output(total, n, self.name), values, weights)
+
+    def compute(self, batch: Any) -> np.ndarray:
+        return self.evaluate(batch).total
+
+    def reset(self, mask=None) -> None:
+        for c in self.components:
+            c.term.reset(mask)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {c.term.name: c.term.state_dict() for c in self.components}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for c in self.components:
+            if c.term.name in state:
+                c.term.load_state_dict(state[c.term.name])
+
+    def set_frozen(self, frozen: bool = True) -> None:
+        """Freeze (or unfreeze) every running normaliser inside, e.g. for evaluation."""
+        stack: list[Any] = [c.term for c in self.components]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, Normalized):
+                t.frozen = frozen
+            for attr in ("term", "condition"):
+                if isinstance(getattr(t, attr, None), RewardTerm):
+                    stack.append(getattr(t, attr))
+            if isinstance(t, ComposedReward):
+                stack.extend(c.term for c in t.components)
+
+
+def weighted_sum(terms: Mapping[str, Any] | Sequence[Any], weights: Mapping[str, float] | Sequence[float] | None = None,
+                 name: str = "reward") -> ComposedReward:
+    """Shorthand: ``weighted_sum({"a": term_a, "b": term_b}, {"a": 1.0, "b": 0.1})``.
+
+    Example:
+        >>> from rewardkit.core import Constant, SampleBatch, weighted_sum
+        >>> weighted_sum({"a": Constant(1.0), "b": Constant(2.0)}, {"b": 0.5})(SampleBatch(["p"], ["c"])).tolist()
+        [2.0]
+    """
+    if isinstance(terms, Mapping):
+        items = [as_term(t, name=k) for k, t in terms.items()]
+    else:
+        items = [as_term(t) for t in terms]
+    if weights is None:
+        ws = [1.0] * len(items)
+    elif isinstance(weights, Mapping):
+        ws = [float(weights.get(t.name, 1.0)) for t in items]
+    else:
+        ws = [float(w) for w in weights]
+    return ComposedReward(list(zip(items, ws)), name=name)
+
+
+def _install_operators() -> None:
+    """``a * term``, ``term + term`` build :class:`Scale` / :class:`ComposedReward`."""
+
+    def _mul(self: RewardTerm, k: float) -> RewardTerm:
+        return ComposedReward([(self, float(k))], name=self.name)
+
+    def _add(self: RewardTerm, other: RewardTerm) -> RewardTerm:
+        def comps(x: RewardTerm) -> list[Component]:
+            if isinstance(x, ComposedReward) and x.clip is None:
+                return list(x.components)
+            return [Component(as_term(x), 1.0)]
+        return ComposedReward(comps(self) + comps(other))
+
+    RewardTerm.__mul__ = _mul  # type: ignore[attr-defined]
+    RewardTerm.__rmul__ = _mul  # type: ignore[attr-defined]
+    RewardTerm.__add__ = _add  # type: ignore[attr-defined]
+
+
+_install_operators()

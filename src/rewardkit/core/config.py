@@ -1,0 +1,245 @@
+"""Declarative reward configs (YAML or TOML) -> :class:`ComposedReward`.
+
+No ``eval``/``exec``: a config can only name registered term types and pass them
+plain data.  Every problem is reported as one line naming the field path and the
+expected form, *before* any training starts.
+
+Schema (YAML shown; TOML is the same tree)::
+
+    reward:
+      name: total            # optional, default "reward"
+      clip: [-10, 10]        # optional clip of the total
+      terms:
+        - type: env_reward   # a registered term type (see `rewardkit terms`)
+          name: task         # optional, default = type; must be unique
+          weight: 1.0        # optional, default 1.0
+          params: {}         # keyword arguments of the term's factory
+          scale: 1.0         # optional multiplier applied before the weight
+          clip: [-1, 1]      # optional per-term clip
+          normalize:         # optional running normalisation (or `true`)
+            statistic: return   # "reward" | "return"
+            gamma: 0.99
+            center: false
+            clip: 5.0
+          gate: {on: task, threshold: 1.0}   # count only where term `task` >= 1
+
+Example:
+    >>> from rewardkit.core import build_reward
+    >>> r = build_reward({"terms": [{"type": "constant", "name": "alive", "params": {"value": 0.1}}]})
+    >>> r.weights
+    {'alive': 1.0}
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from .compose import Clip, Component, ComposedReward, Normalized, Scale
+from .errors import ConfigError
+from .registry import get_factory
+from .term import RewardTerm
+
+__all__ = ["load_config", "build_reward", "load_reward", "read_mapping"]
+
+_TERM_KEYS = {"type", "name", "weight", "params", "scale", "clip", "normalize", "gate"}
+_REWARD_KEYS = {"name", "clip", "terms"}
+_NORM_KEYS = {"statistic", "gamma", "center", "clip", "frozen"}
+
+
+def read_mapping(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a YAML (``.yaml``/``.yml``), TOML (``.toml``) or JSON file into a dict."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(str(p), "file not found", "a path to a .yaml, .yml, .toml or .json file")
+    text = p.read_text(encoding="utf-8")
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        elif suffix == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # pragma: no cover - py3.10
+                import tomli as tomllib  # type: ignore[no-redef]
+            data = tomllib.loads(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise ConfigError(str(p), f"unknown extension {suffix!r}", ".yaml, .yml, .toml or .json")
+    except ConfigError:
+        raise
+    except Exception as e:  # parser errors: keep them to one line
+        msg = " ".join(str(e).split())
+        raise ConfigError(str(p), f"cannot parse: {msg}", f"valid {suffix.lstrip('.').upper()}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(p), f"top level is a {type(data).__name__}", "a mapping")
+    return data
+
+
+def load_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a config file (YAML/TOML/JSON) and return its mapping."""
+    return read_mapping(path)
+
+
+def load_reward(path: str | os.PathLike) -> ComposedReward:
+    """Read a config file and build its ``reward`` section."""
+    data = read_mapping(path)
+    return build_reward(data.get("reward", data), field="reward" if "reward" in data else "")
+
+
+def build_reward(spec: Mapping[str, Any], field: str = "reward") -> ComposedReward:
+    """Build a :class:`ComposedReward` from a parsed config mapping (see module docs)."""
+    f = field or "reward"
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f, f"is a {type(spec).__name__}", "a mapping with a 'terms' list")
+    _no_unknown(spec, _REWARD_KEYS, f)
+    terms = spec.get("terms")
+    if not isinstance(terms, list) or not terms:
+        raise ConfigError(f"{f}.terms", "missing or empty" if not terms else f"is a {type(terms).__name__}",
+                          "a non-empty list of term mappings")
+    comps: list[Component] = []
+    seen: dict[str, int] = {}
+    for i, t in enumerate(terms):
+        comps.append(_build_component(t, f"{f}.terms[{i}]"))
+        nm = comps[-1].term.name
+        if nm in seen:
+            raise ConfigError(f"{f}.terms[{i}].name", f"duplicate name {nm!r} (also terms[{seen[nm]}])",
+                              "unique term names")
+        seen[nm] = i
+    for i, c in enumerate(comps):
+        if c.gate_on is not None and c.gate_on not in seen:
+            raise ConfigError(f"{f}.terms[{i}].gate.on", f"unknown term {c.gate_on!r}",
+                              f"one of {sorted(seen)}")
+        if c.gate_on == c.term.name:
+            raise ConfigError(f"{f}.terms[{i}].gate.on", "a term cannot gate itself", "another term's name")
+    name = spec.get("name", "reward")
+    if not isinstance(name, str):
+        raise ConfigError(f"{f}.name", f"got {name!r}", "a string")
+    clip = _clip(spec.get("clip"), f"{f}.clip")
+    try:
+        return ComposedReward(comps, name=name, clip=clip)
+    except ValueError as e:
+        raise ConfigError(f"{f}.terms", str(e)) from None
+
+
+def _build_component(t: Any, f: str) -> Component:
+    if not isinstance(t, Mapping):
+        raise ConfigError(f, f"is a {type(t).__name__}", "a mapping with at least 'type'")
+    _no_unknown(t, _TERM_KEYS, f)
+    typ = t.get("type")
+    if not isinstance(typ, str) or not typ:
+        raise ConfigError(f"{f}.type", "missing" if typ is None else f"got {typ!r}", "a registered term type name")
+    spec = get_factory(typ, field=f"{f}.type")
+    params = t.get("params", {}) or {}
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"{f}.params", f"is a {type(params).__name__}", "a mapping of keyword arguments")
+    _check_params(spec.factory, spec.parameters(), params, f"{f}.params")
+    name = t.get("name", typ)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{f}.name", f"got {name!r}", "a non-empty string")
+    kwargs = dict(params)
+    if "name" in inspect.signature(spec.factory).parameters:
+        kwargs["name"] = name
+    try:
+        term = spec.factory(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError, KeyError) as e:
+        raise ConfigError(f"{f}.params", " ".join(str(e).split())) from None
+    if not isinstance(term, RewardTerm):
+        raise ConfigError(f"{f}.type", f"factory {typ!r} returned {type(term).__name__}", "a RewardTerm")
+    term.name = name
+    weight = _number(t.get("weight", 1.0), f"{f}.weight")
+    if "scale" in t:
+        term = Scale(term, _number(t["scale"], f"{f}.scale"), name=name)
+    if t.get("clip") is not None:
+        lo, hi = _clip(t["clip"], f"{f}.clip")  # type: ignore[misc]
+        term = Clip(term, lo, hi, name=name)
+    norm = t.get("normalize")
+    if norm:
+        if norm is True:
+            norm = {}
+        if not isinstance(norm, Mapping):
+            raise ConfigError(f"{f}.normalize", f"got {norm!r}", "true or a mapping with statistic/gamma/center/clip")
+        _no_unknown(norm, _NORM_KEYS, f"{f}.normalize")
+        stat = norm.get("statistic", "reward")
+        if stat not in ("reward", "return"):
+            raise ConfigError(f"{f}.normalize.statistic", f"got {stat!r}", "'reward' or 'return'")
+        gamma = _number(norm.get("gamma", 0.99), f"{f}.normalize.gamma")
+        if not 0 <= gamma <= 1:
+            raise ConfigError(f"{f}.normalize.gamma", f"got {gamma}", "a number in [0, 1]")
+        nclip = norm.get("clip")
+        term = Normalized(term, statistic=stat, gamma=gamma, center=_bool(norm.get("center", False), f"{f}.normalize.center"),
+                          clip=None if nclip is None else _number(nclip, f"{f}.normalize.clip"),
+                          frozen=_bool(norm.get("frozen", False), f"{f}.normalize.frozen"), name=name)
+    gate_on, thr = None, 0.5
+    gate = t.get("gate")
+    if gate is not None:
+        if not isinstance(gate, Mapping) or "on" not in gate:
+            raise ConfigError(f"{f}.gate", f"got {gate!r}", "a mapping {on: <term name>, threshold: <number>}")
+        _no_unknown(gate, {"on", "threshold"}, f"{f}.gate")
+        gate_on = gate["on"]
+        if not isinstance(gate_on, str):
+            raise ConfigError(f"{f}.gate.on", f"got {gate_on!r}", "a term name")
+        thr = _number(gate.get("threshold", 0.5), f"{f}.gate.threshold")
+    return Component(term, weight, gate_on, thr)
+
+
+def _check_params(factory: Any, params: dict[str, inspect.Parameter], given: Mapping[str, Any], f: str) -> None:
+    accepts_kwargs = any(p.kind == p.VAR_KEYWORD for p in inspect.signature(factory).parameters.values())
+    for k, v in given.items():
+        if k not in params:
+            if accepts_kwargs:
+                continue
+            raise ConfigError(f"{f}.{k}", "unknown parameter", f"one of: {', '.join(params) or 'no parameters'}")
+        d = params[k].default
+        if d is inspect.Parameter.empty or d is None:
+            continue
+        if isinstance(d, bool):
+            if not isinstance(v, bool):
+                raise ConfigError(f"{f}.{k}", f"got {v!r}", "true or false")
+        elif isinstance(d, (int, float)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ConfigError(f"{f}.{k}", f"got {v!r}", "a number")
+        elif isinstance(d, str) and not isinstance(v, str):
+            raise ConfigError(f"{f}.{k}", f"got {v!r}", "a string")
+    for k, p in params.items():
+        if p.default is inspect.Parameter.empty and k not in given:
+            raise ConfigError(f"{f}.{k}", "missing required parameter", "a value")
+
+
+def _no_unknown(m: Mapping[str, Any], allowed: set[str], f: str) -> None:
+    for k in m:
+        if k not in allowed:
+            raise ConfigError(f"{f}.{k}" if f else str(k), "unknown key", f"one of: {', '.join(sorted(allowed))}")
+
+
+def _number(v: Any, f: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ConfigError(f, f"got {v!r}", "a number")
+    return float(v)
+
+
+def _bool(v: Any, f: str) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(f, f"got {v!r}", "true or false")
+    return v
+
+
+def _clip(v: Any, f: str) -> tuple[float, float] | None:
+    if v is None:
+        return None
+    if not isinstance(v, (list, tuple)) or len(v) != 2:
+        raise ConfigError(f, f"got {v!r}", "a pair [low, high]")
+    lo, hi = _number(v[0], f + "[0]"), _number(v[1], f + "[1]")
+    if lo > hi:
+        raise ConfigError(f, f"low {lo} > high {hi}", "low <= high")
+    return lo, hi

@@ -1,0 +1,49 @@
+"""Errors raised by rewardkit.
+
+Every error names the offending field and the expected form in one line, so a bad
+config or dataset row fails before any training starts.
+"""
+
+from __future__ import annotations
+
+
+class RewardkitError(Exception):
+    """Base class of all rewardkit errors."""
+
+
+class ConfigError(RewardkitError, ValueError):
+    """A declarative reward or experiment config is malformed.
+
+    The message is one line: ``<field path>: <problem>; expected <form>``.
+
+    Example:
+        >>> from rewardkit.core.errors import ConfigError
+        >>> str(ConfigError("terms[0].weight", "got 'abc'", "a number"))
+        "terms[0].weight: got 'abc'; expected a number"
+    """
+
+    def __init__(self, field: str, problem: str, expected: str | None = None):
+        self.field = field
+        self.problem = problem
+        self.expected = expected
+        msg = f"{field}: {problem}"
+        if expected:
+            msg += f"; expected {expected}"
+        super().__init__(msg)
+
+
+class BatchError(RewardkitError, ValueError):
+    """A batch handed to a reward term is missing a column or has the wrong shape.
+
+    Example:
+        >>> from rewardkit.core.errors import BatchError
+        >>> str(BatchError("columns.answer", "missing", "a list with one entry per sample"))
+        'columns.answer: missing; expected a list with one entry per sample'
+    """
+
+    def __init__(self, field: str, problem: str, expected: str | None = None):
+        self.field = field
+        msg = f"{field}: {problem}"
+        if expected:
+            msg += f"; expected {expected}"
+        super().__init__(msg)
