@@ -1,1 +1,5 @@
-"""rewardkit.verify"""
+"""rewardkit.verify: rule-based, verifiable rewards for LLM outputs."""
+
+from .result import Verifier, VerifierTerm, VerifyResult
+
+__all__ = ["Verifier", "VerifierTerm", "VerifyResult"]
