@@ -1,1 +1,23 @@
-"""rewardkit.tabular"""
+"""rewardkit.tabular: the finite-MDP substrate shared by the reward-design methods.
+
+* :class:`TabularMDP` - ``T (S, A, S)``, ``R (S, A)``, ``gamma``, ``mu0``, ``terminal``;
+  exact policy evaluation, value iteration, Q-values, advantages, occupancy measures.
+* :mod:`~rewardkit.tabular.worlds` - EXPRD's four-room grid, ExploRS's chain.
+* :class:`TabularEnv` and registered Gymnasium ids ``rewardkit/FourRooms-v0``,
+  ``rewardkit/ChainDistractor-v0``, ``rewardkit/Chain-v0``.
+* :class:`QLearning` / :func:`run_q_learning` - the reference learner (explicit tie-breaking).
+"""
+
+from .mdp import TabularMDP, as_policy, greedy_policy
+from .worlds import World, GridLayout, ChainLayout, four_rooms, chain_with_distractor
+from .envs import TabularEnv, FourRoomsEnv, ChainDistractorEnv, register_envs
+from .qlearning import QLearning, run_q_learning, episodes_to_fraction
+from . import worlds, qlearning  # noqa: F401
+
+register_envs()
+
+__all__ = [
+    "TabularMDP", "as_policy", "greedy_policy", "World", "GridLayout", "ChainLayout", "four_rooms",
+    "chain_with_distractor", "TabularEnv", "FourRoomsEnv", "ChainDistractorEnv", "register_envs",
+    "QLearning", "run_q_learning", "episodes_to_fraction",
+]
