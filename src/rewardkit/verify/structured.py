@@ -1,0 +1,543 @@
+"""Structured-output reward: parse JSON / YAML / TOML and grade it against a JSON Schema with
+partial credit.
+
+Reference: Ruike Hu and Shulei Wu (2025), *RL-Struct: A Lightweight Reinforcement Learning
+Framework for Reliable Structured Output in LLMs* (arXiv:2512.00319) – a hierarchical reward
+that credits syntax (the output parses) before semantics (it satisfies the schema).  Binary
+validity follows NeMo-Gym's ``structured_outputs`` server (optional "strictify": every
+object gets ``required = all properties`` and ``additionalProperties: false``).
+
+Partial credit.  The schema is unrolled into a fixed list of **checks** (independent of the
+instance, so the denominator never changes):
+
+* ``parse`` – the text parses in the requested format;
+* one check per validation keyword at each schema node (``type``, ``enum``, ``const``,
+  ``minimum`` … ``pattern``, ``minItems`` …, ``additionalProperties``, ``anyOf``/``oneOf``/``not``
+  as one check each);
+* one check **per name** in ``required``;
+* nodes under ``properties``/``items``/``prefixItems``/``allOf``/local ``$ref`` are unrolled
+  recursively (``$ref`` depth-limited).
+
+A check at a node passes if jsonschema accepts the instance at that node for that keyword.
+When a node's ``type`` check fails, or a *required* property is missing, every check in that
+subtree fails too ("blocked"); an *optional* property that is absent passes its subtree
+vacuously; an array's ``items`` checks pass iff they pass for every element.  Then
+
+.. math::
+
+    r = \\frac{\\#\\text{checks passed}}{\\#\\text{checks}} \\in [0, 1],\\qquad
+    r = 0 \\text{ if parsing fails},\\qquad r = 1 \\iff \\text{jsonschema validates}.
+
+Because each additional error can only turn passing checks into failing ones, ``r`` is
+monotonically non-increasing in the number of injected errors (property-tested).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from rewardkit.core import ConfigError, register_term
+
+from .result import Verifier, VerifierTerm, VerifyResult
+
+__all__ = ["parse_structured", "strictify", "schema_checks", "grade_structured", "StructuredGrade",
+           "StructuredOutputVerifier", "FORMATS"]
+
+FORMATS = ("json", "yaml", "toml", "auto")
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
+_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
+_MAX_CHARS = 200_000
+_MAX_REF_DEPTH = 8
+
+# keywords checked as one unit at their node
+_LEAF_KEYWORDS = (
+    "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
+    "minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems", "contains",
+    "minContains", "maxContains", "minProperties", "maxProperties", "propertyNames",
+    "dependentRequired", "dependentSchemas", "dependencies", "anyOf", "oneOf", "not", "if",
+    "patternProperties", "unevaluatedProperties", "unevaluatedItems",
+)
+_CONTEXT = {  # sibling keywords a keyword needs to be evaluated correctly on its own
+    "additionalProperties": ("properties", "patternProperties"),
+    "if": ("then", "else"),
+    "minContains": ("contains",), "maxContains": ("contains",),
+    "additionalItems": ("items",),
+}
+
+
+# --------------------------------------------------------------------------------------- parsing
+def _yaml_load(text: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _toml_load(text: str) -> Any:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - py3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib.loads(text)
+
+
+def _json_load(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        # a JSON value embedded in prose: decode from the first '{' or '['
+        dec = json.JSONDecoder()
+        for i, ch in enumerate(text):
+            if ch in "{[":
+                try:
+                    return dec.raw_decode(text, i)[0]
+                except json.JSONDecodeError:
+                    continue
+        raise
+
+
+_LOADERS = {"json": _json_load, "yaml": _yaml_load, "toml": _toml_load}
+_LANG = {"json": "json", "jsonc": "json", "yaml": "yaml", "yml": "yaml", "toml": "toml"}
+
+
+def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str]:
+    """Parse the structured payload of a completion.
+
+    The payload is the last fenced block (```` ```json ````/```` ```yaml ````/```` ```toml ```` or
+    unlabelled) inside the last ``<answer>`` block if present, else the answer body, else the
+    whole text.  ``fmt="auto"`` tries the fence's language, then JSON, TOML, YAML (YAML only if
+    it yields a mapping or list, since almost any text is a YAML string).
+
+    Returns ``(value, error, format_used)``; ``error`` is ``None`` on success or a short message.
+
+    Example:
+        >>> parse_structured('Here: ```json\\n{"a": 1}\\n```')
+        ({'a': 1}, None, 'json')
+        >>> parse_structured("a = 1", "auto")[0]
+        {'a': 1}
+        >>> parse_structured("{oops", "json")[1] is not None
+        True
+    """
+    if fmt not in FORMATS:
+        raise ConfigError("format", f"got {fmt!r}", f"one of {FORMATS}")
+    if not isinstance(text, str) or not text.strip():
+        return None, "empty_response", fmt
+    if len(text) > _MAX_CHARS:
+        return None, f"too long ({len(text)} chars > {_MAX_CHARS})", fmt
+    answers = _ANSWER.findall(text)
+    scope = answers[-1] if answers else text
+    fences = _FENCE.findall(scope)
+    lang = None
+    payload = scope
+    if fences:
+        lang_raw, payload = fences[-1]
+        lang = _LANG.get(lang_raw.lower())
+    order = [fmt] if fmt != "auto" else ([lang] if lang else []) + [f for f in ("json", "toml", "yaml") if f != lang]
+    last_err = "parse_error"
+    for f in order:
+        try:
+            val = _LOADERS[f](payload.strip())
+        except Exception as e:  # each loader has its own exception types
+            last_err = f"{f}: {' '.join(str(e).split())[:200]}"
+            continue
+        if fmt == "auto" and f == "yaml" and not isinstance(val, (dict, list)):
+            last_err = "yaml: not a mapping or list"
+            continue
+        return _plain(val), None, f
+    return None, last_err, fmt if fmt != "auto" else (lang or "auto")
+
+
+def _plain(v: Any) -> Any:
+    """Convert YAML/TOML dates and other scalars to JSON-like values (dates -> ISO strings)."""
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+# --------------------------------------------------------------------------------------- schema
+def strictify(schema: Any) -> Any:
+    """NeMo-Gym-style strict schema: every object with ``properties`` requires all of them and
+    forbids additional properties (recursively).
+
+    Example:
+        >>> strictify({"type": "object", "properties": {"a": {"type": "integer"}}})
+        {'type': 'object', 'properties': {'a': {'type': 'integer'}}, 'required': ['a'], 'additionalProperties': False}
+    """
+    if isinstance(schema, list):
+        return [strictify(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strictify(v) for k, v in schema.items()}
+    if isinstance(out.get("properties"), dict):
+        out["required"] = list(out["properties"])
+        out["additionalProperties"] = False
+    return out
+
+
+def _validator_cls(schema: Mapping[str, Any]) -> Any:
+    import jsonschema
+
+    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+
+
+@dataclass
+class _Check:
+    path: str
+    keyword: str
+    schema: dict  # sub-schema evaluated for this check (keyword + context + definitions)
+
+
+def _resolve_ref(ref: str, root: Mapping[str, Any]) -> Any:
+    if not ref.startswith("#"):
+        return None
+    node: Any = root
+    for part in [p for p in ref[1:].split("/") if p]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def schema_checks(schema: Mapping[str, Any]) -> list[str]:
+    """The check identifiers a schema unrolls into (``parse`` first); see the module docstring.
+
+    Example:
+        >>> schema_checks({"type": "object", "required": ["a"], "properties": {"a": {"type": "integer", "minimum": 0}}})
+        ['parse', '$:type', '$:required[a]', '$.a:type', '$.a:minimum']
+    """
+    return ["parse"] + [f"{p}:{k}" for p, k, _ in _walk_static(schema, schema, "$", 0)]
+
+
+def _walk_static(node: Any, root: Mapping[str, Any], path: str, depth: int) -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    if not isinstance(node, dict) or depth > _MAX_REF_DEPTH * 4:
+        return out
+    if "type" in node:
+        out.append((path, "type", node))
+    for k in ("required",):
+        if isinstance(node.get(k), list):
+            for name in node[k]:
+                out.append((path, f"required[{name}]", node))
+    for k in _LEAF_KEYWORDS:
+        if k in node:
+            out.append((path, k, node))
+    if "additionalProperties" in node and node["additionalProperties"] is not True:
+        out.append((path, "additionalProperties", node))
+    if isinstance(node.get("properties"), dict):
+        for name, sub in node["properties"].items():
+            out += _walk_static(sub, root, f"{path}.{name}", depth + 1)
+    if isinstance(node.get("items"), dict):
+        out += _walk_static(node["items"], root, f"{path}[*]", depth + 1)
+    for key in ("prefixItems",) + (("items",) if isinstance(node.get("items"), list) else ()):
+        if isinstance(node.get(key), list):
+            for i, sub in enumerate(node[key]):
+                out += _walk_static(sub, root, f"{path}[{i}]", depth + 1)
+    if isinstance(node.get("allOf"), list):
+        for i, sub in enumerate(node["allOf"]):
+            out += _walk_static(sub, root, f"{path}&{i}", depth + 1)
+    if isinstance(node.get("$ref"), str):
+        if depth < _MAX_REF_DEPTH and isinstance(_resolve_ref(node["$ref"], root), dict):
+            out += _walk_static(_resolve_ref(node["$ref"], root), root, path, depth + 1)
+        else:
+            out.append((path, "$ref", node))
+    return out
+
+
+_MISSING = object()
+
+
+@dataclass
+class StructuredGrade:
+    """Outcome of :func:`grade_structured`: ``score`` in [0, 1], ``valid`` (jsonschema's verdict),
+    the per-check results and the human-readable violations."""
+
+    score: float
+    valid: bool
+    passed: int
+    total: int
+    failed_checks: list[str]
+    violations: list[str]
+
+
+def grade_structured(instance: Any, schema: Mapping[str, Any], parsed: bool = True) -> StructuredGrade:
+    """Grade a parsed instance against ``schema`` (checks as in the module docstring).
+
+    Example:
+        >>> s = {"type": "object", "required": ["name", "age"],
+        ...      "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}}}
+        >>> g = grade_structured({"name": "Ada", "age": -1}, s)
+        >>> g.passed, g.total, g.failed_checks, g.valid
+        (6, 7, ['$.age:minimum'], False)
+        >>> grade_structured({"name": "Ada", "age": 3}, s).score
+        1.0
+    """
+    checks = _walk_static(schema, schema, "$", 0)
+    total = 1 + len(checks)
+    if not parsed:
+        return StructuredGrade(0.0, False, 0, total, ["parse"], ["output does not parse"])
+    cls = _validator_cls(schema)
+    defs = {k: schema[k] for k in ("$defs", "definitions") if k in schema}
+    failed: list[str] = []
+    violations: list[str] = []
+    passed = 1
+    for path, keyword, node in checks:
+        ok, msg = _eval_check(instance, schema, path, keyword, node, cls, defs)
+        if ok:
+            passed += 1
+        else:
+            failed.append(f"{path}:{keyword}")
+            if msg:
+                violations.append(f"{path}: {msg}")
+    try:
+        errs = sorted(cls(schema).iter_errors(instance), key=lambda e: list(e.absolute_path).__repr__())
+        valid = not errs
+        full_msgs = [f"${_fmt_path(e.absolute_path)}: {e.message[:200]}" for e in errs[:50]]
+    except Exception as e:  # a broken schema or pathological instance
+        valid, full_msgs = False, [f"$: validator error {type(e).__name__}"]
+    if not valid and not failed:
+        # jsonschema found something no unrolled check covers: count one extra failed check
+        total += 1
+        failed.append("$:other")
+    if valid and failed:  # cannot happen if the unrolling is sound; trust jsonschema
+        passed, failed = total, []
+    violations = violations or full_msgs
+    return StructuredGrade(passed / total, valid, passed, total, failed, violations)
+
+
+def _fmt_path(path: Any) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+
+
+def _instances_at(instance: Any, path: str, root: Mapping[str, Any]) -> tuple[list[Any], str | None]:
+    """Instances at a static path; ``(values, blocked_reason)``."""
+    values = [instance]
+    for step in re.findall(r"\.[^.\[&]+|\[\*\]|\[\d+\]|&\d+", path[1:]):
+        nxt: list[Any] = []
+        for v in values:
+            if v is _MISSING:
+                nxt.append(_MISSING)
+            elif step.startswith("."):
+                nxt.append(v.get(step[1:], _MISSING) if isinstance(v, dict) else _MISSING)
+            elif step == "[*]":
+                if isinstance(v, list):
+                    nxt.extend(v)
+                else:
+                    nxt.append(_MISSING)
+            elif step.startswith("["):
+                i = int(step[1:-1])
+                nxt.append(v[i] if isinstance(v, list) and i < len(v) else _MISSING)
+            else:  # allOf branch: same instance
+                nxt.append(v)
+        values = nxt
+    return values, None
+
+
+def _eval_check(instance: Any, root: Mapping[str, Any], path: str, keyword: str, node: dict, cls: Any,
+                defs: dict) -> tuple[bool, str]:
+    # 1. blocked by an ancestor: wrong type or missing required property
+    blocked = _blocked(instance, root, path)
+    if blocked is not None:
+        return False, ""
+    values, _ = _instances_at(instance, path, root)
+    present = [v for v in values if v is not _MISSING]
+    if not present:
+        return True, ""  # optional and absent (required-missing is caught by _blocked)
+    # 2. this node's own type gates its other keywords
+    if keyword != "type" and "type" in node:
+        tsub = {"type": node["type"]}
+        if not all(_ok(cls, tsub, v) for v in present):
+            return False, ""
+    if keyword.startswith("required["):
+        name = keyword[len("required["):-1]
+        ok = all(not isinstance(v, dict) or name in v for v in present)
+        return ok, "" if ok else f"missing required property {name!r}"
+    sub: dict[str, Any] = {keyword: node[keyword]}
+    for ctx in _CONTEXT.get(keyword, ()):
+        if ctx in node:
+            sub[ctx] = node[ctx]
+    # context keywords only say which names/patterns are "known"; their sub-schemas are
+    # checked on their own, so neutralise them here
+    for ctx in ("properties", "patternProperties"):
+        if ctx in sub and ctx != keyword and isinstance(sub[ctx], dict):
+            sub[ctx] = {k: True for k in sub[ctx]}
+    if keyword == "$ref":
+        sub = {"$ref": node["$ref"]}
+    sub.update(defs)
+    for v in present:
+        msg = _first_error(cls, sub, v)
+        if msg is not None:
+            return False, msg
+    return True, ""
+
+
+def _blocked(instance: Any, root: Mapping[str, Any], path: str) -> str | None:
+    """Why the node at ``path`` cannot be evaluated: an ancestor has the wrong type or a
+    required property on the way is missing.  ``None`` if it can."""
+    steps = re.findall(r"\.[^.\[&]+|\[\*\]|\[\d+\]|&\d+", path[1:])
+    node: Any = root
+    values = [instance]
+    for step in steps:
+        node = _deref(node, root)
+        if not isinstance(node, dict):
+            return None
+        if "type" in node:
+            cls = _validator_cls(root)
+            for v in values:
+                if v is not _MISSING and not _ok(cls, {"type": node["type"]}, v):
+                    return "parent has the wrong type"
+        nxt: list[Any] = []
+        if step.startswith("."):
+            name = step[1:]
+            required = name in (node.get("required") or [])
+            for v in values:
+                if v is _MISSING:
+                    nxt.append(_MISSING)
+                elif isinstance(v, dict) and name in v:
+                    nxt.append(v[name])
+                else:
+                    if required and isinstance(v, dict):
+                        return f"missing required property {name!r}"
+                    nxt.append(_MISSING)
+            node = (node.get("properties") or {}).get(name, {})
+        elif step == "[*]":
+            for v in values:
+                if isinstance(v, list):
+                    nxt.extend(v)
+                else:
+                    nxt.append(_MISSING)
+            node = node.get("items", {})
+        elif step.startswith("["):
+            i = int(step[1:-1])
+            for v in values:
+                nxt.append(v[i] if isinstance(v, list) and i < len(v) else _MISSING)
+            arr = node.get("prefixItems") if isinstance(node.get("prefixItems"), list) else node.get("items")
+            node = arr[i] if isinstance(arr, list) and i < len(arr) else {}
+        else:
+            nxt = values
+            node = node.get("allOf", [{}])[int(step[1:])]
+        values = nxt
+    return None
+
+
+def _deref(node: Any, root: Mapping[str, Any]) -> Any:
+    for _ in range(_MAX_REF_DEPTH):
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str) and "properties" not in node:
+            target = _resolve_ref(node["$ref"], root)
+            if not isinstance(target, dict):
+                return node
+            node = target
+        else:
+            break
+    return node
+
+
+def _ok(cls: Any, sub: dict, value: Any) -> bool:
+    return _first_error(cls, sub, value) is None
+
+
+def _first_error(cls: Any, sub: dict, value: Any) -> str | None:
+    try:
+        err = next(iter(cls(sub).iter_errors(value)), None)
+    except Exception as e:  # unresolvable $ref, bad regex in the schema, recursion
+        return f"cannot evaluate ({type(e).__name__})"
+    return None if err is None else err.message[:200]
+
+
+# --------------------------------------------------------------------------------------- verifier
+class StructuredOutputVerifier(Verifier):
+    """Parse a completion (JSON/YAML/TOML) and grade it against a JSON Schema.
+
+    Reference column ``schema`` (a dict, or a JSON string), per row; or a fixed ``schema``
+    given to the constructor.  ``mode="partial"`` returns the fraction of checks passed
+    (:func:`grade_structured`); ``mode="binary"`` returns 1 iff it parses and validates.
+    ``strict=True`` applies :func:`strictify` first.  Errors (NeMo-Gym's taxonomy):
+    ``empty_response``, ``parse_error``, ``schema_violation``, ``bad_reference`` (bad schema).
+
+    Example:
+        >>> v = StructuredOutputVerifier(schema={"type": "object", "required": ["a", "b"],
+        ...                                      "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}})
+        >>> r = v.verify('```json\\n{"a": 1}\\n```')
+        >>> round(r.value, 3), r.error, r.info["violations"]
+        (0.667, 'schema_violation', ["$: missing required property 'b'"])
+    """
+
+    name = "structured_output"
+    reference_columns = ("schema",)
+
+    def __init__(self, schema: Mapping[str, Any] | None = None, format: str = "json", mode: str = "partial",
+                 strict: bool = False):
+        if format not in FORMATS:
+            raise ConfigError("format", f"got {format!r}", f"one of {FORMATS}")
+        if mode not in ("partial", "binary"):
+            raise ConfigError("mode", f"got {mode!r}", "'partial' or 'binary'")
+        self.format, self.mode, self.strict = format, mode, bool(strict)
+        self.schema = self._check_schema(schema, "schema") if schema is not None else None
+        self._cache: dict[str, Any] = {}
+
+    def _check_schema(self, schema: Any, field: str) -> dict:
+        if isinstance(schema, str):
+            try:
+                schema = json.loads(schema)
+            except json.JSONDecodeError as e:
+                raise ConfigError(field, f"is not valid JSON ({e.msg})", "a JSON Schema object") from None
+        if not isinstance(schema, dict):
+            raise ConfigError(field, f"got {type(schema).__name__}", "a JSON Schema object (dict)")
+        try:
+            _validator_cls(schema).check_schema(schema)
+        except Exception as e:
+            raise ConfigError(field, f"invalid JSON Schema: {str(e).splitlines()[0][:200]}", "a valid JSON Schema") from None
+        return strictify(schema) if self.strict else schema
+
+    def verify(self, completion: str, schema: Any = None, **_: Any) -> VerifyResult:
+        if schema is None:
+            schema = self.schema
+            if schema is None:
+                return VerifyResult(0.0, error="bad_reference", info={"message": "no schema given"})
+        else:
+            key = schema if isinstance(schema, str) else json.dumps(schema, sort_keys=True, default=str)
+            if key not in self._cache:
+                try:
+                    self._cache[key] = self._check_schema(schema, "columns.schema")
+                except ConfigError as e:
+                    self._cache[key] = e
+                if len(self._cache) > 1024:
+                    self._cache.pop(next(iter(self._cache)))
+            schema = self._cache[key]
+            if isinstance(schema, ConfigError):
+                return VerifyResult(0.0, error="bad_reference", info={"message": str(schema)})
+        value, perr, fmt_used = parse_structured(completion, self.format)
+        grade = grade_structured(value, schema, parsed=perr is None)
+        comps = {"parse": float(perr is None), "valid": float(grade.valid),
+                 "checks_passed": float(grade.passed), "checks_total": float(grade.total)}
+        score = grade.score if self.mode == "partial" else float(grade.valid)
+        if perr is not None:
+            error = "empty_response" if perr == "empty_response" else "parse_error"
+        else:
+            error = None if grade.valid else "schema_violation"
+        info = {"format": fmt_used, "failed_checks": grade.failed_checks, "violations": grade.violations}
+        if perr is not None:
+            info["message"] = perr
+        if not math.isfinite(score):
+            score = 0.0
+        return VerifyResult(score, comps, value, error=error, info=info)
+
+
+@register_term("structured_output", batch_kind="sample")
+def structured_output(schema: Mapping[str, Any] | None = None, format: str = "json", mode: str = "partial",
+                      strict: bool = False, name: str = "structured_output") -> VerifierTerm:
+    """JSON/YAML/TOML output graded against a JSON Schema (column ``schema`` or a fixed one): the
+    fraction of schema checks passed (``mode="partial"``) or 1/0 validity (``mode="binary"``)."""
+    return StructuredOutputVerifier(schema, format, mode, strict).as_term(name)
