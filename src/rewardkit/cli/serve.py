@@ -1,0 +1,54 @@
+"""``rewardkit serve --config reward.yaml``: serve a reward over HTTP (OpenRLHF ``/get_reward`` + ``/v1/reward``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+HELP = "serve a reward config over HTTP (OpenRLHF /get_reward, native /v1/reward, /health)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", required=True, help="reward config (.yaml/.yml/.toml/.json) with a 'reward' section")
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: loopback only)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 = any free port)")
+    p.add_argument("--token-env", default="REWARDKIT_SERVE_TOKEN",
+                   help="environment variable holding a bearer token; if it is set, every reward request must "
+                        "send 'Authorization: Bearer <token>' (default REWARDKIT_SERVE_TOKEN)")
+    p.add_argument("--max-body-mb", type=float, default=8.0, help="reject larger request bodies with 413 (default 8)")
+    p.add_argument("--label-column", default="answer",
+                   help="column that OpenRLHF 'labels' fill for the reward terms (default answer)")
+    p.add_argument("--scores-term", default=None,
+                   help="term whose [0,1]-clipped values are returned as OpenRLHF 'scores' (default: the total)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+
+def run(args: argparse.Namespace) -> int:
+    from rewardkit.core import ConfigError, load_reward
+    import rewardkit.verify.gate  # noqa: F401  (registers content_gate)
+    import rewardkit.verify.judge  # noqa: F401  (registers llm_judge)
+
+    if not 0 <= args.port <= 65535:
+        raise ConfigError("--port", f"got {args.port}", "an integer in [0, 65535]")
+    if args.max_body_mb <= 0:
+        raise ConfigError("--max-body-mb", f"got {args.max_body_mb}", "a positive number")
+    reward = load_reward(args.config)
+    token = os.environ.get(args.token_env) or None if args.token_env else None
+    if args.scores_term and args.scores_term not in reward.terms:
+        raise ConfigError("--scores-term", f"unknown term {args.scores_term!r}", f"one of {sorted(reward.terms)}")
+
+    import uvicorn
+
+    from rewardkit.integrations.server import create_app
+
+    app = create_app(reward, token=token, max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+                     label_column=args.label_column, scores_term=args.scores_term)
+    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host} without a bearer token (set ${args.token_env})", file=sys.stderr)
+    terms = ", ".join(f"{n} (w={w:g})" for n, w in reward.weights.items())
+    print(f"rewardkit serve: {reward.name} = {terms}", flush=True)
+    print(f"listening on http://{args.host}:{args.port}  POST /get_reward  POST /v1/reward  GET /health"
+          + ("  [bearer token required]" if token else ""), flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
