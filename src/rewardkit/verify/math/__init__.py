@@ -1,0 +1,23 @@
+"""rewardkit.verify.math: rule-based rewards for math, GSM8K, short-answer QA and MCQ.
+
+Importing this package registers the term types ``math_answer``, ``gsm8k``,
+``qa_match`` and ``multiple_choice``.  See ``docs/verify-math.md``.
+"""
+
+from .choice import MultipleChoiceVerifier, extract_choice
+from .equivalence import MathEquivalence, Verdict
+from .extract import ExtractConfig, Extraction, extract_answer, find_boxed
+from .gsm8k import GSM8KVerifier, extract_gsm8k
+from .masterkeys import MASTER_KEYS, master_key_fpr
+from .numeric import fast_equal, normalize_answer
+from .pool import WorkerPool
+from .qa import QAVerifier, exact_match, normalize_squad, sub_match, token_f1
+from .verifier import MathVerifier, gold_answer
+from . import terms  # noqa: F401  (registers the term types)
+
+__all__ = [
+    "MultipleChoiceVerifier", "extract_choice", "MathEquivalence", "Verdict", "ExtractConfig", "Extraction",
+    "extract_answer", "find_boxed", "GSM8KVerifier", "extract_gsm8k", "MASTER_KEYS", "master_key_fpr",
+    "fast_equal", "normalize_answer", "WorkerPool", "QAVerifier", "exact_match", "normalize_squad", "sub_match",
+    "token_f1", "MathVerifier", "gold_answer",
+]

@@ -1,0 +1,264 @@
+"""Configurable final-answer extraction with a trace of which rule fired.
+
+A math reward first has to find the *final answer* in a free-form completion.  The
+conventions differ between datasets and frameworks:
+
+* ``\\boxed{...}`` / ``\\fbox{...}`` – MATH (Hendrycks et al., 2021, "Measuring
+  Mathematical Problem Solving With the MATH Dataset"); the last box is the answer.
+* ``#### 42`` – GSM8K (Cobbe et al., 2021, "Training Verifiers to Solve Math Word
+  Problems").
+* ``Answer: ...`` – Minerva (Lewkowycz et al., 2022, "Solving Quantitative Reasoning
+  Problems with Language Models") and DAPO's ``math_dapo`` scorer.
+* ``<answer>...</answer>`` – R1-style templates (DeepSeek-AI, 2025, "DeepSeek-R1").
+* the last number in the text – the lenient fallback of lm-eval's flexible GSM8K filter.
+
+:func:`extract_answer` tries the rules of an :class:`ExtractConfig` in order and
+returns an :class:`Extraction` holding the answer string, the rule that fired, the
+character span of the answer in the completion and a trace of every rule tried.
+Extraction is linear-time regex/bracket scanning, never raises, and returns
+``answer=None`` for answer-less text (the "master key" responses of Zhao et al., 2025,
+"One Token to Fool LLM-as-a-Judge": ``" "``, ``":"``, ``"Thought process:"`` ...).
+
+Example:
+    >>> e = extract_answer("so x = 3, hence $\\\\boxed{\\\\frac{1}{2}}$.")
+    >>> e.answer, e.rule
+    ('\\\\frac{1}{2}', 'boxed')
+    >>> extract_answer("Thought process:").answer is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from rewardkit.core.errors import ConfigError
+
+__all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES", "last_number"]
+
+#: every rule name :func:`extract_answer` knows
+RULES = ("answer_tag", "boxed", "answer_line", "hash", "last_number")
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
+_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_ANSWER_LINE_RE = re.compile(
+    r"(?:final\s+answer|\banswer)\s*(?:(?:is|was|would\s+be|will\s+be)\s*[:：]?|[:：=])\s*(?P<ans>[^\n]*)",
+    re.IGNORECASE)
+_HASH_RE = re.compile(r"####\s*(?P<ans>[^\n]*)")
+# integers with optional thousands separators, decimals, simple a/b fractions
+_NUMBER_RE = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+)?(?![\d])|(?<![\w.])-?\.\d+")
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """Which rules to try, in order, and how.
+
+    Attributes:
+        rules: rule names from :data:`RULES`, tried in order; the first that yields a
+            non-empty answer wins.
+        boxed: ``"last"`` (MATH convention) or ``"first"`` box when several exist.
+        tail_chars: only look at the last ``tail_chars`` characters (verl's GSM8K
+            scorer uses 300); ``None`` looks at everything.
+        max_answer_chars: longer answers are cut (protects the symbolic step).
+
+    Example:
+        >>> ExtractConfig(rules=("hash", "last_number")).rules
+        ('hash', 'last_number')
+    """
+
+    rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "last_number")
+    boxed: str = "last"
+    tail_chars: int | None = None
+    max_answer_chars: int = 1000
+
+    def __post_init__(self) -> None:
+        rules = tuple(self.rules)
+        object.__setattr__(self, "rules", rules)
+        for i, r in enumerate(rules):
+            if r not in RULES:
+                raise ConfigError(f"rules[{i}]", f"unknown extraction rule {r!r}", f"one of {', '.join(RULES)}")
+        if self.boxed not in ("last", "first"):
+            raise ConfigError("boxed", f"got {self.boxed!r}", "'last' or 'first'")
+        if self.tail_chars is not None and (not isinstance(self.tail_chars, int) or self.tail_chars <= 0):
+            raise ConfigError("tail_chars", f"got {self.tail_chars!r}", "a positive int or None")
+
+
+@dataclass
+class Extraction:
+    """Result of :func:`extract_answer`.
+
+    Attributes:
+        answer: the extracted answer text, or ``None`` when no rule matched.
+        rule: name of the rule that fired.
+        span: ``(start, end)`` of the answer in the original completion.
+        trace: one ``"rule: outcome"`` entry per rule tried, in order.
+    """
+
+    answer: str | None
+    rule: str | None = None
+    span: tuple[int, int] | None = None
+    trace: list[str] = field(default_factory=list)
+
+
+def find_boxed(text: str, which: str = "last") -> list[tuple[int, int]]:
+    """Spans of the contents of ``\\boxed{...}`` / ``\\fbox{...}`` with nested braces.
+
+    Unbalanced boxes (``"\\boxed{"`` at the end of a truncated output) are skipped.
+    ``\\boxed 5`` (no braces) yields the next token.  Returns all spans in text order;
+    ``which`` only matters to callers.
+
+    Example:
+        >>> t = "\\\\boxed{\\\\frac{1}{2}} and \\\\fbox{x^{2}}"
+        >>> [t[a:b] for a, b in find_boxed(t)]
+        ['\\\\frac{1}{2}', 'x^{2}']
+    """
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    n = len(text)
+    while True:
+        m = _BOX_RE.search(text, pos)
+        if not m:
+            break
+        if m.group(1) is None:  # \boxed 5
+            tok = re.match(r"[^\s$]+", text[m.end():])
+            if tok and m.end() > m.start() + 1:
+                spans.append((m.end(), m.end() + tok.end()))
+            pos = m.end()
+            continue
+        depth, i = 1, m.end()
+        while i < n and depth:
+            c = text[i]
+            if c == "\\" and i + 1 < n:  # skip escaped braces \{ \}
+                i += 2
+                continue
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+            i += 1
+        if depth == 0:
+            spans.append((m.end(), i - 1))
+            pos = i
+        else:
+            pos = m.end()
+    return spans
+
+
+def last_number(text: str) -> tuple[int, int] | None:
+    """Span of the last number (``-1,234.5``, ``3/4``, ``.5``) in ``text``, or None.
+
+    Example:
+        >>> t = "I have 3 apples and 1,250 pears."
+        >>> a, b = last_number(t); t[a:b]
+        '1,250'
+    """
+    last = None
+    for m in _NUMBER_RE.finditer(text):
+        last = m
+    return (last.start(), last.end()) if last else None
+
+
+def _clean_span(text: str, a: int, b: int) -> tuple[int, int]:
+    """Trim whitespace, surrounding ``$``, and a trailing period/comma off a span."""
+    while a < b and text[a] in " \t\r\n$":
+        a += 1
+    while b > a and text[b - 1] in " \t\r\n$.,;":
+        b -= 1
+    for lo, hi in (("\\(", "\\)"), ("\\[", "\\]")):
+        if text.startswith(lo, a) and text.endswith(hi, a, b):
+            a, b = _clean_span(text, a + 2, b - 2)
+    return a, b
+
+
+def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extraction:
+    """Extract the final answer of ``completion`` by the first rule that fires.
+
+    Example:
+        >>> extract_answer("... so she pays #### 1,200").answer
+        '1,200'
+        >>> e = extract_answer("<think>2+2</think><answer> 4 </answer>"); (e.answer, e.rule, e.span)
+        ('4', 'answer_tag', (27, 28))
+        >>> extract_answer("\\\\boxed{}").trace
+        ['answer_tag: no match', 'boxed: empty', 'answer_line: no match', 'hash: no match', 'last_number: no match']
+    """
+    cfg = config or _DEFAULT
+    if not isinstance(completion, str):
+        completion = "" if completion is None else str(completion)
+    offset = 0
+    text = completion
+    if cfg.tail_chars is not None and len(text) > cfg.tail_chars:
+        offset = len(text) - cfg.tail_chars
+        text = text[offset:]
+    trace: list[str] = []
+    for rule in cfg.rules:
+        span, outcome = _RULE_FNS[rule](text, cfg)
+        trace.append(f"{rule}: {outcome}")
+        if span is not None:
+            a, b = span
+            if b - a > cfg.max_answer_chars:
+                b = a + cfg.max_answer_chars
+            return Extraction(text[a:b], rule, (a + offset, b + offset), trace)
+    return Extraction(None, None, None, trace)
+
+
+def _rule_answer_tag(text: str, cfg: ExtractConfig):
+    last = None
+    for m in _TAG_RE.finditer(text):
+        last = m
+    if last is None:
+        return None, "no match"
+    a, b = last.span(1)
+    inner = text[a:b]
+    boxes = find_boxed(inner)
+    if boxes:  # <answer>\boxed{5}</answer>
+        ba, bb = boxes[-1] if cfg.boxed == "last" else boxes[0]
+        a, b = a + ba, a + bb
+    a, b = _clean_span(text, a, b)
+    return ((a, b), "matched") if b > a else (None, "empty")
+
+
+def _rule_boxed(text: str, cfg: ExtractConfig):
+    spans = find_boxed(text)
+    if not spans:
+        return None, ("unbalanced" if _BOX_RE.search(text) else "no match")
+    ordered = spans[::-1] if cfg.boxed == "last" else spans
+    for a, b in ordered:
+        a, b = _clean_span(text, a, b)
+        if b > a:
+            return (a, b), f"matched ({cfg.boxed} of {len(spans)})"
+    return None, "empty"
+
+
+def _rule_answer_line(text: str, cfg: ExtractConfig):
+    last = None
+    for m in _ANSWER_LINE_RE.finditer(text):
+        a, b = _clean_span(text, *m.span("ans"))
+        if b > a and "\\boxed" not in text[a:b] and "\\fbox" not in text[a:b]:
+            last = (a, b)
+    return (last, "matched") if last else (None, "no match")
+
+
+def _rule_hash(text: str, cfg: ExtractConfig):
+    last = None
+    for m in _HASH_RE.finditer(text):
+        a, b = _clean_span(text, *m.span("ans"))
+        if b > a:
+            last = (a, b)
+    return (last, "matched") if last else (None, "no match")
+
+
+def _rule_last_number(text: str, cfg: ExtractConfig):
+    span = last_number(text)
+    return (span, "matched") if span else (None, "no match")
+
+
+_RULE_FNS = {
+    "answer_tag": _rule_answer_tag,
+    "boxed": _rule_boxed,
+    "answer_line": _rule_answer_line,
+    "hash": _rule_hash,
+    "last_number": _rule_last_number,
+}
+
+_DEFAULT = ExtractConfig()

@@ -1,0 +1,385 @@
+"""The fast pre-pass: string normalisation and exact numeric comparison.
+
+Most final answers in math RL are numbers written in one of a few surface forms
+(``1/2``, ``\\frac{1}{2}``, ``\\dfrac12``, ``0.5``, ``50\\%``, ``1,000``,
+``2\\sqrt{3}``, ``\\frac{\\pi}{4}``, ``3 \\text{ cm}``).  Deciding those with sympy
+costs milliseconds per call; deciding them here costs microseconds.  The pre-pass
+is *three-valued*: it answers ``True`` / ``False`` only when it is certain and
+``None`` ("undecided") otherwise, so the symbolic step (math-verify) still sees every
+hard case.
+
+Normalisation follows the spirit of Hendrycks et al. (2021, "Measuring Mathematical
+Problem Solving With the MATH Dataset", ``strip_string``): drop ``$``, ``\\left``,
+``\\right``, spacing macros, ``\\text{}`` wrappers, degree signs and unit words,
+``\\dfrac``/``\\tfrac`` → ``\\frac``, a leading ``x =``.
+
+Numeric values are evaluated by a small recursive-descent parser over
+``+ - * / ^ ( ) \\frac \\sqrt \\pi \\cdot \\times`` with implicit multiplication.
+Rational sub-expressions are computed *exactly* with :class:`fractions.Fraction`
+(so ``1/2^{99}`` and ``1/2^{98}`` differ – math-verify's 6-digit float rounding
+calls them equal), irrational ones as floats.  The decision rule is
+
+.. math::
+
+    \\mathrm{eq}(a, b) = \\begin{cases}
+        [a = b] & a, b \\in \\mathbb{Q} \\text{ exact} \\\\
+        \\text{True} & |a-b| \\le 10^{-12}\\max(1,|a|,|b|) \\\\
+        \\text{False} & |a-b| > 10^{-6}\\max(1,|a|,|b|) \\\\
+        \\text{undecided} & \\text{otherwise}
+    \\end{cases}
+
+and an exact decimal literal within ``1e-6`` relative of the other side is left
+undecided (math-verify rounds to 6 digits; we defer to it there).  A percentage
+``p%`` matches either ``p`` or ``p/100`` (as math-verify does).  Exponents are
+bounded (|k| ≤ 4096, result ≤ 10⁴ bits) so ``9^{9^{9^9}}`` is undecided, not a hang.
+
+Example:
+    >>> fast_equal("\\\\dfrac{1}{2}", "0.5"), fast_equal("1,000", "1000"), fast_equal("2", "3")
+    (True, True, False)
+    >>> fast_equal("\\\\frac{\\\\sqrt{2}}{2}", "1/\\\\sqrt{2}")
+    True
+    >>> fast_equal("x^2+1", "1+x^2") is None   # symbolic: left to math-verify
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+__all__ = ["normalize_answer", "numeric_value", "fast_equal", "NumericValue"]
+
+_MAX_EXP = 4096
+_MAX_BITS = 10_000
+
+_UNWRAP_RE = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
+_SPACING_RE = re.compile(r"\\[,;:! ]|\\q?quad\b|~|\\displaystyle\b|\\left\b|\\right\b|\\middle\b")
+_DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ\b|°|\\degree\b")
+_ASSIGN_RE = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=]+$)")
+_UNIT_TAIL_RE = re.compile(r"^(?P<num>.*?[\d}])\s+(?P<unit>[a-z][a-z.]*(?:\s*(?:\^\s*\{?\d\}?|/\s*[a-z]+|[a-z]+\.?))*)$")
+_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_MIXED_RE = re.compile(r"^(-?)(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
+
+
+def normalize_answer(s: str) -> str:
+    """Canonical surface form of an answer string (no maths, just text clean-up).
+
+    Example:
+        >>> normalize_answer("$x = \\\\dfrac{3}{4}\\\\text{ cm}$.")
+        '\\\\frac{3}{4}'
+        >>> normalize_answer("\\\\left( 1, 2 \\\\right)")
+        '(1,2)'
+    """
+    if not isinstance(s, str):
+        s = "" if s is None else str(s)
+    s = s.strip().replace("\\$", "")
+    s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
+    had_text_unit = False
+    # "\text{ cm}" after a number is a unit: drop it
+    s2 = re.sub(r"(?<=[\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z .^/0-9]*\}\s*$", "", s)
+    if s2 != s:
+        s, had_text_unit = s2, True
+    for _ in range(3):
+        s2 = _UNWRAP_RE.sub(r"\1", s)
+        if s2 == s:
+            break
+        s = s2
+    s = _SPACING_RE.sub(" ", s)
+    s = _DEGREE_RE.sub("", s)
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\%", "%")
+    s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
+    s = _ASSIGN_RE.sub("", s)
+    m = _UNIT_TAIL_RE.match(s)
+    if m and not had_text_unit and len(m.group("unit").replace(" ", "")) >= 2:
+        s = m.group("num")
+    s = re.sub(r"\s+", "", s)
+    return s
+
+
+class NumericValue:
+    """A number that is exact (``Fraction``) when it can be, else a float."""
+
+    __slots__ = ("value", "exact")
+
+    def __init__(self, value: Fraction | float, exact: bool):
+        self.value = value
+        self.exact = exact
+
+    def as_float(self) -> float:
+        return float(self.value)
+
+    def __repr__(self) -> str:
+        return f"NumericValue({self.value!r}, exact={self.exact})"
+
+
+class _Bail(Exception):
+    """The string is not a simple numeric expression (leave it to sympy)."""
+
+
+_TOKEN_RE = re.compile(r"\d+\.\d*|\.\d+|\d+|\\[a-zA-Z]+|[-+*/^(){}]|\S")
+_NUM_TOKEN = re.compile(r"^(?:\d+\.\d*|\.\d+|\d+)$")
+
+
+class _Parser:
+    def __init__(self, s: str):
+        s = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)
+        s = re.sub(r"\\frac\s*\{([^{}]*)\}\s*(\d)", r"\\frac{\1}{\2}", s)
+        s = re.sub(r"\\sqrt\s*(\d)", r"\\sqrt{\1}", s)
+        self.toks = _TOKEN_RE.findall(s)
+        self.i = 0
+        self.decimal = False
+
+    def peek(self) -> str | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self, want: str | None = None) -> str:
+        t = self.peek()
+        if t is None or (want is not None and t != want):
+            raise _Bail
+        self.i += 1
+        return t
+
+    def parse(self) -> NumericValue:
+        v = self.expr()
+        if self.peek() is not None:
+            raise _Bail
+        return v
+
+    def expr(self) -> NumericValue:
+        v = self.term()
+        while self.peek() in ("+", "-"):
+            op = self.take()
+            w = self.term()
+            v = _add(v, w) if op == "+" else _add(v, _neg(w))
+        return v
+
+    def term(self) -> NumericValue:
+        v = self.unary()
+        while True:
+            t = self.peek()
+            if t in ("*", "\\cdot", "\\times"):
+                self.take()
+                v = _mul(v, self.unary())
+            elif t in ("/", "\\div"):
+                self.take()
+                v = _div(v, self.unary())
+            elif t in ("(", "{", "\\frac", "\\sqrt", "\\pi"):
+                v = _mul(v, self.unary())  # implicit multiplication: 2\sqrt{3}, 3\pi, 2(4)
+            else:
+                return v
+
+    def unary(self) -> NumericValue:
+        t = self.peek()
+        if t == "-":
+            self.take()
+            return _neg(self.unary())
+        if t == "+":
+            self.take()
+            return self.unary()
+        return self.power()
+
+    def power(self) -> NumericValue:
+        base = self.atom()
+        if self.peek() == "^":
+            self.take()
+            if self.peek() in ("{", "("):
+                exp = self.atom()
+            else:
+                t = self.take()
+                if not (len(t) == 1 and t.isdigit()):
+                    raise _Bail  # x^23 (= x^2 * 3 in LaTeX), x^\pi ...: leave it to sympy
+                exp = self._number(t)
+            return _pow(base, exp)
+        return base
+
+    def _number(self, t: str) -> NumericValue:
+        if "." in t:
+            self.decimal = True
+        return NumericValue(Fraction(t), True)
+
+    def group(self) -> NumericValue:
+        if self.peek() == "{":
+            self.take()
+            v = self.expr()
+            self.take("}")
+            return v
+        return self.atom()
+
+    def atom(self) -> NumericValue:
+        t = self.take()
+        if _NUM_TOKEN.match(t):
+            if self.peek() is not None and _NUM_TOKEN.match(self.peek() or ""):
+                raise _Bail  # "2 3": not a number we understand
+            return self._number(t)
+        if t == "(":
+            v = self.expr()
+            self.take(")")
+            return v
+        if t == "{":
+            v = self.expr()
+            self.take("}")
+            return v
+        if t == "\\frac":
+            num = self.group()
+            den = self.group()
+            return _div(num, den)
+        if t == "\\sqrt":
+            if self.peek() == "[":
+                raise _Bail
+            return _root(self.group(), 2)
+        if t == "\\pi":
+            return NumericValue(math.pi, False)
+        raise _Bail
+
+
+def _neg(a: NumericValue) -> NumericValue:
+    return NumericValue(-a.value, a.exact)
+
+
+def _add(a: NumericValue, b: NumericValue) -> NumericValue:
+    if a.exact and b.exact:
+        return NumericValue(a.value + b.value, True)
+    return NumericValue(a.as_float() + b.as_float(), False)
+
+
+def _mul(a: NumericValue, b: NumericValue) -> NumericValue:
+    if a.exact and b.exact:
+        return NumericValue(a.value * b.value, True)
+    return NumericValue(a.as_float() * b.as_float(), False)
+
+
+def _div(a: NumericValue, b: NumericValue) -> NumericValue:
+    if b.value == 0:
+        raise _Bail
+    if a.exact and b.exact:
+        return NumericValue(Fraction(a.value) / Fraction(b.value), True)
+    return NumericValue(a.as_float() / b.as_float(), False)
+
+
+def _root(a: NumericValue, k: int) -> NumericValue:
+    if a.value < 0:
+        raise _Bail
+    if a.exact:
+        fr = Fraction(a.value)
+        n, d = math.isqrt(fr.numerator), math.isqrt(fr.denominator)
+        if n * n == fr.numerator and d * d == fr.denominator:
+            return NumericValue(Fraction(n, d), True)
+    return NumericValue(math.sqrt(a.as_float()), False)
+
+
+def _pow(a: NumericValue, b: NumericValue) -> NumericValue:
+    if b.exact and Fraction(b.value).denominator == 1:
+        k = int(b.value)
+        if abs(k) > _MAX_EXP:
+            raise _Bail
+        if a.exact:
+            fr = Fraction(a.value)
+            bits = max(fr.numerator.bit_length(), fr.denominator.bit_length()) * abs(k)
+            if bits > _MAX_BITS:
+                raise _Bail
+            if fr == 0 and k < 0:
+                raise _Bail
+            return NumericValue(fr ** k, True)
+        try:
+            return NumericValue(a.as_float() ** k, False)
+        except (OverflowError, ZeroDivisionError):
+            raise _Bail from None
+    if b.exact and Fraction(b.value) == Fraction(1, 2):
+        return _root(a, 2)
+    try:
+        x = a.as_float() ** b.as_float()
+    except (OverflowError, ZeroDivisionError):
+        raise _Bail from None
+    if isinstance(x, complex) or not math.isfinite(x):
+        raise _Bail
+    return NumericValue(x, False)
+
+
+def numeric_value(s: str) -> tuple[NumericValue, bool, bool] | None:
+    """Evaluate a *normalised* answer string as ``(value, is_percent, has_decimal)``.
+
+    Returns ``None`` when the string is not a plain numeric expression.
+
+    Example:
+        >>> v, pct, dec = numeric_value("2\\\\sqrt{9}"); v.value, v.exact
+        (Fraction(6, 1), True)
+        >>> numeric_value("x+1") is None
+        True
+    """
+    if not s or len(s) > 200:
+        return None
+    pct = False
+    if s.endswith("%"):
+        pct, s = True, s[:-1]
+    if _THOUSANDS_RE.match(s):
+        s = s.replace(",", "")
+    m = _MIXED_RE.match(s)
+    try:
+        if m:
+            sign = -1 if m.group(1) else 1
+            den = int(m.group(4))
+            if den == 0:
+                return None
+            return NumericValue(sign * (int(m.group(2)) + Fraction(int(m.group(3)), den)), True), pct, False
+        p = _Parser(s)
+        v = p.parse()
+    except (_Bail, ValueError, ZeroDivisionError, OverflowError, RecursionError, TypeError):
+        return None
+    if not v.exact and not math.isfinite(v.as_float()):
+        return None
+    return v, pct, p.decimal
+
+
+def _compare_values(a: NumericValue, b: NumericValue, decimal: bool) -> bool | None:
+    if a.exact and b.exact:
+        if a.value == b.value:
+            return True
+        if decimal and _rel_diff(float(a.value), float(b.value)) < 1e-6:
+            return None  # a rounded decimal: math-verify rounds to 6 digits, defer to it
+        return False
+    x, y = a.as_float(), b.as_float()
+    d = _rel_diff(x, y)
+    if d <= 1e-12:
+        return True
+    if d > 1e-6:
+        return False
+    return None
+
+
+def _rel_diff(x: float, y: float) -> float:
+    return abs(x - y) / max(1.0, abs(x), abs(y))
+
+
+def fast_equal(gold: str, pred: str, normalized: bool = False) -> bool | None:
+    """Three-valued equivalence of two answer strings: True, False or None (undecided).
+
+    Example:
+        >>> fast_equal("50\\\\%", "0.5"), fast_equal("50", "50\\\\%"), fast_equal("\\\\frac{1}{2^{99}}", "\\\\frac{1}{2^{98}}")
+        (True, True, False)
+    """
+    g = gold if normalized else normalize_answer(gold)
+    p = pred if normalized else normalize_answer(pred)
+    if not g or not p:
+        return None
+    if g == p:
+        return True
+    vg = numeric_value(g)
+    if vg is None:
+        return None
+    vp = numeric_value(p)
+    if vp is None:
+        return None
+    (a, pa, da), (b, pb, db) = vg, vp
+    decimal = da or db
+    if not (pa or pb):
+        return _compare_values(a, b, decimal)
+    # a percentage matches either its face value or value/100
+    cands_a = [a, _div(a, NumericValue(Fraction(100), True))] if pa else [a]
+    cands_b = [b, _div(b, NumericValue(Fraction(100), True))] if pb else [b]
+    verdicts = [_compare_values(x, y, decimal) for x in cands_a for y in cands_b]
+    if any(v is True for v in verdicts):
+        return True
+    if all(v is False for v in verdicts):
+        return False
+    return None

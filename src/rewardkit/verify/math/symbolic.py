@@ -1,0 +1,84 @@
+"""The symbolic step: math-verify's ``parse`` + ``verify``, run inside a pool worker.
+
+math-verify (Kydlíček et al., Hugging Face, 2025, "Math-Verify: a robust
+mathematical expression evaluation system") parses LaTeX/plain answers into sympy
+via latex2sympy2_extended and compares them (string, structural, numeric with
+rounding, then ``simplify(a - b) == 0``; sets, intervals, matrices and relations
+included).  Its own timeouts use ``signal.alarm``; here they are switched off
+(``parsing_timeout=None, timeout_seconds=None``) because the caller's
+:class:`~rewardkit.verify.math.pool.WorkerPool` enforces the deadline by killing the
+worker process.
+
+The gold answer of a GRPO group is parsed once per worker: :func:`verify_pair`
+keeps an LRU cache of parsed golds keyed by the gold string.
+
+Example:
+    >>> verify_pair(("\\\\frac{1}{2}", "0.5"))
+    (True, True, True)
+    >>> verify_pair(("x^2+2x+1", "(x+1)^2"))[0]
+    True
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+__all__ = ["verify_pair", "parse_answer", "GOLD_CACHE_SIZE"]
+
+GOLD_CACHE_SIZE = 4096
+_gold_cache: "OrderedDict[str, Any]" = OrderedDict()
+_configs: Any = None
+
+
+def _extraction_configs() -> Any:
+    global _configs
+    if _configs is None:
+        import logging
+
+        # the pool enforces the deadline; math-verify's "timeout disabled" warning is expected
+        logging.getLogger("math_verify").setLevel(logging.ERROR)
+        from math_verify import ExprExtractionConfig, LatexExtractionConfig
+
+        _configs = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
+    return _configs
+
+
+def parse_answer(answer: str) -> list:
+    """Parse an already-extracted answer string (wrapped in ``\\boxed{}``) with math-verify."""
+    from math_verify import parse
+
+    text = answer if "\\boxed" in answer else "\\boxed{" + answer + "}"
+    return parse(text, extraction_config=_extraction_configs(), parsing_timeout=None)
+
+
+def _gold(gold: str) -> list:
+    hit = _gold_cache.get(gold)
+    if hit is not None:
+        _gold_cache.move_to_end(gold)
+        return hit
+    parsed = parse_answer(gold)
+    _gold_cache[gold] = parsed
+    if len(_gold_cache) > GOLD_CACHE_SIZE:
+        _gold_cache.popitem(last=False)
+    return parsed
+
+
+def verify_pair(req: tuple) -> tuple[bool, bool, bool]:
+    """``(gold, pred[, float_rounding])`` → ``(equivalent, gold_parsed, pred_parsed)``.
+
+    This is the pool worker's handler; it runs without any signal-based timeout.
+    """
+    from math_verify import verify
+
+    _extraction_configs()
+    gold, pred = req[0], req[1]
+    rounding = int(req[2]) if len(req) > 2 else 6
+    g = _gold(gold)
+    if not g:
+        return False, False, bool(pred)
+    p = parse_answer(pred)
+    if not p:
+        return False, True, False
+    ok = verify(g, p, float_rounding=rounding, timeout_seconds=None, raise_on_error=False)
+    return bool(ok), True, True

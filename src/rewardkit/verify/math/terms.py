@@ -1,0 +1,57 @@
+"""Registered term types of the math verifiers (``type:`` names in reward configs).
+
+Example:
+    >>> from rewardkit.core import build_reward, SampleBatch
+    >>> r = build_reward({"terms": [{"type": "gsm8k", "params": {"method": "flexible"}}]})
+    >>> r(SampleBatch(["q", "q"], ["so 72", "no idea"], {"answer": ["#### 72", "#### 72"]})).tolist()
+    [1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rewardkit.core import register_term
+from rewardkit.verify.result import VerifierTerm
+
+from .choice import MultipleChoiceVerifier
+from .extract import ExtractConfig
+from .gsm8k import GSM8KVerifier
+from .qa import QAVerifier
+from .verifier import MathVerifier
+
+__all__ = ["math_answer", "gsm8k", "qa_match", "multiple_choice"]
+
+
+@register_term("math_answer", batch_kind="sample")
+def math_answer(answer_column: str = "answer",
+                rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "last_number"),
+                boxed: str = "last", tail_chars: int | None = None, symbolic: bool = True, workers: int = 1,
+                deadline: float = 5.0, float_rounding: int = 6, correct: float = 1.0, incorrect: float = 0.0,
+                name: str = "math_answer") -> VerifierTerm:
+    """Math final-answer correctness (extraction + exact/numeric pre-pass + math-verify)."""
+    v = MathVerifier(answer_column, ExtractConfig(tuple(rules), boxed, tail_chars), symbolic=symbolic,
+                     workers=workers, deadline=deadline, float_rounding=float_rounding,
+                     correct=correct, incorrect=incorrect)
+    return VerifierTerm(v, name)
+
+
+@register_term("gsm8k", batch_kind="sample")
+def gsm8k(method: str = "strict", answer_column: str = "answer", score: float = 1.0, format_score: float = 0.0,
+          numeric: bool = False, tail_chars: int | None = None, name: str = "gsm8k") -> VerifierTerm:
+    """GSM8K '####' answer (strict) or last number (flexible) vs the gold."""
+    return VerifierTerm(GSM8KVerifier(method, answer_column, score, format_score, numeric, tail_chars), name)
+
+
+@register_term("qa_match", batch_kind="sample")
+def qa_match(mode: str = "exact_match", answer_column: str = "answer", require_tags: bool = True,
+             tag_spam_limit: int = 10, tag_spam_factor: float = 0.25, name: str = "qa_match") -> VerifierTerm:
+    """Short-answer QA exact match / sub-match with SQuAD normalisation."""
+    return VerifierTerm(QAVerifier(mode, answer_column, require_tags, tag_spam_limit, tag_spam_factor), name)
+
+
+@register_term("multiple_choice", batch_kind="sample")
+def multiple_choice(letters: str = "ABCDEFGHIJ", answer_column: str = "answer",
+                    name: str = "multiple_choice") -> VerifierTerm:
+    """Multiple-choice option letter vs the gold letter (or 0-based index)."""
+    return VerifierTerm(MultipleChoiceVerifier(letters, answer_column), name)

@@ -1,0 +1,46 @@
+import pytest
+
+from rewardkit.verify.math.numeric import fast_equal, normalize_answer, numeric_value
+
+POS = [
+    ("1/2", "\\frac{1}{2}"), ("1/2", "\\dfrac12"), ("1/2", "0.5"), ("0.5", "50\\%"), ("50", "50\\%"),
+    ("1000", "1,000"), ("1000", "\\$1,000"), ("2\\sqrt{2}", "\\sqrt{8}"), ("\\frac{\\sqrt{2}}{2}", "1/\\sqrt{2}"),
+    ("\\frac{\\pi}{4}", "\\pi/4"), ("3", "3.0"), ("-\\frac{3}{4}", "-0.75"), ("7/3", "2\\frac{1}{3}"),
+    ("5", "5 \\text{ cm}"), ("12", "12 dollars"), ("5", "x = 5"), ("9", "3^2"), ("30", "30^\\circ"),
+    ("6", "2(3)"), ("6\\pi", "6 \\cdot \\pi"), ("\\left(1,2\\right)", "(1, 2)"),
+]
+NEG = [
+    ("1/2", "1/3"), ("2", "-2"), ("\\frac{1}{2^{99}}", "\\frac{1}{2^{98}}"), ("\\sqrt{2}", "\\sqrt{3}"),
+    ("0.5", "5\\%"), ("1/3", "0.3333"), ("100", "1,001"), ("\\pi", "3.14"),
+]
+
+
+@pytest.mark.parametrize("gold,pred", POS)
+def test_equivalent_surface_forms(gold, pred):
+    assert fast_equal(gold, pred) is True
+
+
+@pytest.mark.parametrize("gold,pred", NEG)
+def test_near_misses_are_rejected(gold, pred):
+    assert fast_equal(gold, pred) is False
+
+
+@pytest.mark.parametrize("gold,pred", [("x^2+1", "1+x^2"), ("1/3", "0.333333"), ("9^{9^{9^9}}", "8^{8^{8^8}}"),
+                                       ("2x", "2"), ("\\{1,2\\}", "\\{2,1\\}"), ("e", "2.718")])
+def test_hard_cases_are_left_undecided(gold, pred):
+    assert fast_equal(gold, pred) is None
+
+
+def test_huge_powers_bail_quickly():
+    import time
+
+    t = time.perf_counter()
+    assert numeric_value("9^{9^{9^{9}}}") is None
+    assert numeric_value("10^{5000}") is None
+    assert time.perf_counter() - t < 0.5
+
+
+def test_normalisation():
+    assert normalize_answer("$x = \\dfrac{3}{4}\\text{ cm}$.") == "\\frac{3}{4}"
+    assert normalize_answer(None) == ""
+    assert numeric_value("") is None and numeric_value("1/0") is None
