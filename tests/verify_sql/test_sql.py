@@ -216,9 +216,9 @@ def test_registered_terms_on_a_batch(db):
     gold = "SELECT name, age FROM singer"
     batch = SampleBatch(["q"] * 3, ["SELECT age, name FROM singer", "SELECT name FROM singer", "oops"],
                         {"db_path": [str(db)] * 3, "gold_sql": [gold] * 3})
-    out = reward(batch)
-    total = out.total if hasattr(out, "total") else out
-    total = np.asarray(total, dtype=float)
+    total = reward(batch)
+    parts = reward.evaluate(batch).terms
+    assert set(parts) == {"sql_reward", "sql_syntax"}
     assert total.shape == (3,)
     assert total[0] > total[1] > total[2]
 
