@@ -1,0 +1,187 @@
+"""`rewardkit serve` over real HTTP on loopback: OpenRLHF /get_reward, /v1/reward, auth, limits, errors."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from fake_openai import FakeOpenAI
+from rewardkit.core import ComposedReward, FunctionTerm, load_reward
+from rewardkit.integrations.openrlhf import as_openrlhf_reward_func
+from rewardkit.integrations.server import BackgroundServer, create_app
+import rewardkit.verify.gate  # noqa: F401  (registers content_gate)
+import rewardkit.verify.judge  # noqa: F401  (registers llm_judge)
+
+QUESTION = "What is 6 * 7?"
+
+
+def write_config(tmp_path, judge_url):
+    cfg = tmp_path / "reward.yaml"
+    cfg.write_text(f"""reward:
+  name: total
+  terms:
+    - type: content_gate
+      name: gate
+      weight: 0.0
+    - type: llm_judge
+      name: judge
+      params: {{base_url: "{judge_url}", model: fake-judge, max_retries: 1, backoff: 0.01}}
+    - type: constant
+      name: format_bonus
+      weight: 0.1
+      params: {{value: 1.0}}
+      gate: {{"on": gate, threshold: 1.0}}  # quoted: YAML 1.1 reads a bare on as true
+""")
+    return cfg
+
+
+@pytest.fixture()
+def judge_server():
+    with FakeOpenAI(style="verbose") as fake:
+        yield fake
+
+
+def test_get_reward_matches_the_in_process_openrlhf_function(tmp_path, judge_server):
+    reward = load_reward(write_config(tmp_path, judge_server.base_url))
+    prompts = [f"<|user|>{QUESTION}<|assistant|>"] * 4
+    responses = ["6*7 = 42", "It is 41.", "Thought process:", "The answer is \\boxed{42}"]
+    body = {"query": [p + r + "<|im_end|>" for p, r in zip(prompts, responses)], "prompts": prompts,
+            "labels": ["42"] * 4}
+    with BackgroundServer(create_app(reward)) as srv:
+        got = httpx.post(srv.url + "/get_reward", json=body, timeout=30).json()
+        assert got["rewards"] == pytest.approx([1.1, 0.1, 0.0, 1.1])
+        assert got["scores"] == pytest.approx([1.0, 0.1, 0.0, 1.0])
+        assert got["extra_logs"]["judge"] == [1.0, 0.0, 0.0, 1.0]
+        assert judge_server.hits == 3                     # the master key never reached the judge
+        # old OpenRLHF clients send only {"query": [...]}: a term that needs labels says so (422)
+        only_query = httpx.post(srv.url + "/get_reward", json={"query": ["hello 42"]}, timeout=30)
+        assert only_query.status_code == 422 and only_query.json()["error"].startswith("columns.answer")
+    in_process = as_openrlhf_reward_func(load_reward(write_config(tmp_path, judge_server.base_url)),
+                                         as_tensors=False)(body["query"], body["prompts"], body["labels"])
+    assert in_process["rewards"] == pytest.approx(got["rewards"])
+
+
+def test_native_batch_endpoint_with_chat_messages_and_none_terms(tmp_path, judge_server):
+    reward = load_reward(write_config(tmp_path, judge_server.base_url))
+    with BackgroundServer(create_app(reward)) as srv:
+        body = {"prompts": [[{"role": "user", "content": QUESTION}]] * 3,
+                "completions": [[{"role": "assistant", "content": "42"}], "43", "."],
+                "columns": {"answer": ["42", "42", None]}}
+        got = httpx.post(srv.url + "/v1/reward", json=body, timeout=30).json()
+        assert got["rewards"] == pytest.approx([1.1, 0.1, 0.0])
+        assert got["terms"]["judge"] == [1.0, 0.0, None]   # no reference: the judge term does not apply
+        assert got["errors"]["gate"] == [None, None, "punctuation_only"]
+        assert got["weights"] == {"gate": 0.0, "judge": 1.0, "format_bonus": 0.1}
+        health = httpx.get(srv.url + "/health").json()
+        assert health == {"status": "ok", "reward": "total", "terms": ["gate", "judge", "format_bonus"]}
+
+
+def test_bearer_token_size_limit_and_field_errors():
+    reward = ComposedReward([FunctionTerm("length", lambda b: [len(c) for c in b.completion_texts()])])
+    with BackgroundServer(create_app(reward, token="s3cret", max_body_bytes=4096)) as srv:
+        ok = {"Authorization": "Bearer s3cret"}
+        body = {"prompts": ["p"], "completions": ["abc"]}
+        assert httpx.post(srv.url + "/v1/reward", json=body).status_code == 401
+        assert httpx.post(srv.url + "/v1/reward", json=body, headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert httpx.post(srv.url + "/get_reward", json={"query": ["x"]}).status_code == 401
+        assert httpx.get(srv.url + "/health").status_code == 200
+        assert httpx.post(srv.url + "/v1/reward", json=body, headers=ok).json()["rewards"] == [3.0]
+
+        big = {"prompts": ["p"] * 600, "completions": ["abcdefgh"] * 600}
+        r = httpx.post(srv.url + "/v1/reward", json=big, headers=ok)
+        assert r.status_code == 413 and "4096" in r.json()["error"]
+
+        def chunks():                               # no Content-Length: the limit counts received bytes
+            yield b'{"prompts": ["p"], "completions": ["'
+            for _ in range(100):
+                yield b"x" * 100
+            yield b'"]}'
+        r = httpx.post(srv.url + "/v1/reward", content=chunks(), headers={**ok, "Content-Type": "application/json"})
+        assert r.status_code == 413
+
+        cases = [
+            ({"query": ["a", 3]}, "/get_reward", "query[1]"),
+            ({"prompts": ["p"], "completions": [7]}, "/v1/reward", "completions[0]"),
+            ({"prompts": ["p", "q"], "completions": ["a"]}, "/v1/reward", "prompts"),
+            ({"prompts": ["p"], "completions": ["a"], "columns": {"answer": ["1", "2"]}}, "/v1/reward",
+             "columns.answer"),
+            ({"prompts": ["p"], "completion": ["a"]}, "/v1/reward", "completions"),
+            ({"query": ["a", "b"], "labels": ["x"]}, "/get_reward", "labels"),
+        ]
+        for payload, path, field in cases:
+            r = httpx.post(srv.url + path, json=payload, headers=ok)
+            assert r.status_code == 422, (payload, r.text)
+            assert r.json()["error"].startswith(field), (field, r.json())
+        r = httpx.post(srv.url + "/v1/reward", content=b"{not json", headers={**ok, "Content-Type": "application/json"})
+        assert r.status_code == 422
+
+
+def test_missing_reference_column_is_a_422_naming_it(judge_server, tmp_path):
+    reward = load_reward(write_config(tmp_path, judge_server.base_url))
+    with BackgroundServer(create_app(reward)) as srv:
+        r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["q"], "completions": ["42"]}, timeout=30)
+        assert r.status_code == 422 and r.json()["error"].startswith("columns.answer")
+
+
+def test_math_answer_term_over_http_if_available():
+    pytest.importorskip("rewardkit.verify.math")
+    from rewardkit.core import build_reward
+
+    reward = build_reward({"terms": [{"type": "math_answer", "name": "math"},
+                                     {"type": "content_gate", "name": "gate", "weight": 0.0}]})
+    with BackgroundServer(create_app(reward)) as srv:
+        body = {"query": ["Q: 1/2 + 1/4? A: \\boxed{\\frac{3}{4}}", "Q: 1/2 + 1/4? A: \\boxed{0.5}"],
+                "prompts": ["Q: 1/2 + 1/4? A: "] * 2, "labels": ["0.75", "0.75"]}
+        got = httpx.post(srv.url + "/get_reward", json=body, timeout=60).json()
+        assert got["rewards"] == [1.0, 0.0]
+        # label-free terms work with the query-only request of old OpenRLHF clients
+    gate_only = build_reward({"terms": [{"type": "content_gate", "name": "gate"}]})
+    with BackgroundServer(create_app(gate_only)) as srv:
+        got = httpx.post(srv.url + "/get_reward", json={"query": ["Q: hi A: 42", "Q: hi A: :"]}).json()
+        assert got["rewards"] == [1.0, 0.0]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_rewardkit_serve_cli_subprocess(tmp_path, judge_server):
+    cfg = write_config(tmp_path, judge_server.base_url)
+    port = _free_port()
+    env = {**os.environ, "REWARDKIT_SERVE_TOKEN": "tok"}
+    proc = subprocess.Popen([sys.executable, "-m", "rewardkit.cli.main", "serve", "--config", str(cfg),
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "timeout"
+            time.sleep(0.1)
+        body = {"query": ["Q 42"], "prompts": ["Q "], "labels": ["42"]}
+        assert httpx.post(url + "/get_reward", json=body).status_code == 401
+        got = httpx.post(url + "/get_reward", json=body, headers={"Authorization": "Bearer tok"}).json()
+        assert got["rewards"] == pytest.approx([1.1])
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=15)
+    assert "judge (w=1)" in out and "bearer token required" in out
+
+
+def test_serve_cli_rejects_a_bad_config(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("reward:\n  terms:\n    - {type: content_gate, weight: heavy}\n")
+    r = subprocess.run([sys.executable, "-m", "rewardkit.cli.main", "serve", "--config", str(cfg)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "reward.terms[0].weight" in r.stderr
