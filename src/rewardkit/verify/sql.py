@@ -417,7 +417,10 @@ def schema_items(sql: str | None, schema: Mapping[str, Any] | None = None) -> se
         >>> sorted(schema_items("SELECT T1.name FROM singer AS T1 JOIN concert AS T2 ON T1.id = T2.singer_id", s))
         ['concert', 'concert.singer_id', 'singer', 'singer.id', 'singer.name']
     """
-    tree = _parse(sql) if sql else None
+    return _items_of_tree(_parse(sql) if sql else None, schema)
+
+
+def _items_of_tree(tree: Any, schema: Mapping[str, Any] | None) -> set[str]:
     if tree is None:
         return set()
     from sqlglot import exp
@@ -510,18 +513,23 @@ def ngram_jaccard(pred_sql: str | None, gold_sql: str | None, n: int = 2) -> flo
 
 # --------------------------------------------------------------------------------------- verifier
 class _LRU(OrderedDict):
+    """A small LRU map; ``get_or`` is safe to call from several threads."""
+
     def __init__(self, size: int):
         super().__init__()
         self.size = size
+        self._lock = threading.Lock()
 
     def get_or(self, key: Any, make: Any) -> Any:
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
+        with self._lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
         val = make()
-        self[key] = val
-        if len(self) > self.size:
-            self.popitem(last=False)
+        with self._lock:
+            self[key] = val
+            while len(self) > self.size:
+                self.popitem(last=False)
         return val
 
 
@@ -535,7 +543,8 @@ class SQLVerifier(Verifier):
     ``normalize=True``).  Components, each in [0, 1]:
 
     * ``execution`` – results match under ``semantics`` (:data:`SEMANTICS`);
-    * ``syntax`` – sqlglot parses the query as one SQLite statement;
+    * ``syntax`` – sqlglot parses the query as one SQLite statement (computed only when
+      ``syntax`` or ``schema_link`` is weighted);
     * ``executes`` – SQLite ran it without error (weight 0 by default);
     * ``schema_link`` – :func:`schema_link_jaccard`;
     * ``ngram`` – :func:`ngram_jaccard`.
@@ -581,6 +590,7 @@ class SQLVerifier(Verifier):
         self.normalize, self.extract = bool(normalize), bool(extract)
         self._local = threading.local()
         self._cache_size = cache_size
+        self._order_cache = _LRU(4096)  # gold_sql -> has a top-level ORDER BY (pure, thread-safe enough)
 
     # per-thread caches: sqlite connections are not shared across threads
     def _caches(self) -> tuple[_LRU, _LRU, _LRU]:
@@ -605,7 +615,12 @@ class SQLVerifier(Verifier):
         if pred is None:
             return self._result(comps, None, "no_sql", info)
         error: str | None = None
-        comps["syntax"] = float(_parse(pred) is not None)
+        tree = None
+        if self.weights.get("syntax", 0.0) or self.weights.get("schema_link", 0.0):
+            tree = _parse(pred)
+            comps["syntax"] = float(tree is not None)
+        else:
+            del comps["syntax"]  # not weighted: skip the sqlglot parse (the costly part)
         db = None
         if db_path is not None and str(db_path):
             try:
@@ -614,9 +629,8 @@ class SQLVerifier(Verifier):
                 return VerifyResult(0.0, comps, pred, error="bad_reference", info={"message": str(e)[:300]})
         if db is not None:
             _, gold_cache, _ = self._caches()
-            gold = gold_cache.get_or((db.path, gold_sql), lambda: (
-                db.execute(gold_sql, self.timeout_s, self.max_rows), gold_has_order_by(gold_sql)))
-            gold_res, gold_ordered = gold
+            gold_res = gold_cache.get_or((db.path, gold_sql), lambda: db.execute(gold_sql, self.timeout_s, self.max_rows))
+            gold_ordered = self._order_cache.get_or(gold_sql, lambda: gold_has_order_by(gold_sql))
             if not gold_res.ok:
                 return VerifyResult(0.0, comps, pred, error="bad_reference",
                                     info={"message": f"gold query failed: {gold_res.error} {gold_res.message}"[:300]})
@@ -632,7 +646,7 @@ class SQLVerifier(Verifier):
             _, _, items_cache = self._caches()
             key = (gold_sql, repr(sorted(sch.items())) if isinstance(sch, Mapping) else None)
             gold_items = items_cache.get_or(key, lambda: schema_items(gold_sql, sch))
-            pred_items = schema_items(pred, sch) if comps["syntax"] else set()
+            pred_items = _items_of_tree(tree, sch)
             comps["schema_link"] = _jaccard(pred_items, gold_items) if pred_items and gold_items else 0.0
         if self.weights.get("ngram", 0.0):
             comps["ngram"] = ngram_jaccard(pred, gold_sql, self.ngram_n)
