@@ -3,12 +3,57 @@
 The protocol is :class:`~rewardkit.explore.base.IntrinsicBonus` (``observe`` per
 vector-env step, ``compute``/``update`` per rollout, ``state_dict``); any bonus becomes
 a reward term with :class:`~rewardkit.explore.base.BonusTerm`.  See ``docs/explore.md``.
+
+Torch-based modules (RND, ICM, E3B, …) are imported lazily on first attribute access,
+so ``import rewardkit.explore`` stays cheap; their reward-term types are registered
+when the registry loads this package.
 """
 
-from .base import BonusTerm, IntrinsicBonus
-from .counts import (CountBonus, KEY_FUNCTIONS, minigrid_agent_state, minigrid_position,
-                     minigrid_position_carrying, minigrid_position_direction, obs_hash)
+from __future__ import annotations
 
-__all__ = ["IntrinsicBonus", "BonusTerm", "CountBonus", "KEY_FUNCTIONS", "obs_hash",
+import importlib
+from typing import Any
+
+from .base import BonusTerm, IntrinsicBonus
+from .counts import (CountBonus, KEY_FUNCTIONS, count_bonus, minigrid_agent_state, minigrid_position,
+                     minigrid_position_carrying, minigrid_position_direction, obs_hash)
+from .simhash import SimHashBonus, SimHashKey
+
+_LAZY = {
+    "RND": "rnd", "ICM": "icm", "Disagreement": "disagreement", "E3B": "e3b", "RIDE": "ride",
+    "NovelD": "noveld", "RE3": "re3", "EpisodicKNN": "ngu", "RDD": "rdd",
+    "ObsNormalizer": "nets", "IntrinsicReturnScaler": "nets", "forward_filtered_returns": "nets",
+    "Sum": "combine", "Product": "combine", "NGUMultiplier": "combine", "Normalize": "combine",
+    "e3b_x_rnd": "combine", "e3b_x_noveld": "combine", "count_x_count": "combine",
+    "ngu": "combine",
+    "Schedule": "schedules", "constant": "schedules", "linear": "schedules", "exponential": "schedules",
+    "BonusShareGuard": "guard", "BonusFarmingWarning": "guard",
+    "NoveltyArchive": "novelty_search", "NoveltySearchBonus": "novelty_search",
+    "CellArchive": "go_explore", "downscale_cell": "go_explore",
+    "minigrid_snapshot": "go_explore", "minigrid_restore": "go_explore",
+}
+
+#: modules that register reward-term types (imported when the registry loads built-ins)
+_TERM_MODULES = ("rnd", "e3b", "combine")
+
+__all__ = ["IntrinsicBonus", "BonusTerm", "CountBonus", "count_bonus", "KEY_FUNCTIONS", "obs_hash",
            "minigrid_agent_state", "minigrid_position", "minigrid_position_direction",
-           "minigrid_position_carrying"]
+           "minigrid_position_carrying", "SimHashBonus", "SimHashKey", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'rewardkit.explore' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+
+
+def _register_all() -> None:
+    for m in _TERM_MODULES:
+        try:
+            importlib.import_module(f"{__name__}.{m}")
+        except ImportError:  # torch missing: torch-based terms are unavailable
+            pass
+
+
+_register_all()

@@ -1,0 +1,205 @@
+"""Exploration via Elliptical Episodic Bonuses (E3B).
+
+Henaff, Raileanu, Jiang & Rocktäschel (2022), "Exploration via Elliptical Episodic
+Bonuses", NeurIPS.  With features :math:`\\phi` from an inverse-dynamics model, the
+episodic bonus of the new state is its elliptical norm under the episode's feature
+covariance:
+
+.. math::
+    b_t = \\phi(s_{t+1})^\\top C_t^{-1} \\phi(s_{t+1}), \\qquad
+    C_t = \\lambda I + \\sum_{i \\le t} \\phi(s_i)\\phi(s_i)^\\top
+
+:math:`C^{-1}` is maintained with the Sherman–Morrison rank-one update
+:math:`u = C^{-1}\\phi`, :math:`C^{-1} \\leftarrow C^{-1} - u u^\\top / (1 + \\phi^\\top u)`,
+here **batched over all sub-envs at once** (one ``einsum`` per step on an
+``(n_envs, d, d)`` array – no Python loop over envs or transitions).
+:math:`C^{-1}_0 = I/\\lambda` (``ridge`` :math:`\\lambda = 0.1`) at each episode start
+(``terminated`` *or* ``truncated``).  The bonus scores :math:`s_{t+1}`; the reset
+frame :math:`s_0` enters :math:`C` with zero bonus, as in the reference
+implementation (RLLTE scores :math:`s_t` instead – one step late).
+
+``encoder="idm"`` (default) trains :math:`\\phi` with inverse dynamics in
+:meth:`E3B.update`; ``"random"`` keeps a frozen random encoder (the paper's
+``elliptical-rand`` ablation).  ``lifelong=True`` never resets :math:`C`.
+
+Generalises the linear-bandit elliptical bonus (e.g. LinUCB) to deep RL; the paper
+reports state-of-the-art results on 16 MiniHack tasks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from ..core.errors import ConfigError
+from ..core.registry import register_term
+from .base import BonusTerm, as_float_obs, rollout_arrays
+from .icm import InverseDynamicsEncoder
+from .nets import LearnedBonus, action_info, masked_mean, one_hot_actions, seeded
+
+__all__ = ["E3B", "sherman_morrison_batch", "e3b_bonus"]
+
+
+def sherman_morrison_batch(c_inv: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """In-place batched Sherman–Morrison update; returns the bonuses :math:`\\phi^\\top C^{-1}\\phi`.
+
+    ``c_inv``: ``(m, d, d)`` inverse covariances; ``phi``: ``(m, d)`` features.
+    The bonus uses the inverse *before* adding :math:`\\phi\\phi^\\top`.
+
+    Example:
+        >>> c = np.stack([np.eye(2) / 0.1]); phi = np.array([[1.0, 0.0]])
+        >>> float(sherman_morrison_batch(c, phi)[0])  # 1/0.1
+        10.0
+        >>> np.allclose(c[0], np.linalg.inv(0.1 * np.eye(2) + np.outer(phi[0], phi[0])))
+        True
+    """
+    u = np.einsum("mij,mj->mi", c_inv, phi)
+    b = np.einsum("mi,mi->m", phi, u)
+    c_inv -= np.einsum("mi,mj->mij", u, u / (1.0 + b)[:, None])
+    return b
+
+
+class E3B(LearnedBonus):
+    """Elliptical episodic bonus with batched Sherman–Morrison updates (see module docs).
+
+    Args:
+        obs_shape / observation_space; n_actions / action_dim / action_space (for the IDM).
+        latent_dim: feature size :math:`d` (C is ``d x d`` per env).
+        ridge: :math:`\\lambda` (0.1).
+        encoder: ``"idm"`` (trained by :meth:`update`) or ``"random"`` (frozen).
+        lifelong: never reset :math:`C` (ablation).
+        num_envs: optional; per-env covariances grow on demand.
+
+    Example:
+        >>> e3b = E3B(obs_shape=(4,), n_actions=3, latent_dim=8, seed=0)
+        >>> o = np.random.default_rng(0).normal(size=(1, 4)).astype(np.float32)
+        >>> f = [False]
+        >>> b = [float(e3b.observe(o, [0], o * 2, f, f)[0]) for _ in range(4)]  # revisit one state
+        >>> b[0] > b[1] > b[2] > b[3]
+        True
+        >>> e3b.reset(); float(e3b.observe(o, [0], o * 2, f, f)[0]) == b[0]  # new episode: C reset
+        True
+    """
+
+    episodic = True
+
+    def __init__(self, obs_shape: Sequence[int] | None = None, observation_space: Any = None,
+                 n_actions: int | None = None, action_dim: int | None = None, action_space: Any = None,
+                 latent_dim: int = 32, hidden: int = 128, ridge: float = 0.1, encoder: str = "idm",
+                 lifelong: bool = False, lr: float = 1e-3, batch_size: int = 256, update_epochs: int = 1,
+                 update_proportion: float = 1.0, obs_norm: bool = False, num_envs: int | None = None,
+                 seed: int = 0, name: str | None = None):
+        super().__init__(obs_shape, observation_space, lr=lr, batch_size=batch_size,
+                         update_epochs=update_epochs, update_proportion=update_proportion,
+                         obs_norm=obs_norm, num_envs=num_envs, seed=seed, name=name or "e3b")
+        if ridge <= 0:
+            raise ConfigError("ridge", f"got {ridge!r}", "a positive number")
+        if encoder not in ("idm", "random"):
+            raise ConfigError("encoder", f"got {encoder!r}", "'idm' or 'random'")
+        self.discrete, self.action_size = action_info(n_actions, action_dim, action_space) \
+            if encoder == "idm" else (True, int(n_actions or 1))
+        self.ridge = float(ridge)
+        self.encoder_kind = encoder
+        self.lifelong = bool(lifelong)
+        self.latent_dim = int(latent_dim)
+        with seeded(self.seed):
+            self.idm = InverseDynamicsEncoder(self.obs_shape, self.discrete, self.action_size, latent_dim, hidden)
+        if encoder == "random":
+            for p in self.idm.parameters():
+                p.requires_grad_(False)
+            self.learned = False
+        self.optimizer = torch.optim.Adam([p for p in self.idm.parameters() if p.requires_grad] or
+                                          [torch.nn.Parameter(torch.zeros(1))], lr=self.lr)
+        self.c_inv = np.zeros((0, self.latent_dim, self.latent_dim))
+
+    # per-env state -----------------------------------------------------------
+    def _ensure_envs(self, num_envs: int) -> None:
+        have = self.c_inv.shape[0]
+        if num_envs > have:
+            fresh = np.broadcast_to(np.eye(self.latent_dim) / self.ridge,
+                                    (num_envs - have, self.latent_dim, self.latent_dim))
+            self.c_inv = np.concatenate([self.c_inv, fresh], axis=0)
+
+    def _reset_envs(self, env_index: np.ndarray) -> None:
+        if not self.lifelong:
+            self.c_inv[env_index] = np.eye(self.latent_dim) / self.ridge
+
+    def embed(self, obs: Any) -> np.ndarray:
+        """Features :math:`\\phi(s)` of a batch of observations, float64 ``(m, d)``."""
+        with torch.no_grad():
+            return self.idm(self._obs_tensor(obs)).numpy().astype(np.float64)
+
+    def _elliptical(self, phi: np.ndarray, env_index: np.ndarray) -> np.ndarray:
+        if np.unique(env_index).size == env_index.size:
+            c = self.c_inv[env_index]
+            b = sherman_morrison_batch(c, phi)
+            self.c_inv[env_index] = c
+            return b
+        out = np.empty(env_index.size)  # repeated envs in one call: keep their order
+        for i, e in enumerate(env_index.tolist()):
+            c = self.c_inv[e: e + 1]
+            out[i] = sherman_morrison_batch(c, phi[i: i + 1])[0]
+        return out
+
+    def _register_initial(self, obs: Any, env_index: np.ndarray) -> None:
+        self._elliptical(self.embed(obs), env_index)
+
+    def _observe(self, obs, action, next_obs, env_index) -> np.ndarray:
+        return self._elliptical(self.embed(next_obs), env_index)
+
+    def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
+        """Score a rollout: one batched encoder pass, then one batched SM update per step."""
+        obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
+        flat = lambda x: as_float_obs(x).reshape((T * n,) + self.obs_shape)  # noqa: E731
+        phi_next = self.embed(flat(nxt)).reshape(T, n, -1)
+        idx = np.arange(n)
+        self.slots.ensure(idx)
+        self._ensure_envs(self.slots.fresh.shape[0])
+        fresh_needed = self.slots.fresh[:n].copy()
+        done = term | trunc
+        # which steps start an episode (their obs[t] is an s_0 to register)
+        starts = np.zeros((T, n), dtype=bool)
+        starts[0] = fresh_needed
+        starts[1:] = done[:-1]
+        phi0 = np.zeros((T, n, self.latent_dim))
+        if starts.any():
+            o = as_float_obs(obs)
+            rows = np.argwhere(starts)
+            phi0[rows[:, 0], rows[:, 1]] = self.embed(o[rows[:, 0], rows[:, 1]])
+        out = np.zeros((T, n))
+        for t in range(T):
+            if starts[t].any():
+                e = np.flatnonzero(starts[t])
+                self._elliptical(phi0[t, e], e)
+            out[t] = self._elliptical(phi_next[t], idx)
+            if done[t].any():
+                self._reset_envs(np.flatnonzero(done[t]))
+        self.slots.fresh[:n] = done[-1]
+        self.global_step += T * n
+        return out
+
+    def _loss(self, obs, next_obs, actions, mask):
+        a = one_hot_actions(actions, self.discrete, self.action_size)
+        loss = masked_mean(self.idm.inverse_loss(obs, next_obs, a), mask)
+        return loss, {"e3b_inverse_loss": float(loss.detach())}
+
+    def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
+        """Train the inverse-dynamics encoder (no-op with ``encoder="random"``)."""
+        if self.encoder_kind == "random":
+            return {}
+        return super().update(batch)
+
+
+@register_term("e3b_bonus", batch_kind="transition")
+def e3b_bonus(obs_shape: Sequence[int], n_actions: int, coef: float = 1.0, latent_dim: int = 32,
+              ridge: float = 0.1, encoder: str = "idm", seed: int = 0, name: str = "e3b") -> BonusTerm:
+    """E3B elliptical episodic bonus (Henaff et al. 2022) as a reward term.
+
+    Example:
+        >>> e3b_bonus(obs_shape=[4], n_actions=3).bonus.ridge
+        0.1
+    """
+    return BonusTerm(E3B(obs_shape=obs_shape, n_actions=n_actions, latent_dim=latent_dim, ridge=ridge,
+                         encoder=encoder, seed=seed, name=name), coef=float(coef), name=name)

@@ -1,0 +1,386 @@
+"""Small torch building blocks shared by the learned bonuses (CPU-sized).
+
+* :func:`make_encoder` – an MLP for vector observations, a small CNN for images
+  (``(C, H, W)`` or MiniGrid's channel-last ``(H, W, C)``, detected from the shape);
+* :class:`ObsNormalizer` – per-feature running mean/std, whitening clipped to
+  ``[-5, 5]`` (Burda et al. 2019), initialised from data by ``warmup``;
+* :func:`forward_filtered_returns` and :class:`IntrinsicReturnScaler` – RND's
+  reward normalisation: divide by the running std of the *non-episodic* discounted
+  intrinsic return accumulated along **time** per env (the axis CleanRL #360 got wrong);
+* :class:`LearnedBonus` – the base class of the torch bonuses: seeded network
+  construction, batched scoring of rollouts, minibatch training with an
+  ``update_proportion`` mask.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..core.errors import BatchError, ConfigError
+from ..core.normalize import RunningMeanStd
+from .base import IntrinsicBonus, as_float_obs, rollout_arrays
+
+__all__ = ["make_encoder", "seeded", "ObsNormalizer", "forward_filtered_returns",
+           "IntrinsicReturnScaler", "LearnedBonus", "space_shape", "action_info", "one_hot_actions"]
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block with torch's global RNG seeded, restoring the caller's RNG state after.
+
+    Example:
+        >>> with seeded(0): a = torch.rand(2)
+        >>> with seeded(0): b = torch.rand(2)
+        >>> bool(torch.equal(a, b))
+        True
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        yield
+
+
+def space_shape(obs_shape: Sequence[int] | None, observation_space: Any, field: str = "obs_shape") -> tuple[int, ...]:
+    """Observation shape from ``obs_shape`` or a gymnasium space (Box, or Dict with ``image``)."""
+    if obs_shape is not None:
+        return tuple(int(s) for s in obs_shape)
+    if observation_space is None:
+        raise ConfigError(field, "missing", "obs_shape=(…) or observation_space=<gymnasium Box>")
+    sp = observation_space
+    if hasattr(sp, "spaces") and isinstance(sp.spaces, Mapping):
+        for k in ("image", "obs", "observation"):
+            if k in sp.spaces:
+                sp = sp.spaces[k]
+                break
+        else:
+            raise ConfigError("observation_space", f"is a Dict with keys {sorted(sp.spaces)}",
+                              "a Box, or a Dict with an 'image' Box")
+    if getattr(sp, "shape", None) is None:
+        raise ConfigError("observation_space", f"is {sp!r}", "a Box space")
+    return tuple(int(s) for s in sp.shape)
+
+
+def action_info(n_actions: int | None, action_dim: int | None, action_space: Any) -> tuple[bool, int]:
+    """``(discrete, size)``: number of discrete actions or continuous action dimension."""
+    if n_actions is not None:
+        return True, int(n_actions)
+    if action_dim is not None:
+        return False, int(action_dim)
+    if action_space is None:
+        raise ConfigError("n_actions", "missing", "n_actions=<int>, action_dim=<int> or action_space=<gymnasium space>")
+    if hasattr(action_space, "n"):
+        return True, int(action_space.n)
+    if getattr(action_space, "shape", None):
+        return False, int(np.prod(action_space.shape))
+    raise ConfigError("action_space", f"is {action_space!r}", "a Discrete or Box space")
+
+
+def one_hot_actions(actions: Any, discrete: bool, size: int) -> torch.Tensor:
+    """Actions as float features: one-hot for discrete, the raw vector for continuous."""
+    a = np.asarray(actions)
+    if discrete:
+        idx = torch.as_tensor(a.reshape(-1).astype(np.int64))
+        if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= size):
+            raise BatchError("actions", f"has values outside [0, {size})", f"discrete actions in [0, {size})")
+        return nn.functional.one_hot(idx, size).float()
+    return torch.as_tensor(a.reshape(a.shape[0], -1), dtype=torch.float32)
+
+
+def _is_image(shape: tuple[int, ...]) -> bool:
+    return len(shape) == 3
+
+
+def _channels_last(shape: tuple[int, ...]) -> bool:
+    return shape[-1] in (1, 3, 4) and shape[0] not in (1, 3, 4)
+
+
+class _Image(nn.Module):
+    def __init__(self, shape: tuple[int, ...], latent_dim: int, channels: int):
+        super().__init__()
+        self.cl = _channels_last(shape)
+        c, h, w = (shape[2], shape[0], shape[1]) if self.cl else shape
+        k = 3 if min(h, w) >= 12 else 2
+        self.conv = nn.Sequential(nn.Conv2d(c, channels, k, stride=2 if min(h, w) >= 12 else 1), nn.LeakyReLU(),
+                                  nn.Conv2d(channels, channels, k, stride=2 if min(h, w) >= 24 else 1), nn.LeakyReLU(),
+                                  nn.Flatten())
+        with torch.no_grad():
+            n = self.conv(torch.zeros(1, c, h, w)).shape[1]
+        self.head = nn.Linear(n, latent_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.cl:
+            x = x.permute(0, 3, 1, 2)
+        return self.head(self.conv(x))
+
+
+def make_encoder(obs_shape: Sequence[int], latent_dim: int = 64, hidden: int = 128,
+                 orthogonal: bool = True) -> nn.Module:
+    """An encoder ``(n, *obs_shape) -> (n, latent_dim)``: MLP for vectors, CNN for images.
+
+    Example:
+        >>> make_encoder((7, 7, 3), 16)(torch.zeros(4, 7, 7, 3)).shape
+        torch.Size([4, 16])
+    """
+    shape = tuple(int(s) for s in obs_shape)
+    if _is_image(shape):
+        net: nn.Module = _Image(shape, latent_dim, channels=min(32, hidden))
+    else:
+        d = int(np.prod(shape))
+        net = nn.Sequential(nn.Flatten(), nn.Linear(d, hidden), nn.LeakyReLU(), nn.Linear(hidden, hidden),
+                            nn.LeakyReLU(), nn.Linear(hidden, latent_dim))
+    if orthogonal:
+        for m in net.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                nn.init.orthogonal_(m.weight, gain=np.sqrt(2))
+                nn.init.zeros_(m.bias)
+    return net
+
+
+def mlp(inp: int, out: int, hidden: int = 128, layers: int = 2) -> nn.Sequential:
+    """A plain ReLU MLP."""
+    mods: list[nn.Module] = []
+    d = inp
+    for _ in range(layers - 1):
+        mods += [nn.Linear(d, hidden), nn.ReLU()]
+        d = hidden
+    mods.append(nn.Linear(d, out))
+    return nn.Sequential(*mods)
+
+
+class ObsNormalizer:
+    """Per-feature observation whitening :math:`\\mathrm{clip}((x-\\mu)/\\sigma, -c, c)`, ``c = 5``.
+
+    Statistics are updated explicitly (:meth:`update`) – typically once per rollout
+    and from :meth:`warmup` data – never by stepping an environment.
+
+    Example:
+        >>> on = ObsNormalizer((2,))
+        >>> on.update(np.array([[0.0, 10.0], [2.0, 10.0]]))
+        >>> on(np.array([[2.0, 10.0]])).round(3).tolist()
+        [[1.0, 0.0]]
+    """
+
+    def __init__(self, shape: Sequence[int], clip: float = 5.0, epsilon: float = 1e-8):
+        self.rms = RunningMeanStd(tuple(shape), epsilon=epsilon)
+        self.clip = float(clip)
+
+    @property
+    def initialised(self) -> bool:
+        return self.rms.count > 0
+
+    def update(self, obs: Any) -> None:
+        x = as_float_obs(obs)
+        self.rms.update(x.reshape((-1,) + tuple(np.shape(self.rms.mean))).astype(np.float64))
+
+    def __call__(self, obs: Any) -> np.ndarray:
+        x = as_float_obs(obs)
+        out = (x - self.rms.mean.astype(np.float32)) / self.rms.std.astype(np.float32)
+        return np.clip(out, -self.clip, self.clip, out=out)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rms": self.rms.state_dict(), "clip": self.clip}
+
+    def load_state_dict(self, s: Mapping[str, Any]) -> None:
+        self.rms.load_state_dict(s["rms"])
+        self.clip = float(s["clip"])
+
+
+def forward_filtered_returns(rewards: np.ndarray, gamma: float, init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Non-episodic discounted return along time, per env (RND's reward forward filter).
+
+    :math:`R_t = \\gamma R_{t-1} + r_t` for a ``(T, n)`` array (axis 0 is time).
+    Returns ``(R (T, n), R_T (n,))``.  The filter runs over *time* for each env –
+    CleanRL #360 ran it over envs by iterating the transposed array.
+
+    Example:
+        >>> R, last = forward_filtered_returns(np.array([[1.0, 0.0], [1.0, 2.0]]), 0.5)
+        >>> R.tolist(), last.tolist()
+        ([[1.0, 0.0], [1.5, 2.0]], [1.5, 2.0])
+    """
+    r = np.asarray(rewards, dtype=np.float64)
+    if r.ndim != 2:
+        raise BatchError("rewards", f"has shape {r.shape}", "(T, n_envs)")
+    acc = np.zeros(r.shape[1]) if init is None else np.asarray(init, dtype=np.float64).copy()
+    out = np.empty_like(r)
+    for t in range(r.shape[0]):
+        acc = acc * gamma + r[t]
+        out[t] = acc
+    return out, acc
+
+
+class IntrinsicReturnScaler:
+    """Divide intrinsic rewards by the running std of their forward-filtered return.
+
+    :math:`\\hat r_t = r_t / \\sigma(R)`, :math:`R_t = \\gamma R_{t-1} + r_t` per env
+    along time, never reset (the intrinsic stream is non-episodic; Burda et al. 2019).
+    No centring: a centred bonus would turn novelty into a penalty.
+
+    Example:
+        >>> s = IntrinsicReturnScaler(gamma=0.0)
+        >>> s.scale(np.array([[1.0, 3.0]])).round(3).tolist()   # std of {1, 3} is 1
+        [[1.0, 3.0]]
+    """
+
+    def __init__(self, gamma: float = 0.99):
+        self.gamma = float(gamma)
+        self.rms = RunningMeanStd()
+        self.ret: np.ndarray | None = None
+
+    def _acc(self, n: int) -> np.ndarray:
+        if self.ret is None or self.ret.shape[0] < n:
+            grown = np.zeros(n)
+            if self.ret is not None:
+                grown[: self.ret.shape[0]] = self.ret
+            self.ret = grown
+        return self.ret
+
+    def scale(self, rewards: np.ndarray, env_index: np.ndarray | None = None, update: bool = True) -> np.ndarray:
+        """Scale a ``(T, n)`` rollout (or ``(n,)`` step with ``env_index``)."""
+        r = np.asarray(rewards, dtype=np.float64)
+        if update:
+            if r.ndim == 1:
+                idx = np.arange(r.shape[0]) if env_index is None else np.asarray(env_index, dtype=np.int64)
+                acc = self._acc(int(idx.max()) + 1 if idx.size else 0)
+                acc[idx] = acc[idx] * self.gamma + r
+                self.rms.update(acc[idx])
+            else:
+                acc = self._acc(r.shape[1])
+                rets, last = forward_filtered_returns(r, self.gamma, acc[: r.shape[1]])
+                acc[: r.shape[1]] = last
+                self.rms.update(rets.reshape(-1))
+        return r / self.rms.std
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"rms": self.rms.state_dict(), "ret": None if self.ret is None else self.ret.copy(),
+                "gamma": self.gamma}
+
+    def load_state_dict(self, s: Mapping[str, Any]) -> None:
+        self.rms.load_state_dict(s["rms"])
+        self.ret = None if s["ret"] is None else np.asarray(s["ret"], dtype=np.float64).copy()
+        self.gamma = float(s["gamma"])
+
+
+class LearnedBonus(IntrinsicBonus):
+    """Base of the torch bonuses: seeded nets, batched scoring, minibatch training.
+
+    Subclasses build their networks in ``__init__`` inside ``with seeded(seed):``,
+    set ``self.optimizer`` and implement :meth:`_score` (no grad, rows of a batch)
+    and :meth:`_loss` (a minibatch -> scalar loss).
+    """
+
+    learned = True
+
+    def __init__(self, obs_shape: Sequence[int] | None = None, observation_space: Any = None,
+                 lr: float = 1e-3, batch_size: int = 256, update_epochs: int = 1,
+                 update_proportion: float = 1.0, obs_norm: bool = False, num_envs: int | None = None,
+                 seed: int = 0, name: str | None = None):
+        super().__init__(num_envs=num_envs, seed=seed, name=name)
+        self.obs_shape = space_shape(obs_shape, observation_space)
+        if not 0.0 < update_proportion <= 1.0:
+            raise ConfigError("update_proportion", f"got {update_proportion!r}", "a number in (0, 1]")
+        if batch_size < 1:
+            raise ConfigError("batch_size", f"got {batch_size!r}", "a positive int")
+        self.lr = float(lr)
+        self.batch_size = int(batch_size)
+        self.update_epochs = int(update_epochs)
+        self.update_proportion = float(update_proportion)
+        self.obs_norm = ObsNormalizer(self.obs_shape) if obs_norm else None
+        self.torch_gen = torch.Generator().manual_seed(self.seed)
+
+    # obs ------------------------------------------------------------------
+    def _obs_tensor(self, obs: Any) -> torch.Tensor:
+        x = as_float_obs(obs)
+        if x.shape[1:] != self.obs_shape:
+            raise BatchError("obs", f"has shape {x.shape[1:]} per row", f"{self.obs_shape} (obs_shape)")
+        if self.obs_norm is not None:
+            if not self.obs_norm.initialised:
+                self.obs_norm.update(x)  # first data seen warms the statistics up
+            x = self.obs_norm(x)
+        return torch.from_numpy(np.ascontiguousarray(x))
+
+    def warmup(self, obs: Any) -> None:
+        """Initialise observation normalisation from observations ``(N, *obs_shape)`` or ``(T, n, *obs_shape)``."""
+        if self.obs_norm is not None:
+            x = as_float_obs(obs)
+            self.obs_norm.update(x.reshape((-1,) + self.obs_shape))
+
+    # scoring ----------------------------------------------------------------
+    def _score(self, obs: torch.Tensor, next_obs: torch.Tensor, actions: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def _loss(self, obs: torch.Tensor, next_obs: torch.Tensor, actions: Any,
+              mask: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+        raise NotImplementedError
+
+    def _post(self, raw: np.ndarray, env_index: np.ndarray | None, rollout: bool) -> np.ndarray:
+        """Turn raw scores into the returned bonus (e.g. reward scaling)."""
+        return raw
+
+    def _needs_obs(self) -> bool:
+        return True
+
+    def _observe(self, obs: Any, action: Any, next_obs: Any, env_index: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            o = self._obs_tensor(obs) if self._needs_obs() else None
+            raw = self._score(o, self._obs_tensor(next_obs), action)
+        return self._post(raw, env_index, rollout=False)
+
+    def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
+        """Score a ``(T, n, ...)`` rollout in one batched forward pass -> ``(T, n)``."""
+        if self.episodic:
+            return super().compute(batch)
+        obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
+        flat = lambda x: as_float_obs(x).reshape((T * n,) + self.obs_shape)  # noqa: E731
+        with torch.no_grad():
+            o = self._obs_tensor(flat(obs)) if self._needs_obs() else None
+            raw = self._score(o, self._obs_tensor(flat(nxt)), np.asarray(acts).reshape((T * n,) + np.shape(acts)[2:]))
+        self.global_step += T * n
+        return self._post(np.asarray(raw).reshape(T, n), None, rollout=True)
+
+    def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
+        """Train on a rollout ``(T, n, ...)`` or flat ``(N, ...)`` batch: ``update_epochs`` passes of minibatches.
+
+        Each sample enters the loss with probability ``update_proportion`` (Burda et al. 2019).
+        """
+        obs, nxt = batch.get("obs"), batch.get("next_obs")
+        if nxt is None:
+            raise BatchError("batch.next_obs", "missing", "an array (T, n_envs, ...) or (N, ...)")
+        nx = as_float_obs(nxt)
+        lead = nx.ndim - len(self.obs_shape)
+        if lead not in (1, 2) or nx.shape[lead:] != self.obs_shape:
+            raise BatchError("batch.next_obs", f"has shape {nx.shape}", f"(T, n, *{self.obs_shape}) or (N, *{self.obs_shape})")
+        N = int(np.prod(nx.shape[:lead]))
+        nx = nx.reshape((N,) + self.obs_shape)
+        ob = as_float_obs(obs).reshape((N,) + self.obs_shape) if obs is not None else nx
+        acts = batch.get("actions", batch.get("action"))
+        acts = np.zeros(N, dtype=np.int64) if acts is None else np.asarray(acts)
+        acts = acts.reshape((N,) + acts.shape[lead:])
+        if self.obs_norm is not None:
+            self.obs_norm.update(nx)
+        o_t, n_t = self._obs_tensor(ob), self._obs_tensor(nx)
+        logs: dict[str, float] = {}
+        total = 0
+        for _ in range(self.update_epochs):
+            perm = torch.randperm(N, generator=self.torch_gen)
+            for s in range(0, N, self.batch_size):
+                idx = perm[s: s + self.batch_size]
+                mask = (torch.rand(idx.shape[0], generator=self.torch_gen) < self.update_proportion).float()
+                if mask.sum() == 0:
+                    continue
+                loss, parts = self._loss(o_t[idx], n_t[idx], acts[idx.numpy()], mask)
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                for k, v in parts.items():
+                    logs[k] = logs.get(k, 0.0) + v
+                total += 1
+        return {k: v / max(total, 1) for k, v in logs.items()}
+
+
+def masked_mean(per_sample: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``per_sample`` over the rows where ``mask`` is 1."""
+    return (per_sample * mask).sum() / mask.sum().clamp_min(1.0)
