@@ -1,0 +1,248 @@
+"""Group-relative advantage estimators for GRPO-style RL on LLM samples.
+
+Every function takes the rewards of a batch ``r`` (shape ``(n,)``) and the prompt
+``group`` of each sample (shape ``(n,)``; samples of one prompt share an id) and
+returns one advantage per sample.  All are pure NumPy and NaN-safe where the
+reference code is not.  Notation: a group has :math:`G` samples with rewards
+:math:`r_i`, mean :math:`\\mu` and standard deviation :math:`\\sigma`.
+
+==================  ==========================================================  =================================
+estimator           advantage                                                   paper
+==================  ==========================================================  =================================
+``grpo``            :math:`(r_i-\\mu)/(\\sigma+\\epsilon)`                         Shao et al. 2024 (DeepSeekMath)
+``dr_grpo``         :math:`r_i-\\mu`                                              Liu et al. 2025 (Dr. GRPO)
+``batch_std``       :math:`(r_i-\\mu_g)/\\sigma_{batch}`                            Liu et al. 2025 (Lite-PPO)
+``rloo``            :math:`r_i-\\frac{1}{G-1}\\sum_{j\\ne i}r_j`                   Ahmadian et al. 2024 (RLOO)
+``reinforce_pp``    :math:`r_i-\\mu`, then batch whitening                       Hu 2025 (REINFORCE++ baseline)
+``opo``             :math:`r_i-\\sum_j \\ell_j r_j/\\sum_j \\ell_j`                 Hao et al. 2025 (OPO)
+``passk``           group argmax gets :math:`r_{max}-r_{2nd}`, others 0           Chen et al. 2025 (pass@k)
+``bnpo``            :math:`(s_i-p)/\\mathrm{Beta}(p;\\alpha,\\beta)`                  Xiao et al. 2025 (BNPO)
+``weighted_reinforce``  :math:`\\lambda` if correct else :math:`-1`              Zhu et al. 2025 (NSR/W-REINFORCE)
+``gdpo``            per-reward z-scores within a group, weighted, batch z-score  TRL ``normalize_then_sum``
+==================  ==========================================================  =================================
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from scipy.special import betaln
+
+__all__ = ["group_stats", "grpo", "dr_grpo", "batch_std", "rloo", "reinforce_pp", "opo", "passk", "bnpo",
+           "bnpo_params", "weighted_reinforce", "gdpo"]
+
+
+def _prep(rewards: Sequence[float], group: Sequence | None) -> tuple[np.ndarray, np.ndarray, int]:
+    r = np.asarray(rewards, dtype=np.float64).reshape(-1)
+    if group is None:
+        g = np.zeros(r.shape[0], dtype=np.int64)
+    else:
+        _, g = np.unique(np.asarray(group), return_inverse=True)
+        g = g.reshape(-1)
+    if g.shape != r.shape:
+        raise ValueError(f"group: got {g.shape[0]} ids for {r.shape[0]} rewards; expected one id per reward")
+    return r, g, int(g.max()) + 1 if g.size else 0
+
+
+def group_stats(rewards: Sequence[float], group: Sequence | None = None, ddof: int = 1):
+    """Per-sample group mean, group std (``ddof``) and group size; NaN rewards are ignored.
+
+    Example:
+        >>> mu, sd, n = group_stats([1, 0, 1, 1], [0, 0, 1, 1])
+        >>> mu.tolist(), n.tolist()
+        ([0.5, 0.5, 1.0, 1.0], [2, 2, 2, 2])
+    """
+    r, g, k = _prep(rewards, group)
+    ok = ~np.isnan(r)
+    cnt = np.bincount(g[ok], minlength=k).astype(np.float64)
+    s = np.bincount(g[ok], weights=r[ok], minlength=k)
+    mean = np.divide(s, cnt, out=np.zeros(k), where=cnt > 0)
+    dev = np.where(ok, r - mean[g], 0.0)
+    ss = np.bincount(g, weights=dev**2, minlength=k)
+    denom = cnt - ddof
+    var = np.divide(ss, denom, out=np.zeros(k), where=denom > 0)
+    return mean[g], np.sqrt(var)[g], cnt[g].astype(np.int64)
+
+
+def grpo(rewards, group=None, eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
+    """GRPO: :math:`A_i = (r_i - \\mu)/(\\sigma + \\epsilon)` within each group.
+
+    A singleton group gets 0 (nothing to compare with), and NaN rewards get 0.
+
+    Example:
+        >>> grpo([1.0, 0.0, 0.0, 0.0], [0, 0, 0, 0]).round(3).tolist()
+        [1.5, -0.5, -0.5, -0.5]
+    """
+    r, _, _ = _prep(rewards, group)
+    mu, sd, n = group_stats(r, group, ddof)
+    den = sd + eps
+    z = np.divide(r - mu, den, out=np.zeros_like(r), where=den > 0)
+    return np.where((n > 1) & ~np.isnan(r), z, 0.0)
+
+
+def dr_grpo(rewards, group=None) -> np.ndarray:
+    """Dr. GRPO: :math:`A_i = r_i - \\mu` (no std scaling; use a constant-length loss normaliser).
+
+    Example:
+        >>> dr_grpo([1.0, 0.0], [0, 0]).tolist()
+        [0.5, -0.5]
+    """
+    r, _, _ = _prep(rewards, group)
+    mu, _, n = group_stats(r, group)
+    return np.where((n > 1) & ~np.isnan(r), r - mu, 0.0)
+
+
+def batch_std(rewards, group=None, eps: float = 1e-6) -> np.ndarray:
+    """Group-centred, batch-scaled: :math:`A_i = (r_i - \\mu_g)/(\\sigma_{batch}+\\epsilon)`.
+
+    Example:
+        >>> batch_std([1.0, 0.0, 1.0, 1.0], [0, 0, 1, 1]).round(3).tolist()
+        [1.0, -1.0, 0.0, 0.0]
+    """
+    c = dr_grpo(rewards, group)
+    r = np.asarray(rewards, dtype=np.float64)
+    sd = np.nanstd(r, ddof=1) if np.sum(~np.isnan(r)) > 1 else 1.0
+    return c / (sd + eps)
+
+
+def rloo(rewards, group=None) -> np.ndarray:
+    """RLOO: the baseline of sample *i* is the mean of the *other* samples of its group.
+
+    :math:`A_i = r_i - \\frac{1}{G-1}\\sum_{j\\ne i} r_j = \\frac{G}{G-1}(r_i - \\mu)`.
+
+    Example:
+        >>> rloo([1.0, 0.0, 0.0], [0, 0, 0]).tolist()
+        [1.0, -0.5, -0.5]
+    """
+    r, _, _ = _prep(rewards, group)
+    mu, _, n = group_stats(r, group)
+    safe = np.maximum(n - 1, 1)
+    return np.where((n > 1) & ~np.isnan(r), n / safe * (r - mu), 0.0)
+
+
+def reinforce_pp(rewards, group=None, eps: float = 1e-8) -> np.ndarray:
+    """REINFORCE++-baseline: subtract the group mean, then whiten over the whole batch.
+
+    Example:
+        >>> a = reinforce_pp([1.0, 0.0, 1.0, 0.0], [0, 0, 1, 1])
+        >>> round(float(a.mean()), 6), round(float(a.std()), 3)
+        (0.0, 1.0)
+    """
+    c = dr_grpo(rewards, group)
+    return (c - c.mean()) / (c.std() + eps)
+
+
+def opo(rewards, lengths, group=None) -> np.ndarray:
+    """OPO: a length-weighted group baseline :math:`b = \\sum_j \\ell_j r_j / \\sum_j \\ell_j`.
+
+    Example:
+        >>> opo([1.0, 0.0], [1, 3], [0, 0]).tolist()
+        [0.75, -0.25]
+    """
+    r, g, k = _prep(rewards, group)
+    ell = np.asarray(lengths, dtype=np.float64).reshape(-1)
+    if ell.shape != r.shape:
+        raise ValueError(f"lengths: got {ell.shape[0]} for {r.shape[0]} rewards; expected one length per reward")
+    w = np.bincount(g, weights=ell, minlength=k)
+    b = np.divide(np.bincount(g, weights=ell * r, minlength=k), w, out=np.zeros(k), where=w > 0)
+    return r - b[g]
+
+
+def passk(rewards, group=None) -> np.ndarray:
+    """Pass@k-style: only the best sample of a group gets :math:`r_{max} - r_{2nd}`.
+
+    Example:
+        >>> passk([0.2, 0.9, 0.5], [0, 0, 0]).round(3).tolist()
+        [0.0, 0.4, 0.0]
+    """
+    r, g, k = _prep(rewards, group)
+    out = np.zeros_like(r)
+    for gi in range(k):
+        idx = np.flatnonzero(g == gi)
+        if idx.size < 2:
+            continue
+        order = idx[np.argsort(-r[idx], kind="stable")]
+        out[order[0]] = r[order[0]] - r[order[1]]
+    return out
+
+
+def bnpo_params(p_groups: np.ndarray, v_floor: float = 1e-6) -> tuple[float, float]:
+    """BNPO's Beta parameters from the per-group success rates (method of moments).
+
+    :math:`m, v` = mean and unbiased variance of the group rates;
+    :math:`a = (m(1-m)/v - 1) m`, :math:`b = (m(1-m)/v - 1)(1-m)`,
+    :math:`\\alpha = \\max(1, 1 + a/3)`, :math:`\\beta = \\max(1, 1 + b/3)`.  ``v`` is floored so
+    that identical group rates (the reference's NaN case) give finite parameters.
+    """
+    p = np.asarray(p_groups, dtype=np.float64)
+    m = float(p.mean())
+    v = float(p.var(ddof=1)) if p.size > 1 else 1.0
+    v = max(v, v_floor)
+    c = m * (1 - m) / v - 1
+    return max(1.0, 1 + c * m / 3), max(1.0, 1 + c * (1 - m) / 3)
+
+
+def bnpo(rewards, group=None, low: float = 0.0, high: float = 1.0, alpha: float | None = None,
+         beta: float | None = None, max_weight: float = 1e6) -> np.ndarray:
+    """BNPO (Beta Normalization Policy Optimization).
+
+    Rewards are rescaled to :math:`s = (r - low)/(high - low)`; :math:`p` is the group mean
+    of :math:`s` (0 for a singleton group, as in the reference);
+    :math:`A_i = \\mathrm{clip}(1/\\mathrm{Beta}(p;\\alpha,\\beta), 0, 10^6)\\,(s_i - p)`.
+    With ``alpha=beta=1`` this is REINFORCE with a group-mean baseline; with
+    ``alpha=beta=1.5`` it is proportional to GRPO with the population std.  Without
+    explicit parameters they are fitted per batch by :func:`bnpo_params`.
+
+    Example:
+        >>> bnpo([1.0, 0.0], [0, 0], alpha=1.0, beta=1.0).tolist()
+        [0.5, -0.5]
+    """
+    r, g, k = _prep(rewards, group)
+    s = (r - low) / (high - low)
+    mu, _, n = group_stats(s, g)
+    p = np.where(n > 1, mu, 0.0)
+    if alpha is None or beta is None:
+        first = np.unique(g, return_index=True)[1]
+        alpha, beta = bnpo_params(p[first])
+    pc = np.clip(p, 1e-12, 1 - 1e-12)
+    log_pdf = (alpha - 1) * np.log(pc) + (beta - 1) * np.log1p(-pc) - betaln(alpha, beta)
+    weight = np.clip(np.exp(-log_pdf), 0.0, max_weight)
+    return np.where(np.isnan(s), 0.0, weight * (s - p))
+
+
+def weighted_reinforce(correct, lam: float = 0.1) -> np.ndarray:
+    """W-REINFORCE (Zhu et al. 2025): :math:`A = \\lambda` for correct, :math:`-1` for wrong.
+
+    ``lam=0`` gives NSR (negative samples only); PSR is ``A = r`` (use the reward itself).
+
+    Example:
+        >>> weighted_reinforce([1, 0, 1]).tolist()
+        [0.1, -1.0, 0.1]
+    """
+    c = np.asarray(correct, dtype=np.float64) > 0.5
+    return np.where(c, float(lam), -1.0)
+
+
+def gdpo(rewards_by_term: dict[str, Sequence[float]], group=None, weights: dict[str, float] | None = None,
+         eps: float = 1e-4) -> np.ndarray:
+    """Normalise each reward term within its group, weight-sum, then z-score over the batch.
+
+    :math:`z_{ik} = (r_{ik}-\\mu_k)/(\\sigma_k+\\epsilon)`, :math:`A = \\mathrm{zscore}(\\sum_k w_k z_{ik})`.
+    A NaN in one term only zeroes that term's contribution for that sample (it does not
+    poison the batch).
+
+    Example:
+        >>> a = gdpo({"acc": [1, 0, 1, 0], "fmt": [1, 1, 0, 0]}, [0, 0, 0, 0])
+        >>> a.round(2).tolist()
+        [1.41, 0.0, 0.0, -1.41]
+    """
+    total = None
+    for name, vals in rewards_by_term.items():
+        w = 1.0 if weights is None else float(weights.get(name, 1.0))
+        z = grpo(vals, group, eps=eps)
+        total = w * z if total is None else total + w * z
+    if total is None:
+        raise ValueError("rewards_by_term: empty; expected at least one reward term")
+    sd = total.std()
+    return (total - total.mean()) / (sd + eps) if sd > 0 else total - total.mean()
