@@ -119,11 +119,19 @@ def _normalise(text: str) -> str:
     return _WS.sub(" ", t).strip()
 
 
-def _content_chars(text: str) -> int:
-    """Number of letters/digits after dropping LaTeX command names and tags."""
+_ALNUM = re.compile(r"[^\W_]", re.U)
+
+
+def _content_chars(text: str, at_most: int = 1 << 30) -> int:
+    """Number of letters/digits after dropping LaTeX command names and tags (counting stops at ``at_most``)."""
     t = _MARKUP.sub(" ", text)
     t = _LATEX_CMD.sub(" ", t)
-    return sum(1 for ch in t if unicodedata.category(ch)[0] in ("L", "N"))
+    n = 0
+    for _ in _ALNUM.finditer(t):
+        n += 1
+        if n >= at_most:
+            break
+    return n
 
 
 def _opener_regex(openers: Iterable[str]) -> re.Pattern[str]:
@@ -214,10 +222,11 @@ def _reason(text: Any, min_content_chars: int, require_answer: bool, reject_dang
     t = _normalise(text)
     if not t:
         return "empty"
-    if _content_chars(t) == 0:
+    if _content_chars(t, at_most=1) == 0:
         return "punctuation_only"
     rest = _strip_openers(t, opener_re)
-    if _content_chars(rest) < max(1, int(min_content_chars)):
+    need = max(1, int(min_content_chars))
+    if _content_chars(rest, at_most=need) < need:
         return "opener_only"
     if reject_dangling and _dangling(t):
         return "dangling"
