@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -348,7 +349,7 @@ def _instances_at(instance: Any, path: str, root: Mapping[str, Any]) -> tuple[li
 def _eval_check(instance: Any, root: Mapping[str, Any], path: str, keyword: str, node: dict, cls: Any,
                 defs: dict) -> tuple[bool, str]:
     # 1. blocked by an ancestor: wrong type or missing required property
-    blocked = _blocked(instance, root, path)
+    blocked = _blocked(instance, root, path, cls)
     if blocked is not None:
         return False, ""
     values, _ = _instances_at(instance, path, root)
@@ -357,8 +358,7 @@ def _eval_check(instance: Any, root: Mapping[str, Any], path: str, keyword: str,
         return True, ""  # optional and absent (required-missing is caught by _blocked)
     # 2. this node's own type gates its other keywords
     if keyword != "type" and "type" in node:
-        tsub = {"type": node["type"]}
-        if not all(_ok(cls, tsub, v) for v in present):
+        if not all(_type_ok(cls, node["type"], v) for v in present):
             return False, ""
     if keyword.startswith("required["):
         name = keyword[len("required["):-1]
@@ -383,7 +383,7 @@ def _eval_check(instance: Any, root: Mapping[str, Any], path: str, keyword: str,
     return True, ""
 
 
-def _blocked(instance: Any, root: Mapping[str, Any], path: str) -> str | None:
+def _blocked(instance: Any, root: Mapping[str, Any], path: str, cls: Any) -> str | None:
     """Why the node at ``path`` cannot be evaluated: an ancestor has the wrong type or a
     required property on the way is missing.  ``None`` if it can."""
     steps = re.findall(r"\.[^.\[&]+|\[\*\]|\[\d+\]|&\d+", path[1:])
@@ -394,9 +394,8 @@ def _blocked(instance: Any, root: Mapping[str, Any], path: str) -> str | None:
         if not isinstance(node, dict):
             return None
         if "type" in node:
-            cls = _validator_cls(root)
             for v in values:
-                if v is not _MISSING and not _ok(cls, {"type": node["type"]}, v):
+                if v is not _MISSING and not _type_ok(cls, node["type"], v):
                     return "parent has the wrong type"
         nxt: list[Any] = []
         if step.startswith("."):
@@ -444,13 +443,30 @@ def _deref(node: Any, root: Mapping[str, Any]) -> Any:
     return node
 
 
-def _ok(cls: Any, sub: dict, value: Any) -> bool:
-    return _first_error(cls, sub, value) is None
+def _type_ok(cls: Any, types: Any, value: Any) -> bool:
+    """JSON Schema ``type`` check through the validator's type checker (no validator built)."""
+    names = types if isinstance(types, list) else [types]
+    try:
+        return any(cls.TYPE_CHECKER.is_type(value, t) for t in names)
+    except Exception:  # an unknown type name: fall back to a real validation
+        return _first_error(cls, {"type": types}, value) is None
+
+
+_VALIDATORS: "OrderedDict[tuple, Any]" = OrderedDict()
 
 
 def _first_error(cls: Any, sub: dict, value: Any) -> str | None:
     try:
-        err = next(iter(cls(sub).iter_errors(value)), None)
+        key = (cls, json.dumps(sub, sort_keys=True, default=repr))
+        v = _VALIDATORS.get(key)
+        if v is None:
+            v = _VALIDATORS[key] = cls(sub)
+            while len(_VALIDATORS) > 4096:
+                try:
+                    _VALIDATORS.popitem(last=False)
+                except KeyError:  # emptied by another thread
+                    break
+        err = next(iter(v.iter_errors(value)), None)
     except Exception as e:  # unresolvable $ref, bad regex in the schema, recursion
         return f"cannot evaluate ({type(e).__name__})"
     return None if err is None else err.message[:200]
