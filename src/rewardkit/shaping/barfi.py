@@ -65,7 +65,7 @@ from ..core.errors import ConfigError
 __all__ = [
     "discounted_returns", "neumann_inverse_hvp", "LinearSoftmaxPolicy", "AlignedReward", "AlignedGamma",
     "EpisodeBatch", "collect_episodes", "BARFI", "TabularBARFI", "barfi_gridworld", "finite_horizon_return",
-    "VARIANTS",
+    "VARIANTS", "BarfiWorld", "barfi_learning_curve",
 ]
 
 VARIANTS = ("primary", "naive", "pbrs", "barfi")
@@ -783,3 +783,38 @@ def barfi_gridworld(size: int = 5, slip: float = 0.1, gamma: float = 0.99, aux_s
         pot[kind] = -aux_scale * d
         pot[kind][term] = 0.0
     return BarfiWorld(mdp, size, 0, goal, decoy_s, R_aux, pot)
+
+
+def barfi_learning_curve(world: BarfiWorld, kind: str, variant: str, *, seed: int, n_updates: int,
+                         horizon: int = 30, eval_every: int = 5, **kwargs: Any) -> dict[str, np.ndarray]:
+    """Train one learner on ``world`` (a :class:`~rewardkit.tabular.TabularEnv` with time limit
+    ``horizon``) and record the *exact* finite-horizon primary return of its policy.
+
+    ``kind`` picks the heuristic (``"good"``/``"bad"``), ``variant`` the reward
+    (``primary, naive, pbrs, barfi``); other keyword arguments go to :class:`BARFI`.
+    The same ``seed`` across variants gives common random numbers.
+
+    Example:
+        >>> w = barfi_gridworld(size=3)
+        >>> c = barfi_learning_curve(w, "good", "primary", seed=0, n_updates=4, horizon=10, eval_every=2,
+        ...                          episodes_per_update=2)
+        >>> c["episodes"].tolist(), c["primary_return"].shape
+        ([0, 4, 8], (3,))
+    """
+    from ..tabular import TabularEnv
+
+    env = TabularEnv(world.mdp, max_steps=horizon)
+    agent = BARFI(env, world.aux_fn(kind), variant=variant, potential=world.potential_fn(kind), seed=seed,
+                  gamma=world.mdp.gamma, **kwargs)
+    eps, vals, aux_w, gam = [0], [finite_horizon_return(world.mdp, agent.policy_table(), horizon)], [], []
+
+    def cb(a: BARFI, i: int) -> None:
+        if (i + 1) % eval_every == 0:
+            eps.append(a.episodes_seen)
+            vals.append(finite_horizon_return(world.mdp, a.policy_table(), horizon))
+            aux_w.append(float(a.aux_weights()[: world.size ** 2].mean()))
+            gam.append(a.gamma_value())
+
+    agent.train(n_updates, cb)
+    return {"episodes": np.asarray(eps), "primary_return": np.asarray(vals), "mean_aux_weight": np.asarray(aux_w),
+            "gamma_phi": np.asarray(gam)}
