@@ -4,6 +4,9 @@
 * :mod:`.informativeness` - ``I_H`` (EXPRD) and ``I_L`` (ExpAdaRD) informativeness of a reward.
 * :mod:`.invariance` - ``assert_policy_invariant``: the target policy stays optimal with a margin.
 * :mod:`.exprd` - EXPRD's LP and greedy sparsity budget (Devidze et al. 2021).
+* :mod:`.dynamic` - dynamic potentials Phi(s, t) (Devlin & Kudenko 2012).
+* :mod:`.advice` - look-ahead / look-back action potentials (Wiewiora et al. 2003) and
+  expert advice as a learned potential (Harutyunyan et al. 2015).
 """
 
 from .potential import (PotentialShaping, TablePotential, as_potential, available_potentials, pbrs_reward,
@@ -12,3 +15,5 @@ from .informativeness import (DEFAULT_H, action_gap, informativeness_h, informat
                               target_action_mask, target_policies)
 from .invariance import InvarianceReport, PolicyInvarianceError, assert_policy_invariant, invariance_slack
 from .exprd import DesignInfeasible, ExprdProblem, ExprdResult, GreedyResult, exprd_design, exprd_greedy
+from .dynamic import DynamicPotentialShaping
+from .advice import AdviceQLearning, LookBackAdvice, advice_potential, look_ahead_advice, look_back_advice

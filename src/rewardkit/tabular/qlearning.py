@@ -130,7 +130,8 @@ def run_q_learning(env_or_mdp: Any, episodes: int, reward_fn: Any = None, *, alp
         max_steps: episode length limit (default: the env's ``max_steps``, else 50).
         eval_every: evaluate the greedy policy exactly every this many episodes.
         gamma: discount used by the learner (default: the MDP's).
-        agent: continue training this agent instead of a fresh one.
+        agent: continue training this agent instead of a fresh one (any object with
+            ``act``, ``update``, ``greedy_policy`` and optionally ``start_episode``).
 
     Returns:
         dict with ``episode`` (indices at which the greedy policy was evaluated, before
@@ -178,6 +179,8 @@ def run_q_learning(env_or_mdp: Any, episodes: int, reward_fn: Any = None, *, alp
         if ep == episodes:
             break
         s = int(np.searchsorted(cum_mu, rng.random(), side="right"))
+        if hasattr(agent, "start_episode"):
+            agent.start_episode()
         total = shaped = 0.0
         t = 0
         for t in range(1, max_steps + 1):
