@@ -1,0 +1,76 @@
+"""``rewardkit run EXPERIMENT``: run an experiment file (reward variants x seeds), resumable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "run an experiment (YAML/TOML): reward variants x seeds -> SQLite results + HTML report"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("experiment", help="path to an experiment .yaml/.yml/.toml/.json file (see docs/runner.md)")
+    p.add_argument("--out", default=None, help="output directory (default: runs/<experiment name>)")
+    p.add_argument("--seeds", default=None, help="override the seeds: a count (3) or a list (0,1,2)")
+    p.add_argument("--parallel", type=int, default=None, help="worker processes (default: the spec's 'parallel')")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard scalars")
+    p.add_argument("--check", action="store_true", help="validate the experiment and list its runs, run nothing")
+
+
+def parse_seeds(text: str | None) -> list[int] | None:
+    """``"3"`` -> [0, 1, 2]; ``"0,4,5"`` -> [0, 4, 5] (a ConfigError names ``--seeds`` otherwise)."""
+    from rewardkit.core import ConfigError
+
+    if text is None:
+        return None
+    t = text.strip()
+    try:
+        if t.isdigit() and "," not in t:
+            n = int(t)
+            if n < 1:
+                raise ValueError
+            return list(range(n))
+        seeds = [int(x) for x in t.replace(",", " ").split()]
+    except ValueError:
+        raise ConfigError("--seeds", f"got {text!r}", "a positive count (3) or a comma-separated list (0,1,2)") from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ConfigError("--seeds", f"got {text!r}", "distinct non-negative ints such as 0,1,2")
+    return seeds
+
+
+def execute(spec, out: str, args: argparse.Namespace) -> int:
+    """Run ``spec`` into ``out``; print the summary table and the report path."""
+    from rewardkit.runner.report import markdown_table, collect, summarize
+    from rewardkit.runner.runner import run_experiment
+
+    s = run_experiment(spec, out, progress=not args.no_progress, tensorboard=not args.no_tensorboard)
+    print(markdown_table(spec, summarize(spec, collect(spec, s.db_path))))
+    print(f"runs: {len(s.completed)} completed, {len(s.skipped)} already done, {len(s.failed)} failed "
+          f"({s.wall_s:.1f} s wall)")
+    for key, err in s.failed.items():
+        print(f"failed run {key}: {err.splitlines()[0] if err else ''}", file=sys.stderr)
+    print(f"results: {s.db_path}")
+    print(f"report: {s.report}")
+    return 1 if s.failed else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from rewardkit.runner.spec import load_spec
+
+    spec = load_spec(args.experiment)  # ConfigError -> one line, exit 2 (cli.main)
+    seeds = parse_seeds(args.seeds)
+    if seeds is not None or args.parallel is not None:
+        if args.parallel is not None and args.parallel < 1:
+            from rewardkit.core import ConfigError
+
+            raise ConfigError("--parallel", f"got {args.parallel}", "an integer >= 1")
+        spec = spec.with_overrides(seeds=seeds, parallel=args.parallel)
+    if args.check:
+        for r in spec.runs():
+            print(f"{r.key}  {r.variant:<20} seed {r.seed}")
+        print(f"ok: {len(spec.runs())} runs ({len(spec.variants)} variants x {len(spec.seeds)} seeds), "
+              f"config hash {spec.config_hash}")
+        return 0
+    out = args.out or f"runs/{spec.name}"
+    return execute(spec, out, args)

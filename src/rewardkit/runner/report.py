@@ -1,0 +1,350 @@
+"""The HTML report of an experiment: one self-contained file plus PNG copies of the plots.
+
+Sections (each an ``<h2>`` with a stable ``id``):
+
+* ``summary`` – steps to reach the success threshold per variant: the median over
+  seeds and every seed's value ("not reached" when the run never got there; the
+  median is "not reached" when more than half of the seeds did not reach it);
+  final evaluation success rate and return (mean and 95 % interval);
+* ``curves`` – learning curves per variant: evaluation success rate and return
+  (original env reward) against steps, the mean over seeds with a 95 % band;
+* ``terms`` – mean training-episode return of every reward term, per variant;
+* ``runs`` – one row per run: key, seed, status, steps, wall time;
+* ``metadata`` – the spec, config hash, versions, machine.
+
+Confidence band: a two-sided 95 % Student-t interval over seeds at each
+evaluation step, :math:`\\bar x \\pm t_{0.975,\\,n-1}\\, s/\\sqrt n` (no band with one
+seed).  Curves of different seeds are aligned on the union of their evaluation
+steps by carrying each seed's last value forward (all runs of one spec are
+evaluated at the same steps, so this only matters for unfinished runs).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import json
+import os
+import platform
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .spec import ExperimentSpec
+from .store import ResultStore
+
+__all__ = ["write_report", "collect", "steps_to_threshold", "t_interval", "REPORT_NAME"]
+
+REPORT_NAME = "report.html"
+
+
+def t_interval(values: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and two-sided Student-t interval over ``axis`` (NaNs ignored).
+
+    >>> m, lo, hi = t_interval(np.array([[0.0], [1.0], [2.0]]))
+    >>> float(m[0]), round(float(hi[0] - m[0]), 3)
+    (1.0, 2.484)
+    """
+    from scipy import stats
+
+    x = np.asarray(values, dtype=np.float64)
+    n = np.sum(~np.isnan(x), axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(x, axis=axis) if x.size else np.zeros(0)
+        sd = np.nanstd(x, axis=axis, ddof=1) if x.shape[axis] > 1 else np.zeros_like(mean)
+        half = np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
+    half = np.nan_to_num(half)
+    return mean, mean - half, mean + half
+
+
+def steps_to_threshold(steps: list[int], success: list[float], threshold: float) -> int | None:
+    """First evaluation step whose success rate reaches ``threshold`` (None if never).
+
+    >>> steps_to_threshold([0, 10, 20], [0.0, 0.95, 0.5], 0.9)
+    10
+    >>> steps_to_threshold([0, 10], [0.0, 0.5], 0.9) is None
+    True
+    """
+    for s, v in zip(steps, success):
+        if v is not None and v >= threshold:
+            return int(s)
+    return None
+
+
+def _median_reached(values: list[int | None]) -> float | None:
+    """Median with "not reached" counted as +infinity; None when the median is not reached."""
+    x = np.array([np.inf if v is None else float(v) for v in values])
+    if x.size == 0:
+        return None
+    m = float(np.median(x))
+    return None if not np.isfinite(m) else m
+
+
+def collect(spec: ExperimentSpec, db_path: str | os.PathLike) -> dict[str, Any]:
+    """Read the runs of ``spec`` from the database into per-variant arrays."""
+    store = ResultStore(db_path)
+    try:
+        data: dict[str, Any] = {"variants": {}, "runs": []}
+        for r in spec.runs():
+            run = store.run(r.key)
+            evals = store.evals(r.key) if run else []
+            terms = store.term_returns(r.key) if run else []
+            data["runs"].append({"key": r.key, "variant": r.variant, "seed": r.seed,
+                                 "status": run["status"] if run else "missing",
+                                 "steps": run["steps"] if run else 0,
+                                 "wall_s": run["wall_s"] if run else None,
+                                 "error": (run["error"] or "").splitlines()[0] if run and run["error"] else ""})
+            v = data["variants"].setdefault(r.variant, {"seeds": [], "curves": [], "terms": []})
+            v["seeds"].append(r.seed)
+            v["curves"].append(evals)
+            v["terms"].append(terms)
+        return data
+    finally:
+        store.close()
+
+
+def _aligned(curves: list[list[dict]], column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Union of steps x seeds matrix of ``column`` with last-value-carried-forward."""
+    steps = sorted({int(e["step"]) for c in curves for e in c})
+    mat = np.full((len(curves), len(steps)), np.nan)
+    for i, c in enumerate(curves):
+        if not c:
+            continue
+        cs = [int(e["step"]) for e in c]
+        vals = [np.nan if e.get(column) is None else float(e[column]) for e in c]
+        j = 0
+        last = np.nan
+        for k, s in enumerate(steps):
+            while j < len(cs) and cs[j] <= s:
+                last = vals[j]
+                j += 1
+            if s <= cs[-1]:
+                mat[i, k] = last
+    return np.asarray(steps), mat
+
+
+def _fig_to_png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    pngs: dict[str, bytes] = {}
+    unit = spec.budget_unit
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    for i, (name, v) in enumerate(data["variants"].items()):
+        c = colors[i % len(colors)]
+        for ax, col in ((axes[0], "success_rate"), (axes[1], "return_mean")):
+            steps, mat = _aligned(v["curves"], col)
+            if steps.size == 0:
+                continue
+            mean, lo, hi = t_interval(mat, axis=0)
+            n = int(np.sum(~np.isnan(mat[:, -1]))) if mat.size else 0
+            ax.plot(steps, mean, color=c, label=f"{name} (n={n})", lw=2)
+            ax.fill_between(steps, lo, hi, color=c, alpha=0.18, lw=0)
+    axes[0].axhline(spec.success_threshold, color="k", ls="--", lw=1, label=f"threshold {spec.success_threshold:g}")
+    axes[0].set_ylim(-0.03, 1.03)
+    axes[0].set_title("evaluation success rate (mean, 95% t-interval over seeds)")
+    axes[1].set_title("evaluation return, original env reward")
+    for ax in axes:
+        ax.set_xlabel(unit)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    pngs["curves"] = _fig_to_png(fig)
+    plt.close(fig)
+
+    names = list(data["variants"])
+    fig, axes = plt.subplots(1, len(names), figsize=(max(4.0, 4.2 * len(names)), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        v = data["variants"][name]
+        term_names = sorted({t["term"] for ts in v["terms"] for t in ts})
+        for j, term in enumerate(term_names):
+            curves = [[{"step": t["step"], "value": t["value"]} for t in ts if t["term"] == term] for ts in v["terms"]]
+            steps, mat = _aligned(curves, "value")
+            if steps.size == 0:
+                continue
+            mean, lo, hi = t_interval(mat, axis=0)
+            ax.plot(steps, mean, color=colors[j % len(colors)], label=term, lw=1.6)
+            ax.fill_between(steps, lo, hi, color=colors[j % len(colors)], alpha=0.15, lw=0)
+        steps, mat = _aligned(v["curves"], "train_env_return")
+        if steps.size:
+            mean, _, _ = t_interval(mat, axis=0)
+            ax.plot(steps, mean, color="k", ls=":", lw=1.2, label="env return (original)")
+        ax.set_title(f"{name}: training-episode return per term", fontsize=9)
+        ax.set_xlabel(unit)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    pngs["terms"] = _fig_to_png(fig)
+    plt.close(fig)
+    return pngs
+
+
+def summarize(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per variant: steps to threshold (per seed and median) and final success/return."""
+    out = {}
+    for name, v in data["variants"].items():
+        per_seed = []
+        finals_s, finals_r = [], []
+        for seed, c in zip(v["seeds"], v["curves"]):
+            if not c:
+                per_seed.append((seed, None, False))
+                continue
+            s = steps_to_threshold([e["step"] for e in c], [e["success_rate"] for e in c], spec.success_threshold)
+            per_seed.append((seed, s, True))
+            finals_s.append(c[-1]["success_rate"])
+            finals_r.append(c[-1]["return_mean"])
+        fs = t_interval(np.array(finals_s, dtype=float).reshape(-1, 1)) if finals_s else None
+        fr = t_interval(np.array(finals_r, dtype=float).reshape(-1, 1)) if finals_r else None
+        out[name] = {"per_seed": per_seed,
+                     "median": _median_reached([s for _, s, has in per_seed if has]),
+                     "reached": sum(1 for _, s, has in per_seed if has and s is not None),
+                     "n": sum(1 for *_, has in per_seed if has),
+                     "final_success": None if fs is None else tuple(float(x[0]) for x in fs),
+                     "final_return": None if fr is None else tuple(float(x[0]) for x in fr)}
+    return out
+
+
+def _fmt_wall(w: float | None) -> str:
+    return "-" if w is None else f"{w:.1f}"
+
+
+def _fmt_steps(s: float | int | None) -> str:
+    return "not reached" if s is None else f"{int(round(s)):,}"
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "platform": platform.platform(), "cpus": str(os.cpu_count())}
+    for mod in ("rewardkit", "numpy", "torch", "stable_baselines3", "gymnasium", "minigrid"):
+        try:
+            m = __import__(mod)
+            out[mod] = str(getattr(m, "__version__", "?"))
+        except ImportError:
+            out[mod] = "not installed"
+    return out
+
+
+def markdown_table(spec: ExperimentSpec, summary: dict[str, dict[str, Any]]) -> str:
+    """The steps-to-threshold table as markdown (printed by the CLI)."""
+    unit = spec.budget_unit
+    seeds = spec.seeds
+    head = f"| variant | median {unit} to success >= {spec.success_threshold:g} | reached | " + \
+        " | ".join(f"seed {s}" for s in seeds) + " | final success (mean) |"
+    sep = "|---" * (4 + len(seeds)) + "|"
+    rows = [head, sep]
+    for name, s in summary.items():
+        per = {seed: (st, has) for seed, st, has in s["per_seed"]}
+        cells = [(_fmt_steps(per[x][0]) if per.get(x, (None, False))[1] else "-") for x in seeds]
+        fin = "-" if s["final_success"] is None else f"{s['final_success'][0]:.2f}"
+        rows.append(f"| {name} | {_fmt_steps(s['median'])} | {s['reached']}/{s['n']} | " + " | ".join(cells) +
+                    f" | {fin} |")
+    return "\n".join(rows)
+
+
+def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+    """Write ``<out>/report.html`` and ``<out>/plots/*.png``; return the HTML path."""
+    out = Path(out_dir)
+    plots_dir = out / "plots"
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    data = collect(spec, db_path)
+    summary = summarize(spec, data)
+    pngs = _plots(spec, data)
+    for name, png in pngs.items():
+        (plots_dir / f"{name}.png").write_bytes(png)
+    (out / "summary.md").write_text(markdown_table(spec, summary) + "\n", encoding="utf-8")
+    esc = html.escape
+    unit = spec.budget_unit
+
+    def img(name: str, alt: str) -> str:
+        b64 = base64.b64encode(pngs[name]).decode("ascii")
+        return f'<img alt="{esc(alt)}" src="data:image/png;base64,{b64}" style="max-width:100%">'
+
+    rows = []
+    for name, s in summary.items():
+        per = {seed: (st, has) for seed, st, has in s["per_seed"]}
+        cells = "".join(
+            f"<td class='{'nr' if per.get(x, (None, False))[0] is None else 'ok'}'>"
+            f"{_fmt_steps(per[x][0]) if per.get(x, (None, False))[1] else 'no data'}</td>" for x in spec.seeds)
+        fs = s["final_success"]
+        fr = s["final_return"]
+        fin_s = "-" if fs is None else f"{fs[0]:.2f} [{max(0.0, fs[1]):.2f}, {min(1.0, fs[2]):.2f}]"
+        fin_r = "-" if fr is None else f"{fr[0]:.3f} [{fr[1]:.3f}, {fr[2]:.3f}]"
+        desc = spec.variants[name].get("description", "")
+        rows.append(f"<tr><th title='{esc(desc)}'>{esc(name)}</th>"
+                    f"<td class='{'nr' if s['median'] is None else 'ok'}'><b>{_fmt_steps(s['median'])}</b></td>"
+                    f"<td>{s['reached']}/{s['n']}</td>{cells}<td>{fin_s}</td><td>{fin_r}</td></tr>")
+    seed_heads = "".join(f"<th>seed {s}</th>" for s in spec.seeds)
+    run_rows = "".join(
+        f"<tr><td><code>{esc(r['key'])}</code></td><td>{esc(r['variant'])}</td><td>{r['seed']}</td>"
+        f"<td class='{'ok' if r['status'] == 'done' else 'nr'}'>{esc(r['status'])}</td><td>{r['steps'] or 0:,}</td>"
+        f"<td>{_fmt_wall(r['wall_s'])}</td>"
+        f"<td>{esc(r['error'])}</td></tr>" for r in data["runs"])
+    walls = [r["wall_s"] for r in data["runs"] if r["wall_s"] is not None]
+    variants_html = "".join(
+        f"<h3>{esc(n)}</h3><p>{esc(v.get('description', ''))}</p><pre>{esc(json.dumps(v['reward'], indent=2))}</pre>"
+        for n, v in spec.variants.items())
+    meta = {"experiment": spec.name, "config hash": spec.config_hash, "env": json.dumps(spec.env),
+            "learner": json.dumps(spec.learner), "budget": f"{spec.budget:,} {unit}",
+            "evaluation": f"every {spec.eval_every:,} {unit}, {spec.eval_episodes} episodes, "
+                          f"{'greedy' if spec.eval_deterministic else 'stochastic'} policy; an episode succeeds when "
+                          f"its original env return > {spec.success_return_above:g}",
+            "success threshold": f"success rate >= {spec.success_threshold:g}",
+            "seeds": ", ".join(map(str, spec.seeds)),
+            "runs": f"{len(data['runs'])} ({sum(r['status'] == 'done' for r in data['runs'])} done)",
+            "sum of run wall times": f"{sum(walls):.1f} s" if walls else "-",
+            "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "database": str(Path(db_path).resolve())}
+    meta.update(_versions())
+    meta_rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in meta.items())
+    doc = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>rewardkit report: {esc(spec.name)}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }}
+th, td {{ border: 1px solid #ccc; padding: 4px 10px; text-align: left; vertical-align: top; }}
+thead th {{ background: #f2f2f2; }}
+td.nr {{ color: #a33; }} td.ok {{ color: #161; }}
+pre {{ background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }}
+.note {{ color: #555; font-size: 0.9em; }}
+</style></head><body>
+<h1>rewardkit experiment report: {esc(spec.name)}</h1>
+<p class="note">{esc(spec.description)}</p>
+<h2 id="summary">Steps to reach the success threshold</h2>
+<p class="note">First evaluation point ({unit}) at which the evaluation success rate reached
+{spec.success_threshold:g}. Median over seeds, counting "not reached" as infinitely late
+(so the median is "not reached" when more than half of the seeds never got there).
+Final values: mean [95% t-interval] over seeds at the last evaluation point.</p>
+<table><thead><tr><th>variant</th><th>median {unit}</th><th>reached</th>{seed_heads}
+<th>final success rate</th><th>final return</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
+<h2 id="curves">Learning curves</h2>
+<p class="note">Evaluation on the original environment reward, {spec.eval_episodes} fixed-seed episodes per point
+(the same episodes for every variant of a seed). Line: mean over seeds; band: 95% Student-t interval.</p>
+{img("curves", "learning curves")}
+<h2 id="terms">Reward terms</h2>
+<p class="note">Mean training-episode return of each reward term (as the learner saw it, before weights), per variant.</p>
+{img("terms", "per-term returns")}
+<h2 id="runs">Runs</h2>
+<table><thead><tr><th>run key</th><th>variant</th><th>seed</th><th>status</th><th>{unit}</th><th>wall s</th><th>error</th></tr></thead>
+<tbody>{run_rows}</tbody></table>
+<h2 id="metadata">Metadata</h2>
+<table><tbody>{meta_rows}</tbody></table>
+<h3>Reward variants</h3>{variants_html}
+<h3>Experiment spec</h3><pre>{esc(json.dumps(spec.raw, indent=2, sort_keys=True))}</pre>
+</body></html>
+"""
+    path = out / REPORT_NAME
+    path.write_text(doc, encoding="utf-8")
+    return path

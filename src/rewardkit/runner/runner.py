@@ -1,0 +1,311 @@
+"""Run an experiment: every (reward variant x seed), resumable, in parallel, with progress.
+
+:func:`run_experiment` validates nothing itself (a spec from
+:func:`~rewardkit.runner.spec.load_spec` is already valid), opens the results
+database ``<out>/results.sqlite``, skips runs whose key is already ``done``,
+executes the rest (in ``spec.parallel`` worker processes, one torch thread each)
+and writes the HTML report.
+
+Each run is executed by :func:`execute_run`, which writes its own rows: the
+database is the only channel results travel through, so a run killed at any
+moment loses nothing already committed (see :mod:`rewardkit.runner.store` for the
+restart rule).  Workers are started with ``spawn`` and die with their parent
+(``PR_SET_PDEATHSIG`` on Linux), so a killed ``rewardkit run`` leaves no orphan
+writing rows behind.
+"""
+
+from __future__ import annotations
+
+import os
+import queue as queue_mod
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .spec import ExperimentSpec, RunSpec
+from .store import ResultStore
+
+__all__ = ["run_experiment", "execute_run", "RunSummary", "DB_NAME"]
+
+DB_NAME = "results.sqlite"
+
+_QUEUE: Any = None  # progress queue of a worker process
+
+
+@dataclass
+class RunSummary:
+    """What :func:`run_experiment` did."""
+
+    out_dir: Path
+    db_path: Path
+    total: int
+    skipped: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    wall_s: float = 0.0
+    report: Path | None = None
+
+
+def _set_threads() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # pragma: no cover - best effort
+        pass
+
+
+def _init_worker(q: Any, parent_pid: int) -> None:
+    global _QUEUE
+    _die_with_parent()
+    if os.getppid() != parent_pid:  # parent already gone before prctl took effect
+        os._exit(1)
+    _QUEUE = q
+    _set_threads()
+
+
+def _send(msg: tuple) -> None:
+    if _QUEUE is not None:
+        try:
+            _QUEUE.put_nowait(msg)
+        except Exception:  # pragma: no cover - a full/broken queue must not stop training
+            pass
+
+
+def execute_run(task: dict[str, Any]) -> tuple[str, str, str | None]:
+    """Train one run and commit its evaluation points; returns ``(run_key, status, error)``.
+
+    ``task`` holds ``key``, ``config``, ``variant``, ``seed``, ``seed_index``,
+    ``config_hash``, ``db``, ``tb`` (TensorBoard dir or None).
+    """
+    from .learners import train
+    from .tb import TensorBoardLogger
+
+    key = task["key"]
+    store = ResultStore(task["db"])
+    tb = TensorBoardLogger(task["tb"], fresh=True) if task.get("tb") else None
+    store.start_run(key, task["config_hash"], task["variant"], task["seed"], task["seed_index"], task["config"])
+    _send(("start", key, 0))
+    t0 = time.perf_counter()
+    progress = task.get("progress")
+
+    def on_eval(step: int, values: dict[str, Any], terms: dict[str, float]) -> None:
+        store.add_eval(key, step, values, terms)
+        if tb is not None:
+            tb.log_eval(step, values, terms)
+        _send(("eval", key, step, values.get("success_rate"), values.get("return_mean")))
+        if progress is not None:
+            progress(("eval", key, step, values.get("success_rate"), values.get("return_mean")))
+
+    def on_progress(step: int) -> None:
+        _send(("progress", key, step))
+        if progress is not None:
+            progress(("progress", key, step))
+
+    try:
+        steps = train(task["config"], on_eval, on_progress)
+    except Exception as e:
+        msg = f"{type(e).__name__}: {' '.join(str(e).split())}"
+        store.fail_run(key, msg + "\n" + traceback.format_exc(limit=8))
+        store.close()
+        if tb is not None:
+            tb.close()
+        _send(("done", key, "failed", msg))
+        return key, "failed", msg
+    store.finish_run(key, steps, time.perf_counter() - t0)
+    store.close()
+    if tb is not None:
+        tb.close()
+    _send(("done", key, "done", None))
+    return key, "done", None
+
+
+def _tasks(spec: ExperimentSpec, runs: list[RunSpec], db: Path, out: Path, tensorboard: bool) -> list[dict]:
+    return [{"key": r.key, "config": r.config, "variant": r.variant, "seed": r.seed, "seed_index": r.seed_index,
+             "config_hash": spec.config_hash, "db": str(db),
+             "tb": str(out / "tb" / r.variant / f"seed{r.seed}") if tensorboard else None} for r in runs]
+
+
+def run_experiment(spec: ExperimentSpec, out_dir: str | os.PathLike, *, progress: bool = True,
+                   tensorboard: bool = True, report: bool = True, console: Any = None) -> RunSummary:
+    """Run every not-yet-completed run of ``spec`` and (re)write the report.
+
+    Example (a 2-variant tabular experiment, a few hundred steps):
+        >>> import tempfile
+        >>> from rewardkit.runner.spec import parse_spec
+        >>> spec = parse_spec({"name": "doc", "env": {"id": "rewardkit/Chain-v0"},
+        ...     "learner": {"type": "q_learning", "params": {"tie_break": "random", "alpha": 0.5}},
+        ...     "budget": {"episodes": 20}, "eval": {"every": 10, "episodes": 2},
+        ...     "variants": {"env": {"reward": {"terms": [{"type": "env_reward"}]}}}})
+        >>> out = tempfile.mkdtemp()
+        >>> s = run_experiment(spec, out, progress=False, tensorboard=False, report=False)
+        >>> len(s.completed), len(run_experiment(spec, out, progress=False, report=False).skipped)
+        (1, 1)
+    """
+    from rich.console import Console
+
+    console = console or Console(stderr=True)
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out / DB_NAME
+    store = ResultStore(db_path)
+    store.add_experiment(spec.config_hash, spec.name, spec.raw)
+    runs = spec.runs()
+    status = store.statuses(r.key for r in runs)
+    todo = [r for r in runs if status.get(r.key) != "done"]
+    summary = RunSummary(out, db_path, len(runs), skipped=[r.key for r in runs if status.get(r.key) == "done"])
+    store.close()
+    if summary.skipped:
+        console.print(f"resuming: {len(summary.skipped)} of {len(runs)} runs already done in {db_path}")
+    if todo:
+        tasks = _tasks(spec, todo, db_path, out, tensorboard)
+        labels = {r.key: r.label for r in todo}
+        with _Progress(spec, todo, labels, console, enabled=progress) as bar:
+            if spec.parallel <= 1 or len(todo) == 1:
+                _set_threads()
+                for t in tasks:
+                    t["progress"] = bar.handle
+                    key, st, err = execute_run(t)
+                    bar.handle(("done", key, st, err))
+                    _record(summary, key, st, err)
+            else:
+                _run_pool(tasks, min(spec.parallel, len(tasks)), bar, summary)
+    summary.wall_s = time.perf_counter() - t0
+    if report:
+        from .report import write_report
+
+        summary.report = write_report(spec, db_path, out)
+    return summary
+
+
+def _record(summary: RunSummary, key: str, status: str, err: str | None) -> None:
+    if status == "done":
+        summary.completed.append(key)
+    else:
+        summary.failed[key] = err or status
+
+
+def _run_pool(tasks: list[dict], workers: int, bar: "_Progress", summary: RunSummary) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    pending: dict[Any, dict] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(q, os.getpid())) as pool:
+        for t in tasks:
+            pending[pool.submit(execute_run, t)] = t
+        try:
+            while pending:
+                try:
+                    bar.handle(q.get(timeout=0.2))
+                    continue
+                except queue_mod.Empty:
+                    pass
+                for fut in [f for f in pending if f.done()]:
+                    t = pending.pop(fut)
+                    try:
+                        key, st, err = fut.result()
+                    except Exception as e:  # worker crashed (e.g. killed): the run stays 'running'
+                        key, st, err = t["key"], "failed", f"{type(e).__name__}: {e}"
+                    bar.handle(("done", key, st, err))
+                    _record(summary, key, st, err)
+            while True:  # drain late messages
+                try:
+                    bar.handle(q.get_nowait())
+                except queue_mod.Empty:
+                    break
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+
+
+class _Progress:
+    """Rich progress: one bar over all steps of all runs plus one bar per active run."""
+
+    def __init__(self, spec: ExperimentSpec, runs: list[RunSpec], labels: dict[str, str], console: Any,
+                 enabled: bool = True):
+        self.spec = spec
+        self.labels = labels
+        self.enabled = enabled
+        self.unit = spec.budget_unit
+        self.n_runs = len(runs)
+        self.done: set[str] = set()
+        self.steps: dict[str, int] = {}
+        self.tasks: dict[str, Any] = {}
+        self.console = console
+        self.progress = None
+        if enabled:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
+            self.total = self.progress.add_task(self._total_desc(), total=spec.budget * len(runs))
+
+    def _total_desc(self) -> str:
+        return f"{self.spec.name}: runs {len(self.done)}/{self.n_runs} ({self.unit})"
+
+    def __enter__(self) -> "_Progress":
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def handle(self, msg: tuple) -> None:
+        kind, key = msg[0], msg[1]
+        if self.progress is None:
+            if kind == "done" and key not in self.done:
+                self.done.add(key)
+            return
+        if kind == "start" and key not in self.tasks:
+            self.tasks[key] = self.progress.add_task(f"  {self.labels.get(key, key)}", total=self.spec.budget)
+            self.steps[key] = 0
+        elif kind in ("progress", "eval"):
+            step = int(msg[2])
+            prev = self.steps.get(key, 0)
+            if key not in self.tasks:
+                self.handle(("start", key))
+            if step > prev:
+                self.progress.update(self.total, advance=min(step, self.spec.budget) - min(prev, self.spec.budget))
+                self.progress.update(self.tasks[key], completed=min(step, self.spec.budget))
+                self.steps[key] = step
+            if kind == "eval" and msg[3] is not None:
+                self.progress.update(self.tasks[key], description=f"  {self.labels.get(key, key)} "
+                                     f"success {msg[3]:.2f}")
+        elif kind == "done" and key not in self.done:
+            self.done.add(key)
+            prev = self.steps.get(key, 0)
+            self.progress.update(self.total, advance=max(0, self.spec.budget - min(prev, self.spec.budget)),
+                                 description=self._total_desc())
+            self.steps[key] = self.spec.budget
+            if key in self.tasks:
+                self.progress.remove_task(self.tasks.pop(key))
+            if msg[2] != "done":
+                self.console.print(f"[red]run {self.labels.get(key, key)} failed:[/red] {msg[3]}")
