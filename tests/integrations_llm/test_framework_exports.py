@@ -74,7 +74,9 @@ def test_trl_conversational_format_and_log_metric():
             log_metric=lambda k, v: logged.__setitem__(k, v))
     assert f.__name__ == "rk_total" and out == pytest.approx([1.7, 0.5, 1.7, 0.0])
     assert logged["rewardkit/correct"] == pytest.approx(2 / 3)   # mean over rows where it applies
-    assert set(logged) == {"rewardkit/correct", "rewardkit/gate", "rewardkit/brevity"}
+    assert logged["rewardkit/gate/error_frac"] == 0.25              # ":" was rejected by the gate
+    assert set(logged) == {"rewardkit/correct", "rewardkit/gate", "rewardkit/brevity",
+                           "rewardkit/correct/error_frac", "rewardkit/gate/error_frac"}
 
 
 def test_trl_total_is_none_only_when_no_term_applies():

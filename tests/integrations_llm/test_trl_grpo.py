@@ -1,9 +1,11 @@
 """Two real TRL GRPOTrainer steps on CPU with rewardkit's per-term reward functions.
 
 A tiny randomly initialised Llama (hidden 32, 2 layers) and a character-level
-tokenizer built locally: nothing is downloaded.  The test checks that every
-rewardkit term shows up in TRL's logged metrics as ``rewards/<term>/mean`` and
-that the logged means equal the values the functions returned.
+tokenizer built locally: nothing is downloaded.  One term is the LLM judge,
+called over real HTTP on loopback (the remote "model" is the local fake server).
+The test checks that every rewardkit term shows up in TRL's logged metrics as
+``rewards/<term>/mean`` and that the logged means equal the values the
+functions returned.
 """
 
 import os
@@ -23,7 +25,9 @@ import torch  # noqa: E402
 
 from rewardkit.core import ComposedReward, Component, FunctionTerm  # noqa: E402
 from rewardkit.integrations.trl import as_trl_reward_funcs  # noqa: E402
+from fake_openai import FakeOpenAI  # noqa: E402
 from rewardkit.verify.gate import content_gate  # noqa: E402
+from rewardkit.verify.judge import LLMJudge, OpenAIChatClient, RetryPolicy  # noqa: E402
 from rewardkit.verify.result import Verifier, VerifyResult  # noqa: E402
 
 CHARS = list("0123456789+-*=? abcdefghijklmnopqrstuvwxyz.:")
@@ -61,7 +65,13 @@ class Recorder:
         return out
 
 
-def test_grpo_two_steps_logs_every_rewardkit_term(tmp_path):
+@pytest.fixture()
+def judge_server():
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def test_grpo_two_steps_logs_every_rewardkit_term(tmp_path, judge_server):
     torch.manual_seed(0)
     torch.set_num_threads(1)
     tokenizer = char_tokenizer()
@@ -75,6 +85,8 @@ def test_grpo_two_steps_logs_every_rewardkit_term(tmp_path):
     reward = ComposedReward([
         Component(AnswerPresent().as_term("answer_present"), 1.0),
         Component(content_gate(name="content_gate"), 0.5),
+        Component(LLMJudge(OpenAIChatClient(judge_server.base_url, timeout=5), model="fake-judge",
+                           retry=RetryPolicy(max_retries=1, base_delay=0.01)).as_term("llm_judge"), 0.5),
         Component(FunctionTerm("digit_ratio", lambda b: [sum(ch.isdigit() for ch in c) / max(1, len(c))
                                                         for c in b.completion_texts()]), 0.25),
     ], name="rk")
@@ -97,8 +109,10 @@ def test_grpo_two_steps_logs_every_rewardkit_term(tmp_path):
 
     logs = [h for h in trainer.state.log_history if "reward" in h]
     assert trainer.state.global_step == 2 and len(logs) == 2
-    for name in ("answer_present", "content_gate", "digit_ratio"):
+    for name in ("answer_present", "content_gate", "llm_judge", "digit_ratio"):
         assert all(f"rewards/{name}/mean" in h and f"rewards/{name}/std" in h for h in logs), name
+    assert all("rewardkit/llm_judge/error_frac" in h for h in logs)
+    assert 0 < judge_server.hits <= 8                # 2 steps x 4 completions, minus gated/cached ones
     # what TRL logged is exactly what the rewardkit functions returned
     for rec in recorders:
         assert len(rec.outputs) == 2 and all(len(o) == 4 for o in rec.outputs)

@@ -146,6 +146,16 @@ def test_concurrency_cap_and_token_bucket():
         t0 = time.perf_counter()
         judge_for(fake, limiter=RateLimiter(max_concurrent=4), max_workers=4).verify_batch(batch)
         assert fake.max_in_flight >= 2 and time.perf_counter() - t0 < 0.55
+    limiter = RateLimiter(rpm=3000)                  # 50 requests/s, bursts of 50
+    t0 = time.perf_counter()
+    for _ in range(60):
+        limiter(prompt_chars=10)
+    assert 0.15 <= time.perf_counter() - t0 < 1.0      # 10 requests beyond the burst at 50/s = 0.2 s
+    tokens = RateLimiter(tpm=60 * 4000)              # 4000 tokens/s ~ 16000 prompt chars/s
+    t0 = time.perf_counter()
+    for _ in range(2):
+        tokens(prompt_chars=16000)
+    assert 0.8 <= time.perf_counter() - t0 < 2.0      # the first bucket-full is free, the second refills in 1 s
     bucket = TokenBucket(rate=50.0, capacity=1)
     t0 = time.perf_counter()
     for _ in range(11):

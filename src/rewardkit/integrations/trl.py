@@ -19,6 +19,10 @@ Two exports:
 * :func:`as_trl_reward` - one function computing the composed total (logged as
   ``rewards/<reward.name>/mean``; every term is *also* reported through
   ``log_metric`` as ``rewardkit/<term>``);
+
+In both modes the fraction of samples whose verifier returned an error (gate
+rejections, judge failures, timeouts) is logged per verifier term as
+``rewardkit/<term>/error_frac``;
 * :func:`as_trl_reward_funcs` - one function *per term* plus matching
   ``reward_weights``, so TRL logs each rewardkit term separately.  The composed
   reward is evaluated once per batch and shared by the per-term functions; gates
@@ -225,9 +229,15 @@ class TRLRewardFunction:
     def __call__(self, prompts: Sequence[Any], completions: Sequence[Any], completion_ids: Any = None,
                  **kwargs: Any) -> list[float | None]:
         scored = self._evaluation(prompts, completions, kwargs, self.fresh)
+        log_metric = kwargs.get("log_metric")
+        if self.log_terms and self.fresh and callable(log_metric):
+            # verifier health: the fraction of samples whose verification ended in an error
+            # (gate rejections, judge failures, timeouts ...), once per batch
+            for name, errs in scored.errors.items():
+                if errs:
+                    log_metric(f"rewardkit/{name}/error_frac", sum(e is not None for e in errs) / len(errs))
         if self.term is not None:
             return scored.term_values(self.term)
-        log_metric = kwargs.get("log_metric")
         if self.log_terms and callable(log_metric):
             for name in scored.term_names:
                 vals = np.array([np.nan if v is None else v for v in scored.term_values(name)], dtype=float)
