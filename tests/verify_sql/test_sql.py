@@ -253,3 +253,15 @@ def test_fuzz_never_raises_and_is_finite(db, text):
         r = SQLVerifier(semantics=sem, timeout_s=0.5).safe_verify(text, db_path=str(db), gold_sql="SELECT name FROM singer")
         assert math.isfinite(r.value) and 0.0 <= r.value <= 6.0
         assert r.error is None or not r.error.startswith("internal"), r
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.text(max_size=150), st.lists(st.sampled_from(_SQL_WORDS), max_size=20).map(" ".join)),
+       st.one_of(st.none(), st.text(max_size=40), st.just("SELECT name FROM singer")))
+def test_fuzz_syntax_and_ngram_terms(text, gold):
+    from rewardkit.core import get_factory
+
+    batch = SampleBatch(["q"], [text], {"gold_sql": [gold]})
+    syn = get_factory("sql_syntax").factory()(batch)
+    ng = get_factory("sql_ngram").factory(n=3)(batch)
+    assert syn[0] in (0.0, 1.0) and 0.0 <= ng[0] <= 1.0

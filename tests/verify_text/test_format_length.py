@@ -175,3 +175,19 @@ def test_length_fuzz_finite(lengths, max_len, frac, variant):
 def test_repetition_fuzz(text, n):
     v = RepetitionPenalty(ngram_size=n)(SampleBatch(["p"], [text]))[0]
     assert -1.0 <= v <= 0.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=30), st.one_of(st.none(), st.booleans(), st.floats(), st.text(max_size=3)),
+                          st.one_of(st.none(), st.sampled_from(["stop", "length", "LENGTH", ""]), st.integers())),
+                min_size=1, max_size=5))
+def test_truncation_and_cosine_terms_fuzz(rows):
+    texts = [r[0] for r in rows]
+    batch = SampleBatch(["p"] * len(rows), texts, {"truncated": [r[1] for r in rows], "finish_reason": [r[2] for r in rows],
+                                                   "correct": [r[1] for r in rows], "num_tokens": [r[2] for r in rows]})
+    tr = TruncationPenalty(max_length=5)(batch)
+    assert set(tr.tolist()) <= {0.0, -1.0}
+    cos = CosineLength(max_length=10)(batch)
+    assert np.all(np.isfinite(cos)) and np.all(np.abs(cos) <= 1.0)
+    ov = OverlongPenalty(max_length=10, buffer=4)(batch)
+    assert np.all((ov <= 0) & (ov >= -1))
