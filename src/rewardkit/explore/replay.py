@@ -55,8 +55,9 @@ def relabel_bonus(bonus: IntrinsicBonus, obs: np.ndarray, actions: np.ndarray, n
     """The bonus of ``B`` independent transitions under the current model, without changing it.
 
     Global count bonuses read :math:`1/\\sqrt{\\max(N(k(s')), 1)}` from the table;
-    other non-episodic bonuses are evaluated with ``bonus.compute`` on a ``(B, 1)``
-    rollout.
+    bonuses with a ``raw_bonus(obs)`` method (RND, RDD) return that unscaled error
+    (running reward statistics are not updated by sampling); other non-episodic
+    bonuses are evaluated with ``bonus.compute`` on a ``(B, 1)`` rollout.
 
     Example:
         >>> from rewardkit.explore.counts import CountBonus
@@ -72,6 +73,8 @@ def relabel_bonus(bonus: IntrinsicBonus, obs: np.ndarray, actions: np.ndarray, n
         keys = bonus.keys(next_obs)  # type: ignore[attr-defined]
         counts = np.array([bonus.global_counts.get(k, 0) for k in keys], dtype=np.float64)  # type: ignore[attr-defined]
         return 1.0 / np.sqrt(np.maximum(counts, 1.0))
+    if hasattr(bonus, "raw_bonus"):  # RND-like: the unscaled error, without touching running statistics
+        return np.asarray(bonus.raw_bonus(next_obs), dtype=np.float64).reshape(-1)
     B = int(np.shape(next_obs)[0])
     batch = {"obs": np.asarray(obs)[:, None], "actions": np.asarray(actions)[:, None],
              "next_obs": np.asarray(next_obs)[:, None], "terminated": np.zeros((B, 1), bool),

@@ -301,7 +301,9 @@ class BonusVectorWrapper(gym.vector.VectorWrapper):
                 if col is None:
                     raise ConfigError(f"infos.{self.core.key_info}", "missing",
                                       "each sub-env's info to carry the count key (wrap with AgentPositionInfo)")
-                keys = [_key(col[e]) for e in rows.tolist()]
+                final = infos.get("final_info", {}).get(self.core.key_info) \
+                    if self.autoreset_mode == gym.vector.AutoresetMode.SAME_STEP else None
+                keys = [_key(final[e] if (final is not None and done[e]) else col[e]) for e in rows.tolist()]
             r_int[rows] = self.core.score(_rows(self._obs, rows), np.asarray(actions)[rows],
                                           _rows(next_obs, rows), term[rows], trunc[rows], rows, keys,
                                           np.asarray(rew)[rows])
