@@ -10,7 +10,6 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -154,6 +153,9 @@ def test_bad_inputs_never_raise(db, tmp_path):
     assert v.verify("SELECT 1", db_path=str(tmp_path / "missing.db"), gold_sql="SELECT 1").error == "bad_reference"
     assert v.verify("SELECT 1", db_path=str(db), gold_sql="SELEC broken").error == "bad_reference"
     assert v.verify("SELECT 1", db_path=str(db), gold_sql=None).error == "bad_reference"
+    assert v.verify("SELECT 1", db_path=str(db), gold_sql="SELECT 1", schema=["not", "a", "map"]).error == "bad_reference"
+    assert v.verify("SELECT name FROM singer", db_path=str(db), gold_sql="SELECT name FROM singer",
+                    schema='{"singer": ["name"]}').components["schema_link"] == 1.0
     r = v.verify("SELECT (" * 3000 + "1", db_path=str(db), gold_sql="SELECT 1")
     assert math.isfinite(r.value)
 
@@ -166,6 +168,7 @@ def test_extract_sql_variants():
     assert extract_sql("<think>SELECT wrong</think><answer>SELECT right FROM t</answer>") == "SELECT right FROM t"
     assert extract_sql("First SELECT 1; finally WITH x AS (SELECT 2) SELECT * FROM x") == "WITH x AS (SELECT 2) SELECT * FROM x"
     assert extract_sql("") is None and extract_sql("nothing") is None
+    assert extract_sql("Answer: ```sql SELECT `name` FROM t```") == "SELECT `name` FROM t"
 
 
 def test_syntax_and_schema_link(db):

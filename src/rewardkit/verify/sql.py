@@ -37,6 +37,7 @@ size is capped.  Nothing here raises on bad model SQL.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -345,7 +346,7 @@ def extract_sql(text: str) -> str | None:
 
 
 def _clean(sql: str) -> str | None:
-    s = sql.strip().rstrip(";").strip()
+    s = sql.replace("```", " ").strip().rstrip(";").strip()  # stray inline fences; single ` quotes stay
     return s or None
 
 
@@ -643,6 +644,15 @@ class SQLVerifier(Verifier):
                 info["message"] = res.message[:300]
         if self.weights.get("schema_link", 0.0):
             sch = schema if schema is not None else (db.schema if db is not None else None)
+            if isinstance(sch, str):
+                try:
+                    sch = json.loads(sch)
+                except json.JSONDecodeError:
+                    sch = "not json"
+            try:
+                sch = _normalize_schema(sch)
+            except ConfigError as e:
+                return VerifyResult(0.0, comps, pred, error="bad_reference", info={"message": str(e)})
             _, _, items_cache = self._caches()
             key = (gold_sql, repr(sorted(sch.items())) if isinstance(sch, Mapping) else None)
             gold_items = items_cache.get_or(key, lambda: schema_items(gold_sql, sch))
