@@ -338,6 +338,20 @@ def main() -> None:
     if mism:
         print("\nfirst mismatch:", mism[0])
 
+    # GRPO-style: 8 completions per gold (rewardkit parses each gold once; the oracle per call)
+    groups = [(make_case(rng)[1], [make_case(rng)[0] for _ in range(8)]) for _ in range(len(cases) // 8)]
+    grp = [(r, g) for g, rs in groups for r in rs]
+    t0 = time.perf_counter()
+    for r, g in grp:
+        rk.verify(r, gold_calls=g)
+    t_rk_g = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for r, g in grp:
+        oracle_format(r, g), oracle_correct(r, g)
+    t_or_g = time.perf_counter() - t0
+    print(f"\nGRPO-style batches (8 completions per gold, {len(grp)} calls): rewardkit {len(grp) / t_rk_g:,.0f} cases/s, "
+          f"oracle {len(grp) / t_or_g:,.0f} cases/s, ratio {t_or_g / t_rk_g:.2f}x")
+
     # ---- monotonicity, tool calls
     def chains(n_chains: int, score) -> tuple[int, int, int]:
         mono = strict = 0

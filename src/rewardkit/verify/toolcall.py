@@ -41,6 +41,7 @@ booleans, lists element-wise, objects key-wise), and
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -149,6 +150,15 @@ def toolrl_tool_call_score(gt_tools: list[dict], pd_tools: list[Any], max_reward
     return (max_reward - min_reward) * score / s_max + min_reward
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_toolrl_gold(gold_answer: str) -> list:
+    """Parsed gold calls, cached: a GRPO group scores G completions against one gold (read-only use)."""
+    try:
+        return [json.loads(line) for line in _toolrl_block_lines(gold_answer)]
+    except json.JSONDecodeError as e:
+        raise ValueError(f"gold tool call is not one JSON object per line: {e}") from None
+
+
 def _toolrl_block_lines(text: str) -> list[str]:
     return text.split("<tool_call>")[1].split("</tool_call>")[0].strip().split("\n")
 
@@ -167,10 +177,7 @@ def toolrl_correctness_reward(response: str, gold_answer: str, max_reward: float
     """
     if "<tool_call>" not in gold_answer:
         return 0.0
-    try:
-        gt_tools = [json.loads(line) for line in _toolrl_block_lines(gold_answer)]
-    except json.JSONDecodeError as e:
-        raise ValueError(f"gold tool call is not one JSON object per line: {e}") from None
+    gt_tools = _parse_toolrl_gold(gold_answer)
     if "<tool_call>" not in response or "</tool_call>" not in response:
         return float(min_reward)
     try:
