@@ -140,8 +140,39 @@ def test_exprd_options_state_only_l1_and_all_states():
     assert full.informativeness == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.parametrize("mod", ["rewardkit.shaping.potential", "rewardkit.shaping.informativeness",
+@pytest.mark.parametrize("mod", ["rewardkit.shaping.potential", "rewardkit.shaping.informativeness", "rewardkit.shaping.expadard",
                                  "rewardkit.shaping.invariance", "rewardkit.shaping.exprd"])
 def test_doctests(mod):
     res = doctest.testmod(importlib.import_module(mod), optionflags=doctest.ELLIPSIS)
     assert res.failed == 0 and res.attempted > 0
+
+
+def test_expadard_design_is_invariant_and_maximises_learner_informativeness():
+    from rewardkit.shaping.expadard import expadard_design, four_room_region_features
+    mdp, layout = four_rooms()
+    rng = np.random.default_rng(0)
+    learner = rng.dirichlet(np.ones(4), size=mdp.n_states)
+    res = expadard_design(mdp, learner)
+    V, _, _ = mdp.value_iteration()
+    for other in (mdp.R, pbrs_reward(mdp, V), exprd_design(mdp, [48] + layout.doorway_states).reward):
+        assert res.informativeness >= informativeness_l(other, mdp, learner) - 1e-9
+    assert res.informativeness == pytest.approx(informativeness_l(res.reward, mdp, learner))
+    assert assert_policy_invariant(res.reward, mdp, margin="gap", all_combinations=False, tol=1e-5) > -1e-5
+    feat = expadard_design(mdp, learner, features=four_room_region_features(layout))
+    assert feat.weights.shape == (40,) and np.abs(feat.reward).max() <= 10 + 1e-7
+    assert feat.informativeness <= res.informativeness + 1e-9      # structure costs informativeness
+    assert assert_policy_invariant(feat.reward, mdp, margin="gap", all_combinations=False, tol=1e-5) > -1e-5
+    unconstrained = expadard_design(mdp, learner, invariance=False)
+    assert unconstrained.informativeness >= res.informativeness - 1e-9
+
+
+def test_adaptive_teacher_speeds_up_reinforce_over_original_reward():
+    from rewardkit.shaping.expadard import AdaptiveTeacher, run_adaptive_teaching
+    mdp, _ = four_rooms()
+    for seed in range(2):
+        orig = run_adaptive_teaching(mdp, 300, None, lr=0.1, seed=seed, eval_every=100)
+        ada = run_adaptive_teaching(mdp, 300, AdaptiveTeacher(mdp, update_every=5), lr=0.1, seed=seed,
+                                    eval_every=100)
+        assert ada["teacher_updates"] == 300 // 5 + 1
+        assert orig["expected_return"][-1] < 0.1 * orig["optimal_return"]
+        assert ada["expected_return"][-1] > 0.5 * ada["optimal_return"]

@@ -4,6 +4,7 @@
 * :mod:`.informativeness` - ``I_H`` (EXPRD) and ``I_L`` (ExpAdaRD) informativeness of a reward.
 * :mod:`.invariance` - ``assert_policy_invariant``: the target policy stays optimal with a margin.
 * :mod:`.exprd` - EXPRD's LP and greedy sparsity budget (Devidze et al. 2021).
+* :mod:`.expadard` - ExpAdaRD: adaptive teacher maximising ``I_L`` (Devidze et al. 2024).
 * :mod:`.dynamic` - dynamic potentials Phi(s, t) (Devlin & Kudenko 2012).
 * :mod:`.advice` - look-ahead / look-back action potentials (Wiewiora et al. 2003) and
   expert advice as a learned potential (Harutyunyan et al. 2015).
@@ -17,3 +18,4 @@ from .invariance import InvarianceReport, PolicyInvarianceError, assert_policy_i
 from .exprd import DesignInfeasible, ExprdProblem, ExprdResult, GreedyResult, exprd_design, exprd_greedy
 from .dynamic import DynamicPotentialShaping
 from .advice import AdviceQLearning, LookBackAdvice, advice_potential, look_ahead_advice, look_back_advice
+from .expadard import AdaptiveTeacher, SoftmaxReinforce, expadard_design, four_room_region_features, run_adaptive_teaching
