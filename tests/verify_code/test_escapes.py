@@ -1,0 +1,165 @@
+"""The escape suite: each probe must be blocked or contained, and the host unaffected.
+
+Every probe runs twice where meaningful: with the default configuration, and with the
+in-process audit guard switched off, to show the OS layers (namespaces, rlimits,
+privilege drop, empty env, wall deadline) contain it on their own.
+"""
+
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from rewardkit.verify.code.sandbox import SandboxLimits, run_python
+
+GUARD_ON = SandboxLimits(wall_seconds=3.0, cpu_seconds=2.0)
+GUARD_OFF = SandboxLimits(wall_seconds=3.0, cpu_seconds=2.0, audit_guard=False)
+BOTH = pytest.mark.parametrize("limits", [GUARD_ON, GUARD_OFF], ids=["guard", "os-only"])
+ROOT = os.geteuid() == 0
+
+
+@pytest.fixture()
+def outside(tmp_path):
+    d = tmp_path / "host"
+    d.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(d, 0o755)
+    return d
+
+
+@BOTH
+def test_file_write_outside_cwd(outside, limits):
+    target = outside / "pwned.txt"
+    r = run_python(f"open({str(target)!r}, 'w').write('x')", limits=limits)
+    assert r.returncode != 0 and "PermissionError" in r.stderr
+    assert not target.exists()
+
+
+def test_write_to_world_writable_tmp_is_blocked_by_guard():
+    target = f"/tmp/rk_escape_{os.getpid()}_{time.time_ns()}"
+    r = run_python(f"open({target!r}, 'w').write('x')", limits=GUARD_ON)
+    assert r.returncode != 0 and not os.path.exists(target)
+
+
+def test_posix_system_and_posix_spawn(outside):
+    os.chmod(outside, 0o777)  # writable by anyone: only the sandbox can stop the marker
+    for i, src in enumerate([
+        f"import posix\nposix.system('touch {outside}/m0')",
+        f"import os\nos.posix_spawn('/usr/bin/touch', ['touch', '{outside}/m1'], {{}})",
+        f"import subprocess\nsubprocess.run(['touch', '{outside}/m2'])",
+        f"import ctypes\nctypes.CDLL(None).system(b'touch {outside}/m3')",
+    ]):
+        r = run_python(src, limits=GUARD_ON)
+        assert r.returncode != 0 and "PermissionError: sandbox" in r.stderr, (i, r.stderr[-300:])
+    assert list(outside.iterdir()) == []
+
+
+@BOTH
+def test_parent_environment_does_not_leak(monkeypatch, limits):
+    monkeypatch.setenv("RK_FAKE_SECRET", "s3cr3t-token-123")
+    src = (f"import os\nprint(os.environ)\n"
+           f"for p in ('/proc/{os.getpid()}/environ', '/proc/1/environ', '/proc/self/environ'):\n"
+           f"    try:\n        print(open(p, 'rb').read())\n    except Exception as e:\n        print(type(e).__name__)\n")
+    r = run_python(src, limits=limits)
+    assert "s3cr3t" not in r.stdout + r.stderr
+    if ROOT:
+        assert "PermissionError" in r.stdout  # the parent's /proc/<pid>/environ is not readable
+
+
+@BOTH
+def test_socket_to_loopback_listener(limits):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(0.2)
+    port = srv.getsockname()[1]
+    got = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+                got.append(conn.recv(100))
+                conn.close()
+            except OSError:
+                pass
+
+    th = threading.Thread(target=accept)
+    th.start()
+    r = run_python(f"import socket\ns = socket.create_connection(('127.0.0.1', {port}), timeout=1)\ns.sendall(b'leak')",
+                   limits=limits)
+    time.sleep(0.3)
+    stop.set()
+    th.join()
+    srv.close()
+    assert got == []
+    assert r.returncode != 0 and ("PermissionError" in r.stderr or "OSError" in r.stderr
+                                  or "unreachable" in r.stderr.lower() or "refused" in r.stderr.lower())
+
+
+def _processes_labelled(label: str) -> int:
+    n = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    n += f"rk-sandbox:{label}".encode() in f.read()
+            except OSError:
+                pass
+    return n
+
+
+@BOTH
+def test_fork_bomb_is_contained(limits):
+    label = f"forkbomb{os.getpid()}{int(limits.audit_guard)}"
+    src = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    t = time.perf_counter()
+    seen = []
+    th = threading.Thread(target=lambda: (time.sleep(1.0), seen.append(_processes_labelled(label))))
+    th.start()
+    r = run_python(src, limits=limits, label=label)
+    th.join()
+    assert time.perf_counter() - t < limits.wall_seconds + 3
+    assert r.returncode != 0 and r.timed_out
+    assert seen[0] >= 1  # the probe really saw the bomb running ...
+    time.sleep(0.2)
+    assert _processes_labelled(label) == 0  # ... and nothing is left behind
+
+
+@BOTH
+def test_memory_bomb(limits):
+    r = run_python("x = bytearray(4 * 1024 ** 3)\nprint('allocated')", limits=limits)
+    assert r.returncode != 0 and "allocated" not in r.stdout and "MemoryError" in r.stderr
+
+
+def test_sleep_hits_the_wall_deadline():
+    t = time.perf_counter()
+    r = run_python("import time\ntime.sleep(100)", limits=SandboxLimits(wall_seconds=1.0))
+    assert r.timed_out and r.killed_by == "SIGKILL"
+    assert time.perf_counter() - t < 2.5
+
+
+def test_stdout_flood_is_cut():
+    lim = SandboxLimits(wall_seconds=5.0, max_output_bytes=100_000)
+    t = time.perf_counter()
+    r = run_python("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", limits=lim)
+    assert r.output_limit_exceeded and len(r.stdout) == 100_000
+    assert time.perf_counter() - t < 3
+
+
+@BOTH
+def test_killing_the_parent_fails(limits):
+    me = os.getpid()
+    r = run_python(f"import os, signal\nos.kill({me}, signal.SIGKILL)\nos.kill(os.getppid(), signal.SIGKILL)",
+                   limits=limits)
+    assert r.returncode != 0
+    assert os.getpid() == me  # still alive
+
+
+def test_big_file_is_cut_by_fsize():
+    r = run_python("f = open('big.bin', 'wb')\nf.write(b'x' * (8 * 1024 * 1024))\nf.close()\nprint('done')",
+                   limits=SandboxLimits(max_file_mb=1.0, audit_guard=False))
+    assert "done" not in r.stdout and r.returncode != 0
