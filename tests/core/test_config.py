@@ -73,6 +73,15 @@ def test_cli_check_reports_one_line_and_exit_2(tmp_path):
     assert lines == ["error: reward.terms[0].weight: got [1, 2]; expected a number"]
 
 
+def test_yaml_bare_on_key_in_gate_is_accepted(tmp_path):
+    p = tmp_path / "gate.yaml"
+    p.write_text("reward:\n  terms:\n    - {type: constant, name: task, params: {value: 0.0}}\n"
+                 "    - type: constant\n      name: bonus\n      params: {value: 1.0}\n"
+                 "      gate: {on: task, threshold: 1.0}\n")
+    r = load_reward(p)
+    assert r.evaluate(SampleBatch(["p"], ["c"])).terms["bonus"].tolist() == [0.0]
+
+
 def test_unparseable_yaml_is_one_line(tmp_path):
     p = tmp_path / "broken.yaml"
     p.write_text("reward: [unclosed\n")

@@ -182,6 +182,9 @@ def _build_component(t: Any, f: str) -> Component:
                           frozen=_bool(norm.get("frozen", False), f"{f}.normalize.frozen"), name=name)
     gate_on, thr = None, 0.5
     gate = t.get("gate")
+    if isinstance(gate, Mapping) and True in gate and "on" not in gate:
+        # YAML 1.1 reads a bare `on:` key as the boolean True; accept it as "on"
+        gate = {("on" if k is True else k): v for k, v in gate.items()}
     if gate is not None:
         if not isinstance(gate, Mapping) or "on" not in gate:
             raise ConfigError(f"{f}.gate", f"got {gate!r}", "a mapping {on: <term name>, threshold: <number>}")
