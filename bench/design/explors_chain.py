@@ -36,6 +36,15 @@ from rewardkit.shaping.explors import first_crossing, run_explors
 from rewardkit.tabular import chain_with_distractor
 
 OUT = Path(__file__).resolve().parent / "results" / "explors"
+#: research notes §14.1 table: (teacher, distractor) -> {checkpoint: (mean, SE)}
+ANCHOR_TABLE = {
+    ("orig", 0.0): {1000: (7.20, 2.64), 2500: (12.03, 0.24), 5000: (12.33, 0.41)},
+    ("explob", 0.0): {1000: (0.00, 0.0), 2500: (4.85, 2.66), 5000: (9.64, 2.18)},
+    ("explors", 0.0): {1000: (0.00, 0.0), 2500: (7.27, 2.66), 5000: (9.64, 2.18)},
+    ("orig", 0.01): {1000: (0.08, 0.0), 2500: (0.09, 0.0), 5000: (0.09, 0.0)},
+    ("explob", 0.01): {1000: (0.02, 0.0), 2500: (7.27, 2.65), 5000: (12.33, 0.41)},
+    ("explors", 0.01): {1000: (0.02, 0.0), 2500: (7.27, 2.66), 5000: (12.33, 0.41)},
+}
 ANCHOR_DISTRACTOR = {  # research notes §14.1 (re-implementation of the reference protocol, 5 seeds)
     "orig": "0.08 / 0.09 / 0.09, never crosses 10",
     "explob": "0.02 / 7.27 / 12.33; crossings 1400, 3800, 1400, 3900, 2400",
@@ -73,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default=None, help="comma list (default orig,explob,selfrs,explors,sors)")
     ap.add_argument("--lirpg-samples", type=int, default=20,
                     help="steps per LIRPG' update (the reference uses all; add 'lirpg' to --variants)")
+    ap.add_argument("--settings", default=None, help="comma list of distractor values (default 0.01,0.0)")
     ap.add_argument("--no-plots", action="store_true")
     args = ap.parse_args(argv)
     if args.smoke:
@@ -83,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         seeds = list(range(args.seeds or 5))
         variants = (args.variants or "orig,explob,selfrs,explors,sors").split(",")
         settings = [0.01, 0.0]
+    if args.settings:
+        settings = [float(x) for x in args.settings.split(",")]
     t_start = time.time()
     results: dict[tuple[str, float], list[dict]] = {}
     for d in settings:
@@ -129,6 +141,21 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"- ExploRS crossing <= ExploB crossing in {n_not_later}/{len(a)} seeds "
                      f"(strictly earlier in {n_earlier}); need >= 3 of 5: "
                      f"{'PASS' if n_not_later >= min(3, len(a)) else 'FAIL'}")
+    agree, total = 0, 0
+    for (v, d), ref in ANCHOR_TABLE.items():
+        if (v, d) not in results:
+            continue
+        ep = results[(v, d)][0]["episode"]
+        for c, (m_ref, se_ref) in ref.items():
+            if c not in checkpoints:
+                continue
+            k = int(np.flatnonzero(ep == c)[0])
+            vals = np.array([r["eval_return"][k] for r in results[(v, d)]])
+            se = vals.std(ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else 0.0
+            total += 1
+            agree += int(abs(vals.mean() - m_ref) <= max(2 * np.hypot(se, se_ref), 0.05))
+    if total:
+        lines.append(f"- per-checkpoint means within 2 SE (combined) of the §14.1 anchors: {agree}/{total} cells")
     lines.append("")
     lines.append("Anchor (research notes §14.1, @1k / @2.5k / @5k with distractor): " +
                  "; ".join(f"{k}: {v}" for k, v in ANCHOR_DISTRACTOR.items()))

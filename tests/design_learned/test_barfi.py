@@ -131,3 +131,23 @@ def test_sampled_barfi_recovers_from_a_misleading_heuristic_and_exploits_a_helpf
     assert naive_bad[:, -1].max() < prim[:, -1].min()                 # naive addition of the bad heuristic hurts
     assert np.all(barfi_bad[:, -1] >= prim[:, -1] - 0.02)             # BARFI recovers the primary performance
     assert np.all(barfi_good.mean(1) > prim.mean(1))                  # and learns faster with the good one
+
+
+def test_barfi_runs_on_cartpole_with_linear_features():
+    """Non-tabular observations: a linear softmax policy on CartPole features, PD-controller heuristic."""
+    import gymnasium as gym
+
+    env = gym.make("CartPole-v1")
+    feats = lambda o: np.append(np.asarray(o, dtype=np.float64), 1.0)  # noqa: E731
+    pd_action = lambda o: int(o[2] + 0.5 * o[3] > 0)                   # noqa: E731
+    aux = lambda o, a, o2, info: 1.0 if a == pd_action(o) else 0.0     # noqa: E731
+    agent = BARFI(env, aux, features=feats, n_features=5, gamma=0.99, episodes_per_update=2,
+                  learn_gamma=True, max_steps=200, seed=0)
+    theta0 = agent.policy.theta.detach().clone()
+    log = agent.train(3)
+    assert log["primary_return"].shape == (3,) and np.all(log["undiscounted_primary"] >= 8)
+    assert not torch.equal(theta0, agent.policy.theta.detach())
+    assert agent.gamma_value() != pytest.approx(0.99, abs=1e-9)        # the discount is learned
+    assert np.isfinite(agent.aux_weights()).all() and agent.aux_weights().shape == (5,)
+    with pytest.raises(ConfigError, match="features"):
+        BARFI(env, aux)
