@@ -394,12 +394,32 @@ def _variants(v: Any) -> dict[str, dict[str, Any]]:
         if "reward" not in body:
             raise ConfigError(f"{f}.reward", "missing", "a reward section {terms: [...]}")
         reward = _plain(body["reward"], f"{f}.reward")
-        build_reward(reward, field=f"{f}.reward")  # validates types, params, names, gates
+        _check_reward(reward, f"{f}.reward")
         desc = body.get("description", "")
         if not isinstance(desc, str):
             raise ConfigError(f"{f}.description", f"got {desc!r}", "a string")
         out[name] = {"reward": reward, "description": desc}
     return out
+
+
+def _check_reward(reward: Any, f: str) -> None:
+    """Build the reward once (types, params, names, gates); errors name the full field path.
+
+    A term factory may raise a :class:`ConfigError` naming only its own parameter
+    (``mode``); it is re-raised under ``<variant>.reward.terms[i].params.<name>``.
+    """
+    try:
+        build_reward(reward, field=f)
+    except ConfigError as e:
+        if e.field.startswith(f):
+            raise
+        terms = reward.get("terms") if isinstance(reward, Mapping) else None
+        for i, t in enumerate(terms or []):
+            try:
+                build_reward({"terms": [t]}, field=f)
+            except ConfigError:
+                raise ConfigError(f"{f}.terms[{i}].params.{e.field}", e.problem, e.expected) from None
+        raise ConfigError(f"{f}.{e.field}", e.problem, e.expected) from None
 
 
 def _seeds(s: Any, f: str) -> list[int]:
