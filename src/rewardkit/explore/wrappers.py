@@ -417,7 +417,9 @@ class AgentPositionInfo(gym.Wrapper):
     """Put MiniGrid's privileged agent state into ``info`` (count keys and coverage).
 
     ``info["agent_pos"] = (x, y)`` always; with ``direction=True`` also the facing
-    direction, with ``carrying=True`` the type index of the carried object (0: none).
+    direction, with ``carrying=True`` the type index of the carried object (0: none),
+    with ``layout=True`` a hash of the grid encoding taken at reset (identifies the
+    procedurally generated layout, i.e. the *context* of Henaff et al. 2023).
     Vector envs hide ``env.unwrapped``, so this is how counts reach privileged state.
 
     Example:
@@ -428,11 +430,14 @@ class AgentPositionInfo(gym.Wrapper):
         (1, 1)
     """
 
-    def __init__(self, env: gym.Env, key: str = "agent_pos", direction: bool = False, carrying: bool = False):
+    def __init__(self, env: gym.Env, key: str = "agent_pos", direction: bool = False, carrying: bool = False,
+                 layout: bool = False):
         super().__init__(env)
         self.key = key
         self.direction = direction
         self.carrying = carrying
+        self.layout = layout
+        self._layout_hash = 0
 
     def _state(self) -> tuple:
         u = self.env.unwrapped
@@ -443,10 +448,16 @@ class AgentPositionInfo(gym.Wrapper):
             c = getattr(u, "carrying", None)
             from minigrid.core.constants import OBJECT_TO_IDX
             s += (0 if c is None else int(OBJECT_TO_IDX[c.type]),)
+        if self.layout:
+            s += (self._layout_hash,)
         return s
 
     def reset(self, **kwargs: Any):
         obs, info = self.env.reset(**kwargs)
+        if self.layout:
+            enc = np.ascontiguousarray(self.env.unwrapped.grid.encode())
+            self._layout_hash = int.from_bytes(__import__("hashlib").blake2b(enc.tobytes(), digest_size=6).digest(),
+                                               "little")
         info = dict(info)
         info[self.key] = self._state()
         return obs, info

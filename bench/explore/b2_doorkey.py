@@ -1,0 +1,79 @@
+"""B2 – "helps where PPO fails": MiniGrid-DoorKey-8x8 with SB3 PPO, with and without bonuses.
+
+One command (runs are cached in bench/_scratch/results/b2, so it resumes)::
+
+    nice -n 10 python bench/explore/b2_doorkey.py                 # 600k steps, seed 0
+    nice -n 10 python bench/explore/b2_doorkey.py --quick         # 150k steps
+    python bench/explore/b2_doorkey.py --report                   # table of finished runs only
+
+Variants: ``none`` (plain PPO), ``count_product`` (rewardkit default: Henaff et al. 2023
+product ``1[first visit in episode] / sqrt(N_global)`` keyed on the agent position,
+coef 0.01, through the GAE-recomputing callback), ``e3b`` (IDM features, reward
+normalised by its running std, coef 0.01), ``rnd`` (return-normalised, coef 0.01).
+Targets (issue #3): count product reaches 100 % success (last 100 episodes) within
+0.6M steps; end-to-end overhead vs no bonus <= 15 % (counts, E3B), <= 40 % (RND).
+Overhead is reported two ways: wall-clock SPS ratio against the plain run (noisy on a
+shared machine) and the time spent inside the bonus callback divided by the rest of
+the run's time (measured in the same process, robust to machine load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import final, first_step_at, guarded, log, run_sb3  # noqa: E402
+
+ENV = "MiniGrid-DoorKey-8x8-v0"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--report", action="store_true", help="only print the table of finished runs")
+    ap.add_argument("--variants", default="count_product,none,e3b,rnd")
+    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--steps", type=int, default=None)
+    args = ap.parse_args()
+    steps = args.steps or (150_000 if args.quick else 600_000)
+    results = {}
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        for v in args.variants.split(","):
+            tag_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b2",
+                                    f"{ENV}__{v}__ctxinf__s{seed}__{steps}.json")
+            if args.report and not os.path.exists(tag_path):
+                continue
+            if not args.report:
+                log(f"b2: {v} seed {seed} {steps} steps ...")
+            results[(v, seed)] = guarded(lambda: run_sb3("b2", ENV, v, seed, steps))
+            if not args.report:
+                r = results[(v, seed)]
+                log(f"b2: {v} seed {seed} done: {r.get('error') or round(r['wall'])} s")
+    base = {s: r for (v, s), r in results.items() if v == "none" and "curve" in r}
+    print(f"# B2 DoorKey-8x8, SB3 PPO (8 envs, n_steps 128, batch 256, 4 epochs, ent 0.01), {steps:,} steps\n")
+    print("| variant | seed | final success (last 100 ep) | final return | first step with 100 % success | "
+          "first step >= 90 % | SPS | wall overhead vs none | bonus time / rest of run |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (v, seed), r in results.items():
+        if "curve" not in r:
+            print(f"| {v} | {seed} | error: {r.get('error')} |||||||")
+            continue
+        c = r["curve"]
+        s100, s90 = first_step_at(c, "success", 1.0), first_step_at(c, "success", 0.9)
+        over = f"{base[seed]['sps'] / r['sps'] - 1:+.0%}" if seed in base and v != "none" else "—"
+        inner = r["bonus_time"] / max(r["wall"] - r["bonus_time"], 1e-9)
+        print(f"| {v} | {seed} | {final(c, 'success'):.2f} | {final(c, 'return'):.2f} | "
+              f"{s100 if s100 is not None else 'not reached'} | {s90 if s90 is not None else 'not reached'} | "
+              f"{r['sps']:,.0f} | {over} | {inner:.1%} |")
+    print("\nCurve (success rate of the last 100 episodes at each 10 % of the budget):\n")
+    for (v, seed), r in results.items():
+        if "curve" in r:
+            c = r["curve"]
+            pts = [c[min(len(c) - 1, int(len(c) * k / 10))] for k in range(1, 11)]
+            print(f"- {v} seed {seed}: " + ", ".join(f"{p['step'] // 1000}k {p['success']:.2f}" for p in pts))
+
+
+if __name__ == "__main__":
+    main()
