@@ -95,6 +95,16 @@ class MathEquivalence:
             self._pool = get_pool(SYMBOLIC_TARGET, self.workers)
         return self._pool
 
+    def warm_up(self) -> None:
+        """Start the worker processes and run one symbolic comparison on each, so the
+        first real batch does not pay for interpreter start-up and sympy's first-call costs."""
+        if not self.symbolic:
+            return
+        self.pool.warm_up()
+        with ThreadPoolExecutor(self.workers) as ex:
+            list(ex.map(lambda _: self.pool.run([("\\frac{x}{x+1}", "1-\\frac{1}{x+1}", self.float_rounding)],
+                                                deadline=max(self.deadline, 60.0)), range(self.workers)))
+
     # -- cache ---------------------------------------------------------------------
     def _cached(self, key: tuple[str, str]) -> Verdict | None:
         if not self.cache_size:

@@ -13,6 +13,12 @@ Problem Solving With the MATH Dataset", ``strip_string``): drop ``$``, ``\\left`
 ``\\right``, spacing macros, ``\\text{}`` wrappers, degree signs and unit words,
 ``\\dfrac``/``\\tfrac`` → ``\\frac``, a leading ``x =``.
 
+Tuples and intervals are compared element-wise (brackets must agree), finite sets
+as multisets.  Polynomials in up to three single-letter variables are compared by
+exact evaluation on a grid of (d+1)^n rational points, d the degree bound – two
+polynomials of degree ≤ d per variable that agree on such a grid are identical
+(a disagreement anywhere proves them different, also for rational functions).
+
 Numeric values are evaluated by a small recursive-descent parser over
 ``+ - * / ^ ( ) \\frac \\sqrt \\pi \\cdot \\times`` with implicit multiplication.
 Rational sub-expressions are computed *exactly* with :class:`fractions.Fraction`
@@ -38,7 +44,9 @@ Example:
     (True, True, False)
     >>> fast_equal("\\\\frac{\\\\sqrt{2}}{2}", "1/\\\\sqrt{2}")
     True
-    >>> fast_equal("x^2+1", "1+x^2") is None   # symbolic: left to math-verify
+    >>> fast_equal("(x+1)^2", "x^2+2x+1"), fast_equal("\\\\{1,2\\\\}", "\\\\{2,1\\\\}")   # exact evaluation
+    (True, True)
+    >>> fast_equal("\\\\sin^2 x+\\\\cos^2 x", "1") is None   # symbolic: left to math-verify
     True
 """
 
@@ -100,11 +108,12 @@ def normalize_answer(s: str) -> str:
 class NumericValue:
     """A number that is exact (``Fraction``) when it can be, else a float."""
 
-    __slots__ = ("value", "exact")
+    __slots__ = ("value", "exact", "deg")
 
-    def __init__(self, value: Fraction | float, exact: bool):
+    def __init__(self, value: Fraction | float, exact: bool, deg: int | None = 0):
         self.value = value
         self.exact = exact
+        self.deg = deg  # polynomial degree bound in the variables; None: not a polynomial
 
     def as_float(self) -> float:
         return float(self.value)
@@ -122,7 +131,8 @@ _NUM_TOKEN = re.compile(r"^(?:\d+\.\d*|\.\d+|\d+)$")
 
 
 class _Parser:
-    def __init__(self, s: str):
+    def __init__(self, s: str, env: dict[str, NumericValue] | None = None):
+        self.env = env
         s = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)
         s = re.sub(r"\\frac\s*\{([^{}]*)\}\s*(\d)", r"\\frac{\1}{\2}", s)
         s = re.sub(r"\\sqrt\s*(\d)", r"\\sqrt{\1}", s)
@@ -164,7 +174,7 @@ class _Parser:
             elif t in ("/", "\\div"):
                 self.take()
                 v = _div(v, self.unary())
-            elif t in ("(", "{", "\\frac", "\\sqrt", "\\pi"):
+            elif t in ("(", "{", "\\frac", "\\sqrt", "\\pi") or (t is not None and len(t) == 1 and t.isalpha()):
                 v = _mul(v, self.unary())  # implicit multiplication: 2\sqrt{3}, 3\pi, 2(4)
             else:
                 return v
@@ -230,35 +240,43 @@ class _Parser:
             return _root(self.group(), 2)
         if t == "\\pi":
             return NumericValue(math.pi, False)
+        if len(t) == 1 and t.isalpha() and self.env is not None and t in self.env:
+            return self.env[t]
         raise _Bail
 
 
+def _deg_add(a: NumericValue, b: NumericValue) -> int | None:
+    return None if a.deg is None or b.deg is None else max(a.deg, b.deg)
+
+
 def _neg(a: NumericValue) -> NumericValue:
-    return NumericValue(-a.value, a.exact)
+    return NumericValue(-a.value, a.exact, a.deg)
 
 
 def _add(a: NumericValue, b: NumericValue) -> NumericValue:
     if a.exact and b.exact:
-        return NumericValue(a.value + b.value, True)
-    return NumericValue(a.as_float() + b.as_float(), False)
+        return NumericValue(a.value + b.value, True, _deg_add(a, b))
+    return NumericValue(a.as_float() + b.as_float(), False, _deg_add(a, b))
 
 
 def _mul(a: NumericValue, b: NumericValue) -> NumericValue:
+    deg = None if a.deg is None or b.deg is None else a.deg + b.deg
     if a.exact and b.exact:
-        return NumericValue(a.value * b.value, True)
-    return NumericValue(a.as_float() * b.as_float(), False)
+        return NumericValue(a.value * b.value, True, deg)
+    return NumericValue(a.as_float() * b.as_float(), False, deg)
 
 
 def _div(a: NumericValue, b: NumericValue) -> NumericValue:
     if b.value == 0:
         raise _Bail
+    deg = a.deg if b.deg == 0 else None
     if a.exact and b.exact:
-        return NumericValue(Fraction(a.value) / Fraction(b.value), True)
-    return NumericValue(a.as_float() / b.as_float(), False)
+        return NumericValue(Fraction(a.value) / Fraction(b.value), True, deg)
+    return NumericValue(a.as_float() / b.as_float(), False, deg)
 
 
 def _root(a: NumericValue, k: int) -> NumericValue:
-    if a.value < 0:
+    if a.value < 0 or a.deg != 0:
         raise _Bail
     if a.exact:
         fr = Fraction(a.value)
@@ -269,10 +287,13 @@ def _root(a: NumericValue, k: int) -> NumericValue:
 
 
 def _pow(a: NumericValue, b: NumericValue) -> NumericValue:
+    if b.deg != 0:
+        raise _Bail  # variable exponents: leave to sympy
     if b.exact and Fraction(b.value).denominator == 1:
         k = int(b.value)
         if abs(k) > _MAX_EXP:
             raise _Bail
+        deg = None if a.deg is None or (k < 0 and a.deg) else a.deg * abs(k)
         if a.exact:
             fr = Fraction(a.value)
             bits = max(fr.numerator.bit_length(), fr.denominator.bit_length()) * abs(k)
@@ -280,11 +301,13 @@ def _pow(a: NumericValue, b: NumericValue) -> NumericValue:
                 raise _Bail
             if fr == 0 and k < 0:
                 raise _Bail
-            return NumericValue(fr ** k, True)
+            return NumericValue(fr ** k, True, deg)
         try:
-            return NumericValue(a.as_float() ** k, False)
+            return NumericValue(a.as_float() ** k, False, deg)
         except (OverflowError, ZeroDivisionError):
             raise _Bail from None
+    if a.deg != 0:
+        raise _Bail
     if b.exact and Fraction(b.value) == Fraction(1, 2):
         return _root(a, 2)
     try:
@@ -364,12 +387,13 @@ def fast_equal(gold: str, pred: str, normalized: bool = False) -> bool | None:
         return None
     if g == p:
         return True
+    sg, sp = _structure(g), _structure(p)
+    if sg is not None or sp is not None:
+        return _structure_equal(sg, sp)
     vg = numeric_value(g)
-    if vg is None:
-        return None
-    vp = numeric_value(p)
-    if vp is None:
-        return None
+    vp = numeric_value(p) if vg is not None else None
+    if vg is None or vp is None:
+        return _poly_equal(g, p)
     (a, pa, da), (b, pb, db) = vg, vp
     decimal = da or db
     if not (pa or pb):
@@ -383,3 +407,149 @@ def fast_equal(gold: str, pred: str, normalized: bool = False) -> bool | None:
     if all(v is False for v in verdicts):
         return False
     return None
+
+
+# -- tuples, intervals and sets of simple answers -------------------------------------------
+def _split_top(inner: str) -> list[str] | None:
+    parts, depth, cur = [], 0, []
+    for ch in inner:
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                return None
+        if ch == "," and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts if depth == 0 else None
+
+
+def _encloses(s: str) -> bool:
+    """True when the first bracket of ``s`` closes only at its last character."""
+    depth = 0
+    for k, ch in enumerate(s):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0 and k != len(s) - 1:
+                return False
+    return depth == 0
+
+
+def _structure(s: str) -> tuple[str, str, str, list[str]] | None:
+    """``("set", ...)`` for ``\\{a,b\\}``; ``("seq", open, close, parts)`` for tuples/intervals."""
+    if s.startswith("\\{") and s.endswith("\\}"):
+        parts = _split_top(s[2:-2].replace("\\{", "{").replace("\\}", "}"))
+        return ("set", "{", "}", parts) if parts else None
+    if len(s) >= 2 and s[0] in "([" and s[-1] in ")]" and _encloses(s.replace("[", "(").replace("]", ")")):
+        parts = _split_top(s[1:-1])
+        if parts and len(parts) >= 2:
+            return ("seq", s[0], s[-1], parts)
+    return None
+
+
+def _structure_equal(a, b) -> bool | None:
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    xs, ys = a[3], b[3]
+    if a[0] == "seq":
+        if len(xs) != len(ys):
+            return False
+        if (a[1], a[2]) != (b[1], b[2]):
+            return False  # (a, b) vs [a, b]: open vs closed interval, tuple vs interval
+        verdicts = [fast_equal(x, y, normalized=True) for x, y in zip(xs, ys)]
+        if all(v is True for v in verdicts):
+            return True
+        return False if any(v is False for v in verdicts) else None
+    if len(xs) != len(ys):
+        return None  # duplicates may make sets of different length equal
+    table = [[fast_equal(x, y, normalized=True) for y in ys] for x in xs]
+    if any(all(v is False for v in row) for row in table):
+        return False
+    used: set[int] = set()
+    for row in table:  # equality is transitive here, so a greedy matching is exact
+        j = next((j for j, v in enumerate(row) if v is True and j not in used), None)
+        if j is None:
+            return None
+        used.add(j)
+    return True
+
+
+# -- polynomial identity by exact evaluation ---------------------------------------------------
+_WORD_RE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}")
+_VAR_RE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z](?![a-zA-Z])")
+_MAX_VARS = 3
+_MAX_GRID = 256
+
+
+def _variables(s: str) -> set[str] | None:
+    if _WORD_RE.search(s):
+        return None
+    vs = set(_VAR_RE.findall(s))
+    if vs & {"e", "i", "E", "I"}:
+        return None  # Euler's number / the imaginary unit: sympy's business
+    return vs
+
+
+def _eval_at(s: str, env: dict[str, NumericValue]) -> tuple[NumericValue, bool] | None:
+    try:
+        p = _Parser(s, env)
+        return p.parse(), p.decimal
+    except (_Bail, ValueError, ZeroDivisionError, OverflowError, RecursionError, TypeError):
+        return None
+
+
+def _poly_equal(g: str, p: str) -> bool | None:
+    """Identity of two polynomials in up to 3 variables by exact evaluation.
+
+    Two polynomials of degree ≤ d in each of n variables that agree on a grid of
+    (d+1)^n points are identical; one disagreement proves them different (also for
+    rational functions, where only that direction is used).
+    """
+    if len(g) > 200 or len(p) > 200:
+        return None
+    vg, vp = _variables(g), _variables(p)
+    if not vg or vg != vp or len(vg) > _MAX_VARS:
+        return None
+    names = sorted(vg)
+    probe = {v: NumericValue(Fraction(3 + 2 * k, 7), True, 1) for k, v in enumerate(names)}
+    eg, ep = _eval_at(g, probe), _eval_at(p, probe)
+    if eg is None or ep is None:
+        return None
+    decimal = eg[1] or ep[1]
+    first = _compare_values(eg[0], ep[0], decimal)
+    if first is False:
+        return False
+    dg, dp = eg[0].deg, ep[0].deg
+    if dg is None or dp is None:
+        return None
+    d = max(dg, dp)
+    if (d + 1) ** len(names) > _MAX_GRID:
+        return None
+    axes = [[Fraction(2 * j + 1 + k, 5 + k) for j in range(d + 1)] for k in range(len(names))]
+    undecided = first is None
+    for point in _grid(axes):
+        env = {v: NumericValue(x, True, 1) for v, x in zip(names, point)}
+        a, b = _eval_at(g, env), _eval_at(p, env)
+        if a is None or b is None:
+            return None
+        verdict = _compare_values(a[0], b[0], decimal)
+        if verdict is False:
+            return False
+        if verdict is None:
+            undecided = True
+    return None if undecided else True
+
+
+def _grid(axes: list[list[Fraction]]):
+    if not axes:
+        yield ()
+        return
+    for x in axes[0]:
+        for rest in _grid(axes[1:]):
+            yield (x,) + rest
