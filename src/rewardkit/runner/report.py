@@ -40,6 +40,7 @@ from .store import ResultStore
 __all__ = ["write_report", "collect", "steps_to_threshold", "t_interval", "REPORT_NAME"]
 
 REPORT_NAME = "report.html"
+_STYLES = ("-", "--", "-.", ":")
 
 
 def t_interval(values: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -151,8 +152,11 @@ def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
             if steps.size == 0:
                 continue
             mean, lo, hi = t_interval(mat, axis=0)
+            if col == "success_rate":  # a rate: the band cannot leave [0, 1]
+                lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
             n = int(np.sum(~np.isnan(mat[:, -1]))) if mat.size else 0
-            ax.plot(steps, mean, color=c, label=f"{name} (n={n})", lw=2)
+            ax.plot(steps, mean, color=c, label=f"{name} (n={n})", lw=2, ls=_STYLES[i % len(_STYLES)],
+                    marker=".", ms=4)
             ax.fill_between(steps, lo, hi, color=c, alpha=0.18, lw=0)
     axes[0].axhline(spec.success_threshold, color="k", ls="--", lw=1, label=f"threshold {spec.success_threshold:g}")
     axes[0].set_ylim(-0.03, 1.03)
