@@ -105,3 +105,25 @@ def test_callback_rejects_bad_config_and_off_policy():
     model = DQN("MlpPolicy", make_vec_env(lambda: Corridor(4, 6), n_envs=1), learning_starts=10)
     with pytest.raises(ConfigError, match="rollout buffer"):
         model.learn(20, callback=IntrinsicRewardCallback(CountBonus()))
+
+
+def test_per_term_logging_reaches_the_sb3_logger(tmp_path):
+    from stable_baselines3.common.logger import configure
+
+    from rewardkit.explore.combine import Sum
+
+    bonus = Sum({"glob": CountBonus(mode="global", key_fn="obs_hash"),
+                 "first": CountBonus(mode="first_visit", key_fn="obs_hash")}, name="mix")
+    venv = make_vec_env(lambda: Corridor(8, 12), n_envs=2, seed=0)
+    model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=1, seed=0)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(128, callback=IntrinsicRewardCallback(bonus, coef=0.1, normalize="return"))
+    import csv
+    rows = list(csv.DictReader(open(tmp_path / "progress.csv")))
+    assert len(rows) == 2
+    last = rows[-1]
+    raw, scaled, share = (float(last[f"rk/mix/{k}"]) for k in ("raw_mean", "scaled_mean", "share"))
+    assert raw > 0 and scaled > 0 and 0 < share <= 1
+    parts = [float(last[f"rk/mix/{m}/share_of_bonus"]) for m in ("glob", "first")]
+    assert abs(sum(parts) - 1) < 1e-6 and min(parts) > 0
+    assert float(last["rk/mix/glob/raw_mean"]) > 0

@@ -21,9 +21,12 @@ correct thing at rollout end:
    (Schulman et al. 2016, "High-Dimensional Continuous Control Using Generalized
    Advantage Estimation");
 5. train the bonus model on the same rollout (:meth:`IntrinsicBonus.update`);
-6. log per-term raw / scaled values and the intrinsic share of the total reward
-   (``rk/<name>/raw_mean``, ``rk/<name>/scaled_mean``, ``rk/<name>/share``) and, if a
-   coverage key is available, the number of unique cells visited.
+6. log raw and scaled (normalised, times :math:`\beta`) values and the intrinsic share
+   of the total reward (``rk/<name>/raw_mean``, ``rk/<name>/scaled_mean``,
+   ``rk/<name>/share``), each member of a composite bonus (``rk/<name>/<member>/raw_mean``,
+   ``.../share_of_bonus``), the bonus' training losses and, if a coverage key is
+   available, the number of unique cells visited (``rk/coverage/unique_cells``).  These go
+   through SB3's logger, so they reach stdout, CSV and TensorBoard (``tensorboard_log=``).
 
 Counting privileged state (MiniGrid's ``agent_pos``) works through ``info``: give the
 callback ``key_info="agent_pos"`` and wrap each env with
@@ -288,6 +291,15 @@ class IntrinsicRewardCallback(BaseCallback):
         self.logger.record(f"rk/{name}/coef", self.current_coef())
         for k, v in (losses or {}).items():
             self.logger.record(f"rk/{name}/{k}", float(v))
+        terms = getattr(self.bonus, "last_terms", None)  # members of a Sum / Product / NGU composite
+        if isinstance(terms, dict) and self.key_info is None:
+            for k, v in terms.items():
+                v = np.asarray(v, dtype=np.float64)
+                if v.shape == raw.shape:
+                    self.logger.record(f"rk/{name}/{k}/raw_mean", float(v.mean()))
+                    self.logger.record(f"rk/{name}/{k}/share_of_bonus",
+                                       float(np.abs(v).sum() / max(sum(np.abs(np.asarray(x)).sum()
+                                                                        for x in terms.values()), 1e-12)))
         if self.coverage is not None and self._keys:
             self.coverage.update([k for step in self._keys for k in step])
             self.logger.record("rk/coverage/unique_cells", self.coverage.unique)

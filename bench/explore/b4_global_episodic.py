@@ -1,0 +1,76 @@
+"""B4 – global vs episodic vs product (vs sum) count bonuses, 1 context vs many (Henaff et al. 2023).
+
+One command (cached per run in bench/_scratch/results/b4; ``--report`` prints finished runs)::
+
+    nice -n 10 python bench/explore/b4_global_episodic.py             # DoorKey-6x6, 150k steps, seed 0
+    nice -n 10 python bench/explore/b4_global_episodic.py --quick     # 75k steps
+
+A CPU-size, qualitative replication of "A Study of Global and Episodic Bonuses for
+Exploration in Contextual MDPs" (Henaff, Jiang & Raileanu, ICML 2023).  Contexts:
+``1`` = ``minigrid.wrappers.ReseedWrapper(seeds=[0])`` (the same layout every episode)
+vs ``inf`` (a fresh layout per episode).  Count key = agent position, carried object
+and a hash of the layout (so a *global* count is layout-specific, as with the
+ICML'23 ``counts-obs`` keys).  Bonuses (coef 0.01, through the GAE-recomputing SB3
+callback): ``global`` 1/sqrt(N), ``first_visit`` 1[N_ep = 1], ``product`` (their
+product), ``sum`` (global + first visit).  Expected pattern (paper): global >= episodic
+with one context, episodic >= global with many, product robust in both.
+Reported: final success (last 100 episodes) and the area under the success curve
+(mean success over the logged points).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import final, guarded, log, run_sb3  # noqa: E402
+
+ENV = "MiniGrid-DoorKey-6x6-v0"
+FAMILIES = [("global", "count_global"), ("episodic (first visit)", "count_first_visit"),
+            ("product", "count_product"), ("sum", "count_sum")]
+KEY = {"carrying": True, "layout": True}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--report", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=None)
+    args = ap.parse_args()
+    steps = args.steps or (75_000 if args.quick else 150_000)
+    res = {}
+    for ctx in ("1", "inf"):
+        for label, v in FAMILIES + [("none", "none")]:
+            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4",
+                                f"{ENV}__{v}__ctx{ctx}__s{args.seed}__{steps}.json")
+            if args.report and not os.path.exists(path):
+                continue
+            if not args.report:
+                log(f"b4: ctx {ctx} {v} {steps} ...")
+            res[(ctx, v)] = guarded(lambda: run_sb3("b4", ENV, v, args.seed, steps, key_fields=KEY,
+                                                    reseed=[0] if ctx == "1" else None))
+    print(f"# B4 global vs episodic vs product, {ENV}, {steps:,} steps, seed {args.seed}\n")
+    print("Cell = final success (last 100 episodes) / area under the success curve.\n")
+    print("| contexts | " + " | ".join(lbl for lbl, _ in FAMILIES) + " | no bonus |")
+    print("|---|" + "---|" * (len(FAMILIES) + 1))
+    for ctx in ("1", "inf"):
+        cells = []
+        for _, v in FAMILIES + [("none", "none")]:
+            r = res.get((ctx, v))
+            if r is None:
+                cells.append("not run")
+            elif "curve" not in r:
+                cells.append("error")
+            else:
+                auc = float(np.mean([p["success"] for p in r["curve"]]))
+                cells.append(f"{final(r['curve'], 'success'):.2f} / {auc:.2f}")
+        print(f"| {ctx} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
