@@ -17,3 +17,8 @@ def test_doctests(name):
     mod = importlib.import_module(f"rewardkit.explore.{name}")
     res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert res.failed == 0
+
+
+def test_every_public_name_resolves():
+    for name in pkg.__all__:
+        assert getattr(pkg, name) is not None, name

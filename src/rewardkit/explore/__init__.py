@@ -23,14 +23,14 @@ _LAZY = {
     "RND": "rnd", "ICM": "icm", "Disagreement": "disagreement", "E3B": "e3b", "RIDE": "ride",
     "NovelD": "noveld", "RE3": "re3", "EpisodicKNN": "ngu", "RDD": "rdd",
     "ObsNormalizer": "nets", "IntrinsicReturnScaler": "nets", "forward_filtered_returns": "nets",
-    "Sum": "combine", "Product": "combine", "NGUMultiplier": "combine", "Normalize": "combine",
+    "Sum": "combine", "Product": "combine", "NGUMultiplier": "combine",
     "e3b_x_rnd": "combine", "e3b_x_noveld": "combine", "count_x_count": "combine",
     "ngu": "combine",
     "Schedule": "schedules", "constant": "schedules", "linear": "schedules", "exponential": "schedules",
     "BonusShareGuard": "guard", "BonusFarmingWarning": "guard",
     "NoveltyArchive": "novelty_search", "NoveltySearchBonus": "novelty_search",
     "CellArchive": "go_explore", "downscale_cell": "go_explore",
-    "minigrid_snapshot": "go_explore", "minigrid_restore": "go_explore",
+    "minigrid_snapshot": "go_explore", "minigrid_restore": "go_explore", "explore_from_archive": "go_explore",
 }
 
 #: modules that register reward-term types (imported when the registry loads built-ins)

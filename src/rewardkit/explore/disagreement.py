@@ -56,7 +56,7 @@ class Disagreement(LearnedBonus):
                                               for _ in range(int(ensemble_size)))
         for p in self.features.parameters():
             p.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.models.parameters(), lr=self.lr)
+        self.set_trainable(self.models.parameters())
 
     def _predict(self, obs: torch.Tensor, actions: Any) -> tuple[torch.Tensor, torch.Tensor]:
         a = one_hot_actions(actions, self.discrete, self.action_size)

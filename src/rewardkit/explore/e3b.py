@@ -110,8 +110,7 @@ class E3B(LearnedBonus):
             for p in self.idm.parameters():
                 p.requires_grad_(False)
             self.learned = False
-        self.optimizer = torch.optim.Adam([p for p in self.idm.parameters() if p.requires_grad] or
-                                          [torch.nn.Parameter(torch.zeros(1))], lr=self.lr)
+        self.set_trainable(p for p in self.idm.parameters() if p.requires_grad)
         self.c_inv = np.zeros((0, self.latent_dim, self.latent_dim))
 
     # per-env state -----------------------------------------------------------

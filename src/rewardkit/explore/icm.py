@@ -88,8 +88,7 @@ class ICM(LearnedBonus):
         with seeded(self.seed):
             self.idm = InverseDynamicsEncoder(self.obs_shape, self.discrete, self.action_size, latent_dim, hidden)
             self.forward_model = mlp(latent_dim + self.action_size, latent_dim, hidden)
-        self.optimizer = torch.optim.Adam(list(self.idm.parameters()) + list(self.forward_model.parameters()),
-                                          lr=self.lr)
+        self.set_trainable(list(self.idm.parameters()) + list(self.forward_model.parameters()))
 
     def _forward_error(self, phi: torch.Tensor, phi_next: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         pred = self.forward_model(torch.cat([phi, a], dim=1))

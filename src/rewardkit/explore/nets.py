@@ -290,6 +290,29 @@ class LearnedBonus(IntrinsicBonus):
         self.update_proportion = float(update_proportion)
         self.obs_norm = ObsNormalizer(self.obs_shape) if obs_norm else None
         self.torch_gen = torch.Generator().manual_seed(self.seed)
+        self._nosave_params: list[torch.nn.Parameter] = []
+        self._optimizer: torch.optim.Optimizer | None = None
+
+    # optimiser (built lazily: torch's first Adam construction imports torch._dynamo, ~2-4 s) --------
+    def set_trainable(self, params: Any) -> None:
+        """Declare the parameters :meth:`update` trains (Adam with ``lr``)."""
+        self._nosave_params = list(params)
+        self._optimizer = None
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        if self._optimizer is None:
+            params = self._nosave_params or [torch.nn.Parameter(torch.zeros(1))]
+            self._optimizer = torch.optim.Adam(params, lr=self.lr)
+        return self._optimizer
+
+    def state_dict(self) -> dict[str, Any]:
+        _ = self.optimizer  # materialise so the optimiser state is saved
+        return super().state_dict()
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        _ = self.optimizer
+        super().load_state_dict(state)
 
     # obs ------------------------------------------------------------------
     def _obs_tensor(self, obs: Any) -> torch.Tensor:

@@ -101,8 +101,7 @@ class EpisodicKNN(LearnedBonus):
             for p in self.idm.parameters():
                 p.requires_grad_(False)
             self.learned = False
-        self.optimizer = torch.optim.Adam([p for p in self.idm.parameters() if p.requires_grad] or
-                                          [torch.nn.Parameter(torch.zeros(1))], lr=self.lr)
+        self.set_trainable(p for p in self.idm.parameters() if p.requires_grad)
         self.memory = np.zeros((0, self.capacity, self.latent_dim), dtype=np.float32)
         self.sizes = np.zeros(0, dtype=np.int64)
         self.ptr = np.zeros(0, dtype=np.int64)

@@ -27,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.errors import BatchError, ConfigError
+from ._linalg import mm
 from .base import IntrinsicBonus
 
 __all__ = ["NoveltyArchive", "NoveltySearchBonus", "sparseness"]
@@ -46,7 +47,7 @@ def sparseness(queries: np.ndarray, pool: np.ndarray, k: int, exclude_self: bool
     p = np.asarray(pool, dtype=np.float64)
     if p.shape[0] == 0:
         return np.zeros(q.shape[0])
-    d = np.sqrt(np.maximum((q * q).sum(1)[:, None] - 2 * q @ p.T + (p * p).sum(1)[None, :], 0.0))
+    d = np.sqrt(np.maximum((q * q).sum(1)[:, None] - 2 * mm(q, p.T) + (p * p).sum(1)[None, :], 0.0))
     if exclude_self:
         d[np.arange(q.shape[0]), np.arange(q.shape[0])] = np.inf
     avail = p.shape[0] - (1 if exclude_self else 0)

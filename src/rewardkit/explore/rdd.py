@@ -87,7 +87,7 @@ class RDD(LearnedBonus):
             self.predictor = make_encoder(self.obs_shape, latent_dim, hidden)
         for p in self.targets.parameters():
             p.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=self.lr)
+        self.set_trainable(self.predictor.parameters())
         self.reward_norm = bool(reward_norm)
         self.scaler = IntrinsicReturnScaler(gamma_int)
 

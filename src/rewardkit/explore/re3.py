@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..core.errors import ConfigError
+from ._linalg import mm
 from .base import as_float_obs, rollout_arrays
 from .nets import LearnedBonus, make_encoder, seeded
 
@@ -78,7 +79,7 @@ class RE3(LearnedBonus):
     def _knn_bonus(self, q: np.ndarray, cand: np.ndarray, self_mask: np.ndarray | None = None) -> np.ndarray:
         if cand.shape[0] == 0:
             return np.zeros(q.shape[0])
-        d2 = (q * q).sum(1)[:, None] - 2.0 * q @ cand.T + (cand * cand).sum(1)[None, :]
+        d2 = (q * q).sum(1)[:, None] - 2.0 * mm(q, cand.T) + (cand * cand).sum(1)[None, :]
         d = np.sqrt(np.maximum(d2, 0.0)).astype(np.float64)
         if self_mask is not None:
             d[self_mask] = np.inf
@@ -96,6 +97,10 @@ class RE3(LearnedBonus):
         out = self._knn_bonus(q, self.storage[: self.size])
         self._add(q)
         return out
+
+    def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
+        """Nothing to train: the encoder stays random (the point of RE3)."""
+        return {}
 
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
         """Score a rollout against the buffer and the rollout's other states, then store it."""

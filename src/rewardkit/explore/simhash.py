@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.errors import BatchError, ConfigError
 from ..core.registry import register_term
+from ._linalg import mm
 from .base import BonusTerm, as_float_obs
 from .counts import CountBonus
 
@@ -60,7 +61,7 @@ class SimHashKey:
         x = x.reshape(x.shape[0], -1)
         if x.shape[1] != self.input_dim:
             raise BatchError("obs", f"has {x.shape[1]} features per row", f"{self.input_dim} (input_dim)")
-        return (x @ self.A) > 0
+        return mm(x, self.A) > 0
 
     def __call__(self, obs: Any) -> np.ndarray:
         return self.codes(obs).astype(np.int64) @ self.powers
