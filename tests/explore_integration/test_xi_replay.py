@@ -51,3 +51,26 @@ def test_episodic_bonus_is_rejected_for_replay():
         relabel_bonus(CountBonus(mode="first_visit"), np.zeros((1, 1)), np.zeros(1), np.zeros((1, 1)))
     with pytest.raises(ConfigError, match="bonus"):
         _dqn(None)
+
+
+def test_relabelling_uses_the_current_rnd_predictor():
+    from rewardkit.explore.rnd import RND
+
+    rnd = RND(obs_shape=(6,), seed=0)
+    model = _dqn(rnd, coef=1.0, update_on_sample=True)
+    model.learn(300)
+    rb = model.replay_buffer
+    inds, envs = np.arange(0, 64), np.zeros(64, dtype=int)
+    nxt = rb.next_observations[inds, envs]
+    first = rb.samples_at(inds, envs)
+    before = rb.last_relabel["intrinsic"].copy()
+    for _ in range(30):  # train the predictor on exactly these states
+        rnd.update({"obs": rb.observations[inds, envs], "next_obs": nxt})
+    rb.update_on_sample = False
+    second = rb.samples_at(inds, envs)
+    after = rb.last_relabel["intrinsic"]
+    np.testing.assert_allclose(after, rnd.raw_bonus(nxt), rtol=1e-5)  # the model as it is now
+    assert after.mean() < before.mean() / 3
+    ext = rb.rewards[inds, envs]
+    np.testing.assert_allclose(second.rewards.numpy().ravel(), ext + after, rtol=1e-5)
+    assert first.rewards.shape == second.rewards.shape
