@@ -148,3 +148,16 @@ def test_wrappers_reject_bad_arguments():
         BonusWrapper(gym.make("CartPole-v1"), "rnd")
     with pytest.raises(ConfigError, match="coef"):
         BonusWrapper(gym.make("CartPole-v1"), CountBonus(), coef="big")
+
+
+def test_learned_bonus_is_trained_every_update_every_transitions():
+    from rewardkit.explore.rnd import RND
+
+    rnd = RND(obs_shape=(3,), seed=0)
+    venv = BonusVecEnvWrapper(make_vec_env(lambda: Corridor(3, 4), n_envs=N_ENVS), rnd, coef=0.1, update_every=30)
+    venv.reset()
+    start = rnd.raw_bonus(np.eye(3, dtype=np.float32)).mean()
+    for acts in _actions():
+        venv.step(acts)
+    assert "rnd_loss" in venv.core.last_losses
+    assert rnd.raw_bonus(np.eye(3, dtype=np.float32)).mean() < start  # the predictor learned the 3 states
