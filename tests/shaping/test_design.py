@@ -176,3 +176,15 @@ def test_adaptive_teacher_speeds_up_reinforce_over_original_reward():
         assert ada["teacher_updates"] == 300 // 5 + 1
         assert orig["expected_return"][-1] < 0.1 * orig["optimal_return"]
         assert ada["expected_return"][-1] > 0.5 * ada["optimal_return"]
+
+
+def test_exprd_l1_refinement_keeps_the_optimum_and_shrinks_the_reward():
+    mdp, layout = four_rooms()
+    Z = ANCHOR_PICKS
+    vertex = ExprdProblem(mdp).solve(Z)
+    l1 = ExprdProblem(mdp, refine="l1").solve(Z)
+    assert l1.informativeness == pytest.approx(vertex.informativeness, abs=1e-6)
+    assert np.abs(l1.reward).sum() < 0.5 * np.abs(vertex.reward).sum()
+    assert assert_policy_invariant(l1.reward, mdp, margin="gap", all_combinations=False, tol=1e-5) >= -1e-5
+    # with the goal only, the minimal-norm optimal design is the original reward itself
+    assert np.allclose(ExprdProblem(mdp, refine="l1").solve([48]).reward, mdp.R, atol=1e-6)

@@ -103,6 +103,11 @@ class ExprdProblem:
         state_only: restrict to state rewards :math:`R(s,a) = R(s)`.
         c1, c2: objective weights (:math:`-C_1 I_H + C_2 \\lVert R\\rVert_1`).
         delta: margins :math:`\\Delta_s` (default: the original gap times :data:`GAP_SHRINK`).
+        refine: ``None`` (HiGHS's optimal vertex, typically ``|R| = R_max`` on many entries) or
+            ``"l1"`` (among the optimal rewards, one of minimal :math:`\\lVert R\\rVert_1`; one extra LP
+            per reported design, not per greedy candidate).  With :math:`C_2 = 0` the optimum is
+            rarely unique, and which optimal reward a solver returns changes how a learner
+            behaves (the reference's interior-point ECOS returns a point inside the face).
 
     Example:
         >>> from rewardkit.tabular import four_rooms
@@ -115,7 +120,7 @@ class ExprdProblem:
 
     def __init__(self, mdp: TabularMDP, H: Sequence[int] = DEFAULT_H, r_max: float = 10.0,
                  target_policy: Any = None, all_combinations: bool = False, state_only: bool = False,
-                 c1: float = 1.0, c2: float = 0.0, delta: Any = None):
+                 c1: float = 1.0, c2: float = 0.0, delta: Any = None, refine: str | None = None):
         if not isinstance(mdp, TabularMDP):
             raise ConfigError("mdp", f"got {type(mdp).__name__}", "a rewardkit.tabular.TabularMDP")
         if r_max <= 0:
@@ -124,6 +129,9 @@ class ExprdProblem:
             raise ConfigError("H", "is empty", "a non-empty list of horizons")
         self.mdp, self.H, self.r_max = mdp, [int(h) for h in H], float(r_max)
         self.state_only, self.c1, self.c2 = bool(state_only), float(c1), float(c2)
+        if refine not in (None, "l1"):
+            raise ConfigError("refine", f"got {refine!r}", "None or 'l1'")
+        self.refine = refine
         S, A = mdp.n_states, mdp.n_actions
         self.mask = target_action_mask(mdp, target_policy)
         self.policies = target_policies(self.mask, all_combinations=all_combinations)
@@ -179,14 +187,22 @@ class ExprdProblem:
         E[cols, np.arange(cols.size)] = 1.0
         return E, np.repeat(np.array(Z, dtype=int), A)
 
-    def solve(self, support: Sequence[int] | None = None) -> ExprdResult:
-        """Solve the LP with active states ``support`` (default: the goal states)."""
+    def solve(self, support: Sequence[int] | None = None, refine: str | None = "default") -> ExprdResult:
+        """Solve the LP with active states ``support`` (default: the goal states).
+
+        ``refine="l1"`` then picks, among all optimal rewards (the LP optimum is usually a
+        face, not a point), one of minimal :math:`\\lVert R\\rVert_1` with a second LP; ``None``
+        returns HiGHS's vertex solution.  Default: the problem's ``refine`` setting.
+        """
         t0 = time.perf_counter()
+        refine = self.refine if refine == "default" else refine
+        if refine not in (None, "l1"):
+            raise ConfigError("refine", f"got {refine!r}", "None or 'l1'")
         S, A = self.mdp.n_states, self.mdp.n_actions
         Z = self.goal_states if support is None else list(support)
         E, var_state = self._columns(Z)
         nv, nt = E.shape[1], self.n_terms
-        use_l1 = self.c2 != 0.0
+        use_l1 = self.c2 != 0.0 or refine == "l1"
         nu = nv if use_l1 else 0
         n = nv + nt + nu
         inv = self._inv @ E
@@ -210,17 +226,30 @@ class ExprdProblem:
         b_ub = np.concatenate(rhs)
         c = np.zeros(n)
         c[nv:nv + nt] = self.c1 / self._norm
-        if use_l1:
-            c[nv + nt:] = self.c2 * (A if self.state_only else 1.0)
+        l1_weight = A if self.state_only else 1.0
+        if self.c2 != 0.0:
+            c[nv + nt:] = self.c2 * l1_weight
         bounds = [(-self.r_max, self.r_max)] * nv + [(0.0, None)] * (nt + nu)
         res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
         self.n_lps += 1
         if res.status != 0:
             raise DesignInfeasible(f"EXPRD LP with support {sorted(set(int(s) for s in Z))}: {res.message}")
-        R = (E @ res.x[:nv]).reshape(S, A)
+        x, fun = res.x, float(res.fun)
+        if refine == "l1":
+            # second stage: keep the objective at its optimum (within LP tolerance), minimise ||R||_1
+            cap = fun + 1e-9 + 1e-7 * abs(fun)
+            A2 = np.vstack([A_ub, c[None, :]])
+            b2 = np.concatenate([b_ub, [cap]])
+            c2 = np.zeros(n)
+            c2[nv + nt:] = l1_weight
+            res2 = linprog(c2, A_ub=A2, b_ub=b2, bounds=bounds, method="highs")
+            self.n_lps += 1
+            if res2.status == 0:
+                x = res2.x
+        R = (E @ x[:nv]).reshape(S, A)
         R[np.abs(R) < 1e-9] = 0.0
         secs = time.perf_counter() - t0
-        return ExprdResult(R, sorted({int(s) for s in Z}), float(res.fun), self.informativeness(R), secs)
+        return ExprdResult(R, sorted({int(s) for s in Z}), fun, self.informativeness(R), secs)
 
     def informativeness(self, R: Any) -> float:
         """:math:`I_H(R)` with this problem's target, margins and horizons (same value as
@@ -231,8 +260,8 @@ class ExprdProblem:
         np.maximum.at(worst, self._hinge_group, viol)
         return -float(np.maximum(worst, 0.0).sum()) / self._norm
 
-    def _objective(self, support: Sequence[int]) -> tuple[float, ExprdResult]:
-        res = self.solve(support)
+    def _objective(self, support: Sequence[int], refine: str | None = "default") -> tuple[float, ExprdResult]:
+        res = self.solve(support, refine)
         return res.objective, res
 
     # ------------------------------------------------------------------ greedy
@@ -255,6 +284,7 @@ class ExprdProblem:
             raise ConfigError("budget", f"got {budget}", f"an int in [0, {len(cand)}]")
         base = self.solve(Z)
         designs, objectives = [base], [base.objective]
+        quick = None   # candidates: primary LP only (refinement only for the picked support)
         heap: list[tuple[float, int]] = []
         if lazy:
             heap = [(-np.inf, s) for s in cand]            # unknown gains: evaluate all first
@@ -266,7 +296,7 @@ class ExprdProblem:
                 for s in cand:
                     if s in Z:
                         continue
-                    val, res = self._objective(Z + [s])
+                    val, res = self._objective(Z + [s], quick)
                     if val < best_val - tie_tol:
                         best_s, best_val, best_res = s, val, res
             else:
@@ -277,7 +307,7 @@ class ExprdProblem:
                     if s in fresh:   # re-evaluated this round and still on top -> take it
                         best_s, (best_val, best_res) = s, fresh[s]
                         break
-                    val, res = self._objective(Z + [s])
+                    val, res = self._objective(Z + [s], quick)
                     fresh[s] = (val, res)
                     gain = f_Z - val
                     # ties: gains are bucketed by tie_tol and the heap pops the lowest index first
@@ -285,6 +315,8 @@ class ExprdProblem:
                 heap = [(g, s) for g, s in heap if s != best_s]
                 heapq.heapify(heap)
             assert best_s is not None and best_res is not None
+            if self.refine is not None:
+                best_res = self.solve(Z + [best_s])
             Z.append(best_s)
             designs.append(best_res)
             objectives.append(best_val)
