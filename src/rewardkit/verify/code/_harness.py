@@ -5,18 +5,20 @@ by the parent: :mod:`rewardkit.verify.code.sandbox` passes its source to the chi
 It (1) reads and deletes the job file, (2) installs a ``sys.addaudithook`` guard
 (Python-level defence in depth; the OS limits are the real boundary), (3) runs the
 untrusted program or test cases and (4) reports per-test results on a private pipe,
-one JSON line per test, tagged with a per-run nonce.
+one ``repr``-ed dict per line (parsed with ``ast.literal_eval``), tagged with a per-run
+nonce.
 
-Uses only the standard library; must work with ``-I -S`` (no site-packages).
+Uses only built-in/frozen modules (``marshal``, ``_signal``, ``io``, ``os``, ``time``):
+every import here is paid once per solution, so ``json``, ``signal`` (enum),
+``traceback`` (linecache, tokenize, re) are avoided.  Must work with ``-I -S``.
 """
 
+import _signal
 import io
-import json
+import marshal
 import os
-import signal
 import sys
 import time
-import traceback
 
 _CWD = os.path.realpath(os.getcwd())
 _BLOCKED = frozenset({
@@ -76,7 +78,7 @@ def _make_reporter(fd, nonce):
         if fd < 0:
             return
         record["nonce"] = nonce
-        data = (json.dumps(record) + "\n").encode()
+        data = (repr(record).replace("\n", " ") + "\n").encode()
         try:
             while data:
                 data = data[os.write(fd, data):]
@@ -103,30 +105,33 @@ def _normalize_output(s):
     return "\n".join(lines)
 
 
-def _jsonable(x):
-    if isinstance(x, tuple):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, list):
-        return [_jsonable(v) for v in x]
+def _plain(x):
+    """Tuples as lists, dict keys as strings: how JSON test data sees a return value."""
+    if isinstance(x, (tuple, list)):
+        return [_plain(v) for v in x]
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): _plain(v) for k, v in x.items()}
     return x
 
 
 def _short_error(e):
     if isinstance(e, _TestTimeout):
         return "timeout", "TimeoutError: test exceeded its time limit"
-    tb = traceback.format_exception_only(type(e), e)
-    return "error" if not isinstance(e, AssertionError) else "fail", ("".join(tb).strip())[-500:]
+    try:
+        text = str(e)
+    except BaseException:  # noqa: B902 - a hostile __str__
+        text = "?"
+    msg = type(e).__name__ + (": " + text if text else "")
+    return "error" if not isinstance(e, AssertionError) else "fail", msg[-500:]
 
 
 def _run_with_timeout(fn, seconds):
     if seconds and seconds > 0:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        _signal.setitimer(_signal.ITIMER_REAL, seconds)
     try:
         return fn()
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        _signal.setitimer(_signal.ITIMER_REAL, 0)
 
 
 def _run_tests(source, tests, per_test_timeout):
@@ -159,7 +164,7 @@ def _run_tests(source, tests, per_test_timeout):
                 args = test.get("args", [])
                 kwargs = test.get("kwargs", {})
                 out = _run_with_timeout(lambda: fn(*args, **kwargs), timeout)
-                ok = _jsonable(out) == _jsonable(test.get("expected"))
+                ok = _plain(out) == _plain(test.get("expected"))
                 status, msg = ("pass", None) if ok else ("fail", "got %r" % (out,))
             elif kind == "stdio":
                 fresh = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -215,14 +220,14 @@ def _init(job):
 def _main():
     global _report
     result_fd = int(sys.argv[1]) if len(sys.argv) > 1 else -1
-    with open("_rk_job.json", "r", encoding="utf-8") as f:
-        job = json.load(f)
-    os.remove("_rk_job.json")
+    with open("_rk_job.bin", "rb") as f:
+        job = marshal.loads(f.read())
+    os.remove("_rk_job.bin")
     sys.argv = ["solution.py"] + list(job.get("argv", []))
     _report = _make_reporter(result_fd, job.pop("nonce", ""))
     if os.getpid() == 1:
         _init(job)
-    signal.signal(signal.SIGALRM, _on_alarm)
+    _signal.signal(_signal.SIGALRM, _on_alarm)
     if job.get("guard", True):
         sys.addaudithook(_guard)
     mode, source = job.get("mode", "script"), job.get("source", "")

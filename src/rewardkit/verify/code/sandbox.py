@@ -45,8 +45,9 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import functools
-import json
+import marshal
 import os
 import secrets
 import selectors
@@ -265,7 +266,11 @@ def run_python(source: str, stdin: str | bytes = "", limits: SandboxLimits | Non
                "tests": [dict(t) for t in (tests or [])], "per_test_timeout": float(per_test_timeout),
                "guard": bool(lim.audit_guard), "argv": [str(a) for a in argv], "nonce": secrets.token_hex(16)}
         nonce = job["nonce"]
-        Path(workdir, "_rk_job.json").write_text(json.dumps(job), encoding="utf-8")
+        try:
+            blob = marshal.dumps(job)
+        except ValueError as e:
+            raise ConfigError("tests", f"cannot be serialised ({e})", "plain data: str, int, float, list, dict, None")
+        Path(workdir, "_rk_job.bin").write_bytes(blob)
         for name, content in (files or {}).items():
             p = Path(workdir, name).resolve()
             if not str(p).startswith(str(Path(workdir).resolve()) + os.sep):
@@ -296,8 +301,8 @@ def run_python(source: str, stdin: str | bytes = "", limits: SandboxLimits | Non
         returncode = proc.returncode
         for line in chan.decode("utf-8", "replace").splitlines():
             try:
-                rec = json.loads(line)
-            except ValueError:
+                rec = ast.literal_eval(line)
+            except Exception:  # noqa: BLE001 - garbage written by the program
                 continue
             if isinstance(rec, dict) and rec.pop("nonce", None) == nonce:
                 if "signal" in rec and isinstance(rec["signal"], int):  # reported by the namespace init
