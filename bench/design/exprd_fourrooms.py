@@ -35,6 +35,8 @@ from rewardkit.tabular import episodes_to_fraction, four_rooms, run_q_learning  
 ANCHOR_PICKS = [48, 0, 15, 9, 19, 37]
 ANCHOR_IH = {"orig": -0.15573, "B=0": -0.15573, "B=1": -0.09970, "B=2": -0.09245, "B=3": -0.08418,
              "B=4": -0.07756, "B=5": -0.07094, "PBRS(V*)": 0.0}
+ANCHOR_L1 = {"orig": 10.0, "B=0": 16.0, "B=1": 30.8, "B=2": 96.3, "B=3": 66.7, "B=4": 75.6, "B=5": 82.2,
+             "PBRS(V*)": 95.0}
 ANCHOR_E90 = {"first": {"orig": None, "B=0": 992, "B=1": 576, "B=2": 2000, "B=3": 400, "B=4": 416, "B=5": 128,
                         "PBRS(V*)": 16},
               "random": {"orig": 880, "B=0": 240, "B=1": 224, "B=2": 3040, "B=3": None, "B=4": 1920, "B=5": 2800,
@@ -57,13 +59,17 @@ def design(budget: int = 5):
     for b, d in enumerate(g.designs):
         rewards[f"B={b}"] = d.reward
     rewards["PBRS(V*)"] = pbrs_reward(mdp, V)
+    # the LP optimum is a face: the min-L1 optimal reward on the same support (same I_H) is a
+    # different design, and learners react differently to it
+    rewards["B=5 min-L1"] = ExprdProblem(mdp, refine="l1").solve(g.support).reward
     rows = []
     for name, R in rewards.items():
         ih = prob.informativeness(R)
         slack = invariance_slack(R, mdp, margin="gap", all_combinations=False).slack
         nz = int(np.count_nonzero(np.abs(R[:49]).sum(axis=1)))
         rows.append({"reward": name, "nonzero": nz, "l1": float(np.abs(R).sum()), "I_H": ih,
-                     "anchor": ANCHOR_IH[name], "slack": slack})
+                     "anchor": ANCHOR_IH.get(name, ANCHOR_IH["B=5"]), "l1_anchor": ANCHOR_L1.get(name),
+                     "slack": slack})
     return mdp, layout, rows, rewards, g, secs
 
 
@@ -112,14 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(f"greedy picks: `{g.support}` (anchor `{ANCHOR_PICKS}`) - "
                  f"{'MATCH' if g.support == ANCHOR_PICKS else 'DIFFERENT'}; {g.n_lps} LPs in {secs:.2f} s "
                  f"({secs / g.n_lps * 1000:.1f} ms per LP)\n")
-    lines.append("| reward | nonzero states | ‖R‖₁ | I_H (rewardkit) | I_H anchor | abs diff | min invariance slack |")
-    lines.append("|---|---|---|---|---|---|---|")
+    lines.append("| reward | nonzero states | ‖R‖₁ (rewardkit) | ‖R‖₁ (reference ECOS) | I_H (rewardkit) | "
+                 "I_H anchor | abs diff | min invariance slack |")
+    lines.append("|---|---|---|---|---|---|---|---|")
     ok_ih = True
     for r in rows:
         diff = abs(r["I_H"] - r["anchor"])
         ok_ih &= diff < 1e-4
-        lines.append(f"| {r['reward']} | {r['nonzero']} | {r['l1']:.1f} | {r['I_H']:.5f} | {r['anchor']:.5f} | "
-                     f"{diff:.1e} | {r['slack']:.1e} |")
+        l1a = "-" if r["l1_anchor"] is None else f"{r['l1_anchor']:.1f}"
+        lines.append(f"| {r['reward']} | {r['nonzero']} | {r['l1']:.1f} | {l1a} | {r['I_H']:.5f} | "
+                     f"{r['anchor']:.5f} | {diff:.1e} | {r['slack']:.1e} |")
     lines.append(f"\nI_H within 1e-4 of every anchor: **{ok_ih}**; all slacks >= -1e-5: "
                  f"**{all(r['slack'] >= -1e-5 for r in rows)}**\n")
     all_res = {}
@@ -134,8 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         lines.append("|---|---|---|---|---|---|")
         for name in rewards:
             r = res[name]
-            lines.append(f"| {name} | {_fmt(r['e90'])} | {_fmt(ANCHOR_E90[tb][name])} | {r['m1024']:.2f} | "
-                         f"{ANCHOR_M1024[tb][name]:.2f} | {', '.join(_fmt(x) for x in r['seed_e90'])} |")
+            a_e90 = _fmt(ANCHOR_E90[tb][name]) if name in ANCHOR_E90[tb] else "-"
+            a_m = f"{ANCHOR_M1024[tb][name]:.2f}" if name in ANCHOR_M1024[tb] else "-"
+            lines.append(f"| {name} | {_fmt(r['e90'])} | {a_e90} | {r['m1024']:.2f} | "
+                         f"{a_m} | {', '.join(_fmt(x) for x in r['seed_e90'])} |")
         if tb == "first":
             lines.append(f"\nordering PBRS < B=5 < B=0 < orig (episodes to 90%): **{ordering_holds(res)}**\n")
         else:
@@ -158,7 +168,7 @@ def _plots(out: Path, rows, all_res) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    bs = [r for r in rows if r["reward"].startswith("B=")]
+    bs = [r for r in rows if r["reward"].startswith("B=") and "min" not in r["reward"]]
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(range(len(bs)), [r["I_H"] for r in bs], "o-", label="rewardkit (HiGHS)")
     ax.plot(range(len(bs)), [r["anchor"] for r in bs], "x--", label="reference (ECOS)")
