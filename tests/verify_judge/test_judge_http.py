@@ -201,3 +201,19 @@ def test_llm_judge_term_from_config_with_template_columns():
             build_reward({"terms": [{"type": "llm_judge", "params": {"base_url": "localhost:1"}}]})
         with pytest.raises(ConfigError, match="mode"):
             LLMJudge(lambda m: "YES", mode="likert")
+
+
+def test_judge_pickles_for_async_trainers(tmp_path):
+    import pickle
+
+    from rewardkit.integrations.trl import as_trl_reward_funcs
+    from rewardkit.core import ComposedReward
+
+    with FakeOpenAI() as fake:
+        judge = LLMJudge(OpenAIChatClient(fake.base_url), model="m", limiter=RateLimiter(rpm=600, max_concurrent=2),
+                         cache=JudgeCache(8, tmp_path / "c.sqlite"))
+        funcs, _ = as_trl_reward_funcs(ComposedReward([judge.as_term("judge")]))
+        funcs[0](prompts=["q"], completions=["4"], answer=["4"])
+        clone = pickle.loads(pickle.dumps(funcs[0]))
+        assert clone(prompts=["q", "q"], completions=["4", "5"], answer=["4", "4"]) == [1.0, 0.0]
+        assert fake.hits == 2                            # "4" came from the pickled cache

@@ -271,19 +271,34 @@ class OpenAIChatClient:
 
     def __init__(self, base_url: str, api_key: str | None = None, *, api_key_env: str | None = None,
                  timeout: float = 30.0, headers: Mapping[str, str] | None = None):
-        import httpx
-
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ConfigError("base_url", f"got {base_url!r}", "an http(s) URL such as http://127.0.0.1:8000/v1")
         self.base_url = base_url.rstrip("/")
         self.url = self.base_url + "/chat/completions"
-        if api_key is None and api_key_env:
-            api_key = os.environ.get(api_key_env) or None
-        h = {"Content-Type": "application/json", **dict(headers or {})}
+        self._init = {"api_key": api_key, "api_key_env": api_key_env, "timeout": timeout,
+                      "headers": dict(headers or {})}
+        self._connect()
+
+    def _connect(self) -> None:
+        import httpx
+
+        api_key, env = self._init["api_key"], self._init["api_key_env"]
+        if api_key is None and env:
+            api_key = os.environ.get(env) or None
+        h = {"Content-Type": "application/json", **self._init["headers"]}
         if api_key:
             h["Authorization"] = f"Bearer {api_key}"
         self._httpx = httpx
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout), headers=h)
+        self._client = httpx.Client(timeout=httpx.Timeout(self._init["timeout"]), headers=h)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # picklable (TRL's async GRPO pickles reward functions); the key is re-read from the
+        # environment on the other side when it came from ``api_key_env``
+        return {"base_url": self.base_url, "url": self.url, "_init": self._init}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._connect()
 
     def complete(self, model: str, messages: list[dict[str, str]], **params: Any) -> str:
         httpx = self._httpx
@@ -382,6 +397,13 @@ class TokenBucket:
         self._last = clock()
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def acquire(self, n: float = 1.0) -> float:
         """Take ``n`` tokens, sleeping as needed; returns the seconds waited."""
         n = min(float(n), self.capacity)
@@ -406,6 +428,7 @@ class RateLimiter:
     """
 
     def __init__(self, rpm: float | None = None, tpm: float | None = None, max_concurrent: int | None = None):
+        self._args = (rpm, tpm, max_concurrent)
         self.requests = TokenBucket(rpm / 60.0, capacity=max(1.0, rpm / 60.0)) if rpm else None
         self.tokens = TokenBucket(tpm / 60.0, capacity=max(1.0, tpm / 60.0)) if tpm else None
         self.slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
@@ -425,6 +448,12 @@ class RateLimiter:
     def __exit__(self, *exc: Any) -> None:
         if self.slots:
             self.slots.release()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_args": self._args}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(*state["_args"])
 
 
 @dataclass
@@ -471,6 +500,7 @@ class JudgeCache:
         self._mem: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._path = str(path) if path else None
         if path:
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             self._db.execute("CREATE TABLE IF NOT EXISTS judge_cache (key TEXT PRIMARY KEY, reply TEXT NOT NULL,"
@@ -512,6 +542,15 @@ class JudgeCache:
 
     def __len__(self) -> int:
         return len(self._mem)
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            return {"maxsize": self.maxsize, "path": self._path, "mem": list(self._mem.items())}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["maxsize"], state["path"])
+        for k, v in state["mem"]:
+            self._remember(k, v)
 
     def close(self) -> None:
         if self._db is not None:
@@ -661,6 +700,13 @@ class LLMJudge(Verifier):
             return [one(i) for i in range(len(texts))]
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(texts))) as pool:
             return list(pool.map(one, range(len(texts))))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_stats_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._stats_lock = threading.Lock()
 
     def stats(self) -> dict[str, int]:
         """Counters for logging: calls, cache_hits, retries, failures, gated."""
