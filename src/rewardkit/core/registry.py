@@ -25,6 +25,7 @@ BUILTIN_PACKAGES = (
     "rewardkit.explore",
     "rewardkit.verify",
     "rewardkit.spec",
+    "rewardkit.learn",
     "rewardkit.integrations.minigrid",
 )
 

@@ -1,0 +1,39 @@
+"""rewardkit.learn: learning reward functions from feedback.
+
+* :mod:`~rewardkit.learn.models` - NumPy reward models (:class:`MLPReward`), ``.npz`` io.
+* :mod:`~rewardkit.learn.preferences` - preference pairs, Boltzmann-rational labellers.
+* :mod:`~rewardkit.learn.bt` - Bradley-Terry losses (plain, margin, scaled, smoothed,
+  noise-aware) and trainers (torch MLP, NumPy linear).
+* :mod:`~rewardkit.learn.ensemble` - ensembles, uncertainty, preference strength, label denoising.
+* :mod:`~rewardkit.learn.active` - active query selection by ensemble disagreement.
+* :mod:`~rewardkit.learn.pluralistic` - VPL-lite latent-conditioned BT for user groups.
+* :mod:`~rewardkit.learn.irl` - tabular maximum-causal-entropy IRL on a TabularMDP.
+* :mod:`~rewardkit.learn.adversarial` - GAIL / AIRL discriminator rewards.
+* :mod:`~rewardkit.learn.terms` - registered reward terms ``reward_model``, ``gail_reward``, ``airl_reward``.
+
+torch is imported only inside the functions that train a network.
+"""
+
+from .models import MLPReward, load_reward_model, as_segments
+from .preferences import PreferencePairs, boltzmann_labels, linear_preference_task, pair_accuracy, sigmoid
+from .bt import LOSSES, bt_loss, train_bt, fit_linear_bt
+from .ensemble import RewardEnsemble, train_ensemble, preference_strength, denoise_labels
+
+__all__ = [
+    "MLPReward", "load_reward_model", "as_segments", "PreferencePairs", "boltzmann_labels",
+    "linear_preference_task", "pair_accuracy", "sigmoid", "LOSSES", "bt_loss", "train_bt", "fit_linear_bt",
+    "RewardEnsemble", "train_ensemble", "preference_strength", "denoise_labels",
+]
+
+from .active import select_queries, active_learning_curve, queries_to_reach
+from .pluralistic import LatentRewardModel, train_vpl, user_groups_task
+from .irl import soft_value_iteration, mce_irl, IRLResult, empirical_occupancy, feature_expectations
+from .adversarial import AdversarialReward, train_discriminator, transition_features
+from .terms import RewardModelTerm, AdversarialRewardTerm
+
+__all__ += [
+    "select_queries", "active_learning_curve", "queries_to_reach", "LatentRewardModel", "train_vpl",
+    "user_groups_task", "soft_value_iteration", "mce_irl", "IRLResult", "empirical_occupancy",
+    "feature_expectations", "AdversarialReward", "train_discriminator", "transition_features",
+    "RewardModelTerm", "AdversarialRewardTerm",
+]

@@ -1,0 +1,75 @@
+"""The reward_model term: transitions, LLM samples, ensembles, YAML configs and errors."""
+
+import numpy as np
+import pytest
+
+from rewardkit.core import SampleBatch, TransitionBatch, build_reward
+from rewardkit.core.errors import BatchError, ConfigError
+from rewardkit.learn import (MLPReward, RewardEnsemble, RewardModelTerm, fit_linear_bt, linear_preference_task,
+                             train_ensemble)
+
+
+def test_learned_reward_term_ranks_transitions_like_the_truth(tmp_path):
+    # preferences over (obs, one-hot action) features; the truth prefers action 1 and large obs[0]
+    rng = np.random.default_rng(0)
+
+    def feats(n):
+        obs = rng.normal(size=(n, 2))
+        act = rng.integers(0, 2, n)
+        return obs, act, np.concatenate([obs, np.eye(2)[act]], 1)
+
+    true_w = np.array([1.0, 0.0, -0.5, 0.5])
+    _, _, xa = feats(300)
+    _, _, xb = feats(300)
+    pairs = linear_preference_task(1, dim=4)[0].__class__(xa, xb, (xa @ true_w > xb @ true_w).astype(float))
+    model = fit_linear_bt(pairs)
+    model.save(tmp_path / "rm.npz")
+    reward = build_reward({"terms": [{"type": "reward_model", "name": "rm",
+                                      "params": {"path": str(tmp_path / "rm.npz"), "n_actions": 2}}]})
+    obs, act, x = feats(200)
+    batch = TransitionBatch.from_arrays(obs, act, obs, np.zeros(200))
+    r = reward(batch)
+    assert np.corrcoef(r, x @ true_w)[0, 1] > 0.95
+
+
+def test_ensemble_term_alpha_is_mean_plus_alpha_std():
+    ens = RewardEnsemble([MLPReward.linear([1.0]), MLPReward.linear([2.0]), MLPReward.linear([6.0])])
+    batch = TransitionBatch.from_arrays(np.array([[1.0], [2.0]]), np.zeros(2), np.zeros((2, 1)), np.zeros(2))
+    mean_term = RewardModelTerm(ens, features="obs")
+    lcb = RewardModelTerm(ens, features="obs", alpha=-1.0)
+    x = np.array([[1.0], [2.0]])
+    np.testing.assert_allclose(mean_term(batch), ens(x))
+    np.testing.assert_allclose(lcb(batch), ens(x) - ens.std(x))
+    assert np.all(lcb(batch) < mean_term(batch))
+
+
+def test_sample_batch_needs_a_featuriser_and_accepts_import_strings(tmp_path, monkeypatch):
+    (tmp_path / "rk_featurisers.py").write_text(
+        "def char_counts(batch):\n"
+        "    return [[len(p), len(c)] for p, c in zip(batch.prompt_texts(), batch.completion_texts())]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    term = RewardModelTerm(MLPReward.linear([1.0]))
+    with pytest.raises(BatchError, match="featuriser"):
+        term(SampleBatch(["p"], ["c"]))
+    t2 = RewardModelTerm(MLPReward.linear([1.0, 1.0]), features="rk_featurisers:char_counts")
+    assert t2(SampleBatch(["ab"], ["cde"])).tolist() == [5.0]
+    with pytest.raises(ConfigError, match="features"):
+        RewardModelTerm(MLPReward.linear([1.0]), features="no_such_module:fn")
+
+
+def test_reward_model_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        build_reward({"terms": [{"type": "reward_model", "params": {"path": str(tmp_path / "nope.npz")}}]})
+    with pytest.raises(ConfigError, match="path"):
+        RewardModelTerm()
+    m = MLPReward.linear([1.0, 1.0])
+    with pytest.raises(BatchError, match="features"):
+        RewardModelTerm(m, features="obs")(TransitionBatch.from_arrays(np.zeros((2, 3)), np.zeros(2), np.zeros((2, 3)), np.zeros(2)))
+
+
+def test_bagged_ensemble_is_uncertain_off_distribution():
+    pairs, _, _ = linear_preference_task(60, dim=3, seed=0)
+    ens = train_ensemble(pairs, n_members=5, seed=0)
+    near = np.random.default_rng(1).normal(size=(100, 3))
+    far = 20 * near
+    assert ens.std(far).mean() > 5 * ens.std(near).mean()
