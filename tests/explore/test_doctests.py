@@ -8,7 +8,7 @@ import pytest
 
 import rewardkit.explore as pkg
 
-SKIP = {"ppo", "wrappers", "replay", "sb3"}  # integration modules test their own examples
+SKIP = {"ppo", "wrappers", "replay", "sb3", "timing"}  # integration modules test their own examples
 MODULES = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if m.name not in SKIP)
 
 
@@ -22,3 +22,14 @@ def test_doctests(name):
 def test_every_public_name_resolves():
     for name in pkg.__all__:
         assert getattr(pkg, name) is not None, name
+
+
+def test_timing_tool_runs_on_a_tiny_rollout(capsys):
+    from rewardkit.explore import timing
+
+    data = timing.record_rollouts("image", n_envs=2, steps=4)
+    assert data["obs"].shape == (8, 2, 7, 7, 3)
+    from rewardkit.explore.e3b import E3B
+
+    r = timing.time_module(lambda: E3B(obs_shape=(7, 7, 3), n_actions=7, latent_dim=8), data, 4)
+    assert set(r) == {"init", "observe", "compute", "update"} and all(v >= 0 for v in r.values())

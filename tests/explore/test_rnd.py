@@ -117,3 +117,16 @@ def test_drnd_bonus_decays_on_repeated_state():
     for _ in range(200):
         d.update({"obs": s, "next_obs": s})
     assert d.raw_bonus(s[:1])[0] < b0 / 3
+
+
+def test_obs_normalizer_merge_matches_core_running_mean_std():
+    from rewardkit.core import RunningMeanStd
+
+    on, ref = ObsNormalizer((3,)), RunningMeanStd((3,))
+    for i in range(4):
+        d = RNG.normal(size=(50, 3)) * (i + 1) + i
+        on.update(d)
+        ref.update(d)
+    np.testing.assert_allclose(on.rms.mean, ref.mean, rtol=1e-5)
+    np.testing.assert_allclose(on.rms.var, ref.var, rtol=1e-4)
+    assert on.rms.count == ref.count == 200

@@ -118,15 +118,23 @@ class _Image(nn.Module):
 
 
 def make_encoder(obs_shape: Sequence[int], latent_dim: int = 64, hidden: int = 128,
-                 orthogonal: bool = True) -> nn.Module:
+                 orthogonal: bool = True, cnn_min_size: int = 12) -> nn.Module:
     """An encoder ``(n, *obs_shape) -> (n, latent_dim)``: MLP for vectors, CNN for images.
+
+    Images smaller than ``cnn_min_size`` on a side (MiniGrid's 7x7x3 symbolic view: 147
+    numbers) go through the MLP on the flattened input – as informative for such tiny
+    grids and several times cheaper to train on a CPU; pass ``cnn_min_size=0`` to force
+    the CNN.
 
     Example:
         >>> make_encoder((7, 7, 3), 16)(torch.zeros(4, 7, 7, 3)).shape
         torch.Size([4, 16])
+        >>> isinstance(make_encoder((3, 64, 64), 16), nn.Sequential)   # a CNN for real images
+        False
     """
     shape = tuple(int(s) for s in obs_shape)
-    if _is_image(shape):
+    spatial = (shape[0], shape[1]) if _is_image(shape) and _channels_last(shape) else shape[1:]
+    if _is_image(shape) and min(spatial) >= cnn_min_size:
         net: nn.Module = _Image(shape, latent_dim, channels=min(32, hidden))
     else:
         d = int(np.prod(shape))
@@ -174,7 +182,21 @@ class ObsNormalizer:
 
     def update(self, obs: Any) -> None:
         x = as_float_obs(obs)
-        self.rms.update(x.reshape((-1,) + tuple(np.shape(self.rms.mean))).astype(np.float64))
+        x = x.reshape((-1,) + tuple(np.shape(self.rms.mean)))
+        n = float(x.shape[0])
+        if n == 0:
+            return
+        b_mean = x.mean(axis=0, dtype=np.float64)  # float64 accumulation without a float64 copy
+        b_var = np.square(x - b_mean.astype(np.float32)).mean(axis=0, dtype=np.float64)
+        r = self.rms
+        if r.count == 0:
+            r.mean, r.var, r.count = b_mean, b_var, n
+            return
+        delta = b_mean - r.mean
+        tot = r.count + n
+        r.var = (r.var * r.count + b_var * n + delta ** 2 * r.count * n / tot) / tot
+        r.mean = r.mean + delta * n / tot
+        r.count = tot
 
     def __call__(self, obs: Any) -> np.ndarray:
         x = as_float_obs(obs)
@@ -273,6 +295,9 @@ class LearnedBonus(IntrinsicBonus):
     """
 
     learned = True
+    #: scored observations that also update the observation statistics until this many were seen
+    #: (after that only :meth:`update` and :meth:`warmup` do); call :meth:`warmup` to start better
+    auto_warmup_obs: int = 1024
 
     def __init__(self, obs_shape: Sequence[int] | None = None, observation_space: Any = None,
                  lr: float = 1e-3, batch_size: int = 256, update_epochs: int = 1,
@@ -291,6 +316,7 @@ class LearnedBonus(IntrinsicBonus):
         self.obs_norm = ObsNormalizer(self.obs_shape) if obs_norm else None
         self.torch_gen = torch.Generator().manual_seed(self.seed)
         self._nosave_params: list[torch.nn.Parameter] = []
+        self._nosave_in_update = False
         self._optimizer: torch.optim.Optimizer | None = None
 
     # optimiser (built lazily: torch's first Adam construction imports torch._dynamo, ~2-4 s) --------
@@ -320,8 +346,9 @@ class LearnedBonus(IntrinsicBonus):
         if x.shape[1:] != self.obs_shape:
             raise BatchError("obs", f"has shape {x.shape[1:]} per row", f"{self.obs_shape} (obs_shape)")
         if self.obs_norm is not None:
-            if not self.obs_norm.initialised:
-                self.obs_norm.update(x)  # first data seen warms the statistics up
+            if not self.obs_norm.initialised or (not self._nosave_in_update
+                                                 and self.obs_norm.rms.count < self.auto_warmup_obs):
+                self.obs_norm.update(x)  # auto warm-up from the first scored observations
             x = self.obs_norm(x)
         return torch.from_numpy(np.ascontiguousarray(x))
 
@@ -384,7 +411,12 @@ class LearnedBonus(IntrinsicBonus):
         acts = acts.reshape((N,) + acts.shape[lead:])
         if self.obs_norm is not None:
             self.obs_norm.update(nx)
-        o_t, n_t = self._obs_tensor(ob), self._obs_tensor(nx)
+        self._nosave_in_update = True
+        try:
+            n_t = self._obs_tensor(nx)
+            o_t = self._obs_tensor(ob) if self._needs_obs() and obs is not None else n_t
+        finally:
+            self._nosave_in_update = False
         logs: dict[str, float] = {}
         total = 0
         for _ in range(self.update_epochs):

@@ -136,13 +136,14 @@ class EpisodicKNN(LearnedBonus):
         if np.unique(env_index).size != env_index.size:  # repeated envs: keep their order
             return np.concatenate([self._score_and_write(emb[i: i + 1], env_index[i: i + 1])
                                    for i in range(env_index.size)])
-        mem = self.memory[env_index]                       # (m, cap, d)
-        d2 = np.einsum("mcd,mcd->mc", mem, mem) - 2 * np.einsum("mcd,md->mc", mem, emb) \
-            + np.einsum("md,md->m", emb, emb)[:, None]
-        d2 = np.maximum(d2, 0.0)
-        d2[np.arange(self.capacity)[None, :] >= self.sizes[env_index][:, None]] = np.inf
-        k = min(self.k, self.capacity)
-        knn = np.partition(d2, k - 1, axis=1)[:, :k] if k < self.capacity else d2
+        used = int(self.sizes[env_index].max()) if env_index.size else 0
+        used = max(used, 1)
+        mem = self.memory[env_index, :used]                # (m, used, d): only filled slots
+        diff = mem - emb[:, None, :]
+        d2 = np.einsum("mcd,mcd->mc", diff, diff)
+        d2[np.arange(used)[None, :] >= self.sizes[env_index][:, None]] = np.inf
+        k = min(self.k, used)
+        knn = np.partition(d2, k - 1, axis=1)[:, :k] if k < used else d2
         finite = knn[np.isfinite(knn)]
         if finite.size:
             self.dm2_sum += float(finite.sum())
