@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 
 from ..core.errors import ConfigError, RewardkitError
@@ -167,25 +168,28 @@ class ExprdProblem:
         self._hinge_group = np.concatenate(hinge_group) if hinge_group else np.zeros(0, dtype=int)
         self.n_terms = group
         self._norm = len(self.policies) * len(self.H) * S
+        nh = self._hinge.shape[0]
+        self._hinge_T = sparse.csr_matrix((-np.ones(nh), (np.arange(nh), self._hinge_group)), shape=(nh, group))
+        self._group_starts = np.flatnonzero(np.r_[True, np.diff(self._hinge_group) != 0]) if nh else np.zeros(0, int)
         self.goal_states = [int(s) for s in np.flatnonzero(np.abs(mdp.reward).sum(axis=1) > 0)]
         self.n_lps = 0
 
     # ------------------------------------------------------------------ one LP
-    def _columns(self, support: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """Map LP reward variables to ``R.ravel()`` columns: ``E`` (SA x nv) and the state of each var."""
+    def _columns(self, support: Sequence[int]) -> tuple[list[np.ndarray], list[int]]:
+        """LP reward variables: for each, the ``R.ravel()`` columns it sets (one per (s, a), or all
+        of a state's actions when ``state_only``), and the sorted support."""
         S, A = self.mdp.n_states, self.mdp.n_actions
         Z = sorted({int(s) for s in support})
         if any(s < 0 or s >= S for s in Z):
             raise ConfigError("support", f"has states outside [0, {S})", "state indices")
         if self.state_only:
-            E = np.zeros((S * A, len(Z)))
-            for j, s in enumerate(Z):
-                E[s * A:(s + 1) * A, j] = 1.0
-            return E, np.array(Z, dtype=int)
-        cols = np.array([s * A + a for s in Z for a in range(A)], dtype=int)
-        E = np.zeros((S * A, cols.size))
-        E[cols, np.arange(cols.size)] = 1.0
-        return E, np.repeat(np.array(Z, dtype=int), A)
+            return [np.arange(s * A, (s + 1) * A) for s in Z], Z
+        return [np.array([s * A + a]) for s in Z for a in range(A)], Z
+
+    def _gather(self, M: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+        if all(g.size == 1 for g in groups):
+            return M[:, np.concatenate(groups)] if groups else M[:, :0]
+        return np.stack([M[:, g].sum(axis=1) for g in groups], axis=1)
 
     def solve(self, support: Sequence[int] | None = None, refine: str | None = "default") -> ExprdResult:
         """Solve the LP with active states ``support`` (default: the goal states).
@@ -200,36 +204,35 @@ class ExprdProblem:
             raise ConfigError("refine", f"got {refine!r}", "None or 'l1'")
         S, A = self.mdp.n_states, self.mdp.n_actions
         Z = self.goal_states if support is None else list(support)
-        E, var_state = self._columns(Z)
-        nv, nt = E.shape[1], self.n_terms
+        groups, Zs = self._columns(Z)
+        nv, nt = len(groups), self.n_terms
         use_l1 = self.c2 != 0.0 or refine == "l1"
         nu = nv if use_l1 else 0
         n = nv + nt + nu
-        inv = self._inv @ E
-        hin = self._hinge @ E
-        blocks, rhs = [], []
+        inv = self._gather(self._inv, groups)
+        hin = self._gather(self._hinge, groups)
         # invariance: M R >= b  ->  -M R <= -b   (drop rows that cannot bind: all-zero with b <= 0)
         live = np.any(inv != 0.0, axis=1) | (self._inv_b > 0)
-        blocks.append(np.hstack([-inv[live], np.zeros((int(live.sum()), nt + nu))]))
-        rhs.append(-self._inv_b[live])
-        # hinge: t_g >= delta - M_h R  ->  -M_h R - t_g <= -delta
-        Tm = np.zeros((hin.shape[0], nt))
-        Tm[np.arange(hin.shape[0]), self._hinge_group] = 1.0
-        blocks.append(np.hstack([-hin, -Tm, np.zeros((hin.shape[0], nu))]))
-        rhs.append(-self._hinge_b)
-        if use_l1:
-            I = np.eye(nv)
-            blocks.append(np.hstack([I, np.zeros((nv, nt)), -I]))
-            blocks.append(np.hstack([-I, np.zeros((nv, nt)), -I]))
+        n_inv = int(live.sum())
+        blocks = [[sparse.csr_matrix(-inv[live]), sparse.csr_matrix((n_inv, nt))],
+                  # hinge: t_g >= delta - M_h R  ->  -M_h R - t_g <= -delta
+                  [sparse.csr_matrix(-hin), self._hinge_T]]
+        rhs = [-self._inv_b[live], -self._hinge_b]
+        if nu:
+            blocks[0].append(sparse.csr_matrix((n_inv, nu)))
+            blocks[1].append(sparse.csr_matrix((hin.shape[0], nu)))
+            I = sparse.identity(nv, format="csr")
+            Z0 = sparse.csr_matrix((nv, nt))
+            blocks += [[I, Z0, -I], [-I, Z0, -I]]
             rhs += [np.zeros(nv), np.zeros(nv)]
-        A_ub = np.vstack(blocks)
+        A_ub = sparse.bmat(blocks, format="csr")
         b_ub = np.concatenate(rhs)
         c = np.zeros(n)
         c[nv:nv + nt] = self.c1 / self._norm
         l1_weight = A if self.state_only else 1.0
         if self.c2 != 0.0:
             c[nv + nt:] = self.c2 * l1_weight
-        bounds = [(-self.r_max, self.r_max)] * nv + [(0.0, None)] * (nt + nu)
+        bounds = np.array([(-self.r_max, self.r_max)] * nv + [(0.0, np.inf)] * (nt + nu))
         res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
         self.n_lps += 1
         if res.status != 0:
@@ -238,7 +241,7 @@ class ExprdProblem:
         if refine == "l1":
             # second stage: keep the objective at its optimum (within LP tolerance), minimise ||R||_1
             cap = fun + 1e-9 + 1e-7 * abs(fun)
-            A2 = np.vstack([A_ub, c[None, :]])
+            A2 = sparse.vstack([A_ub, sparse.csr_matrix(c[None, :])], format="csr")
             b2 = np.concatenate([b_ub, [cap]])
             c2 = np.zeros(n)
             c2[nv + nt:] = l1_weight
@@ -246,18 +249,22 @@ class ExprdProblem:
             self.n_lps += 1
             if res2.status == 0:
                 x = res2.x
-        R = (E @ x[:nv]).reshape(S, A)
+        Rv = np.zeros(S * A)
+        for j, g in enumerate(groups):
+            Rv[g] = x[j]
+        R = Rv.reshape(S, A)
         R[np.abs(R) < 1e-9] = 0.0
         secs = time.perf_counter() - t0
-        return ExprdResult(R, sorted({int(s) for s in Z}), fun, self.informativeness(R), secs)
+        return ExprdResult(R, Zs, fun, self.informativeness(R), secs)
 
     def informativeness(self, R: Any) -> float:
         """:math:`I_H(R)` with this problem's target, margins and horizons (same value as
         :func:`~rewardkit.shaping.informativeness.informativeness_h`, from the cached operators)."""
         Rv = TabularMDP._check_reward(R, self.mdp.n_states, self.mdp.n_actions, "R").ravel()
+        if self.n_terms == 0:
+            return 0.0
         viol = self._hinge_b - self._hinge @ Rv
-        worst = np.full(self.n_terms, -np.inf)
-        np.maximum.at(worst, self._hinge_group, viol)
+        worst = np.maximum.reduceat(viol, self._group_starts)
         return -float(np.maximum(worst, 0.0).sum()) / self._norm
 
     def _objective(self, support: Sequence[int], refine: str | None = "default") -> tuple[float, ExprdResult]:
