@@ -35,6 +35,7 @@ import numpy as np
 
 from ..core.batch import TransitionBatch
 from ..core.errors import BatchError, ConfigError
+from ..core.registry import register_term
 from ..core.term import RewardTerm
 from ..tabular.mdp import TabularMDP, as_policy
 from ..tabular.qlearning import QLearning
@@ -71,6 +72,7 @@ def look_back_advice(phi: np.ndarray, s_prev: Any, a_prev: Any, s: Any, a: Any, 
     return np.asarray(phi[s, a] - prev / gamma, dtype=np.float64)
 
 
+@register_term("look_back_advice", batch_kind="transition")
 class LookBackAdvice(RewardTerm):
     """Look-back advice as a reward term on Discrete transitions (stateful per sub-env).
 
