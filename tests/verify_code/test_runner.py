@@ -104,3 +104,29 @@ def test_code_tests_term_is_registered():
     b = SampleBatch(["p", "p"], [ADD, "def add(a, b):\n    return a - b"],
                     {"tests": [["assert add(1, 1) == 2", "assert add(0, 0) == 0"]] * 2})
     assert r(b).tolist() == [1.0, 0.5]
+
+
+def test_backends_agree_and_fork_server_recovers():
+    from rewardkit.verify.code.forkserver import ForkServer
+    from rewardkit.verify.code.sandbox import SandboxUnavailable
+
+    tests = ["assert add(1, 2) == 3", "assert add(1, 1) == 3", {"type": "stdio", "stdin": "", "stdout": ""}]
+    fresh = run_tests(ADD, tests)
+    try:
+        fs = ForkServer()
+    except SandboxUnavailable:
+        pytest.skip("fork server needs root and a PID namespace")
+    with fs:
+        warm = run_tests(ADD, tests, runner=fs.run)
+        assert warm.statuses == fresh.statuses == ["pass", "fail", "pass"]
+        assert warm.sandbox.isolation["fork_server"] and warm.sandbox.isolation["privileges_dropped"]
+        # a job cannot see files of the previous job (private, removed directory)
+        fs.run("open('left.txt', 'w').write('x')")
+        assert fs.run("import os\nprint(os.listdir('.'))").stdout.strip() == "[]"
+        import os
+        import signal
+
+        os.killpg(fs._proc.pid, signal.SIGKILL)  # the server dies between jobs ...
+        fs._proc.wait()
+        assert run_tests(ADD, tests, runner=fs.run).statuses == fresh.statuses  # ... and is restarted
+        assert fs.restarts == 1

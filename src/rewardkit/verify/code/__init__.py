@@ -3,6 +3,7 @@
 Importing this package registers the term type ``code_tests``.  See ``docs/verify-code.md``.
 """
 
+from .forkserver import ForkServer, ForkServerPool
 from .runner import CodeVerifier, TestReport, extract_code, normalize_tests, run_tests
 from .sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, run_python, sandbox_capabilities
 from .sandboxfusion import SandboxFusionClient, SandboxFusionVerifier, serve_local
@@ -11,5 +12,5 @@ from . import terms  # noqa: F401  (registers the term type)
 __all__ = [
     "CodeVerifier", "TestReport", "extract_code", "normalize_tests", "run_tests", "SandboxLimits", "SandboxResult",
     "SandboxUnavailable", "run_python", "sandbox_capabilities", "SandboxFusionClient", "SandboxFusionVerifier",
-    "serve_local",
+    "serve_local", "ForkServer", "ForkServerPool",
 ]

@@ -241,5 +241,263 @@ def _main():
         exec(compile(source, "solution.py", "exec"), main)
 
 
+# -- fork-server mode ----------------------------------------------------------------------
+# ``python -c <this> --serve <preload>`` runs as root and PID 1 of fresh network and PID
+# namespaces.  Per job it forks a child that sets its rlimits, drops to the sandbox uid,
+# enters a private directory and runs the job exactly like ``_main``; afterwards every
+# other process in the namespace is killed (``kill(-1)`` from PID 1 reaches only the
+# namespace).  Interpreter start-up and namespace creation are paid once per server.
+def _read_exact(fd, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = os.read(fd, n - len(buf))
+        if not chunk:
+            raise EOFError
+        buf += chunk
+    return buf
+
+
+def _send_msg(fd, obj):
+    data = marshal.dumps(obj)
+    data = len(data).to_bytes(4, "big") + data
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _kill_namespace():
+    if os.getpid() != 1:  # never kill(-1) outside a private PID namespace
+        return
+    try:
+        os.kill(-1, 9)
+    except OSError:
+        pass
+    while True:
+        try:
+            pid, _st = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+
+
+def _remove_tree(path):
+    for root, dirs, files in os.walk(path, topdown=False):
+        for name in files:
+            try:
+                os.unlink(os.path.join(root, name))
+            except OSError:
+                pass
+        for name in dirs:
+            p = os.path.join(root, name)
+            try:
+                os.rmdir(p) if not os.path.islink(p) else os.unlink(p)
+            except OSError:
+                pass
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _child(job, chan_fd):
+    global _report, _CWD
+    _CWD = os.path.realpath(os.getcwd())
+    _report = _make_reporter(chan_fd, job.pop("nonce", ""))
+    sys.argv = ["solution.py"] + list(job.get("argv", []))
+    _signal.signal(_signal.SIGALRM, _on_alarm)
+    code = 0
+    if job.get("guard", True):
+        sys.addaudithook(_guard)
+    mode, source = job.get("mode", "script"), job.get("source", "")
+    try:
+        if mode == "tests":
+            tests, timeout = job.get("tests", []), job.get("per_test_timeout", 0)
+            del job
+            _run_tests(source, tests, timeout)
+        else:
+            del job
+            main = {"__name__": "__main__", "__builtins__": __builtins__}
+            exec(compile(source, "solution.py", "exec"), main)
+    except SystemExit as e:
+        c = e.code
+        code = c if isinstance(c, int) else (0 if c is None else 1)
+        if c is not None and not isinstance(c, int):
+            try:
+                sys.stderr.write(str(c) + "\n")
+            except BaseException:  # noqa: B902
+                pass
+    except BaseException:  # noqa: B902 - report like the interpreter would
+        try:
+            sys.excepthook(*sys.exc_info())
+        except BaseException:  # noqa: B902
+            pass
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: B902
+            pass
+    os._exit(code & 0xFF)
+
+
+def _serve_one(job, resource, select):
+    lim = job.pop("limits")
+    uid = lim["uid"]
+    d = "/tmp/rk-sbx-" + os.urandom(8).hex()
+    os.mkdir(d, 0o700)
+    for name, content in (job.pop("files", None) or {}).items():
+        path = os.path.join(d, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(content)
+    for root, dirs, files in os.walk(d):
+        for n in [root] + [os.path.join(root, x) for x in dirs + files]:
+            os.chown(n, uid, uid)
+    stdin_data = job.pop("stdin", b"")
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    ch_r, ch_w = os.pipe()
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.dup2(in_r, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (in_r, in_w, out_r, out_w, err_r, err_w, ch_r, _PROTO[0], _PROTO[1]):
+                if fd > 2:
+                    os.close(fd)
+            os.setsid()
+            cpu = lim["cpu"]
+            for res, val in ((resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (lim["mem"],) * 2),
+                             (resource.RLIMIT_NPROC, (lim["nproc"],) * 2), (resource.RLIMIT_FSIZE, (lim["fsize"],) * 2),
+                             (resource.RLIMIT_CORE, (0, 0)), (resource.RLIMIT_NOFILE, (lim["nofile"],) * 2)):
+                resource.setrlimit(res, val)
+            os.chdir(d)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            _child(job, ch_w)
+        except BaseException:  # noqa: B902
+            pass
+        os._exit(70)
+    for fd in (in_r, out_w, err_w, ch_w):
+        os.close(fd)
+    cap = lim["out_cap"]
+    bufs = {out_r: bytearray(), err_r: bytearray(), ch_r: bytearray()}
+    caps = {out_r: cap, err_r: cap, ch_r: 8 * cap}
+    readers = [out_r, err_r, ch_r]
+    writers = [in_w] if stdin_data else []
+    if not stdin_data:
+        os.close(in_w)
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    deadline = t0 + lim["wall"]
+    status = None
+    timed_out = flooded = False
+    while True:
+        if status is None:
+            p, st = os.waitpid(pid, os.WNOHANG)
+            if p:
+                status = st
+        if status is not None and not readers:
+            break
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = status is None
+            break
+        watch = readers + ([pidfd] if pidfd is not None and status is None else [])
+        wait = min(remaining, 0.5 if pidfd is not None else 0.005)
+        if status is not None:
+            wait = 0
+        r, w, _x = select.select(watch, writers, [], wait)
+        if status is not None and not r and not w:
+            break  # child gone, pipes drained (stragglers are killed below)
+        for fd in w:
+            try:
+                n = os.write(fd, stdin_data[:65536])
+                stdin_data = stdin_data[n:]
+            except OSError:
+                stdin_data = b""
+            if not stdin_data:
+                writers.remove(fd)
+                os.close(fd)
+        for fd in r:
+            if fd == pidfd:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                readers.remove(fd)
+                continue
+            b = bufs[fd]
+            room = caps[fd] - len(b)
+            if room > 0:
+                b += chunk[:room]
+            if len(chunk) > room:
+                flooded = True
+        if flooded:
+            break
+    _kill_namespace()
+    if status is None:
+        try:
+            _p, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            status = 9
+    wall = time.monotonic() - t0
+    for fd in readers + writers + ([pidfd] if pidfd is not None else []):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    for fd in (out_r, err_r, ch_r):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _remove_tree(d)
+    rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    return {"returncode": rc, "stdout": bytes(bufs[out_r]), "stderr": bytes(bufs[err_r]),
+            "chan": bytes(bufs[ch_r]), "timed_out": timed_out, "flooded": flooded, "wall": wall}
+
+
+_PROTO = (-1, -1)
+
+
+def _serve():
+    global _PROTO
+    import resource
+    import select
+
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    _PROTO = (proto_in, proto_out)
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.close(null)
+    for name in (sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else []):
+        try:
+            __import__(name)
+        except BaseException:  # noqa: B902
+            pass
+    while True:
+        try:
+            n = int.from_bytes(_read_exact(proto_in, 4), "big")
+            job = marshal.loads(_read_exact(proto_in, n))
+        except (EOFError, OSError, ValueError):
+            os._exit(0)
+        try:
+            reply = _serve_one(job, resource, select)
+        except BaseException as e:  # noqa: B902 - report, keep serving
+            _kill_namespace()
+            reply = {"error": "%s: %s" % (type(e).__name__, e)}
+        _send_msg(proto_out, reply)
+
+
 if __name__ == "__main__":
-    _main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        _serve()
+    else:
+        _main()

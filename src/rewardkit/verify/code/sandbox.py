@@ -63,7 +63,8 @@ from typing import Any, Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["SandboxLimits", "SandboxResult", "run_python", "sandbox_capabilities", "SandboxUnavailable"]
+__all__ = ["SandboxLimits", "SandboxResult", "run_python", "sandbox_capabilities", "sandbox_python",
+           "SandboxUnavailable"]
 
 _HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
 _NOBODY = 65534
@@ -89,7 +90,9 @@ class SandboxLimits:
             possible, else report ``network_isolated=False``) or ``"allow"``.
         drop_privileges: ``"auto"`` (run as ``nobody`` when started as root) or ``"never"``.
         audit_guard: install the in-process audit-hook guard.
-        python: interpreter to run (default: this one).
+        python: interpreter to run; ``""`` (default) picks one with
+            :func:`sandbox_python` (this one if the sandbox user can use its standard
+            library, else a system interpreter of the same version).
     """
 
     wall_seconds: float = 10.0
@@ -102,7 +105,7 @@ class SandboxLimits:
     network: str = "auto"
     drop_privileges: str = "auto"
     audit_guard: bool = True
-    python: str = field(default_factory=lambda: os.path.realpath(sys.executable))
+    python: str = ""
 
     def __post_init__(self) -> None:
         for name in ("wall_seconds", "cpu_seconds", "max_file_mb"):
@@ -164,6 +167,40 @@ def _probe(cmd: list[str]) -> bool:
         return False
 
 
+def _stdlib_of(py: str, as_nobody: bool) -> str | None:
+    pre = [shutil.which("setpriv") or "setpriv", f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups", "--"]
+    cmd = (pre if as_nobody else []) + [py, "-I", "-S", "-c",
+                                        "import os, sys; print(sys.version_info[:2], os.path.dirname(os.__file__))"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=20, env={}, cwd="/")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox_python() -> str:
+    """The interpreter sandboxed code runs with.
+
+    The sandbox user (``nobody``) must be able to read the interpreter's own standard
+    library: an interpreter installed under a private home (``/root/.pyenv`` with
+    ``/root`` mode 0700) silently falls back to another stdlib when run as ``nobody``
+    and cannot import anything new in the fork server.  So: this interpreter if
+    ``nobody`` sees the same stdlib as we do, else the first system interpreter of
+    the same ``major.minor`` that passes the same check.
+    """
+    me = os.path.realpath(sys.executable)
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return me
+    ver = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for cand in (me, f"/usr/bin/python{ver}", f"/usr/local/bin/python{ver}", "/usr/bin/python3"):
+        if os.path.exists(cand):
+            root_view = _stdlib_of(cand, False)
+            if root_view and root_view == _stdlib_of(cand, True):
+                return cand
+    return me
+
+
 @functools.lru_cache(maxsize=8)
 def sandbox_capabilities(python: str | None = None) -> dict[str, bool]:
     """Which isolation layers work here (probed once per interpreter, then cached).
@@ -172,7 +209,7 @@ def sandbox_capabilities(python: str | None = None) -> dict[str, bool]:
         >>> sorted(sandbox_capabilities())
         ['drop_privileges', 'net_namespace', 'pid_namespace', 'prlimit']
     """
-    py = python or os.path.realpath(sys.executable)
+    py = python or sandbox_python()
     unshare, prlimit, setpriv = shutil.which("unshare"), shutil.which("prlimit"), shutil.which("setpriv")
     caps = {
         "net_namespace": bool(unshare) and _probe([unshare, "-n", "--", "true"]),
@@ -188,7 +225,8 @@ def sandbox_capabilities(python: str | None = None) -> dict[str, bool]:
 
 
 def _command(limits: SandboxLimits, result_fd: int, label: str = "") -> tuple[list[str], dict[str, bool]]:
-    caps = sandbox_capabilities(limits.python)
+    py = limits.python or sandbox_python()
+    caps = sandbox_capabilities(py)
     cmd: list[str] = []
     iso = {"network_isolated": False, "pid_namespace": False, "privileges_dropped": False, "rlimits": False,
            "audit_guard": bool(limits.audit_guard)}
@@ -217,7 +255,7 @@ def _command(limits: SandboxLimits, result_fd: int, label: str = "") -> tuple[li
         cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups",
                 "--no-new-privs", "--"]
         iso["privileges_dropped"] = True
-    cmd += [limits.python, "-I", "-S", "-B", "-c", _HARNESS_SOURCE, str(result_fd), "rk-sandbox:" + label]
+    cmd += [py, "-I", "-S", "-B", "-c", _HARNESS_SOURCE, str(result_fd), "rk-sandbox:" + label]
     return cmd, iso
 
 
