@@ -163,3 +163,24 @@ def test_bonus_term_and_registry():
     np.testing.assert_allclose(term(b2), [1.0, 1 / np.sqrt(2)])
     with pytest.raises(BatchError, match="cell"):
         term(TransitionBatch.from_arrays(np.zeros((1, 1)), [0], np.zeros((1, 1)), [0.0]))
+
+
+@pytest.mark.parametrize("mode", ["episodic", "product"])
+def test_time_flattened_batch_equals_step_by_step(mode):
+    rng = np.random.default_rng(1)
+    T, n = 12, 3
+    keys = rng.integers(0, 4, (T + 1, n, 1))
+    done = rng.random((T, n)) < 0.25
+    a = CountBonus(mode=mode, key_fn="explicit")
+    step = np.stack([a.observe(keys[t], np.zeros(n), keys[t + 1], done[t], np.zeros(n, bool)) for t in range(T)])
+    b = CountBonus(mode=mode, key_fn="explicit")
+    flat = TransitionBatch.from_arrays(keys[:-1].reshape(T * n, 1), np.zeros(T * n), keys[1:].reshape(T * n, 1),
+                                       np.zeros(T * n), done.reshape(-1), None, env_index=np.tile(np.arange(n), T))
+    np.testing.assert_array_equal(BonusTerm(b)(flat), step.reshape(-1))
+    c = CountBonus(mode=mode, key_fn="explicit")  # explicit keys, also split per env
+    got = c.observe(None, np.zeros(T * n), np.zeros((T * n, 1)), done.reshape(-1), np.zeros(T * n, bool),
+                    env_index=np.tile(np.arange(n), T), keys=keys[1:].reshape(-1).tolist())
+    ref = CountBonus(mode=mode, key_fn="explicit")
+    exp = np.stack([ref.observe(None, np.zeros(n), np.zeros((n, 1)), done[t], np.zeros(n, bool),
+                                keys=keys[t + 1].reshape(-1).tolist()) for t in range(T)])
+    np.testing.assert_array_equal(got, exp.reshape(-1))

@@ -99,3 +99,15 @@ def test_bad_config():
         E3B(obs_shape=(3,), n_actions=2, ridge=0.0)
     with pytest.raises(ConfigError, match="n_actions"):
         E3B(obs_shape=(3,))
+
+
+def test_time_flattened_observe_keeps_each_envs_order():
+    T, n = 10, 3
+    obs = RNG.normal(size=(T + 1, n, 4)).astype(np.float32)
+    done = RNG.random((T, n)) < 0.2
+    kw = dict(obs_shape=(4,), n_actions=2, latent_dim=6, seed=2)
+    a, b = E3B(**kw), E3B(**kw)
+    step = np.stack([a.observe(obs[t], np.zeros(n, int), obs[t + 1], done[t], np.zeros(n, bool)) for t in range(T)])
+    flat = b.observe(obs[:-1].reshape(T * n, 4), np.zeros(T * n, int), obs[1:].reshape(T * n, 4), done.reshape(-1),
+                     np.zeros(T * n, bool), env_index=np.tile(np.arange(n), T))
+    np.testing.assert_allclose(flat, step.reshape(-1), rtol=1e-5)

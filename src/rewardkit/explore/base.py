@@ -91,9 +91,32 @@ def _leading(x: Any) -> int:
 
 
 def _take(x: Any, idx: Any) -> Any:
+    if x is None:
+        return None
     if isinstance(x, Mapping):
         return {k: _take(v, idx) for k, v in x.items()}
     return np.asarray(x)[idx]
+
+
+def occurrence_groups(env_index: np.ndarray) -> list[np.ndarray] | None:
+    """Split rows so each group holds every env at most once, keeping each env's row order.
+
+    ``None`` when no env repeats (the common case).  Used when a batch is a
+    time-flattened rollout: group ``k`` holds the ``k``-th row of every env.
+
+    Example:
+        >>> [g.tolist() for g in occurrence_groups(np.array([0, 1, 0, 0]))]
+        [[0, 1], [2], [3]]
+    """
+    if np.unique(env_index).size == env_index.size:
+        return None
+    order = np.argsort(env_index, kind="stable")
+    sorted_idx = env_index[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_idx)) + 1]
+    rank_sorted = np.arange(env_index.size) - np.repeat(starts, np.diff(np.r_[starts, env_index.size]))
+    rank = np.empty_like(rank_sorted)
+    rank[order] = rank_sorted
+    return [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
 
 
 def rollout_arrays(batch: Mapping[str, Any]) -> tuple[Any, Any, Any, np.ndarray, np.ndarray, int, int]:
@@ -195,6 +218,12 @@ class IntrinsicBonus:
             raise BatchError("env_index", f"has {idx.shape[0]} entries for {m} rows", f"({m},) ints")
         term = _bools(terminated, m, "terminated")
         trunc = _bools(truncated, m, "truncated")
+        groups = occurrence_groups(idx)
+        if groups is not None:  # an env appears several times (time-flattened batch): keep time order
+            out = np.empty(m)
+            for g in groups:
+                out[g] = self.observe(_take(obs, g), _take(action, g), _take(next_obs, g), term[g], trunc[g], idx[g])
+            return out
         self.slots.ensure(idx)
         self._ensure_envs(self.slots.fresh.shape[0])
         if self.episodic:

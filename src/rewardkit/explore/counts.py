@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core.errors import BatchError, ConfigError
 from ..core.registry import register_term
-from .base import BonusTerm, IntrinsicBonus
+from .base import BonusTerm, IntrinsicBonus, _take, occurrence_groups
 
 __all__ = ["CountBonus", "obs_hash", "minigrid_agent_state", "minigrid_position",
            "minigrid_position_direction", "minigrid_position_carrying", "explicit_keys", "KEY_FUNCTIONS",
@@ -271,6 +271,17 @@ class CountBonus(IntrinsicBonus):
         With explicit keys the initial observation of an episode is not registered
         (its key is unknown).
         """
+        if keys is not None and env_index is not None:
+            idx = np.asarray(env_index, dtype=np.int64).reshape(-1)
+            groups = occurrence_groups(idx)
+            if groups is not None:  # several rows of one env: split, keeping each env's order
+                kl = _key_list(keys, idx.shape[0])
+                out = np.empty(idx.shape[0])
+                t, u = np.asarray(terminated, dtype=bool).reshape(-1), np.asarray(truncated, dtype=bool).reshape(-1)
+                for g in groups:
+                    out[g] = self.observe(_take(obs, g), _take(action, g), _take(next_obs, g), t[g], u[g],
+                                          idx[g], keys=[kl[i] for i in g])
+                return out
         self._pending = None if keys is None else keys
         try:
             return super().observe(obs, action, next_obs, terminated, truncated, env_index)
