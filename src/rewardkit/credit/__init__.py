@@ -1,0 +1,9 @@
+"""rewardkit.credit: redistribute delayed rewards (RUDDER, RRD, progress attribution)."""
+
+from .decomposition import RRDLinear, RudderLinear, RudderLSTM, rudder_loss
+from .progress import ProgressAttribution, StepRewardTerm
+from .redistribute import DelayedRewardWrapper, coin_mass, return_equivalent
+from .walk import CoinWalk
+
+__all__ = ["RRDLinear", "RudderLinear", "RudderLSTM", "rudder_loss", "ProgressAttribution", "StepRewardTerm",
+           "DelayedRewardWrapper", "coin_mass", "return_equivalent", "CoinWalk"]

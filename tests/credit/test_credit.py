@@ -1,0 +1,92 @@
+"""Credit assignment: return equivalence, the RUDDER loss, decomposition quality, faster learning."""
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rewardkit.credit import (CoinWalk, DelayedRewardWrapper, ProgressAttribution, RRDLinear, RudderLinear,
+                              StepRewardTerm, coin_mass, return_equivalent, rudder_loss)
+from rewardkit.credit.decomposition import rrd_loss_and_grad
+from rewardkit.integrations.gymnasium import RewardWrapper
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "credit"))
+from coin_walk import collect, q_learning  # noqa: E402
+
+
+@given(st.lists(st.floats(-10, 10), min_size=1, max_size=30), st.floats(-50, 50))
+def test_return_equivalence_is_exact(pred, ret):
+    out = return_equivalent(np.array(pred), ret)
+    assert abs(out.sum() - ret) < 1e-9
+    np.testing.assert_allclose(np.diff(out), np.diff(pred), atol=1e-9)  # a uniform shift only
+
+
+def test_rudder_loss_averages_squared_errors_not_the_squared_mean():
+    pred = np.array([[1.0, -1.0, 2.0]])
+    ret = np.array([0.0])
+    m = np.ones((1, 3), bool)
+    assert rudder_loss(pred, ret, m, aux=1.0) == pytest.approx(4.0 + (1 + 1 + 4) / 3)
+    tutorial_bug = np.mean(pred - ret[:, None]) ** 2  # what the tutorial computes for the aux part
+    assert rudder_loss(pred, ret, m, aux=1.0) != pytest.approx(4.0 + tutorial_bug)
+
+
+@pytest.fixture(scope="module")
+def walk_data():
+    return collect(300)
+
+
+@pytest.mark.parametrize("model", [RudderLinear(), RRDLinear(solver="exact"), ProgressAttribution()],
+                         ids=["rudder", "rrd-exact", "progress"])
+def test_redistribution_puts_the_reward_on_coin_steps(walk_data, model):
+    eps, rets, events = walk_data
+    model.fit(eps, rets)
+    red = [model.redistribute(e, R) if hasattr(model, "redistribute") else model.step_rewards(e, outcome=R)
+           for e, R in zip(eps, rets)]
+    assert np.mean([coin_mass(x, v > 0) for x, v, R in zip(red, events, rets) if R > 0]) >= 0.9
+    assert max(abs(x.sum() - R) for x, R in zip(red, rets)) < 1e-9
+
+
+def test_unbiased_rrd_loss_is_unbiased_and_its_gradient_is_right():
+    rng = np.random.default_rng(0)
+    T, K, d = 7, 3, 4
+    x = rng.normal(size=(T, d))
+    w, b, R = rng.normal(size=d), 0.3, 2.0
+    full = ((x @ w + b).mean() - R / T) ** 2
+    subsets = list(itertools.combinations(range(T), K))
+    unbiased = np.mean([rrd_loss_and_grad(x[list(I)], w, b, R, T, True)[0] for I in subsets])
+    biased = np.mean([rrd_loss_and_grad(x[list(I)], w, b, R, T, False)[0] for I in subsets])
+    assert unbiased == pytest.approx(full, abs=1e-9)
+    assert abs(biased - full) > 1e-3
+    sel = x[:K]
+    _, gw, gb = rrd_loss_and_grad(sel, w, b, R, T, True)
+    h = 1e-6
+    num = [(rrd_loss_and_grad(sel, w + h * np.eye(d)[j], b, R, T)[0] - rrd_loss_and_grad(sel, w - h * np.eye(d)[j], b, R, T)[0]) / (2 * h)
+           for j in range(d)]
+    np.testing.assert_allclose(gw, num, atol=1e-6)
+    assert gb == pytest.approx((rrd_loss_and_grad(sel, w, b + h, R, T)[0] - rrd_loss_and_grad(sel, w, b - h, R, T)[0]) / (2 * h), abs=1e-6)
+
+
+def test_q_learning_is_faster_on_the_redistributed_reward(walk_data):
+    eps, rets, _ = walk_data
+    table = np.eye(13) @ RudderLinear().fit(eps, rets).w
+    lump = [q_learning(None, s) or 10**6 for s in range(4)]
+    red = [q_learning(table, s) or 10**6 for s in range(4)]
+    assert np.median(red) < np.median(lump)
+
+
+def test_delayed_wrapper_and_step_reward_term_on_a_real_env(walk_data):
+    eps, rets, _ = walk_data
+    model = RRDLinear(solver="exact").fit(eps, rets)
+    term = StepRewardTerm(model, lambda b: np.eye(13)[np.asarray(b.next_obs, int)], name="redistributed")
+    env = RewardWrapper(DelayedRewardWrapper(CoinWalk(delayed=False)), term)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    while True:
+        _, r, term_, trunc, info = env.step(int(rng.integers(2)))
+        if term_ or trunc:
+            break
+    assert abs(info["rk/return/redistributed"] - info["rk/env_return"]) < 0.5  # a good model is ~return-equivalent
