@@ -1,0 +1,73 @@
+"""Runs INSIDE the scratch venv that has PyPI `imitation` (see bt_vs_imitation.py).
+
+usage: python _imitation_worker.py DATA.npz EPOCHS SEED  -> one JSON line on stdout.
+Trains imitation's BasicRewardNet (32, 32) with PreferenceModel + CrossEntropyRewardLoss
++ BasicRewardTrainer (AdamW lr 1e-3, batch 32) on the fragment pairs in DATA.npz, and
+scores held-out pairs and transitions.  Only training is timed, after a warm-up run on a throw-away net.
+"""
+
+import json
+import sys
+import time
+import warnings
+
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+import torch as th  # noqa: E402
+import gymnasium as gym  # noqa: E402
+
+from imitation.algorithms import preference_comparisons as pc  # noqa: E402
+from imitation.data.types import TrajectoryWithRew  # noqa: E402
+from imitation.rewards.reward_nets import BasicRewardNet  # noqa: E402
+from imitation.util import logger as imit_logger  # noqa: E402
+
+th.set_num_threads(1)
+path, epochs, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+z = np.load(path)
+th.manual_seed(seed)
+rng = np.random.default_rng(seed)
+
+
+def frags(obs, acts, rews):
+    return [TrajectoryWithRew(obs=o.astype(np.float32), acts=a.astype(np.float32), infos=None, terminal=False,
+                              rews=r.astype(np.float32)) for o, a, r in zip(obs, acts, rews)]
+
+
+f1 = frags(z["obs1"], z["acts1"], z["rews1"])
+f2 = frags(z["obs2"], z["acts2"], z["rews2"])
+obs_dim, act_dim = z["obs1"].shape[-1], z["acts1"].shape[-1]
+obs_space = gym.spaces.Box(-np.inf, np.inf, (obs_dim,), np.float32)
+act_space = gym.spaces.Box(-1.0, 1.0, (act_dim,), np.float32)
+log = imit_logger.configure(format_strs=[])
+net = BasicRewardNet(obs_space, act_space, use_state=True, use_action=True, use_next_state=False, use_done=False,
+                     hid_sizes=(32, 32))
+model = pc.PreferenceModel(net)
+trainer = pc.BasicRewardTrainer(model, pc.CrossEntropyRewardLoss(), rng=rng, batch_size=32, epochs=epochs,
+                                lr=1e-3, custom_logger=log)
+data = pc.PreferenceDataset()
+data.push(list(zip(f1, f2)), z["labels"].astype(np.float32))
+# warm-up (torch's one-time lazy initialisation) on a throw-away net, as on the rewardkit side
+_wnet = BasicRewardNet(obs_space, act_space, hid_sizes=(32, 32))
+_wdata = pc.PreferenceDataset()
+_wdata.push(list(zip(f1[:64], f2[:64])), z["labels"][:64].astype(np.float32))
+pc.BasicRewardTrainer(pc.PreferenceModel(_wnet), pc.CrossEntropyRewardLoss(), rng=np.random.default_rng(0),
+                      epochs=1, custom_logger=log).train(_wdata)
+w0, c0 = time.perf_counter(), time.process_time()
+trainer.train(data)
+wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+
+
+def returns(obs, acts):
+    n, T, d = acts.shape[0], acts.shape[1], obs.shape[-1]
+    s = obs[:, :-1].reshape(-1, d)
+    r = net.predict(s, acts.reshape(n * T, -1), obs[:, 1:].reshape(-1, d), np.zeros(n * T, bool))
+    return r.reshape(n, T).sum(1), r
+
+
+ra, r_steps = returns(z["test_obs1"], z["test_acts1"])
+rb, _ = returns(z["test_obs2"], z["test_acts2"])
+true = z["test_rews1"].sum(1) - z["test_rews2"].sum(1)
+acc = float(np.mean(np.sign(ra - rb) == np.sign(true)))
+corr = float(np.corrcoef(r_steps, z["test_rews1"].reshape(-1))[0, 1])
+print(json.dumps({"wall": wall, "cpu": cpu, "acc": acc, "corr": corr}))
