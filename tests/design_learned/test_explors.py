@@ -174,3 +174,14 @@ def test_distractor_traps_q_learning_but_not_the_count_bonus_or_explors():
     assert c_rs is not None and c_rs <= n
     assert c_b is None or c_rs <= c_b
     assert expl["eval_return"][-5:].mean() >= 9.0
+
+
+def test_explors_term_learns_phi_with_the_selfrs_update():
+    rng = np.random.default_rng(4)
+    eps, _, _ = _random_episodes(rng)
+    term = ExploRSReward(5, 3, gamma=0.9, eta_phi=0.5, clip=None)
+    term.update(eps)
+    assert np.allclose(term.teacher.phi, 0.5 * selfrs_gradient(eps, np.zeros(5), 0.9, 5, 3))
+    b = TransitionBatch.from_arrays(obs=eps[0].states, action=eps[0].actions, next_obs=eps[0].next_states,
+                                    reward=np.zeros(len(eps[0])), terminated=np.ones(len(eps[0]), dtype=bool))
+    assert np.allclose(term(b), term.teacher.phi[eps[0].states, eps[0].actions])   # terminated: exploit part only

@@ -314,6 +314,8 @@ class BARFI:
         reward_l2, gamma_l2: regularisers :math:`-\\lambda_r\\|\\phi-\\phi_0\\|^2 - \\lambda_\\gamma\\gamma_\\phi`.
         aux_weight_init: initial :math:`\\phi_2` (0 = start from the primary reward).
         gamma_init: initial :math:`\\gamma_\\phi`; ``learn_gamma`` toggles learning it.
+        learn_bias: learn :math:`\\phi_1` (``False``: only the heuristic's weight :math:`\\phi_2` and
+            :math:`\\gamma_\\phi` are learned - an ablation isolating the re-weighting of the heuristic).
         baseline: subtract the batch-mean return at each time step (variance reduction).
         seed: seeds the policy's action sampling and the env (common random numbers across variants).
 
@@ -335,7 +337,7 @@ class BARFI:
                  reward_lr: float = 0.05, gamma_lr: float = 0.05, neumann_steps: int = 5,
                  neumann_alpha: float = 0.1, reward_l2: float = 0.0, gamma_l2: float = 0.0,
                  aux_weight_init: float = 0.0, gamma_init: float = 0.99, learn_gamma: bool = True,
-                 episodes_per_update: int = 8, inner_steps: int = 1, baseline: bool = True,
+                 learn_bias: bool = True, episodes_per_update: int = 8, inner_steps: int = 1, baseline: bool = True,
                  max_steps: int = 1000, seed: int = 0):
         if variant not in VARIANTS:
             raise ConfigError("variant", f"got {variant!r}", f"one of {VARIANTS}")
@@ -360,6 +362,7 @@ class BARFI:
         self.reward = AlignedReward(self.n_features, aux_weight_init)
         self.align_gamma = AlignedGamma(gamma_init)
         self.learn_gamma = bool(learn_gamma)
+        self.learn_bias = bool(learn_bias)
         self.policy_lr, self.entropy_coef = float(policy_lr), float(entropy_coef)
         self.neumann_steps, self.neumann_alpha = int(neumann_steps), float(neumann_alpha)
         self.reward_l2, self.gamma_l2 = float(reward_l2), float(gamma_l2)
@@ -422,7 +425,8 @@ class BARFI:
 
         u = neumann_inverse_hvp(hvp, v, self.neumann_alpha, self.neumann_steps)
         dot = sum((gi * ui).sum() for gi, ui in zip(g_theta, u))
-        meta_params = list(self.reward.parameters()) + ([self.align_gamma.logit] if self.learn_gamma else [])
+        meta_params = ([self.reward.phi_bias] if self.learn_bias else []) + [self.reward.phi_aux] + \
+            ([self.align_gamma.logit] if self.learn_gamma else [])
         grads = torch.autograd.grad(dot, meta_params, allow_unused=True)
         grads = [torch.zeros_like(p) if gr is None else gr for p, gr in zip(meta_params, grads)]
         return {"params": meta_params, "grads": grads, "v_norm": float(torch.sqrt(sum((x ** 2).sum() for x in v)))}
