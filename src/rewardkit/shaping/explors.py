@@ -382,8 +382,9 @@ class ExploRSTeacher:
 # ----------------------------------------------------------------------------- the reward term
 @register_term("explors", batch_kind="transition")
 class ExploRSReward(RewardTerm):
-    """ExploRS shaping :math:`\\phi(s,a) + \\lambda/\\sqrt{(\\lambda/B)^2 + N(s')}` as a reward term.
+    """ExploRS shaping: learned phi(s, a) plus the count bonus lam / sqrt((lam/B)^2 + N(s')).
 
+    :math:`\\phi(s,a) + \\lambda/\\sqrt{(\\lambda/B)^2 + N(s')}` (Devidze et al. 2022).
     For ``Discrete`` observations (integer states).  The term returns only the
     shaping; compose it with ``env_reward`` for :math:`\\hat r`.  With
     ``count_on_call=True`` each call first computes the bonus and then counts the
