@@ -62,3 +62,18 @@ def test_seed_determinism_and_exact_state_round_trip(name):
     if seeded_random:
         e, f = make(0), make(7)
         assert not np.array_equal(_drive(e, d1, range(12)), _drive(f, d1, range(12)))
+
+
+@pytest.mark.parametrize("name", ["count", "rnd", "e3b", "ngu"])
+def test_state_dict_survives_torch_save_load(name, tmp_path):
+    import torch
+
+    make, _ = FACTORIES[name]
+    a = make(0)
+    d = _data(0)
+    _drive(a, d, range(8))
+    a.update(d)
+    torch.save(a.state_dict(), tmp_path / "bonus.pt")
+    b = make(5)
+    b.load_state_dict(torch.load(tmp_path / "bonus.pt", weights_only=False))
+    np.testing.assert_array_equal(_drive(a, d, range(8, 12)), _drive(b, d, range(8, 12)))

@@ -41,7 +41,6 @@ subset of the sub-envs through ``env_index``.
 from __future__ import annotations
 
 import copy
-import io
 from typing import Any, Mapping
 
 import numpy as np
@@ -378,15 +377,6 @@ def from_state(state: Any, current: Any) -> Any:
     if callable(state):
         return state
     return copy.deepcopy(state)
-
-
-def save_bytes(bonus: IntrinsicBonus) -> bytes:  # pragma: no cover - convenience
-    """Serialise a bonus' state dict with ``torch.save`` (for checkpoints)."""
-    import torch
-
-    buf = io.BytesIO()
-    torch.save(bonus.state_dict(), buf)
-    return buf.getvalue()
 
 
 # ------------------------------------------------------------------ RewardTerm adapter
