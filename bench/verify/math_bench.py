@@ -304,6 +304,9 @@ def main() -> None:
     ap.add_argument("--groups", type=int, default=150)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    import logging
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)  # keep the tables clean
     from math_verify import parse, verify  # noqa: F401  (import cost outside the timings)
 
     from rewardkit.verify.math.masterkeys import MASTER_KEYS
@@ -377,11 +380,14 @@ def main() -> None:
 
     pathological_table()
 
-    dis = [(golds[i], comps[i], labels[i], mv_pred[i], rk_pred[i]) for i in range(n) if mv_pred[i] != rk_pred[i]]
-    if dis:
-        print(f"\n## Disagreements ({len(dis)}; first 12): gold | completion | label | math-verify | rewardkit\n")
-        for g, c, lab, a, b in dis[:12]:
-            print(f"- `{g}` | `{c[-60:]!r}` | {lab} | {a} | {b}")
+    fps = [i for i in range(n) if mv_pred[i] and not labels[i]]
+    rk_wrong = [i for i in range(n) if rk_pred[i] != labels[i]]
+    boxed_fn = [i for i in range(n) if labels[i] and not mv_pred[i] and "boxed" in comps[i]]
+    for title, idx in (("math-verify false positives", fps), ("rewardkit errors", rk_wrong),
+                       ("math-verify misses on boxed answers", boxed_fn)):
+        print(f"\n## {title} ({len(idx)}; first 8): gold | completion tail | label | math-verify | rewardkit\n")
+        for i in idx[:8]:
+            print(f"- `{golds[i]}` | `{comps[i][-50:]!r}` | {labels[i]} | {mv_pred[i]} | {rk_pred[i]}")
     sys.stdout.flush()
 
 
