@@ -51,8 +51,9 @@ class InverseDynamicsEncoder(nn.Module):
     def inverse_loss(self, obs: torch.Tensor, next_obs: torch.Tensor, a_feat: torch.Tensor,
                      phi: torch.Tensor | None = None, phi_next: torch.Tensor | None = None) -> torch.Tensor:
         """Per-row inverse-dynamics loss."""
-        phi = self.encoder(obs) if phi is None else phi
-        phi_next = self.encoder(next_obs) if phi_next is None else phi_next
+        if phi is None or phi_next is None:  # one encoder pass over both halves
+            both = self.encoder(torch.cat([obs, next_obs], dim=0))
+            phi, phi_next = both[: obs.shape[0]], both[obs.shape[0]:]
         pred = self.inverse(torch.cat([phi, phi_next], dim=1))
         if self.discrete:
             return nn.functional.cross_entropy(pred, a_feat.argmax(dim=1), reduction="none")

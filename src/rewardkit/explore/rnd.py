@@ -22,7 +22,7 @@ ignores ``terminated`` for it – see ``rewardkit.explore.ppo`` for a two-head P
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
