@@ -235,10 +235,12 @@ def probe_outcome(name: str, marker: Path, got: list, text: str, seconds: float,
     """(escaped?, what happened)."""
     files = sorted(p.name for p in marker.iterdir())
     if name.startswith("write"):
-        return ("written" in files, "file written" if "written" in files else "blocked")
+        return ("written" in files, "file written on the host" if "written" in files else
+                ("blocked" if "PermissionError: sandbox" in text else "no effect on the host"))
     if name in ("posix.system", "os.posix_spawn", "_posixsubprocess / subprocess"):
         hit = any(f in files for f in ("system", "spawn", "subprocess"))
-        return hit, ("command ran on the host" if hit else "blocked")
+        return hit, ("command wrote on the host" if hit else
+                     ("blocked" if "PermissionError: sandbox" in text else "no effect on the host"))
     if name.startswith("read parent env"):
         leak = "s3cr3t" in text
         return leak, ("secret visible" if leak else "secret not visible")

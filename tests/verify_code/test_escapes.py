@@ -59,6 +59,29 @@ def test_file_write_outside_cwd(outside, limits, run_python):
     assert not target.exists()
 
 
+def test_fork_server_filesystem_is_read_only_with_private_tmp(outside):
+    """Without the audit guard, the fork server's mount namespace still keeps every
+    write off the host: ``/`` is read-only, ``/tmp`` & co. are private tmpfs wiped per job."""
+    try:
+        fs = ForkServer(limits=GUARD_OFF)
+    except SandboxUnavailable:
+        pytest.skip("fork server needs root and a PID namespace")
+    os.chmod(outside, 0o777)  # world-writable on the host
+    host_tmp = f"/tmp/rk_escape_{os.getpid()}_{time.time_ns()}"
+    with fs:
+        r = fs.run(f"import os\nfor p in ({str(outside / 'w')!r}, {host_tmp!r}, '/var/tmp/x', '/dev/shm/x', '/etc/x'):\n"
+                   f"    try:\n        open(p, 'w').write('x')\n        print('wrote', p)\n"
+                   f"    except OSError as e:\n        print(type(e).__name__, p)\n"
+                   f"os.system('touch {outside}/cmd')")
+        assert r.isolation["filesystem_isolated"], r.isolation
+        assert f"wrote {host_tmp}" in r.stdout  # into the private tmpfs ...
+        assert not os.path.exists(host_tmp)  # ... which the host never sees
+        assert "OSError /etc/x" in r.stdout or "PermissionError /etc/x" in r.stdout
+        assert list(outside.iterdir()) == []
+        r2 = fs.run(f"import os\nprint(os.path.exists({host_tmp!r}), sorted(os.listdir('/tmp')))")
+        assert r2.stdout.startswith("False")  # wiped before the next job
+
+
 def test_write_to_world_writable_tmp_is_blocked_by_guard(run_python):
     target = f"/tmp/rk_escape_{os.getpid()}_{time.time_ns()}"
     r = run_python(f"open({target!r}, 'w').write('x')", limits=GUARD_ON)

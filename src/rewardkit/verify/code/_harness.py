@@ -458,18 +458,65 @@ def _serve_one(job, resource, select):
         except OSError:
             pass
     _remove_tree(d)
+    if _FS_ISOLATED[0]:  # private tmpfs: wipe what the job left, so the next job starts clean
+        for base in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+            try:
+                names = os.listdir(base)
+            except OSError:
+                continue
+            for name in names:
+                p = os.path.join(base, name)
+                if os.path.isdir(p) and not os.path.islink(p):
+                    _remove_tree(p)
+                else:
+                    try:
+                        os.unlink(p)
+                    except OSError:
+                        pass
     rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     return {"returncode": rc, "stdout": bytes(bufs[out_r]), "stderr": bytes(bufs[err_r]),
-            "chan": bytes(bufs[ch_r]), "timed_out": timed_out, "flooded": flooded, "wall": wall}
+            "chan": bytes(bufs[ch_r]), "timed_out": timed_out, "flooded": flooded, "wall": wall,
+            "fs_isolated": _FS_ISOLATED[0]}
 
 
 _PROTO = (-1, -1)
+_FS_ISOLATED = [False]
+
+
+def _isolate_filesystem():
+    """In our private mount namespace: make ``/`` read-only and put fresh tmpfs on the
+    world-writable directories, so jobs cannot write anywhere on the host (only into
+    their own directory on a private, size-limited ``/tmp``).  Never raises."""
+    try:
+        import ctypes
+    except ImportError:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+
+    def mount(src, target, fstype, flags, data):
+        return libc.mount(src and src.encode(), target.encode(), fstype and fstype.encode(), flags,
+                          data and data.encode()) == 0
+
+    if not mount(None, "/", None, MS_REC | MS_PRIVATE, None):  # nothing propagates to the host
+        return False
+    if not (mount("/", "/", None, MS_BIND | MS_REC, None)
+            and mount(None, "/", None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)):
+        return False
+    ok = True
+    for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        if os.path.isdir(d):
+            ok = mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777") and ok
+    return ok
 
 
 def _serve():
     global _PROTO
     import resource
     import select
+
+    if os.getpid() == 1 and len(sys.argv) > 3 and sys.argv[3] == "--isolate-fs":
+        _FS_ISOLATED[0] = _isolate_filesystem()
 
     proto_in, proto_out = os.dup(0), os.dup(1)
     _PROTO = (proto_in, proto_out)

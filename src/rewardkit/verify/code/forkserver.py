@@ -5,9 +5,11 @@ fresh namespaces for every solution – the strongest isolation, but ~40–70 ms
 fixed cost per run on this machine (interpreter start-up, namespace creation and
 teardown, imports).  For RL throughput, :class:`ForkServer` pays those once:
 
-* the server is started like a sandboxed run (``unshare -n -p -f``: no network, its
-  own PID namespace, empty environment, isolated interpreter) but stays root *inside*
-  the namespaces and pre-imports common standard-library modules;
+* the server is started like a sandboxed run (``unshare -n -p -f -m``: no network, its
+  own PID and mount namespaces, empty environment, isolated interpreter) but stays root
+  *inside* the namespaces; it makes ``/`` read-only and mounts private tmpfs on the
+  world-writable directories (``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock``), then
+  pre-imports common standard-library modules;
 * per job it ``fork``\\ s a child which sets its own rlimits (CPU, address space,
   processes, file size, open files, no core), drops to ``nobody`` (no capabilities),
   enters a private ``0700`` directory and runs the job with the same harness and
@@ -68,10 +70,15 @@ class ForkServer:
         limits: default per-job :class:`SandboxLimits` (``network`` and
             ``drop_privileges`` are fixed per server).
         preload: modules the server imports once.
+        isolate_fs: give the server a private mount namespace with a read-only ``/`` and
+            private tmpfs on ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock`` (reported
+            as ``isolation["filesystem_isolated"]``).
     """
 
-    def __init__(self, limits: SandboxLimits | None = None, preload: Sequence[str] = DEFAULT_PRELOAD):
+    def __init__(self, limits: SandboxLimits | None = None, preload: Sequence[str] = DEFAULT_PRELOAD,
+                 isolate_fs: bool = True):
         self.limits = limits or SandboxLimits()
+        self.isolate_fs = bool(isolate_fs)
         self.python = self.limits.python or sandbox_python()
         caps = sandbox_capabilities(self.python)
         if os.geteuid() != 0 or not caps.get("pid_namespace") or not caps.get("drop_privileges"):
@@ -87,8 +94,10 @@ class ForkServer:
     # -- process management -----------------------------------------------------------
     def _start(self) -> subprocess.Popen:
         unshare, prlimit = shutil.which("unshare") or "unshare", shutil.which("prlimit") or "prlimit"
-        cmd = [unshare, "-n", "-p", "-f", "--kill-child", "--", prlimit, "--core=0", "--",
-               self.python, "-I", "-S", "-B", "-c", _HARNESS_SOURCE, "--serve", ",".join(self.preload)]
+        ns = ["-n", "-p", "-f", "-m"] if self.isolate_fs else ["-n", "-p", "-f"]
+        cmd = [unshare, *ns, "--kill-child", "--", prlimit, "--core=0", "--",
+               self.python, "-I", "-S", "-B", "-c", _HARNESS_SOURCE, "--serve", ",".join(self.preload),
+               "--isolate-fs" if self.isolate_fs else "--shared-fs"]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       env={}, cwd="/", start_new_session=True)
         return self._proc
@@ -170,6 +179,7 @@ class ForkServer:
             if isinstance(rec, dict) and rec.pop("nonce", None) == nonce:
                 records.append(rec)
         self.jobs += 1
+        iso["filesystem_isolated"] = bool(reply.get("fs_isolated"))
         return SandboxResult(rc, reply["stdout"].decode("utf-8", "replace"), reply["stderr"].decode("utf-8", "replace"),
                              reply["timed_out"], reply["flooded"], reply["wall"], iso, records)
 
