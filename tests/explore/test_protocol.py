@@ -77,3 +77,42 @@ def test_state_dict_survives_torch_save_load(name, tmp_path):
     b = make(5)
     b.load_state_dict(torch.load(tmp_path / "bonus.pt", weights_only=False))
     np.testing.assert_array_equal(_drive(a, d, range(8, 12)), _drive(b, d, range(8, 12)))
+
+
+def test_bonus_term_replaces_non_finite_values_and_warns_once():
+    from rewardkit.core import TransitionBatch
+    from rewardkit.explore import BonusTerm
+
+    term = BonusTerm(RND(obs_shape=SHAPE, latent_dim=8, hidden=16, reward_norm=False), coef=2.0)
+    good = np.random.default_rng(0).normal(size=(2,) + SHAPE).astype(np.float32)
+    bad = good.copy()
+    bad[1, 0] = np.nan
+    term(TransitionBatch.from_arrays(good, [0, 0], good, [0.0, 0.0]))
+    with pytest.warns(RuntimeWarning, match="non-finite"):
+        out = term(TransitionBatch.from_arrays(good, [0, 0], bad, [0.0, 0.0]))
+    assert np.isfinite(out).all() and out[1] == 0.0 and out[0] > 0
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        term(TransitionBatch.from_arrays(good, [0, 0], bad, [0.0, 0.0]))  # counted, not warned again
+    assert term.nonfinite == 2
+    # the NaN rows did not poison the observation statistics
+    assert np.isfinite(term.bonus.obs_norm.rms.mean).all() and np.isfinite(term.bonus.obs_norm.rms.var).all()
+    assert np.isfinite(term(TransitionBatch.from_arrays(good, [0, 0], good, [0.0, 0.0]))).all()
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_a_corrupt_observation_does_not_poison_the_state(name):
+    make, _ = FACTORIES[name]
+    b = make(0)
+    d = _data(0)
+    _drive(b, d, range(6))
+    nan_obs = d["next_obs"][6].copy()
+    nan_obs[0, 0] = np.nan
+    term = np.ones(3, bool)  # also end the episodes (episode-level bonuses score now)
+    b.observe(d["obs"][6], d["actions"][6], nan_obs, term, ~term)
+    b.update({"obs": d["obs"][:7], "next_obs": np.concatenate([d["next_obs"][:6], nan_obs[None]]),
+              "actions": d["actions"][:7]})
+    after = np.concatenate([_drive(b, d, range(7, 12)).ravel(), b.compute(d).ravel()])
+    assert np.isfinite(after).all()

@@ -41,6 +41,7 @@ subset of the sub-envs through ``env_index``.
 from __future__ import annotations
 
 import copy
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
@@ -387,6 +388,9 @@ class BonusTerm(RewardTerm):
     ``next_obs``, ``terminated``, ``truncated`` and ``env_index`` (so episodic state is
     per sub-env and resets where the episode ended).
 
+    Non-finite bonus values (e.g. from a NaN observation) are replaced by 0 with one
+    ``RuntimeWarning``; ``nonfinite`` counts them.  ``last_raw`` holds the unscaled bonus.
+
     Args:
         bonus: the bonus module.
         coef: multiplier :math:`\\beta` of the bonus (a float, or a callable
@@ -412,6 +416,8 @@ class BonusTerm(RewardTerm):
         self.bonus = bonus
         self.coef = coef
         self.last_raw: np.ndarray | None = None
+        self.nonfinite = 0
+        self._warned = False
 
     def current_coef(self) -> float:
         c = self.coef
@@ -428,6 +434,16 @@ class BonusTerm(RewardTerm):
         else:
             raw = self.bonus.observe(batch.obs, batch.action, batch.next_obs, batch.terminated,
                                      batch.truncated, batch.env_index)
+        raw = np.asarray(raw, dtype=np.float64)
+        bad = ~np.isfinite(raw)
+        if bad.any():  # e.g. a NaN observation: never crash a long run, but say so (once)
+            self.nonfinite += int(bad.sum())
+            if not self._warned:
+                self._warned = True
+                warnings.warn(f"bonus term '{self.name}': {int(bad.sum())} non-finite bonus value(s) replaced by 0 "
+                              "(check the observations); further occurrences are counted in .nonfinite",
+                              RuntimeWarning, stacklevel=2)
+            raw = np.where(bad, 0.0, raw)
         self.last_raw = raw
         return coef * raw
 

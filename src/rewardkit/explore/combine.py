@@ -63,7 +63,8 @@ class _Composite(IntrinsicBonus):
         rms = self.norms[k]
         if rms is None:
             return v
-        rms.update(np.asarray(v, dtype=np.float64).reshape(-1))
+        x = np.asarray(v, dtype=np.float64).reshape(-1)
+        rms.update(x[np.isfinite(x)])
         return v / rms.std
 
     def _combine(self, values: dict[str, np.ndarray]) -> np.ndarray:
@@ -206,7 +207,8 @@ class NGUMultiplier(_Composite):
 
     def _combine(self, values):
         x = np.asarray(values[self.lifelong_key], dtype=np.float64)
-        self.lifelong_stats.update(x.reshape(-1))
+        flat = x.reshape(-1)
+        self.lifelong_stats.update(flat[np.isfinite(flat)])
         return values[self.episodic_key] * self.multiplier(x)
 
     def state_dict(self) -> dict[str, Any]:

@@ -131,6 +131,12 @@ class E3B(LearnedBonus):
             return self.idm(self._obs_tensor(obs)).numpy().astype(np.float64)
 
     def _elliptical(self, phi: np.ndarray, env_index: np.ndarray) -> np.ndarray:
+        ok = np.isfinite(phi).all(axis=1)
+        if not ok.all():  # a corrupt observation: NaN bonus, C^-1 left untouched
+            out = np.full(env_index.size, np.nan)
+            if ok.any():
+                out[ok] = self._elliptical(phi[ok], env_index[ok])
+            return out
         if np.unique(env_index).size == env_index.size:
             c = self.c_inv[env_index]
             b = sherman_morrison_batch(c, phi)

@@ -183,6 +183,9 @@ class ObsNormalizer:
     def update(self, obs: Any) -> None:
         x = as_float_obs(obs)
         x = x.reshape((-1,) + tuple(np.shape(self.rms.mean)))
+        finite = np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1)
+        if not finite.all():  # a corrupt observation must not poison the statistics for good
+            x = x[finite]
         n = float(x.shape[0])
         if n == 0:
             return
@@ -263,15 +266,16 @@ class IntrinsicReturnScaler:
     def scale(self, rewards: np.ndarray, env_index: np.ndarray | None = None, update: bool = True) -> np.ndarray:
         """Scale a ``(T, n)`` rollout (or ``(n,)`` step with ``env_index``)."""
         r = np.asarray(rewards, dtype=np.float64)
+        rs = np.where(np.isfinite(r), r, 0.0)  # non-finite values never enter the statistics
         if update:
             if r.ndim == 1:
                 idx = np.arange(r.shape[0]) if env_index is None else np.asarray(env_index, dtype=np.int64)
                 acc = self._acc(int(idx.max()) + 1 if idx.size else 0)
-                acc[idx] = acc[idx] * self.gamma + r
+                acc[idx] = acc[idx] * self.gamma + rs
                 self.rms.update(acc[idx])
             else:
                 acc = self._acc(r.shape[1])
-                rets, last = forward_filtered_returns(r, self.gamma, acc[: r.shape[1]])
+                rets, last = forward_filtered_returns(rs, self.gamma, acc[: r.shape[1]])
                 acc[: r.shape[1]] = last
                 self.rms.update(rets.reshape(-1))
         return r / self.rms.std
@@ -409,6 +413,12 @@ class LearnedBonus(IntrinsicBonus):
         acts = batch.get("actions", batch.get("action"))
         acts = np.zeros(N, dtype=np.int64) if acts is None else np.asarray(acts)
         acts = acts.reshape((N,) + acts.shape[lead:])
+        ok = np.isfinite(nx.reshape(N, -1)).all(axis=1) & np.isfinite(ob.reshape(N, -1)).all(axis=1)
+        if not ok.all():  # corrupt rows must not reach the networks
+            nx, ob, acts = nx[ok], ob[ok], acts[ok]
+            N = int(ok.sum())
+            if N == 0:
+                return {}
         if self.obs_norm is not None:
             self.obs_norm.update(nx)
         self._nosave_in_update = True

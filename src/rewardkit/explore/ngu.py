@@ -125,6 +125,9 @@ class EpisodicKNN(LearnedBonus):
             return self.idm(self._obs_tensor(obs)).numpy()
 
     def _write(self, emb: np.ndarray, env_index: np.ndarray) -> None:
+        ok = np.isfinite(emb).all(axis=1)
+        if not ok.all():  # never store a corrupt embedding
+            emb, env_index = emb[ok], env_index[ok]
         self.memory[env_index, self.ptr[env_index]] = emb
         self.ptr[env_index] = (self.ptr[env_index] + 1) % self.capacity
         self.sizes[env_index] = np.minimum(self.sizes[env_index] + 1, self.capacity)
@@ -144,12 +147,14 @@ class EpisodicKNN(LearnedBonus):
         d2[np.arange(used)[None, :] >= self.sizes[env_index][:, None]] = np.inf
         k = min(self.k, used)
         knn = np.partition(d2, k - 1, axis=1)[:, :k] if k < used else d2
+        knn = np.where(np.isnan(knn), np.inf, knn)
         finite = knn[np.isfinite(knn)]
         if finite.size:
             self.dm2_sum += float(finite.sum())
             self.dm2_count += int(finite.size)
         dm2 = self.dm2_sum / self.dm2_count if self.dm2_count else 1.0
         r = ngu_kernel_reward(knn, dm2, **self.kernel)
+        r[~np.isfinite(emb).all(axis=1)] = np.nan
         self._write(emb, env_index)
         return r
 

@@ -174,6 +174,12 @@ class NoveltySearchBonus(IntrinsicBonus):
             return out
         rows = np.flatnonzero(done)
         desc = self.describe(np.asarray(next_obs)[rows])
+        ok = np.isfinite(desc).all(axis=1)
+        if not ok.all():  # a corrupt descriptor scores NaN and is never stored
+            out[rows[~ok]] = np.nan
+            rows, desc = rows[ok], desc[ok]
+            if rows.size == 0:
+                return out
         scores = self.archive.score(desc, self.recent)
         # a lone first behaviour has nothing to be novel against: score 0, but archive it
         self.archive.add(desc, np.where(len(self.archive) == 0 and self.recent is None and desc.shape[0] == 1,

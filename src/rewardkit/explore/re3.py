@@ -69,6 +69,7 @@ class RE3(LearnedBonus):
             return self.encoder(self._obs_tensor(obs)).numpy()
 
     def _add(self, emb: np.ndarray) -> None:
+        emb = emb[np.isfinite(emb).all(axis=1)]  # never store a corrupt embedding
         cap = self.storage.shape[0]
         emb = emb[-cap:]
         idx = (self.ptr + np.arange(emb.shape[0])) % cap
