@@ -17,6 +17,10 @@ one-time initialisation is not counted on either side), and the speed ratio (imi
 imitation runs in a scratch venv (bench/_scratch/imitation_venv, git-ignored) created with
 `--system-site-packages` so it reuses this environment's torch 2.13 / gymnasium / SB3, and
 `pip install --no-deps imitation==1.0.1` (the only module it needs here imports with them).
+A last row times active query selection (1000 candidate fragment pairs -> the 100 with the
+highest variance of the predicted preference probability over a 3-member ensemble): imitation's
+ActiveSelectionFragmenter vs rewardkit's select_queries, both scoring with the SAME three
+networks (imitation's, exported to rewardkit; the row shows the max reward difference).
 Pass --no-imitation to run rewardkit alone.  Prints a markdown table.
 """
 
@@ -63,7 +67,8 @@ def make_data(seed: int, n_pairs: int, n_test_pairs: int = 2000, frag: int = 10,
     labels = (rng.random(n_pairs) < p).astype(np.float64)
     to1, ta1, tr1 = fragments(*test, n_test_pairs)
     to2, ta2, tr2 = fragments(*test, n_test_pairs)
-    return dict(obs1=o1, acts1=a1, rews1=r1, obs2=o2, acts2=a2, rews2=r2, labels=labels,
+    return dict(traj_obs=train[0], traj_acts=train[1], traj_rews=train[2],
+                obs1=o1, acts1=a1, rews1=r1, obs2=o2, acts2=a2, rews2=r2, labels=labels,
                 test_obs1=to1, test_acts1=ta1, test_rews1=tr1, test_obs2=to2, test_acts2=ta2, test_rews2=tr2)
 
 
@@ -117,10 +122,52 @@ def run_imitation(py: Path, path: Path, epochs: int, seed: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def run_active(py: Path | None, d: dict, path: Path, seed: int) -> str:
+    """Active selection: 1000 candidate fragment pairs -> the 100 with the highest ensemble variance."""
+    from rewardkit.learn import load_reward_model
+    from rewardkit.learn.active import select_queries
+    weights = SCRATCH / f"active_members_{seed}.npz"
+    im = None
+    if py is not None:
+        env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        out = subprocess.run([str(py), str(WORKER), str(path), "active", str(seed), str(weights)],
+                             capture_output=True, text=True, timeout=1800, env=env)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr[-2000:])
+        im = json.loads(out.stdout.strip().splitlines()[-1])
+        ens = load_reward_model(weights)  # the same three networks imitation used
+        o, a = d["traj_obs"][0, :5], d["traj_acts"][0, :5]
+        probe_err = float(np.max(np.abs(ens.members[0](np.concatenate([o, a], 1)) - np.load(weights)["probe"])))
+    else:
+        from rewardkit.learn import MLPReward, RewardEnsemble
+        rng = np.random.default_rng(seed)
+        ens = RewardEnsemble([MLPReward([rng.normal(size=(6, 32)), rng.normal(size=(32, 32)), rng.normal(size=(32, 1))],
+                                        [np.zeros(32), np.zeros(32), np.zeros(1)], "relu") for _ in range(3)])
+        probe_err = float("nan")
+    rng = np.random.default_rng(seed)
+    o, a, T = d["traj_obs"], d["traj_acts"], d["traj_acts"].shape[1]
+
+    def sample(n):
+        ti, st = rng.integers(0, o.shape[0], n), rng.integers(0, T - 10 + 1, n)
+        idx = st[:, None] + np.arange(10)[None, :]
+        return np.concatenate([o[ti[:, None], idx], a[ti[:, None], idx]], axis=-1)
+
+    w0, c0 = time.perf_counter(), time.process_time()
+    fa, fb = sample(1000), sample(1000)
+    chosen = select_queries(ens, fa, fb, 100)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    assert len(chosen) == 100
+    if im is None:
+        return f"| active selection 1000 -> 100 | {seed} | - | - | {wall:.3f} / {cpu:.3f} | - | - |"
+    return (f"| active selection 1000 -> 100 (same 3 nets; max reward diff {probe_err:.1e}) | {seed} | "
+            f"{im['wall']:.3f} / {im['cpu']:.3f} | - | {wall:.3f} / {cpu:.3f} | - | "
+            f"{im['wall'] / wall:.0f}x, {im['cpu'] / cpu:.0f}x |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--configs", nargs="+", default=["1000x5", "3000x10"], help="PAIRSxEPOCHS")
+    ap.add_argument("--configs", nargs="*", default=["1000x5", "3000x10"], help="PAIRSxEPOCHS (none: active row only)")
     ap.add_argument("--no-imitation", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -148,6 +195,10 @@ def main() -> None:
                 im_s, r_s = "- | -", "-"
             print(f"| {n_pairs} x {epochs} | {seed} | {im_s} | {rk['wall']:.2f} / {rk['cpu']:.2f} | "
                   f"{rk['acc']:.3f} / {rk['corr']:.3f} | {r_s} |", flush=True)
+    d = make_data(args.seeds[0], 10)
+    path = SCRATCH / f"bt_data_active_{args.seeds[0]}.npz"
+    np.savez(path, **d)
+    print(run_active(py, d, path, args.seeds[0]), flush=True)
     if ratios:
         r = np.array(ratios)
         print(f"\ngeometric-mean speed ratio (imitation / rewardkit): wall {np.exp(np.log(r[:, 0]).mean()):.1f}x, "

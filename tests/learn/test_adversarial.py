@@ -69,10 +69,15 @@ def test_gail_reward_makes_expert_action_optimal(data):
     assert e > p + 0.3
 
 
+@pytest.fixture(scope="module")
+def airl(data):
+    _, expert, policy = data
+    return train_discriminator("airl", expert, policy, gamma=0.9, steps=400, seed=0)
+
+
 @pytest.mark.parametrize("use", ["train", "test"])
-def test_airl_reward_makes_expert_action_optimal(data, use):
+def test_airl_reward_makes_expert_action_optimal(data, airl, use):
     mdp, expert, policy = data
-    airl = train_discriminator("airl", expert, policy, gamma=0.9, steps=400, seed=0)
     R = _tabular_reward(airl, use)
     _, _, pi = mdp.value_iteration(R=R)
     assert pi[: S - 1].argmax(1).tolist() == [RIGHT] * (S - 1)
