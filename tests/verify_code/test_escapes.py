@@ -24,11 +24,14 @@ ROOT = os.geteuid() == 0
 _SERVER = {}
 
 
-@pytest.fixture(params=["fresh", "forkserver"])
+@pytest.fixture(params=["fresh", "exec", "forkserver"])
 def run_python(request):
-    """The sandbox entry point of each backend (same signature)."""
+    """The sandbox entry point of each backend (same signature): a fresh one-shot server
+    (the default), a fresh exec'd chain without mount namespace, a warm fork server."""
     if request.param == "fresh":
         return fresh_run
+    if request.param == "exec":
+        return lambda *a, **k: fresh_run(*a, via="exec", **k)
     if "fs" not in _SERVER:
         try:
             _SERVER["fs"] = ForkServer()
@@ -193,10 +196,13 @@ def test_fork_bomb_in_fork_server_is_killed_with_its_namespace(limits):
         assert fs.run("print(7)").stdout == "7\n" and fs.restarts == 0  # the server is fine
 
 
-@BOTH
-def test_fork_bomb_is_contained(limits):
-    run_python = fresh_run
-    label = f"forkbomb{os.getpid()}{int(limits.audit_guard)}"
+@pytest.mark.parametrize("limits,via", [(GUARD_ON, "auto"), (GUARD_OFF, "auto"), (GUARD_OFF, "exec")],
+                         ids=["guard", "os-only", "os-only-exec"])
+def test_fork_bomb_is_contained(limits, via):
+    def run_python(*a, **k):
+        return fresh_run(*a, via=via, **k)
+
+    label = f"forkbomb{os.getpid()}{int(limits.audit_guard)}{via}"
     src = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     t = time.perf_counter()
     seen = []

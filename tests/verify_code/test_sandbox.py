@@ -20,6 +20,10 @@ def test_isolation_layers_are_active_here():
     assert r.isolation["network_isolated"] == (caps["net_namespace"] or caps.get("net_namespace_user", False))
     assert r.isolation["privileges_dropped"] == caps["drop_privileges"]
     if os.geteuid() == 0:  # CI runs as root on this machine kind: all layers must be up
+        for key in ("network_isolated", "pid_namespace", "privileges_dropped", "rlimits", "audit_guard",
+                    "filesystem_isolated"):
+            assert r.isolation[key], r.isolation
+        r = run_python("pass", via="exec")
         assert all(r.isolation.values()), r.isolation
 
 
@@ -38,7 +42,7 @@ def test_runtime_error_and_syntax_error_are_reported():
 
 
 def test_temporary_directory_is_removed():
-    r = run_python("import os\nprint(os.getcwd())\nopen('f.txt', 'w').write('x')")
+    r = run_python("import os\nprint(os.getcwd())\nopen('f.txt', 'w').write('x')", via="exec")
     assert r.returncode == 0
     assert not os.path.exists(r.stdout.strip())
 
@@ -48,6 +52,15 @@ def test_cpu_limit_kills_busy_loop():
     assert r.returncode is not None and r.returncode < 0
     assert r.killed_by in ("SIGXCPU", "SIGKILL") and not r.timed_out
     assert r.wall_time < 5
+
+
+def test_one_shot_server_and_exec_paths_agree():
+    src = "import sys\nprint(sys.stdin.read().upper(), sys.argv[1:])\nraise SystemExit(3)"
+    a = run_python(src, stdin="hi", argv=["x"], via="server")
+    b = run_python(src, stdin="hi", argv=["x"], via="exec")
+    assert (a.stdout, a.returncode) == (b.stdout, b.returncode) == ("HI ['x']\n", 3)
+    with pytest.raises(ConfigError, match="via"):
+        run_python("pass", via="docker")
 
 
 def test_bad_limits_name_the_field():

@@ -70,15 +70,19 @@ class ForkServer:
         limits: default per-job :class:`SandboxLimits` (``network`` and
             ``drop_privileges`` are fixed per server).
         preload: modules the server imports once.
+        label: shown in the server's (and its jobs') command line as ``rk-sandbox:<label>``.
+        one_shot: this server runs a single job (``run_python(via="server")``).
         isolate_fs: give the server a private mount namespace with a read-only ``/`` and
             private tmpfs on ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock`` (reported
             as ``isolation["filesystem_isolated"]``).
     """
 
     def __init__(self, limits: SandboxLimits | None = None, preload: Sequence[str] = DEFAULT_PRELOAD,
-                 isolate_fs: bool = True):
+                 isolate_fs: bool = True, label: str = "", one_shot: bool = False):
         self.limits = limits or SandboxLimits()
         self.isolate_fs = bool(isolate_fs)
+        self.label = "".join(c for c in str(label) if c.isalnum() or c in "-_.")[:64]
+        self.one_shot = bool(one_shot)
         self.python = self.limits.python or sandbox_python()
         caps = sandbox_capabilities(self.python)
         if os.geteuid() != 0 or not caps.get("pid_namespace") or not caps.get("drop_privileges"):
@@ -97,7 +101,7 @@ class ForkServer:
         ns = ["-n", "-p", "-f", "-m"] if self.isolate_fs else ["-n", "-p", "-f"]
         cmd = [unshare, *ns, "--kill-child", "--", prlimit, "--core=0", "--",
                self.python, "-I", "-S", "-B", "-c", _HARNESS_SOURCE, "--serve", ",".join(self.preload),
-               "--isolate-fs" if self.isolate_fs else "--shared-fs"]
+               "--isolate-fs" if self.isolate_fs else "--shared-fs", "rk-sandbox:" + self.label]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       env={}, cwd="/", start_new_session=True)
         return self._proc
@@ -160,7 +164,7 @@ class ForkServer:
         except ValueError as e:
             raise ConfigError("tests", f"cannot be serialised ({e})", "plain data: str, int, float, list, dict, None")
         iso = {"network_isolated": True, "pid_namespace": True, "privileges_dropped": True, "rlimits": True,
-               "audit_guard": bool(lim.audit_guard), "fork_server": True}
+               "audit_guard": bool(lim.audit_guard), "fork_server": not self.one_shot}
         t0 = time.perf_counter()
         with self._lock:
             reply = self._exchange(blob, lim.wall_seconds + 10.0)

@@ -279,8 +279,43 @@ def _fallback_rlimits(limits: SandboxLimits):  # pragma: no cover - only without
 def run_python(source: str, stdin: str | bytes = "", limits: SandboxLimits | None = None, *,
                tests: Sequence[Mapping[str, Any]] | None = None, per_test_timeout: float = 0.0,
                files: Mapping[str, str | bytes] | None = None, argv: Sequence[str] = (),
-               label: str = "") -> SandboxResult:
-    """Run Python ``source`` in the sandbox and return what happened.
+               label: str = "", via: str = "auto") -> SandboxResult:
+    """Run Python ``source`` in a fresh sandbox and return what happened.
+
+    ``via="server"`` starts a one-shot :class:`~rewardkit.verify.code.forkserver.ForkServer`
+    for this run (adds a private mount namespace: read-only ``/``, private ``/tmp``);
+    ``via="exec"`` execs the program directly under ``unshare``/``prlimit``/``setpriv``
+    (no mount namespace; works without root); ``"auto"`` uses the server when it is
+    available (root, PID namespace, privilege drop) and the network is isolated.
+    Other arguments as in :func:`_run_exec`.
+    """
+    if via not in ("auto", "server", "exec"):
+        raise ConfigError("via", f"got {via!r}", "'auto', 'server' or 'exec'")
+    lim = limits or _DEFAULT_LIMITS
+    if via == "server" or (via == "auto" and _server_available(lim)):
+        from .forkserver import ForkServer
+
+        fs = ForkServer(lim, preload=(), label=label, one_shot=True)
+        try:
+            return fs.run(source, stdin, lim, tests=tests, per_test_timeout=per_test_timeout, files=files, argv=argv)
+        finally:
+            fs.close()
+    return _run_exec(source, stdin, lim, tests=tests, per_test_timeout=per_test_timeout, files=files, argv=argv,
+                     label=label)
+
+
+def _server_available(lim: SandboxLimits) -> bool:
+    if lim.network == "allow" or lim.drop_privileges == "never" or os.geteuid() != 0:
+        return False
+    caps = sandbox_capabilities(lim.python or sandbox_python())
+    return bool(caps.get("pid_namespace") and caps.get("drop_privileges"))
+
+
+def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None = None, *,
+              tests: Sequence[Mapping[str, Any]] | None = None, per_test_timeout: float = 0.0,
+              files: Mapping[str, str | bytes] | None = None, argv: Sequence[str] = (),
+              label: str = "") -> SandboxResult:
+    """Run Python ``source`` in a fresh exec'd sandbox and return what happened.
 
     Args:
         source: the program.
