@@ -138,3 +138,29 @@ def test_registered_terms_build_from_config():
     assert res.terms["gxe"].tolist() == [1.0] and res.terms["sh"].tolist() == [0.01]
     with pytest.raises(ConfigError, match="preset"):
         build_reward({"terms": [{"type": "global_x_episodic_bonus", "params": {"preset": "nope"}}]})
+
+
+def test_exploration_bonus_term_builds_every_method_and_reports_bad_options():
+    from rewardkit.explore.terms import METHODS
+
+    opts = {"obs_shape": [4], "n_actions": 2}
+    needs_actions = {"icm", "disagreement", "e3b", "ride", "episodic_knn"}
+    for method in METHODS:
+        o = {} if method in ("count", "novelty_search") else (
+            opts if method in needs_actions else {"obs_shape": [4]})
+        r = build_reward({"terms": [{"type": "exploration_bonus", "name": "x",
+                                     "params": {"method": method, "options": o,
+                                                "coef": {"schedule": "exponential", "start": 1.0, "half_life": 10}}}]})
+        b = TransitionBatch.from_arrays(np.zeros((2, 4)), [0, 1], np.ones((2, 4)), [0.0, 0.0])
+        assert np.isfinite(r(b)).all(), method
+    with pytest.raises(ConfigError, match="params.method"):
+        build_reward({"terms": [{"type": "exploration_bonus", "params": {"method": "curiosity"}}]})
+    with pytest.raises(ConfigError, match="options.ridg"):
+        build_reward({"terms": [{"type": "exploration_bonus", "params": {"method": "e3b",
+                                                                         "options": {**opts, "ridg": 1}}}]})
+    with pytest.raises(ConfigError, match="ridge"):
+        build_reward({"terms": [{"type": "exploration_bonus", "params": {"method": "e3b",
+                                                                         "options": {**opts, "ridge": -1}}}]})
+    with pytest.raises(ConfigError, match="schedule"):
+        build_reward({"terms": [{"type": "exploration_bonus", "params": {"method": "count",
+                                                                         "coef": {"schedule": "cosine"}}}]})

@@ -34,7 +34,7 @@ _LAZY = {
 }
 
 #: modules that register reward-term types (imported when the registry loads built-ins)
-_TERM_MODULES = ("rnd", "e3b", "combine")
+_TERM_MODULES = ("rnd", "e3b", "combine", "terms")
 
 __all__ = ["IntrinsicBonus", "BonusTerm", "CountBonus", "count_bonus", "KEY_FUNCTIONS", "obs_hash",
            "minigrid_agent_state", "minigrid_position", "minigrid_position_direction",
