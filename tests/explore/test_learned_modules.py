@@ -149,3 +149,30 @@ def test_simhash_generalises_and_counts():
     sh2 = SimHashBonus(obs_shape=(8,), bits=16)
     sh2.load_state_dict(sh.state_dict())
     assert sh2.observe(x, [0], x, F1, F1)[0] == pytest.approx(1 / np.sqrt(5))
+
+
+def test_disagreement_vanishes_on_a_noisy_tv_while_prediction_error_stays():
+    """Pathak et al. 2019: with stochastic next states the ensemble agrees on the mean, so the
+    disagreement bonus vanishes, whereas a forward-prediction error (curiosity) stays high."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    d = Disagreement(obs_shape=(5,), n_actions=3, seed=0, lr=3e-3)
+    s = rng.normal(size=(256, 5)).astype(np.float32)
+    a = rng.integers(0, 3, 256)
+
+    def noise():
+        return rng.normal(size=(256, 5)).astype(np.float32)
+
+    def stats():
+        with torch.no_grad():
+            preds, _ = d._predict(torch.from_numpy(s), a)
+            target = d.features(torch.from_numpy(noise()))
+            return preds.var(0, unbiased=False).mean().item(), (preds.mean(0) - target).pow(2).mean().item()
+
+    var0, _ = stats()
+    for _ in range(80):
+        d.update({"obs": s, "next_obs": noise(), "actions": a})
+    var1, err1 = stats()
+    assert var1 < var0 / 10
+    assert err1 > 20 * var1
