@@ -154,10 +154,11 @@ def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallb
     seed = int(config["seed"])
     budget = int(config["budget"]["steps"])
     n_envs = int(lcfg["n_envs"])
-    venv = DummyVecEnv([lambda: make_env(env_cfg) for _ in range(n_envs)])
-    venv.seed(train_seed(seed, 0))  # env i gets train_seed(seed, 0) + i on its first reset
-    venv = VecRewardWrapper(venv, reward)
+    venv = VecRewardWrapper(DummyVecEnv([lambda: make_env(env_cfg) for _ in range(n_envs)]), reward)
     model = PPO(lcfg.get("policy", "MlpPolicy"), venv, seed=seed, device="cpu", verbose=0, **lcfg["params"])
+    # PPO(seed=s) seeds the envs with s + i, which overlaps between seeds s and s+1;
+    # re-seed so env i's first reset (in learn()) uses train_seed(s, i) = 1000*s + i
+    venv.seed(train_seed(seed, 0))
     eval_envs = [make_env(env_cfg) for _ in range(int(ev["episodes"]))]
     log = _EpisodeLog(_term_names(reward))
     t0 = time.perf_counter()

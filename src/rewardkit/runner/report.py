@@ -100,8 +100,9 @@ def collect(spec: ExperimentSpec, db_path: str | os.PathLike) -> dict[str, Any]:
                                  "steps": run["steps"] if run else 0,
                                  "wall_s": run["wall_s"] if run else None,
                                  "error": (run["error"] or "").splitlines()[0] if run and run["error"] else ""})
-            v = data["variants"].setdefault(r.variant, {"seeds": [], "curves": [], "terms": []})
+            v = data["variants"].setdefault(r.variant, {"seeds": [], "curves": [], "terms": [], "status": []})
             v["seeds"].append(r.seed)
+            v["status"].append(run["status"] if run else "missing")
             v["curves"].append(evals)
             v["terms"].append(terms)
         return data
@@ -214,6 +215,7 @@ def summarize(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, dict[str,
         fs = t_interval(np.array(finals_s, dtype=float).reshape(-1, 1)) if finals_s else None
         fr = t_interval(np.array(finals_r, dtype=float).reshape(-1, 1)) if finals_r else None
         out[name] = {"per_seed": per_seed,
+                     "unfinished": {seed for seed, st in zip(v["seeds"], v["status"]) if st != "done"},
                      "median": _median_reached([s for _, s, has in per_seed if has]),
                      "reached": sum(1 for _, s, has in per_seed if has and s is not None),
                      "n": sum(1 for *_, has in per_seed if has),
@@ -251,7 +253,8 @@ def markdown_table(spec: ExperimentSpec, summary: dict[str, dict[str, Any]]) -> 
     rows = [head, sep]
     for name, s in summary.items():
         per = {seed: (st, has) for seed, st, has in s["per_seed"]}
-        cells = [(_fmt_steps(per[x][0]) if per.get(x, (None, False))[1] else "-") for x in seeds]
+        cells = [(_fmt_steps(per[x][0]) + (" (unfinished)" if x in s["unfinished"] else "")
+                  if per.get(x, (None, False))[1] else "-") for x in seeds]
         fin = "-" if s["final_success"] is None else f"{s['final_success'][0]:.2f}"
         rows.append(f"| {name} | {_fmt_steps(s['median'])} | {s['reached']}/{s['n']} | " + " | ".join(cells) +
                     f" | {fin} |")
@@ -281,7 +284,9 @@ def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str 
         per = {seed: (st, has) for seed, st, has in s["per_seed"]}
         cells = "".join(
             f"<td class='{'nr' if per.get(x, (None, False))[0] is None else 'ok'}'>"
-            f"{_fmt_steps(per[x][0]) if per.get(x, (None, False))[1] else 'no data'}</td>" for x in spec.seeds)
+            f"{_fmt_steps(per[x][0]) if per.get(x, (None, False))[1] else 'no data'}"
+            f"{' (unfinished run)' if x in s['unfinished'] and per.get(x, (None, False))[1] else ''}</td>"
+            for x in spec.seeds)
         fs = s["final_success"]
         fr = s["final_return"]
         fin_s = "-" if fs is None else f"{fs[0]:.2f} [{max(0.0, fs[1]):.2f}, {min(1.0, fs[2]):.2f}]"
