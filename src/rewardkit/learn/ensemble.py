@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -193,7 +193,3 @@ def denoise_labels(pairs: PreferencePairs, strength: np.ndarray, method: str = "
         return pairs.subset(np.flatnonzero(s >= -threshold))
     raise ConfigError("method", f"got {method!r}", "'flip', 'soft' or 'drop'")
 
-
-def ensemble_reward(members: list[Callable[[np.ndarray], np.ndarray]]) -> RewardEnsemble:
-    """Alias: wrap already-trained models as a :class:`RewardEnsemble`."""
-    return RewardEnsemble(members)
