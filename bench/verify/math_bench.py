@@ -360,7 +360,7 @@ def main() -> None:
 
     st = v1.equivalence.stats
     tot = sum(st[k] for k in ("cache", "string", "numeric", "symbolic"))
-    print(f"\nrewardkit decision paths (1-worker run): " +
+    print("\nrewardkit decision paths (1-worker run): " +
           ", ".join(f"{k} {st[k]} ({st[k] / max(tot, 1):.0%})" for k in ("cache", "string", "numeric", "symbolic")) +
           f"; pool timeouts {v1.equivalence.pool.timeouts}")
     print(f"math-verify per-call latency: p50 {statistics.median(mv_lat) * 1e3:.2f} ms, "

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from typing import Any, Sequence
+from typing import Any
 
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.result import Verifier, VerifyResult
