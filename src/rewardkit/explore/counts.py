@@ -245,6 +245,8 @@ class CountBonus(IntrinsicBonus):
         self.global_counts: dict[Any, int] = {}
         self.episode_counts: list[dict[Any, int]] = []
         self._pending: list | None = None
+        if num_envs:  # preallocate the per-env state
+            self._ensure_envs(int(num_envs))
 
     # keys ---------------------------------------------------------------
     def keys(self, obs: Any) -> list:

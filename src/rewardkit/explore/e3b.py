@@ -112,6 +112,8 @@ class E3B(LearnedBonus):
             self.learned = False
         self.set_trainable(p for p in self.idm.parameters() if p.requires_grad)
         self.c_inv = np.zeros((0, self.latent_dim, self.latent_dim))
+        if num_envs:  # preallocate the per-env state
+            self._ensure_envs(int(num_envs))
 
     # per-env state -----------------------------------------------------------
     def _ensure_envs(self, num_envs: int) -> None:

@@ -106,6 +106,8 @@ class EpisodicKNN(LearnedBonus):
         self.sizes = np.zeros(0, dtype=np.int64)
         self.ptr = np.zeros(0, dtype=np.int64)
         self.dm2_sum, self.dm2_count = 0.0, 0
+        if num_envs:  # preallocate the per-env state
+            self._ensure_envs(int(num_envs))
 
     def _ensure_envs(self, num_envs: int) -> None:
         have = self.memory.shape[0]
