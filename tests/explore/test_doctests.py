@@ -33,3 +33,16 @@ def test_timing_tool_runs_on_a_tiny_rollout(capsys):
 
     r = timing.time_module(lambda: E3B(obs_shape=(7, 7, 3), n_actions=7, latent_dim=8), data, 4)
     assert set(r) == {"init", "observe", "compute", "update"} and all(v >= 0 for v in r.values())
+
+
+def test_docs_examples_run():
+    import pathlib
+    import re
+
+    doc = pathlib.Path(__file__).resolve().parents[2] / "docs" / "explore.md"
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    assert blocks
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for i, b in enumerate(blocks):
+        runner.run(doctest.DocTestParser().get_doctest(b, {}, f"explore.md[{i}]", str(doc), 0))
+    assert runner.summarize(verbose=False).failed == 0
