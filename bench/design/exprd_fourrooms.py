@@ -184,6 +184,7 @@ def _plots(out: Path, rows, all_res) -> None:
             ax.plot(r["episodes"], r["curve"], label=name)
         ax.axhline(0.9, color="grey", lw=0.5, ls=":")
         ax.set_xscale("symlog", linthresh=16)
+        ax.set_xlim(left=0)
         ax.set_xlabel("episode")
         ax.set_ylabel("normalised expected return (original reward)")
         ax.set_title(f"Q-learning, tie_break={tb}")
