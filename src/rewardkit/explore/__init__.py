@@ -25,7 +25,7 @@ _LAZY = {
     "ObsNormalizer": "nets", "IntrinsicReturnScaler": "nets", "forward_filtered_returns": "nets",
     "Sum": "combine", "Product": "combine", "NGUMultiplier": "combine",
     "e3b_x_rnd": "combine", "e3b_x_noveld": "combine", "count_x_count": "combine",
-    "ngu": "combine",
+    "ngu_preset": "combine",  # (``rewardkit.explore.ngu`` is the episodic-kNN module)
     "Schedule": "schedules", "constant": "schedules", "linear": "schedules", "exponential": "schedules",
     "BonusShareGuard": "guard", "BonusFarmingWarning": "guard",
     "NoveltyArchive": "novelty_search", "NoveltySearchBonus": "novelty_search",

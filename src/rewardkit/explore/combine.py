@@ -31,7 +31,7 @@ from ..core.normalize import RunningMeanStd
 from ..core.registry import register_term
 from .base import BonusTerm, IntrinsicBonus
 
-__all__ = ["Sum", "Product", "NGUMultiplier", "e3b_x_rnd", "e3b_x_noveld", "count_x_count", "ngu"]
+__all__ = ["Sum", "Product", "NGUMultiplier", "e3b_x_rnd", "e3b_x_noveld", "count_x_count", "ngu", "ngu_preset"]
 
 
 class _Composite(IntrinsicBonus):
@@ -282,6 +282,10 @@ def ngu(obs_shape: Sequence[int], n_actions: int, max_multiplier: float = 5.0, s
     knn = EpisodicKNN(obs_shape=obs_shape, n_actions=n_actions, seed=seed, **dict(knn_kwargs or {}))
     rnd = RND(obs_shape=obs_shape, seed=seed + 1, **{"reward_norm": False, **dict(rnd_kwargs or {})})
     return NGUMultiplier(knn, rnd, max_multiplier=max_multiplier)
+
+
+#: alias of :func:`ngu` (exported as ``rewardkit.explore.ngu_preset``; ``rewardkit.explore.ngu`` is the kNN module)
+ngu_preset = ngu
 
 
 @register_term("global_x_episodic_bonus", batch_kind="transition")
