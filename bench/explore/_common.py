@@ -72,6 +72,8 @@ def make_bonus(variant: str, obs_shape: tuple, n_actions: int, seed: int):
 def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fields: dict | None = None,
             reseed: list[int] | None = None, guard: bool = True, fresh: bool = False) -> dict[str, Any]:
     """Train SB3 PPO with one bonus variant; returns (and caches) the result dict."""
+    if variant.endswith("@state"):  # count key = full privileged state (notes §8.2 probes)
+        key_fields = {"direction": True, "carrying": True, "grid": True}
     tag = f"{env_id}__{variant}__ctx{'1' if reseed else 'inf'}__s{seed}__{steps}"
     out_path = os.path.join(RESULTS, bench, tag + ".json")
     if os.path.exists(out_path) and not fresh:
@@ -102,7 +104,7 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
     else:
         vec = make_vec_env(env_id, n_envs=8, seed=seed, wrapper_class=wrap)
     obs_shape = vec.observation_space.shape
-    bonus, coef, key_info, normalize = make_bonus(variant, obs_shape, int(vec.action_space.n), seed)
+    bonus, coef, key_info, normalize = make_bonus(variant.split("@")[0], obs_shape, int(vec.action_space.n), seed)
     model = PPO("MlpPolicy", vec, n_steps=128, batch_size=256, n_epochs=4, ent_coef=0.01, seed=seed, verbose=0)
 
     curve: list[dict[str, Any]] = []

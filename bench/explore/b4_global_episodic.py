@@ -41,11 +41,13 @@ def main() -> None:
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--no-baseline", action="store_true", help="skip the no-bonus runs")
     args = ap.parse_args()
     steps = args.steps or (75_000 if args.quick else 150_000)
     res = {}
+    extra = [] if args.no_baseline else [("none", "none")]
     for ctx in ("1", "inf"):
-        for label, v in FAMILIES + [("none", "none")]:
+        for label, v in FAMILIES + extra:
             path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4",
                                 f"{ENV}__{v}__ctx{ctx}__s{args.seed}__{steps}.json")
             if args.report and not os.path.exists(path):

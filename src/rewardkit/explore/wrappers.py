@@ -34,6 +34,7 @@ grid of counts as PNG bytes for reports.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import weakref
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -419,7 +420,9 @@ class AgentPositionInfo(gym.Wrapper):
     ``info["agent_pos"] = (x, y)`` always; with ``direction=True`` also the facing
     direction, with ``carrying=True`` the type index of the carried object (0: none),
     with ``layout=True`` a hash of the grid encoding taken at reset (identifies the
-    procedurally generated layout, i.e. the *context* of Henaff et al. 2023).
+    procedurally generated layout, i.e. the *context* of Henaff et al. 2023), with
+    ``grid=True`` a hash of the grid encoding at every step (layout *and* object state:
+    a picked-up key or an opened door changes it – the full privileged state).
     Vector envs hide ``env.unwrapped``, so this is how counts reach privileged state.
 
     Example:
@@ -431,8 +434,9 @@ class AgentPositionInfo(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env, key: str = "agent_pos", direction: bool = False, carrying: bool = False,
-                 layout: bool = False):
+                 layout: bool = False, grid: bool = False):
         super().__init__(env)
+        self.grid = grid
         self.key = key
         self.direction = direction
         self.carrying = carrying
@@ -450,14 +454,14 @@ class AgentPositionInfo(gym.Wrapper):
             s += (0 if c is None else int(OBJECT_TO_IDX[c.type]),)
         if self.layout:
             s += (self._layout_hash,)
+        if self.grid:
+            s += (_grid_hash(self.env.unwrapped.grid),)
         return s
 
     def reset(self, **kwargs: Any):
         obs, info = self.env.reset(**kwargs)
         if self.layout:
-            enc = np.ascontiguousarray(self.env.unwrapped.grid.encode())
-            self._layout_hash = int.from_bytes(__import__("hashlib").blake2b(enc.tobytes(), digest_size=6).digest(),
-                                               "little")
+            self._layout_hash = _grid_hash(self.env.unwrapped.grid)
         info = dict(info)
         info[self.key] = self._state()
         return obs, info
@@ -467,6 +471,11 @@ class AgentPositionInfo(gym.Wrapper):
         info = dict(info)
         info[self.key] = self._state()
         return obs, r, term, trunc, info
+
+
+def _grid_hash(grid: Any) -> int:
+    enc = np.ascontiguousarray(grid.encode())
+    return int.from_bytes(hashlib.blake2b(enc.tobytes(), digest_size=6).digest(), "little")
 
 
 # ----------------------------------------------------------------------- coverage
