@@ -37,7 +37,7 @@ from .exprd import GAP_SHRINK, DesignInfeasible
 from .informativeness import _il_coefficients, action_gap, target_action_mask, target_policies, teacher_quantities
 from .informativeness import truncated_advantage_operators
 
-__all__ = ["expadard_design", "AdaptiveTeacher", "SoftmaxReinforce", "run_adaptive_teaching",
+__all__ = ["expadard_design", "ExpAdaRDProblem", "AdaptiveTeacher", "SoftmaxReinforce", "run_adaptive_teaching",
            "four_room_region_features", "ExpAdaRDResult"]
 
 
@@ -108,49 +108,68 @@ def expadard_design(mdp: TabularMDP, learner_policy: Any, *, r_max: float = 10.0
         >>> assert_policy_invariant(res.reward, mdp, margin="gap", all_combinations=False, tol=1e-5) > -1e-5
         True
     """
-    t0 = time.perf_counter()
-    S, A = mdp.n_states, mdp.n_actions
-    pL = as_policy(learner_policy, S, A, "learner_policy")
-    A_T, mu_T = teacher_quantities(mdp, teacher_policy, teacher_epsilon)
-    coef = _il_coefficients(mdp, pL, A_T, mu_T).ravel()
-    live_rows = np.repeat(~mdp.terminal, A)
-    if features is None:
-        Phi = np.eye(S * A)[:, live_rows]
-    else:
-        Phi = np.asarray(features, dtype=np.float64)
-        if Phi.ndim != 2 or Phi.shape[0] != S * A:
-            raise ConfigError("features", f"has shape {Phi.shape}", f"a matrix ({S * A}, K)")
-        Phi = Phi * live_rows[:, None]
-    K = Phi.shape[1]
-    A_ub, b_ub = [], []
-    if invariance:
-        mask = target_action_mask(mdp, teacher_policy)
-        pi = target_policies(mask)[0]
-        if delta is None:
-            delta = action_gap(mdp, mask=mask) * GAP_SHRINK
-        delta = np.broadcast_to(np.asarray(delta, dtype=np.float64), (S,))
-        M_inf, _ = truncated_advantage_operators(mdp, pi, [])
-        req = np.where(mask, 0.0, delta[:, None]).ravel()
-        keep = np.ones(S * A, dtype=bool)
-        keep[np.arange(S) * A + pi] = False
-        MP = M_inf[keep] @ Phi
-        A_ub.append(-MP)
-        b_ub.append(-req[keep])
-    if features is None:
-        bounds = [(-r_max, r_max)] * K
-    else:
-        rows = Phi[np.any(Phi != 0, axis=1)]
-        A_ub += [rows, -rows]
-        b_ub += [np.full(rows.shape[0], r_max), np.full(rows.shape[0], r_max)]
-        bounds = [(None, None)] * K
-    res = linprog(-(coef @ Phi), A_ub=np.vstack(A_ub) if A_ub else None,
-                  b_ub=np.concatenate(b_ub) if b_ub else None, bounds=bounds, method="highs")
-    if res.status != 0:
-        raise DesignInfeasible(f"ExpAdaRD LP: {res.message}")
-    w = res.x
-    R = (Phi @ w).reshape(S, A)
-    R[np.abs(R) < 1e-9] = 0.0
-    return ExpAdaRDResult(R, float(coef @ R.ravel()), w, time.perf_counter() - t0)
+    return ExpAdaRDProblem(mdp, r_max=r_max, teacher_policy=teacher_policy, teacher_epsilon=teacher_epsilon,
+                           features=features, delta=delta, invariance=invariance).solve(learner_policy)
+
+
+class ExpAdaRDProblem:
+    """The ExpAdaRD LP with everything that does not depend on the learner precomputed
+    (teacher advantage and occupancy, invariance rows, feature bounds); :meth:`solve` takes the
+    learner's current policy.  Arguments as :func:`expadard_design`."""
+
+    def __init__(self, mdp: TabularMDP, *, r_max: float = 10.0, teacher_policy: Any = None,
+                 teacher_epsilon: float = 0.4, features: np.ndarray | None = None, delta: Any = None,
+                 invariance: bool = True):
+        if not isinstance(mdp, TabularMDP):
+            raise ConfigError("mdp", f"got {type(mdp).__name__}", "a rewardkit.tabular.TabularMDP")
+        self.mdp = mdp
+        S, A = mdp.n_states, mdp.n_actions
+        self.A_T, self.mu_T = teacher_quantities(mdp, teacher_policy, teacher_epsilon)
+        live_rows = np.repeat(~mdp.terminal, A)
+        if features is None:
+            Phi = np.eye(S * A)[:, live_rows]
+        else:
+            Phi = np.asarray(features, dtype=np.float64)
+            if Phi.ndim != 2 or Phi.shape[0] != S * A:
+                raise ConfigError("features", f"has shape {Phi.shape}", f"a matrix ({S * A}, K)")
+            Phi = Phi * live_rows[:, None]
+        self.Phi = Phi
+        A_ub, b_ub = [], []
+        if invariance:
+            mask = target_action_mask(mdp, teacher_policy)
+            pi = target_policies(mask)[0]
+            if delta is None:
+                delta = action_gap(mdp, mask=mask) * GAP_SHRINK
+            delta = np.broadcast_to(np.asarray(delta, dtype=np.float64), (S,))
+            M_inf, _ = truncated_advantage_operators(mdp, pi, [])
+            req = np.where(mask, 0.0, delta[:, None]).ravel()
+            keep = np.ones(S * A, dtype=bool)
+            keep[np.arange(S) * A + pi] = False
+            A_ub.append(-(M_inf[keep] @ Phi))
+            b_ub.append(-req[keep])
+        if features is None:
+            self.bounds = [(-r_max, r_max)] * Phi.shape[1]
+        else:
+            rows = Phi[np.any(Phi != 0, axis=1)]
+            A_ub += [rows, -rows]
+            b_ub += [np.full(rows.shape[0], r_max), np.full(rows.shape[0], r_max)]
+            self.bounds = [(None, None)] * Phi.shape[1]
+        self.A_ub = np.vstack(A_ub) if A_ub else None
+        self.b_ub = np.concatenate(b_ub) if b_ub else None
+
+    def solve(self, learner_policy: Any) -> ExpAdaRDResult:
+        """The invariant reward maximising :math:`I_L(R; \\pi_L)` for ``learner_policy``."""
+        t0 = time.perf_counter()
+        S, A = self.mdp.n_states, self.mdp.n_actions
+        pL = as_policy(learner_policy, S, A, "learner_policy")
+        coef = _il_coefficients(self.mdp, pL, self.A_T, self.mu_T).ravel()
+        res = linprog(-(coef @ self.Phi), A_ub=self.A_ub, b_ub=self.b_ub, bounds=self.bounds, method="highs")
+        if res.status != 0:
+            raise DesignInfeasible(f"ExpAdaRD LP: {res.message}")
+        w = res.x
+        R = (self.Phi @ w).reshape(S, A)
+        R[np.abs(R) < 1e-9] = 0.0
+        return ExpAdaRDResult(R, float(coef @ R.ravel()), w, time.perf_counter() - t0)
 
 
 class AdaptiveTeacher:
@@ -175,7 +194,7 @@ class AdaptiveTeacher:
             raise ConfigError("update_every", f"got {update_every}", "a positive number of episodes")
         self.mdp = mdp
         self.update_every = int(update_every)
-        self.design_kwargs = design_kwargs
+        self.problem = ExpAdaRDProblem(mdp, **design_kwargs)
         self.reward = mdp.reward.copy()
         self.n_updates = 0
         self._episodes = 0
@@ -183,7 +202,7 @@ class AdaptiveTeacher:
 
     def update(self, learner_policy: Any) -> np.ndarray:
         """Re-design the reward for ``learner_policy`` now and return it."""
-        res = expadard_design(self.mdp, learner_policy, **self.design_kwargs)
+        res = self.problem.solve(learner_policy)
         self.reward = res.reward
         self.n_updates += 1
         self.solve_seconds += res.solve_seconds
