@@ -9,7 +9,7 @@ Prints markdown tables for
    (label-smoothed) BT, noise-aware BT, and BT after preference-strength denoising
    (flip / soft labels from an out-of-fold ensemble; Wang et al. 2024);
 2. active queries: labels needed to reach 95 % held-out accuracy, ensemble
-   disagreement vs random (noiseless and Boltzmann labels);
+   disagreement and BALD vs random (noiseless and Boltzmann labels);
 3. pluralistic users: VPL-lite vs unconditioned BT, per user group (unseen users,
    8 context pairs each);
 4. MCE IRL on random MDPs: normalised return of the greedy policy for the recovered
@@ -48,10 +48,10 @@ def active(seeds: list[int]) -> None:
     from rewardkit.learn import linear_preference_task
     from rewardkit.learn.active import active_learning_curve, queries_to_reach
     print("### 2. Labels to reach 95 % held-out accuracy (pool 1000, d = 8, 5 bagged linear members, 10 per round)\n")
-    print("| labeller | disagreement: mean (per seed) | random: mean (per seed) | ratio |")
-    print("|---|---|---|---|")
+    print("| labeller | disagreement: mean (per seed) | BALD: mean (per seed) | random: mean (per seed) | random / disagreement |")
+    print("|---|---|---|---|---|")
     for temp in (0.0, 0.1):
-        need = {"disagreement": [], "random": []}
+        need = {"disagreement": [], "bald": [], "random": []}
         for seed in seeds:
             pool, w, _ = linear_preference_task(1000, dim=8, temperature=temp, seed=seed)
             test, _, tdiff = linear_preference_task(1000, dim=8, seed=50 + seed, w=w)
@@ -60,8 +60,8 @@ def active(seeds: list[int]) -> None:
                                                per_round=10, rounds=30, seed=seed, l2=1.0)
                 need[m].append(min(queries_to_reach(n, acc, 0.95), n[-1] + 10))
         a, r = np.mean(need["disagreement"]), np.mean(need["random"])
-        print(f"| tau = {temp} | {a:.0f} ({', '.join(f'{x:.0f}' for x in need['disagreement'])}) | "
-              f"{r:.0f} ({', '.join(f'{x:.0f}' for x in need['random'])}) | {r / a:.2f}x fewer |")
+        fmt = lambda k: f"{np.mean(need[k]):.0f} ({', '.join(f'{x:.0f}' for x in need[k])})"  # noqa: E731
+        print(f"| tau = {temp} | {fmt('disagreement')} | {fmt('bald')} | {fmt('random')} | {r / a:.2f}x |")
     print()
 
 

@@ -14,7 +14,8 @@ BT reward on one-hot (s, a) features is fitted (``fit_linear_bt``) and used thro
 * learning: tabular Q-learning trained on the learned reward for 300 episodes,
 are scored by their exact expected return under the TRUE reward, normalised so that the
 uniform policy is 0 and the optimal policy 1.  Pairs are chosen at random or by ensemble
-disagreement (5 bagged members, pool of 3000 candidate pairs).
+disagreement (variance of P(a > b)) or BALD mutual information (5 bagged members,
+pool of 3000 candidate pairs).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def main() -> None:
         ss, aa = np.repeat(np.arange(S), A), np.tile(np.arange(A), S)
         grid = TransitionBatch.from_arrays(np.eye(S)[ss], aa, np.eye(S)[ss], np.zeros(S * A))
         init = rng.choice(3000, size=args.budgets[0], replace=False)  # the same first labels for both methods
-        for method in ("random", "disagreement"):
+        for method in ("random", "disagreement", "bald"):
             chosen = init.copy()
             for budget in args.budgets:
                 if len(chosen) < budget:

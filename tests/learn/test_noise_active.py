@@ -45,7 +45,7 @@ def test_disagreement_selection_prefers_uncertain_pairs():
 
 def test_active_queries_reach_target_with_fewer_labels_than_random():
     target, per_round, rounds = 0.95, 10, 20
-    need = {"disagreement": [], "random": []}
+    need = {"disagreement": [], "bald": [], "random": []}
     for seed in range(5):
         pool, w, _ = linear_preference_task(1000, dim=8, seed=seed)
         test, _, tdiff = linear_preference_task(1000, dim=8, seed=50 + seed, w=w)
@@ -57,3 +57,15 @@ def test_active_queries_reach_target_with_fewer_labels_than_random():
     active, random = np.mean(need["disagreement"]), np.mean(need["random"])
     assert active < 0.75 * random, need
     assert sum(a <= r for a, r in zip(need["disagreement"], need["random"])) >= 4, need
+    assert np.mean(need["bald"]) < 0.75 * random, need
+
+
+def test_bald_is_zero_when_members_agree_and_bounded_by_log2():
+    from rewardkit.learn import MLPReward, RewardEnsemble
+    from rewardkit.learn.active import bald_scores
+    same = RewardEnsemble([MLPReward.linear([1.0]), MLPReward.linear([1.0])])
+    opposed = RewardEnsemble([MLPReward.linear([5.0]), MLPReward.linear([-5.0])])
+    a, b = np.array([[0.0], [1.0], [2.0]]), np.zeros((3, 1))
+    np.testing.assert_allclose(bald_scores(same, a, b), 0.0, atol=1e-12)
+    s = bald_scores(opposed, a, b)
+    assert s[0] == pytest.approx(0.0) and 0 < s[1] < s[2] <= np.log(2)

@@ -7,8 +7,17 @@ and query the pairs with the highest variance across members.  With
 
 .. math:: u(a, b) = \\operatorname{Var}_m\\,[p_m(a \\succ b)]
 
-(imitation's ``uncertainty_on="probability"``).  :func:`select_queries` picks the
-top-``k`` unlabelled candidates by :math:`u` (or uniformly at random, the baseline);
+(imitation's ``uncertainty_on="probability"``).  The ``"bald"`` criterion of Houlsby,
+Huszár, Ghahramani & Lengyel (2011, "Bayesian active learning for classification and
+preference learning", arXiv 1112.5745, eq. 2) scores the mutual information between the
+label and the model,
+
+.. math:: u_{BALD}(a, b) = H\\big(\\bar p\\big) - \\frac{1}{M} \\sum_m H(p_m),
+          \\qquad H(p) = -p\\log p - (1-p)\\log(1-p),
+
+which, unlike the variance, discounts pairs whose label is a coin flip for every member.
+:func:`select_queries` picks the top-``k`` unlabelled candidates by the score (or
+uniformly at random, the baseline);
 :func:`active_learning_curve` runs the whole query loop against a labeller and
 records held-out accuracy after every round.  Everything is vectorised over
 candidates: scoring ``N`` pairs is one matrix product per member.
@@ -24,9 +33,28 @@ from ..core.errors import ConfigError
 from .ensemble import RewardEnsemble, train_ensemble
 from .preferences import PreferencePairs, pair_accuracy
 
-__all__ = ["select_queries", "active_learning_curve", "queries_to_reach"]
+__all__ = ["select_queries", "active_learning_curve", "queries_to_reach", "bald_scores"]
 
-METHODS = ("disagreement", "random")
+METHODS = ("disagreement", "bald", "random")
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return -(p * np.log(p) + (1 - p) * np.log1p(-p))
+
+
+def bald_scores(ensemble: RewardEnsemble, a: Any, b: Any) -> np.ndarray:
+    """Mutual information :math:`H(\\bar p) - \\overline{H(p_m)}` per candidate pair, ``(N,)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from rewardkit.learn.models import MLPReward
+        >>> ens = RewardEnsemble([MLPReward.linear([1.0]), MLPReward.linear([-1.0])])
+        >>> bald_scores(ens, np.array([[0.0], [3.0]]), np.zeros((2, 1))).round(3).tolist()
+        [0.0, 0.502]
+    """
+    p = ensemble.preference_probs(a, b)
+    return _entropy(p.mean(axis=0)) - _entropy(p).mean(axis=0)
 
 
 def select_queries(ensemble: RewardEnsemble | None, a: Any, b: Any, k: int, method: str = "disagreement",
@@ -37,7 +65,7 @@ def select_queries(ensemble: RewardEnsemble | None, a: Any, b: Any, k: int, meth
         ensemble: the current reward ensemble (ignored for ``"random"``).
         a, b: candidate segments ``(N, T, d)``.
         method: ``"disagreement"`` (top-``k`` ensemble variance of the preference
-            probability) or ``"random"``.
+            probability), ``"bald"`` (top-``k`` mutual information) or ``"random"``.
         exclude: boolean mask ``(N,)`` or indices of candidates already labelled.
 
     Example:
@@ -63,7 +91,8 @@ def select_queries(ensemble: RewardEnsemble | None, a: Any, b: Any, k: int, meth
     rng = np.random.default_rng(rng)
     if method == "random" or ensemble is None:
         return np.sort(rng.choice(cand, size=k, replace=False))
-    score = ensemble.disagreement(np.asarray(a)[cand], np.asarray(b)[cand])
+    ca, cb = np.asarray(a)[cand], np.asarray(b)[cand]
+    score = bald_scores(ensemble, ca, cb) if method == "bald" else ensemble.disagreement(ca, cb)
     # break ties at random so equal scores (e.g. identical members) do not bias to low indices
     order = np.lexsort((rng.random(cand.size), -score))
     return np.sort(cand[order[:k]])
