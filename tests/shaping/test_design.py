@@ -190,3 +190,16 @@ def test_exprd_l1_refinement_keeps_the_optimum_and_shrinks_the_reward():
     assert assert_policy_invariant(l1.reward, mdp, margin="gap", all_combinations=False, tol=1e-5) >= -1e-5
     # with the goal only, the minimal-norm optimal design is the original reward itself
     assert np.allclose(ExprdProblem(mdp, refine="l1").solve([48]).reward, mdp.R, atol=1e-6)
+
+
+def test_exprd_all_co_optimal_combinations_design_passes_the_all_combinations_certificate():
+    mdp = _mdp_with_ties(7, S=5, A=3)
+    mask = mdp.optimal_actions()
+    assert (mask.sum(axis=1)[~mdp.terminal] > 1).any()            # there are co-optimal ties
+    prob = ExprdProblem(mdp, H=(1, 2, 4), r_max=5.0, all_combinations=True)
+    assert len(prob.policies) == int(np.prod(mask.sum(axis=1)))
+    live = [s for s in range(mdp.n_states) if not mdp.terminal[s]]
+    res = prob.solve(live)
+    assert assert_policy_invariant(res.reward, mdp, margin="gap", all_combinations=True, tol=1e-5) >= -1e-5
+    assert res.informativeness >= informativeness_h(mdp.R, mdp, H=(1, 2, 4), delta=prob.delta,
+                                                    all_combinations=True) - 1e-9

@@ -160,3 +160,9 @@ def test_q_learning_learns_faster_with_optimal_potential_shaping():
 def test_doctests(mod):
     res = doctest.testmod(importlib.import_module(mod), optionflags=doctest.ELLIPSIS)
     assert res.failed == 0 and res.attempted > 0
+
+
+def test_run_q_learning_accepts_a_registered_gymnasium_env():
+    env = gym.make("rewardkit/FourRooms-v0")
+    out = run_q_learning(env, 4, tie_break="first", seed=0, eval_every=2)
+    assert out["steps"].max() <= 50 and len(out["episode_return"]) == 4

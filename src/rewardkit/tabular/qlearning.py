@@ -149,6 +149,9 @@ def run_q_learning(env_or_mdp: Any, episodes: int, reward_fn: Any = None, *, alp
     """
     from .envs import TabularEnv
 
+    if not isinstance(env_or_mdp, (TabularEnv, TabularMDP)) and isinstance(getattr(env_or_mdp, "unwrapped", None),
+                                                                       TabularEnv):
+        env_or_mdp = env_or_mdp.unwrapped      # gymnasium.make(...) wraps the env
     if isinstance(env_or_mdp, TabularEnv):
         mdp = env_or_mdp.mdp
         max_steps = env_or_mdp.max_steps if max_steps is None else max_steps
