@@ -185,3 +185,35 @@ def test_explors_term_learns_phi_with_the_selfrs_update():
     b = TransitionBatch.from_arrays(obs=eps[0].states, action=eps[0].actions, next_obs=eps[0].next_states,
                                     reward=np.zeros(len(eps[0])), terminated=np.ones(len(eps[0]), dtype=bool))
     assert np.allclose(term(b), term.teacher.phi[eps[0].states, eps[0].actions])   # terminated: exploit part only
+
+
+def test_explors_term_in_a_gymnasium_reward_wrapper():
+    """The registered term inside rewardkit's Gymnasium wrapper on the registered chain env."""
+    import gymnasium as gym
+
+    import rewardkit.tabular  # noqa: F401  (registers rewardkit/ChainDistractor-v0)
+    from rewardkit.integrations.gymnasium import RewardWrapper
+
+    reward = build_reward({"terms": [{"type": "env_reward"},
+                                     {"type": "explors", "params": {"n_states": 62, "n_actions": 2, "clip": 0.01}}]})
+    env = RewardWrapper(gym.make("rewardkit/ChainDistractor-v0"), reward)
+    obs, _ = env.reset(seed=0)
+    term = reward.terms["explors"]
+    seen: dict[int, int] = {}
+    states, actions, rbar, nxt = [], [], [], []
+    for _ in range(30):
+        a = 0
+        obs2, r, terminated, truncated, info = env.step(a)
+        expected = 1.0 / np.sqrt(1.0 + seen.get(int(obs2), 0)) if not terminated else 0.0
+        seen[int(obs)] = seen.get(int(obs), 0) + 1
+        assert info["rk/terms"]["explors"] == pytest.approx(expected)
+        assert r == pytest.approx(info["rk/env_reward"] + expected)
+        states.append(int(obs)); actions.append(a); rbar.append(info["rk/env_reward"]); nxt.append(int(obs2))  # noqa: E702
+        obs = obs2
+        if terminated or truncated:
+            break
+    assert 25 in states and max(rbar) == pytest.approx(0.01)        # always-left passes the distractor (0.01 at 25)
+    ep = Episode(np.array(states), np.array(actions), np.array(rbar), np.zeros(len(states)), np.array(nxt),
+                 np.full((62, 2), 0.5))
+    term.update([ep])
+    assert 0 < np.abs(term.teacher.phi).max() <= 0.01                # SelfRS learned, clipped for a Q-learner
