@@ -35,11 +35,13 @@ __all__ = ["extract_choice", "MultipleChoiceVerifier"]
 
 def _patterns(letters: str) -> list[re.Pattern]:
     L = f"[{re.escape(letters)}]"
+    # no two adjacent optional whitespace runs: keeps matching linear on adversarial input
     return [
-        re.compile(rf"<answer>\s*\(?({L})\)?[^<]{{0,40}}</answer>", re.IGNORECASE),
-        re.compile(rf"\\boxed\s*\{{\s*(?:\\text(?:bf)?\s*\{{)?\s*\(?({L})\)?\s*\}}?\s*\}}"),
-        re.compile(rf"(?:answer|option|choice)\s*(?:is|:|=)?\s*[:：]?\s*\**\s*\(?({L})\)?(?![A-Za-z])", re.IGNORECASE),
-        re.compile(rf"(?m)^\s*\**\s*\(?({L})[).:]?\s*\**\s*$"),
+        re.compile(rf"<answer>[ \t]*\(?({L})\)?[^<]{{0,40}}</answer>", re.IGNORECASE),
+        re.compile(rf"\\boxed\s*\{{(?:\\text(?:bf)?\{{)?\(?({L})\)?\}}?\}}"),
+        re.compile(rf"(?:answer|option|choice)(?:[ \t]+is|[ \t]*[:：=])?[ \t]*(?:\*+[ \t]*)?\(?({L})\)?(?![A-Za-z])",
+                   re.IGNORECASE),
+        re.compile(rf"(?m)^[ \t]*(?:\*+)?\(?({L})[).:]?(?:\*+)?[ \t]*$"),
         re.compile(rf"\(({L})\)"),
     ]
 

@@ -35,13 +35,13 @@ from typing import Sequence
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES", "last_number"]
+__all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES", "last_number", "last_answer_tag"]
 
 #: every rule name :func:`extract_answer` knows
 RULES = ("answer_tag", "boxed", "answer_line", "hash", "last_number")
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
-_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_BRACE_RE = re.compile(r"\\[{}]|[{}]")  # escaped braces are skipped as one token
 _ANSWER_LINE_RE = re.compile(
     r"(?:final\s+answer|\banswer)\s*(?:(?:is|was|would\s+be|will\s+be)\s*[:：]?|[:：=])\s*(?P<ans>[^\n]*)",
     re.IGNORECASE)
@@ -106,42 +106,34 @@ def find_boxed(text: str, which: str = "last") -> list[tuple[int, int]]:
 
     Unbalanced boxes (``"\\boxed{"`` at the end of a truncated output) are skipped.
     ``\\boxed 5`` (no braces) yields the next token.  Returns all spans in text order;
-    ``which`` only matters to callers.
+    ``which`` only matters to callers.  One pass over the braces (linear time, also on
+    adversarial input such as thousands of unclosed boxes).
 
     Example:
         >>> t = "\\\\boxed{\\\\frac{1}{2}} and \\\\fbox{x^{2}}"
         >>> [t[a:b] for a, b in find_boxed(t)]
         ['\\\\frac{1}{2}', 'x^{2}']
     """
+    openers: dict[int, int] = {}  # position of a box's "{" -> start of its content
     spans: list[tuple[int, int]] = []
-    pos = 0
-    n = len(text)
-    while True:
-        m = _BOX_RE.search(text, pos)
-        if not m:
-            break
-        if m.group(1) is None:  # \boxed 5
-            tok = re.match(r"[^\s$]+", text[m.end():])
-            if tok and m.end() > m.start() + 1:
+    for m in _BOX_RE.finditer(text):
+        if m.group(1) is not None:
+            openers[m.end() - 1] = m.end()
+        else:  # \boxed 5
+            tok = re.match(r"[^\s$\\{]+", text[m.end():m.end() + 200])
+            if tok:
                 spans.append((m.end(), m.end() + tok.end()))
-            pos = m.end()
-            continue
-        depth, i = 1, m.end()
-        while i < n and depth:
-            c = text[i]
-            if c == "\\" and i + 1 < n:  # skip escaped braces \{ \}
-                i += 2
-                continue
+    if openers:
+        stack: list[int] = []
+        for m in _BRACE_RE.finditer(text):
+            c = m.group()
             if c == "{":
-                depth += 1
-            elif c == "}":
-                depth -= 1
-            i += 1
-        if depth == 0:
-            spans.append((m.end(), i - 1))
-            pos = i
-        else:
-            pos = m.end()
+                stack.append(m.start())
+            elif c == "}" and stack:
+                start = stack.pop()
+                if start in openers:
+                    spans.append((openers[start], m.start()))
+    spans.sort()
     return spans
 
 
@@ -202,13 +194,30 @@ def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extr
     return Extraction(None, None, None, trace)
 
 
+def last_answer_tag(text: str) -> tuple[int, int] | None:
+    """Span of the content of the last ``<answer>...</answer>`` (case-insensitive), found
+    with two reverse searches (linear time, unlike a lazy regex over many open tags).
+
+    Example:
+        >>> t = "<answer>1</answer> and <ANSWER> 2 </answer>"
+        >>> a, b = last_answer_tag(t); t[a:b]
+        ' 2 '
+    """
+    low = text.lower()
+    end = low.rfind("</answer>")
+    if end < 0:
+        return None
+    start = low.rfind("<answer>", 0, end)
+    if start < 0:
+        return None
+    return start + len("<answer>"), end
+
+
 def _rule_answer_tag(text: str, cfg: ExtractConfig):
-    last = None
-    for m in _TAG_RE.finditer(text):
-        last = m
-    if last is None:
+    span = last_answer_tag(text)
+    if span is None:
         return None, "no match"
-    a, b = last.span(1)
+    a, b = span
     inner = text[a:b]
     boxes = find_boxed(inner)
     if boxes:  # <answer>\boxed{5}</answer>

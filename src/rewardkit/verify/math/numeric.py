@@ -65,7 +65,12 @@ _UNWRAP_RE = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatornam
 _SPACING_RE = re.compile(r"\\[,;:! ]|\\q?quad\b|~|\\displaystyle\b|\\left\b|\\right\b|\\middle\b")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ\b|°|\\degree\b")
 _ASSIGN_RE = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=]+$)")
-_UNIT_TAIL_RE = re.compile(r"^(?P<num>.*?[\d}])\s+(?P<unit>[a-z][a-z.]*(?:\s*(?:\^\s*\{?\d\}?|/\s*[a-z]+|[a-z]+\.?))*)$")
+# a number followed by up to four unit words ("5 cm", "12 square feet", "3 m/s", "9 m^2");
+# words are separated by mandatory whitespace or "/", so matching is linear (no nested
+# ambiguous quantifiers: the old form backtracked exponentially on long prose)
+_UNIT_WORD = r"[a-z]+\.?(?:\^\{?\d\}?)?"
+_UNIT_TAIL_RE = re.compile(r"^(?P<num>.{0,80}?[\d}])\s+(?P<unit>" + _UNIT_WORD + r"(?:(?:\s+|\s*/\s*)" + _UNIT_WORD
+                           + r"){0,3})$")
 _THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
 
@@ -98,7 +103,7 @@ def normalize_answer(s: str) -> str:
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\%", "%")
     s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
     s = _ASSIGN_RE.sub("", s)
-    m = _UNIT_TAIL_RE.match(s)
+    m = _UNIT_TAIL_RE.match(s) if len(s) <= 200 else None
     if m and not had_text_unit and len(m.group("unit").replace(" ", "")) >= 2:
         s = m.group("num")
     s = re.sub(r"\s+", "", s)

@@ -40,7 +40,6 @@ __all__ = ["normalize_squad", "exact_match", "sub_match", "token_f1", "QAVerifie
 
 _PUNCT = set(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 
 
 def normalize_squad(s: Any) -> str:
@@ -91,9 +90,12 @@ def extract_tagged(text: str) -> tuple[str | None, int]:
     """``(content of the last <answer> tag or None, number of answer tags)``."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    ms = _TAG_RE.findall(text)
-    n_tags = text.lower().count("<answer>") + text.lower().count("</answer>")
-    return (ms[-1].strip() if ms else None), n_tags
+    from .extract import last_answer_tag
+
+    low = text.lower()
+    n_tags = low.count("<answer>") + low.count("</answer>")
+    span = last_answer_tag(text)
+    return (text[span[0]:span[1]].strip() if span else None), n_tags
 
 
 class QAVerifier(Verifier):
