@@ -42,11 +42,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--no-baseline", action="store_true", help="skip the no-bonus runs")
+    ap.add_argument("--contexts", default="1,inf", help="which context settings to run: 1, inf or both")
     args = ap.parse_args()
     steps = args.steps or (75_000 if args.quick else 150_000)
     res = {}
     extra = [] if args.no_baseline else [("none", "none")]
-    for ctx in ("1", "inf"):
+    for ctx in args.contexts.split(","):
         for label, v in FAMILIES + extra:
             path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4",
                                 f"{ENV}__{v}__ctx{ctx}__s{args.seed}__{steps}.json")
