@@ -130,3 +130,11 @@ def test_backends_agree_and_fork_server_recovers():
         fs._proc.wait()
         assert run_tests(ADD, tests, runner=fs.run).statuses == fresh.statuses  # ... and is restarted
         assert fs.restarts == 1
+
+
+def test_extract_code_is_linear_on_adversarial_fences():
+    for text in ("```" + " " * 50000, "```python" + " x" * 30000, "```\n" * 20000, "``` " * 20000 + "\n"):
+        t = time.perf_counter()
+        extract_code(text)
+        assert time.perf_counter() - t < 1.0
+    assert extract_code("```py title\nb\n```") == "b\n"

@@ -51,7 +51,7 @@ from .sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, run_pytho
 
 __all__ = ["extract_code", "normalize_tests", "run_tests", "TestReport", "CodeVerifier"]
 
-_FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_FENCE_RE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)  # no stacked quantifiers: linear
 
 
 def extract_code(completion: str, language: str = "python", require_block: bool = False) -> str | None:
@@ -66,8 +66,8 @@ def extract_code(completion: str, language: str = "python", require_block: bool 
     """
     if not isinstance(completion, str):
         completion = "" if completion is None else str(completion)
-    blocks = _FENCE_RE.findall(completion)
-    tagged = [b for tag, b in blocks if tag.lower() in (language, "py" if language == "python" else language)]
+    blocks = [((info.split() or [""])[0].lower(), body) for info, body in _FENCE_RE.findall(completion)]
+    tagged = [b for tag, b in blocks if tag in (language, "py" if language == "python" else language)]
     if tagged:
         return tagged[-1]
     if blocks:
@@ -75,7 +75,7 @@ def extract_code(completion: str, language: str = "python", require_block: bool 
     if require_block:
         return None
     # an unterminated fence (truncated output): take what follows it
-    m = re.search(r"```[ \t]*[A-Za-z0-9_+-]*[^\n]*\n(.*)$", completion, re.DOTALL)
+    m = re.search(r"```[^\n]*\n(.*)$", completion, re.DOTALL)
     text = m.group(1) if m else completion
     return text if text.strip() else None
 
