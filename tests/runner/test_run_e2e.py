@@ -117,3 +117,31 @@ def test_tiny_ppo_run_with_shaping_and_count_terms(tmp_path, capsys):
     assert terms[("pbrs", "shaping")] != 0.0  # shaping telescopes to gamma^T Phi(s_T) - Phi(s_0) != 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "MiniGrid-DoorKey-5x5-v0" in html and 'id="curves"' in html
+
+
+def test_evaluation_does_not_perturb_training():
+    """Eval uses its own envs and forked RNGs: the training run is the same for any eval schedule."""
+    from rewardkit.runner.learners import train
+    from rewardkit.runner.spec import parse_spec
+
+    base = {"env": {"id": "MiniGrid-DoorKey-5x5-v0", "wrappers": ["state_info", "flat_obs"],
+                    "max_episode_steps": 30},
+            "learner": {"type": "ppo", "n_envs": 2, "params": {"n_steps": 32, "batch_size": 64, "n_epochs": 1}},
+            "budget": {"steps": 256}, "seeds": [3],
+            "variants": {"pbrs": {"reward": {"terms": [{"type": "env_reward", "name": "task"},
+                                                       {"type": "minigrid_doorkey_shaping", "name": "shaping"}]}}}}
+    totals = []
+    for every, episodes in ((64, 3), (256, 1)):
+        spec = parse_spec(dict(base, eval={"every": every, "episodes": episodes, "deterministic": False}))
+        acc = {"episodes": 0, "shaping": 0.0}
+
+        def on_eval(step, values, terms, acc=acc):
+            n = values.get("train_episodes") or 0
+            acc["episodes"] += n
+            acc["shaping"] += terms.get("shaping", 0.0) * n
+
+        assert train(spec.runs()[0].config, on_eval) == 256
+        totals.append(acc)
+    assert totals[0]["episodes"] == totals[1]["episodes"] > 0
+    assert abs(totals[0]["shaping"] - totals[1]["shaping"]) < 1e-9
+    assert totals[0]["shaping"] != 0.0
