@@ -69,3 +69,13 @@ def test_bad_config_names_the_field():
         ExtractConfig(rules=("boxed", "nope"))
     with pytest.raises(ConfigError, match="boxed"):
         ExtractConfig(boxed="middle")
+
+
+def test_all_boxes_and_last_math_span():
+    t = "so \\boxed{(1, 2)} and \\boxed{(2, 1)} with \\boxed{\\boxed{3}}"
+    e = extract_answer(t, ExtractConfig(boxed="all"))
+    assert e.answer == "(1, 2), (2, 1), \\boxed{3}" and e.rule == "boxed"
+    e = extract_answer("We get $x = 1$ and finally $$x \\geq 5$$ is the solution.")
+    assert (e.answer, e.rule) == ("x \\geq 5", "last_math")
+    assert extract_answer("price is $5 and $").answer == "5 and"  # stray dollars pair up, no crash
+    assert extract_answer("\\( unclosed and $ also").rule is None

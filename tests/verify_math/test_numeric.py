@@ -49,3 +49,8 @@ def test_normalisation():
     assert normalize_answer("$x = \\dfrac{3}{4}\\text{ cm}$.") == "\\frac{3}{4}"
     assert normalize_answer(None) == ""
     assert numeric_value("") is None and numeric_value("1/0") is None
+
+
+def test_decimal_comma_is_not_a_thousands_separator():
+    assert numeric_value("0,111") is None  # 0.111 in many locales: left to math-verify
+    assert fast_equal("1,234,567", "1234567") is True

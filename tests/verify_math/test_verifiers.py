@@ -114,3 +114,12 @@ def test_terms_are_registered_and_build_from_config():
     assert isinstance(term, VerifierTerm)
     assert np.all(np.isfinite(term(b)))
     assert term.error_counts() == {"no_answer": 1}
+
+
+def test_several_boxed_answers(symbolic_eq):
+    from rewardkit.verify.math.extract import ExtractConfig
+
+    v = MathVerifier(equivalence=symbolic_eq, extract=ExtractConfig(boxed="all"))
+    assert gold_answer("\\(\\boxed{1}\\) and \\(\\boxed{-2}\\).") == "1, -2"
+    assert v.verify("roots: \\boxed{-2} and \\boxed{1}", answer="\\boxed{1} and \\boxed{-2}").value == 1.0
+    assert v.verify("roots: \\boxed{-2} and \\boxed{3}", answer="\\boxed{1} and \\boxed{-2}").value == 0.0

@@ -10,6 +10,8 @@ conventions differ between datasets and frameworks:
 * ``Answer: ...`` – Minerva (Lewkowycz et al., 2022, "Solving Quantitative Reasoning
   Problems with Language Models") and DAPO's ``math_dapo`` scorer.
 * ``<answer>...</answer>`` – R1-style templates (DeepSeek-AI, 2025, "DeepSeek-R1").
+* the last LaTeX math span (``$...$``, ``\\(...\\)``, ``\\[...\\]``) – what math-verify
+  falls back to (Kydlíček et al., 2025, "Math-Verify");
 * the last number in the text – the lenient fallback of lm-eval's flexible GSM8K filter.
 
 :func:`extract_answer` tries the rules of an :class:`ExtractConfig` in order and
@@ -35,10 +37,11 @@ from typing import Sequence
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES", "last_number", "last_answer_tag"]
+__all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES", "last_number", "last_answer_tag",
+           "last_math_span"]
 
 #: every rule name :func:`extract_answer` knows
-RULES = ("answer_tag", "boxed", "answer_line", "hash", "last_number")
+RULES = ("answer_tag", "boxed", "answer_line", "hash", "last_math", "last_number")
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
 _BRACE_RE = re.compile(r"\\[{}]|[{}]")  # escaped braces are skipped as one token
@@ -57,7 +60,8 @@ class ExtractConfig:
     Attributes:
         rules: rule names from :data:`RULES`, tried in order; the first that yields a
             non-empty answer wins.
-        boxed: ``"last"`` (MATH convention) or ``"first"`` box when several exist.
+        boxed: ``"last"`` (MATH convention), ``"first"``, or ``"all"`` (every box, joined
+            with ``", "`` – several answers boxed separately, math-verify's default).
         tail_chars: only look at the last ``tail_chars`` characters (verl's GSM8K
             scorer uses 300); ``None`` looks at everything.
         max_answer_chars: longer answers are cut (protects the symbolic step).
@@ -67,7 +71,7 @@ class ExtractConfig:
         ('hash', 'last_number')
     """
 
-    rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "last_number")
+    rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "last_math", "last_number")
     boxed: str = "last"
     tail_chars: int | None = None
     max_answer_chars: int = 1000
@@ -78,8 +82,8 @@ class ExtractConfig:
         for i, r in enumerate(rules):
             if r not in RULES:
                 raise ConfigError(f"rules[{i}]", f"unknown extraction rule {r!r}", f"one of {', '.join(RULES)}")
-        if self.boxed not in ("last", "first"):
-            raise ConfigError("boxed", f"got {self.boxed!r}", "'last' or 'first'")
+        if self.boxed not in ("last", "first", "all"):
+            raise ConfigError("boxed", f"got {self.boxed!r}", "'last', 'first' or 'all'")
         if self.tail_chars is not None and (not isinstance(self.tail_chars, int) or self.tail_chars <= 0):
             raise ConfigError("tail_chars", f"got {self.tail_chars!r}", "a positive int or None")
 
@@ -172,7 +176,7 @@ def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extr
         >>> e = extract_answer("<think>2+2</think><answer> 4 </answer>"); (e.answer, e.rule, e.span)
         ('4', 'answer_tag', (27, 28))
         >>> extract_answer("\\\\boxed{}").trace
-        ['answer_tag: no match', 'boxed: empty', 'answer_line: no match', 'hash: no match', 'last_number: no match']
+        ['answer_tag: no match', 'boxed: empty', 'answer_line: no match', 'hash: no match', 'last_math: no match', 'last_number: no match']
     """
     cfg = config or _DEFAULT
     if not isinstance(completion, str):
@@ -184,13 +188,12 @@ def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extr
         text = text[offset:]
     trace: list[str] = []
     for rule in cfg.rules:
-        span, outcome = _RULE_FNS[rule](text, cfg)
+        span, outcome, *joined = _RULE_FNS[rule](text, cfg)
         trace.append(f"{rule}: {outcome}")
         if span is not None:
             a, b = span
-            if b - a > cfg.max_answer_chars:
-                b = a + cfg.max_answer_chars
-            return Extraction(text[a:b], rule, (a + offset, b + offset), trace)
+            answer = joined[0] if joined else text[a:b]
+            return Extraction(answer[:cfg.max_answer_chars], rule, (a + offset, b + offset), trace)
     return Extraction(None, None, None, trace)
 
 
@@ -231,6 +234,13 @@ def _rule_boxed(text: str, cfg: ExtractConfig):
     spans = find_boxed(text)
     if not spans:
         return None, ("unbalanced" if _BOX_RE.search(text) else "no match")
+    if cfg.boxed == "all":
+        parts = [(a, b) for a, b in (_clean_span(text, a, b) for a, b in spans) if b > a]
+        if not parts:
+            return None, "empty"
+        outer = [p for p in parts if not any(q != p and q[0] <= p[0] and p[1] <= q[1] for q in parts)]
+        joined = ", ".join(text[a:b] for a, b in outer)
+        return (outer[0][0], outer[-1][1]), f"matched (all {len(outer)})", joined
     ordered = spans[::-1] if cfg.boxed == "last" else spans
     for a, b in ordered:
         a, b = _clean_span(text, a, b)
@@ -257,6 +267,41 @@ def _rule_hash(text: str, cfg: ExtractConfig):
     return (last, "matched") if last else (None, "no match")
 
 
+_MATH_DELIM_RE = re.compile(r"\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+
+
+def last_math_span(text: str) -> tuple[int, int] | None:
+    """Content span of the last closed inline/display math (``$..$``, ``$$..$$``,
+    ``\\(..\\)``, ``\\[..\\]``), found in one pass over the delimiters.
+
+    Example:
+        >>> t = "so $x$ and then $$x \\geq 5$$."
+        >>> a, b = last_math_span(t); t[a:b]
+        'x \\\\geq 5'
+    """
+    last = None
+    open_tok, open_end = None, 0
+    closers = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
+    for m in _MATH_DELIM_RE.finditer(text):
+        tok = m.group()
+        if open_tok is None:
+            if tok in closers:
+                open_tok, open_end = tok, m.end()
+        elif tok == closers[open_tok]:
+            if m.start() > open_end:
+                last = (open_end, m.start())
+            open_tok = None
+    return last
+
+
+def _rule_last_math(text: str, cfg: ExtractConfig):
+    span = last_math_span(text)
+    if span is None:
+        return None, "no match"
+    a, b = _clean_span(text, *span)
+    return ((a, b), "matched") if b > a else (None, "empty")
+
+
 def _rule_last_number(text: str, cfg: ExtractConfig):
     span = last_number(text)
     return (span, "matched") if span else (None, "no match")
@@ -267,6 +312,7 @@ _RULE_FNS = {
     "boxed": _rule_boxed,
     "answer_line": _rule_answer_line,
     "hash": _rule_hash,
+    "last_math": _rule_last_math,
     "last_number": _rule_last_number,
 }
 

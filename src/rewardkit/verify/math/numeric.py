@@ -71,7 +71,9 @@ _ASSIGN_RE = re.compile(r"^[a-zA-Z](?:_\{?\w+\}?)?\s*=\s*(?=[^=]+$)")
 _UNIT_WORD = r"[a-z]+\.?(?:\^\{?\d\}?)?"
 _UNIT_TAIL_RE = re.compile(r"^(?P<num>.{0,80}?[\d}])\s+(?P<unit>" + _UNIT_WORD + r"(?:(?:\s+|\s*/\s*)" + _UNIT_WORD
                            + r"){0,3})$")
-_THOUSANDS_RE = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# "1,234,567": groups of three after a first group that does not start with 0 ("0,111" is
+# a decimal comma, not a thousands separator)
+_THOUSANDS_RE = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
 
 

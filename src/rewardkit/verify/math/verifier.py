@@ -39,7 +39,8 @@ __all__ = ["MathVerifier", "gold_answer"]
 
 
 def gold_answer(gold: Any) -> str | None:
-    """The answer part of a gold reference: the last ``\\boxed{}`` of a MATH solution,
+    """The answer part of a gold reference: the ``\\boxed{}`` of a MATH solution (all of
+    them joined with ``", "`` when there are several),
     the text after ``####`` of a GSM8K solution, else the string itself.
 
     Example:
@@ -55,9 +56,9 @@ def gold_answer(gold: Any) -> str | None:
         return None
     if "\\boxed" in s or "\\fbox" in s:
         spans = find_boxed(s)
-        if spans:
-            a, b = spans[-1]
-            return s[a:b].strip()
+        outer = [p for p in spans if not any(q != p and q[0] <= p[0] and p[1] <= q[1] for q in spans)]
+        if outer:  # several boxed answers in a reference: all of them (a set of answers)
+            return ", ".join(s[a:b].strip() for a, b in outer)
     if "####" in s:
         return s.rsplit("####", 1)[1].strip().replace(",", "") or None
     return s
