@@ -275,9 +275,9 @@ def last_math_span(text: str) -> tuple[int, int] | None:
     ``\\(..\\)``, ``\\[..\\]``), found in one pass over the delimiters.
 
     Example:
-        >>> t = "so $x$ and then $$x \\geq 5$$."
+        >>> t = "so $x$ and then $$x >= 5$$."
         >>> a, b = last_math_span(t); t[a:b]
-        'x \\\\geq 5'
+        'x >= 5'
     """
     last = None
     open_tok, open_end = None, 0
