@@ -5,8 +5,8 @@ import pytest
 
 from rewardkit.core import SampleBatch, TransitionBatch, build_reward
 from rewardkit.core.errors import BatchError, ConfigError
-from rewardkit.learn import (MLPReward, RewardEnsemble, RewardModelTerm, fit_linear_bt, linear_preference_task,
-                             train_ensemble)
+from rewardkit.learn import (MLPReward, PreferencePairs, RewardEnsemble, RewardModelTerm, fit_linear_bt,
+                             linear_preference_task, train_ensemble)
 
 
 def test_learned_reward_term_ranks_transitions_like_the_truth(tmp_path):
@@ -21,7 +21,7 @@ def test_learned_reward_term_ranks_transitions_like_the_truth(tmp_path):
     true_w = np.array([1.0, 0.0, -0.5, 0.5])
     _, _, xa = feats(300)
     _, _, xb = feats(300)
-    pairs = linear_preference_task(1, dim=4)[0].__class__(xa, xb, (xa @ true_w > xb @ true_w).astype(float))
+    pairs = PreferencePairs(xa, xb, (xa @ true_w > xb @ true_w).astype(float))
     model = fit_linear_bt(pairs)
     model.save(tmp_path / "rm.npz")
     reward = build_reward({"terms": [{"type": "reward_model", "name": "rm",
