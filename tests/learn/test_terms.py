@@ -73,3 +73,36 @@ def test_bagged_ensemble_is_uncertain_off_distribution():
     near = np.random.default_rng(1).normal(size=(100, 3))
     far = 20 * near
     assert ens.std(far).mean() > 5 * ens.std(near).mean()
+
+
+def test_reward_model_learned_from_cartpole_segments_scores_real_transitions():
+    """Preferences over real CartPole segments (truth: keep the pole upright, -theta^2) -> reward_model term."""
+    import gymnasium as gym
+
+    env = gym.make("CartPole-v1")
+    rng = np.random.default_rng(0)
+    obs_l, act_l, nxt_l = [], [], []
+    for ep in range(40):
+        o, _ = env.reset(seed=ep)
+        done = False
+        while not done:
+            a = int(rng.integers(2))
+            o2, _, term, trunc, _ = env.step(a)
+            obs_l.append(o), act_l.append(a), nxt_l.append(o2)
+            o, done = o2, term or trunc
+    env.close()
+    obs, act, nxt = np.array(obs_l), np.array(act_l), np.array(nxt_l)
+    square = lambda b: np.asarray(b.obs, dtype=float) ** 2  # noqa: E731  (features: squared state)
+    feats = obs ** 2
+    true_r = -(obs[:, 2] ** 2)
+    seg = 5
+    n_seg = len(obs) // seg
+    X, Rt = feats[: n_seg * seg].reshape(n_seg, seg, 4), true_r[: n_seg * seg].reshape(n_seg, seg).sum(1)
+    ia, ib = rng.integers(0, n_seg, 400), rng.integers(0, n_seg, 400)
+    model = fit_linear_bt(PreferencePairs(X[ia], X[ib], (Rt[ia] > Rt[ib]).astype(float)), l2=1e-3)
+    term = RewardModelTerm(model, features=square)
+    batch = TransitionBatch.from_arrays(obs, act, nxt, np.zeros(len(obs)))
+    r = term(batch)
+    i, j = rng.integers(0, len(obs), 2000), rng.integers(0, len(obs), 2000)
+    keep = true_r[i] != true_r[j]
+    assert np.mean((r[i] > r[j])[keep] == (true_r[i] > true_r[j])[keep]) > 0.9
