@@ -129,7 +129,7 @@ class DivergenceReport:
 
 
 def detect_proxy_gold_divergence(proxy: Any, gold: Any, window: int = 50, min_t: float = 2.5,
-                                 min_corr: float = 0.0, healthy_corr: float = 0.5,
+                                 min_corr: float = -0.3, healthy_corr: float = 0.5,
                                  patience: int = 3) -> DivergenceReport:
     """Flag a run whose proxy reward keeps rising while the gold reward falls.
 
