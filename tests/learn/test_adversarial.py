@@ -102,6 +102,9 @@ def test_airl_structure_and_term(data, tmp_path):
     np.testing.assert_allclose(reward(batch), f + 1.0)
     term_test = AdversarialRewardTerm(AdversarialReward.load(tmp_path / "airl.npz"), use="test", n_actions=2)
     np.testing.assert_allclose(term_test(batch), airl.g(s))
+    bad = TransitionBatch.from_arrays(s, a.argmax(1), s2, np.zeros(5), info=[{"log_pi": "x"}] * 5)
+    with pytest.raises(BatchError, match="info.log_pi"):
+        reward(bad)
     with pytest.raises(ConfigError, match="AIRL"):
         build_reward({"terms": [{"type": "gail_reward", "params": {"path": str(tmp_path / "airl.npz")}}]})
 

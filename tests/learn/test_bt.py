@@ -41,6 +41,8 @@ def test_margin_and_scaled_losses_use_the_margin(task):
         assert pair_accuracy(m, test.a, test.b, diff) > 0.9
     with pytest.raises(ConfigError, match="margin"):
         train_bt(train, loss="margin", epochs=1)
+    with pytest.raises(ConfigError, match="pairs.margin"):
+        train_bt(PreferencePairs(train.a, train.b, hard, margin=-strength), loss="scaled", epochs=1)
 
 
 def test_loss_formulas_match_closed_forms():

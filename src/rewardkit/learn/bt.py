@@ -152,6 +152,8 @@ def train_bt(pairs: PreferencePairs, *, hidden: Sequence[int] = (32,), activatio
         raise ConfigError("pairs", "is empty", "at least one labelled pair")
     if loss in ("margin", "scaled") and pairs.margin is None:
         raise ConfigError("pairs.margin", f"missing for loss {loss!r}", "a margin/strength per pair")
+    if loss == "scaled" and (np.any(pairs.margin < 0) or not np.all(np.isfinite(pairs.margin))):
+        raise ConfigError("pairs.margin", "has negative or non-finite strengths", "strengths m >= 0 for scaled BT")
     torch.set_num_threads(1)
     net = _build_net(pairs.dim, hidden, activation, seed)
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)

@@ -179,7 +179,11 @@ class AdversarialRewardTerm(RewardTerm):
         if self.model.kind == "gail":
             return self.model.reward(s, act)
         s2 = _obs2d(batch.next_obs, "next_obs")
-        log_pi = np.array([float(i.get("log_pi", 0.0)) for i in batch.info])
+        try:
+            log_pi = np.array([float(i.get("log_pi", 0.0)) for i in batch.info])
+        except (TypeError, ValueError):
+            raise BatchError("info.log_pi", "is not a number in every transition",
+                             "a float log pi(a|s) per transition (or no 'log_pi' key)") from None
         return self.model.reward(s, act, s2, batch.terminated, log_pi, use=self.use)
 
 
