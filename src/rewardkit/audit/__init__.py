@@ -5,3 +5,17 @@ from .distances import (as_sas, epic_canonical, epic_distance, pearson_distance,
 
 __all__ = ["as_sas", "epic_canonical", "epic_distance", "pearson_distance", "potential_shaping", "starc_distance",
            "val_canonical"]
+
+# reward-model evaluation, over-optimisation, hacking diagnostics (+ the "par" term), judge probes
+from .evaluation import (best_of_n_agreement, bootstrap_ci, bt_probability, calibration, fit_temperature,
+                         kendall_tau, mcnemar_test, pairwise_accuracy, rank_agreement, spearman)
+from .hacking import PARTerm, component_dominance, detect_proxy_gold_divergence, length_exploitation, par_transform
+from .overoptimization import (bon_kl, fit_overoptimization, gaussian_proxy, misspecified_proxy,
+                               simulate_best_of_n)
+from .probes import PAPER_MASTER_KEYS, attack_suite, probe_judge
+
+__all__ += ["best_of_n_agreement", "bootstrap_ci", "bt_probability", "calibration", "fit_temperature", "kendall_tau",
+            "mcnemar_test", "pairwise_accuracy", "rank_agreement", "spearman", "PARTerm", "component_dominance",
+            "detect_proxy_gold_divergence", "length_exploitation", "par_transform", "bon_kl", "fit_overoptimization",
+            "gaussian_proxy", "misspecified_proxy", "simulate_best_of_n", "PAPER_MASTER_KEYS", "attack_suite",
+            "probe_judge"]
