@@ -79,3 +79,12 @@ def test_all_boxes_and_last_math_span():
     assert (e.answer, e.rule) == ("x \\geq 5", "last_math")
     assert extract_answer("price is $5 and $").answer == "5 and"  # stray dollars pair up, no crash
     assert extract_answer("\\( unclosed and $ also").rule is None
+
+
+def test_bare_formula_and_value_inside_an_answer_sentence():
+    assert extract_answer("-\\frac{10}{9}").rule == "bare"
+    assert extract_answer("1 000").answer == "1 000"
+    assert extract_answer("Solution").answer is None and extract_answer(":").answer is None
+    e = extract_answer("Final Answer: The largest $n$ is 34.")
+    assert (e.answer, e.rule) == ("34", "answer_line")
+    assert extract_answer("Answer $ \\frac{1}{2} \\$ = \\frac{10}{9} $").answer == "\\frac{1}{2} \\$ = \\frac{10}{9}"

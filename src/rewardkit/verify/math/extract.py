@@ -10,6 +10,8 @@ conventions differ between datasets and frameworks:
 * ``Answer: ...`` – Minerva (Lewkowycz et al., 2022, "Solving Quantitative Reasoning
   Problems with Language Models") and DAPO's ``math_dapo`` scorer.
 * ``<answer>...</answer>`` – R1-style templates (DeepSeek-AI, 2025, "DeepSeek-R1").
+* the whole completion when it is a short non-prose string (the completion *is* the
+  answer, e.g. ``-\\frac{10}{9}``);
 * the last LaTeX math span (``$...$``, ``\\(...\\)``, ``\\[...\\]``) – what math-verify
   falls back to (Kydlíček et al., 2025, "Math-Verify");
 * the last number in the text – the lenient fallback of lm-eval's flexible GSM8K filter.
@@ -41,7 +43,7 @@ __all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES
            "last_math_span"]
 
 #: every rule name :func:`extract_answer` knows
-RULES = ("answer_tag", "boxed", "answer_line", "hash", "last_math", "last_number")
+RULES = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number")
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
 _BRACE_RE = re.compile(r"\\[{}]|[{}]")  # escaped braces are skipped as one token
@@ -71,7 +73,7 @@ class ExtractConfig:
         ('hash', 'last_number')
     """
 
-    rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "last_math", "last_number")
+    rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number")
     boxed: str = "last"
     tail_chars: int | None = None
     max_answer_chars: int = 1000
@@ -176,7 +178,7 @@ def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extr
         >>> e = extract_answer("<think>2+2</think><answer> 4 </answer>"); (e.answer, e.rule, e.span)
         ('4', 'answer_tag', (27, 28))
         >>> extract_answer("\\\\boxed{}").trace
-        ['answer_tag: no match', 'boxed: empty', 'answer_line: no match', 'hash: no match', 'last_math: no match', 'last_number: no match']
+        ['answer_tag: no match', 'boxed: empty', 'answer_line: no match', 'hash: no match', 'bare: no match', 'last_math: no match', 'last_number: no match']
     """
     cfg = config or _DEFAULT
     if not isinstance(completion, str):
@@ -249,13 +251,46 @@ def _rule_boxed(text: str, cfg: ExtractConfig):
     return None, "empty"
 
 
+_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
+
+
+def _is_prose(s: str) -> bool:
+    """Two or more plain words of three or more letters (LaTeX commands excluded)."""
+    return len(_WORD_RE.findall(s)) >= 2
+
+
 def _rule_answer_line(text: str, cfg: ExtractConfig):
     last = None
     for m in _ANSWER_LINE_RE.finditer(text):
         a, b = _clean_span(text, *m.span("ans"))
         if b > a and "\\boxed" not in text[a:b] and "\\fbox" not in text[a:b]:
             last = (a, b)
-    return (last, "matched") if last else (None, "no match")
+    if not last:
+        return None, "no match"
+    a, b = last
+    if _is_prose(text[a:b]):  # "Final Answer: The largest $n$ is 34." -> the last value in it
+        cands = [c for c in (last_math_span(text[a:b]), last_number(text[a:b])) if c]
+        inner = max(cands, key=lambda c: c[1]) if cands else None
+        if inner is None:
+            return None, "prose without a value"
+        a, b = _clean_span(text, a + inner[0], a + inner[1])
+        return ((a, b), "matched (value inside prose)") if b > a else (None, "empty")
+    return (a, b), "matched"
+
+
+_MATHY_RE = re.compile(r"\d|\\[A-Za-z]+|[=<>^]")
+
+
+def _rule_bare(text: str, cfg: ExtractConfig):
+    """The whole completion, when it is a short formula: no words of three or more
+    letters, no line break, and a digit, a LaTeX command or a relation in it.  Lone
+    words and punctuation ("Solution", ":") are not answers."""
+    a, b = _clean_span(text, 0, len(text))
+    s = text[a:b]
+    if (b <= a or b - a > 80 or "\n" in s or _WORD_RE.search(s) or not _MATHY_RE.search(s)
+            or "\\boxed" in s or "\\fbox" in s):
+        return None, "no match"
+    return (a, b), "matched"
 
 
 def _rule_hash(text: str, cfg: ExtractConfig):
@@ -267,7 +302,7 @@ def _rule_hash(text: str, cfg: ExtractConfig):
     return (last, "matched") if last else (None, "no match")
 
 
-_MATH_DELIM_RE = re.compile(r"\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+_MATH_DELIM_RE = re.compile(r"(?<!\\)\$\$|(?<!\\)\$|\\\(|\\\)|\\\[|\\\]")  # "\$" is a dollar sign
 
 
 def last_math_span(text: str) -> tuple[int, int] | None:
@@ -312,6 +347,7 @@ _RULE_FNS = {
     "boxed": _rule_boxed,
     "answer_line": _rule_answer_line,
     "hash": _rule_hash,
+    "bare": _rule_bare,
     "last_math": _rule_last_math,
     "last_number": _rule_last_number,
 }

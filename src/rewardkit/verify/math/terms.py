@@ -25,7 +25,7 @@ __all__ = ["math_answer", "gsm8k", "qa_match", "multiple_choice"]
 
 @register_term("math_answer", batch_kind="sample")
 def math_answer(answer_column: str = "answer",
-                rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "last_math", "last_number"),
+                rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number"),
                 boxed: str = "last", tail_chars: int | None = None, symbolic: bool = True, workers: int = 1,
                 deadline: float = 5.0, float_rounding: int = 6, correct: float = 1.0, incorrect: float = 0.0,
                 name: str = "math_answer") -> VerifierTerm:

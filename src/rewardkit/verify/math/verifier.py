@@ -46,6 +46,8 @@ def gold_answer(gold: Any) -> str | None:
     Example:
         >>> gold_answer("She has 3+4=7 apples.\\n#### 7"), gold_answer("so $\\\\boxed{12}$"), gold_answer(5)
         ('7', '12', '5')
+        >>> gold_answer("$x \\\\geq 5$")
+        'x \\\\geq 5'
     """
     if gold is None:
         return None
@@ -61,6 +63,9 @@ def gold_answer(gold: Any) -> str | None:
             return ", ".join(s[a:b].strip() for a, b in outer)
     if "####" in s:
         return s.rsplit("####", 1)[1].strip().replace(",", "") or None
+    for lo, hi in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if len(s) > len(lo) + len(hi) and s.startswith(lo) and s.endswith(hi):
+            return s[len(lo):-len(hi)].strip() or None
     return s
 
 
