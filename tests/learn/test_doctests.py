@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["models", "preferences", "bt", "ensemble", "active", "pluralistic", "irl", "adversarial", "terms", "text"]
+MODULES = ["models", "preferences", "bt", "ensemble", "active", "pluralistic", "irl", "adversarial", "terms", "text", "data"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -106,3 +106,32 @@ def test_reward_model_learned_from_cartpole_segments_scores_real_transitions():
     i, j = rng.integers(0, len(obs), 2000), rng.integers(0, len(obs), 2000)
     keep = true_r[i] != true_r[j]
     assert np.mean((r[i] > r[j])[keep] == (true_r[i] > true_r[j])[keep]) > 0.9
+
+
+def test_jsonl_preferences_skip_malformed_rows_and_train(tmp_path):
+    import json
+
+    from rewardkit.learn import load_pairs, read_preference_jsonl, save_pairs
+
+    rng = np.random.default_rng(0)
+    words = ["alpha", "beta", "gamma", "delta"]
+    lines = []
+    for i in range(60):  # truth: answers with more "good" words are preferred
+        good = " ".join(["good"] * int(rng.integers(2, 5)) + list(rng.choice(words, 3)))
+        bad = " ".join(["good"] * int(rng.integers(0, 2)) + list(rng.choice(words, 5)))
+        lines.append(json.dumps({"prompt": f"q{i}", "chosen": good, "rejected": bad, "margin": 1.0}))
+    lines += ["{not json", json.dumps({"prompt": "q", "chosen": "x"}), json.dumps({"chosen": 3, "rejected": "y"}),
+              json.dumps({"chosen": "a", "rejected": "b", "margin": "big"}), json.dumps([1, 2])]
+    (tmp_path / "p.jsonl").write_text("\n".join(lines) + "\n")
+    feat = lambda b: [[c.split().count("good"), len(c.split())] for c in b.completion_texts()]  # noqa: E731
+    pairs, report = read_preference_jsonl(tmp_path / "p.jsonl", feat)
+    assert (report.n_rows, report.n_kept, report.n_skipped) == (65, 60, 5)
+    assert any("line 62" in r for r in report.skipped)
+    save_pairs(pairs, tmp_path / "p.npz")
+    again = load_pairs(tmp_path / "p.npz")
+    np.testing.assert_allclose(again.a, pairs.a)
+    model = fit_linear_bt(again)
+    assert model.weights[0][0, 0] > 0  # learned that "good" words are rewarded
+    with pytest.raises(ConfigError, match="no valid preference rows"):
+        (tmp_path / "bad.jsonl").write_text("{}\n[]\n")
+        read_preference_jsonl(tmp_path / "bad.jsonl", feat)

@@ -1,5 +1,6 @@
 """rewardkit.learn: learning reward functions from feedback.
 
+* :mod:`~rewardkit.learn.data` - JSONL preference rows (prompt/chosen/rejected) -> pairs; ``.npz`` io.
 * :mod:`~rewardkit.learn.models` - NumPy reward models (:class:`MLPReward`), ``.npz`` io.
 * :mod:`~rewardkit.learn.preferences` - preference pairs, Boltzmann-rational labellers.
 * :mod:`~rewardkit.learn.bt` - Bradley-Terry losses (plain, margin, scaled, smoothed,
@@ -32,10 +33,12 @@ from .irl import soft_value_iteration, mce_irl, IRLResult, empirical_occupancy, 
 from .adversarial import AdversarialReward, train_discriminator, transition_features
 from .terms import RewardModelTerm, AdversarialRewardTerm
 from .text import SentenceEmbedder
+from .data import LoadReport, read_preference_jsonl, save_pairs, load_pairs
 
 __all__ += [
     "select_queries", "active_learning_curve", "queries_to_reach", "LatentRewardModel", "train_vpl",
     "user_groups_task", "soft_value_iteration", "mce_irl", "IRLResult", "empirical_occupancy",
     "feature_expectations", "AdversarialReward", "train_discriminator", "transition_features",
-    "RewardModelTerm", "AdversarialRewardTerm", "SentenceEmbedder",
+    "RewardModelTerm", "AdversarialRewardTerm", "SentenceEmbedder", "LoadReport", "read_preference_jsonl",
+    "save_pairs", "load_pairs",
 ]
