@@ -48,7 +48,10 @@ def test_answer_line_hash_and_last_number():
 
 def test_rule_order_is_configurable_and_trace_records_each_rule():
     t = "#### 5\nand \\boxed{6}"
-    assert extract_answer(t, ExtractConfig(rules=("hash", "boxed"))).answer == "5"
+    assert extract_answer(t, ExtractConfig(rules=("hash", "boxed"), latest_anchor=False)).answer == "5"
+    assert extract_answer(t, ExtractConfig(rules=("hash", "boxed"))).answer == "6"  # stated last
+    assert extract_answer("\\boxed{10} ... Final answer: 12").answer == "12"
+    assert extract_answer("so $d = 90/n$ and there are 12 of them.").answer == "12"  # value after formula
     e = extract_answer(t, ExtractConfig(rules=("answer_tag", "boxed")))
     assert e.answer == "6" and e.trace == ["answer_tag: no match", "boxed: matched (last of 1)"]
 

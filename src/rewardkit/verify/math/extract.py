@@ -64,6 +64,10 @@ class ExtractConfig:
             non-empty answer wins.
         boxed: ``"last"`` (MATH convention), ``"first"``, or ``"all"`` (every box, joined
             with ``", "`` – several answers boxed separately, math-verify's default).
+        latest_anchor: among adjacent anchored rules (``boxed``, ``answer_line``,
+            ``hash``) take the answer that ends last in the text rather than the first
+            rule that matches (a model that boxes an intermediate result and then states
+            "Final answer: ..." is graded on the final statement).
         tail_chars: only look at the last ``tail_chars`` characters (verl's GSM8K
             scorer uses 300); ``None`` looks at everything.
         max_answer_chars: longer answers are cut (protects the symbolic step).
@@ -75,6 +79,7 @@ class ExtractConfig:
 
     rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number")
     boxed: str = "last"
+    latest_anchor: bool = True
     tail_chars: int | None = None
     max_answer_chars: int = 1000
 
@@ -189,13 +194,27 @@ def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extr
         offset = len(text) - cfg.tail_chars
         text = text[offset:]
     trace: list[str] = []
-    for rule in cfg.rules:
-        span, outcome, *joined = _RULE_FNS[rule](text, cfg)
-        trace.append(f"{rule}: {outcome}")
-        if span is not None:
-            a, b = span
+    rules = list(cfg.rules)
+    k = 0
+    while k < len(rules):
+        rule = rules[k]
+        # consecutive "anchored" rules (boxed / answer_line / hash) form one group: the
+        # answer stated *last* in the text wins ("Answer: 10 ... so \boxed{12}" -> 12)
+        group = [rule]
+        if cfg.latest_anchor and rule in _ANCHORED:
+            while k + len(group) < len(rules) and rules[k + len(group)] in _ANCHORED:
+                group.append(rules[k + len(group)])
+        found = []
+        for r in group:
+            span, outcome, *joined = _RULE_FNS[r](text, cfg)
+            trace.append(f"{r}: {outcome}")
+            if span is not None:
+                found.append((span[1], -len(found), r, span, joined))
+        if found:
+            _end, _order, r, (a, b), joined = max(found)
             answer = joined[0] if joined else text[a:b]
-            return Extraction(answer[:cfg.max_answer_chars], rule, (a + offset, b + offset), trace)
+            return Extraction(answer[:cfg.max_answer_chars], r, (a + offset, b + offset), trace)
+        k += len(group)
     return Extraction(None, None, None, trace)
 
 
@@ -241,7 +260,7 @@ def _rule_boxed(text: str, cfg: ExtractConfig):
         if not parts:
             return None, "empty"
         outer = [p for p in parts if not any(q != p and q[0] <= p[0] and p[1] <= q[1] for q in parts)]
-        joined = ", ".join(text[a:b] for a, b in outer)
+        joined = ", ".join(dict.fromkeys(text[a:b] for a, b in outer))  # unique, in order
         return (outer[0][0], outer[-1][1]), f"matched (all {len(outer)})", joined
     ordered = spans[::-1] if cfg.boxed == "last" else spans
     for a, b in ordered:
@@ -333,6 +352,9 @@ def _rule_last_math(text: str, cfg: ExtractConfig):
     span = last_math_span(text)
     if span is None:
         return None, "no match"
+    num = last_number(text)
+    if num is not None and num[0] > span[1]:  # a value stated after the last formula is the answer
+        return None, "a number follows"
     a, b = _clean_span(text, *span)
     return ((a, b), "matched") if b > a else (None, "empty")
 
@@ -341,6 +363,8 @@ def _rule_last_number(text: str, cfg: ExtractConfig):
     span = last_number(text)
     return (span, "matched") if span else (None, "no match")
 
+
+_ANCHORED = frozenset({"boxed", "answer_line", "hash"})
 
 _RULE_FNS = {
     "answer_tag": _rule_answer_tag,

@@ -60,7 +60,7 @@ def gold_answer(gold: Any) -> str | None:
         spans = find_boxed(s)
         outer = [p for p in spans if not any(q != p and q[0] <= p[0] and p[1] <= q[1] for q in spans)]
         if outer:  # several boxed answers in a reference: all of them (a set of answers)
-            return ", ".join(s[a:b].strip() for a, b in outer)
+            return ", ".join(dict.fromkeys(s[a:b].strip() for a, b in outer))
     if "####" in s:
         return s.rsplit("####", 1)[1].strip().replace(",", "") or None
     for lo, hi in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
