@@ -103,3 +103,32 @@ def test_grader_directed_text_is_rejected(text):
 @pytest.mark.parametrize("text", NOT_INJECTIONS)
 def test_ordinary_mentions_are_not_injections(text):
     assert gate_reason(text) is None
+
+
+ADVERSARIAL = {
+    "openers": "Solution " * 10000, "answer_ws": "answer" + " " * 100000 + "x", "unclosed_tags": "<answer>" * 10000,
+    "boxed": "\\boxed{" * 10000, "braces": "{" * 100000, "score_ws": "score" + " " * 100000 + "x",
+    "cjk": "解" * 100000, "mixed_ws": "answer \t" * 10000, "ignore": "ignore the previous " * 5000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_gate_and_parsers_are_linear_on_adversarial_input(name):
+    # each of these took seconds to hours with naive regexes (nested/adjacent quantifiers);
+    # 2 s is ~20x the measured time, so only super-linear behaviour can fail this
+    import time
+
+    from rewardkit.verify.judge import parse_score, parse_verdict
+
+    text = ADVERSARIAL[name]
+    t0 = time.perf_counter()
+    gate_reason(text)
+    has_answer(text)
+    parse_verdict(text)
+    parse_score(text, (0, 10))
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_repeated_openers_cannot_outlast_the_gate():
+    assert gate_reason("Solution. " * 500) == "opener_only"
+    assert gate_reason("Let's think step by step. " * 200 + "Thought process:") == "opener_only"

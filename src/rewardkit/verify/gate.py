@@ -141,7 +141,6 @@ _WS = re.compile(r"\s+")
 #: explicit answer markers: the captured group must hold content
 _ANSWER_MARKERS = (
     re.compile(r"\\(?:boxed|fbox)\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}"),
-    re.compile(r"<answer>(.*?)</answer>", re.S | re.I),
     re.compile(r"####\s*(.+)"),
     re.compile(r"(?:final\s+answer|answer)\s*(?:is|:|=)\s*(.+)", re.I),
     re.compile(r"(?:答案|答)\s*[:：是为]\s*(.+)"),
@@ -175,27 +174,24 @@ def _opener_regex(openers: Iterable[str]) -> re.Pattern[str]:
     for o in sorted({_normalise(o).lower() for o in openers if o and o.strip()}, key=len, reverse=True):
         parts.append(r"\s+".join(re.escape(w) for w in o.split(" ")))
     # an opener followed by a word boundary (for scripts with spaces) or anything (CJK)
-    return re.compile(r"^(?:" + "|".join(parts) + r")(?=$|[\W_]|[^\x00-\x7f])", re.I)
+    return re.compile(r"(?:" + "|".join(parts) + r")(?=$|[\W_]|[^\x00-\x7f])", re.I)  # used with .match(t, pos)
 
 
 _DEFAULT_OPENER_RE = _opener_regex(DEFAULT_OPENERS)
-_JUNK = re.compile(r"^[\W_]+", re.U)
+_JUNK = re.compile(r"[\W_]+", re.U)
 
 
 def _strip_openers(text: str, opener_re: re.Pattern[str]) -> str:
-    """Remove leading openers, markup and punctuation repeatedly."""
+    """Remove every leading opener, markup and punctuation run (one linear pass)."""
     t = _MARKUP.sub(" ", text)
-    t = _LATEX_CMD.sub(" ", t).lower().strip()
-    for _ in range(64):  # bounded: each round removes at least one character
-        before = t
-        t = _JUNK.sub("", t)
-        m = opener_re.match(t)
-        if m:
-            t = t[m.end():]
-        t = t.strip()
-        if t == before:
+    t = _LATEX_CMD.sub(" ", t).lower()
+    pos = 0
+    while pos < len(t):
+        m = _JUNK.match(t, pos) or opener_re.match(t, pos)
+        if m is None or m.end() == pos:
             break
-    return t
+        pos = m.end()
+    return t[pos:].strip()
 
 
 def has_answer(text: str) -> bool:
@@ -206,10 +202,26 @@ def has_answer(text: str) -> bool:
         (True, False, True)
     """
     t = _normalise(text)
+    if _tagged_answer(t):
+        return True
     for pat in _ANSWER_MARKERS:
         for m in pat.finditer(t):
             if _content_chars(m.group(1)) > 0:
                 return True
+    return False
+
+
+def _tagged_answer(t: str) -> bool:
+    """A non-empty ``<answer>...</answer>`` (linear scan: no regex backtracking on unclosed tags)."""
+    low = t.lower()
+    start = low.find("<answer>")
+    while start >= 0:
+        end = low.find("</answer>", start + 8)
+        if end < 0:
+            return False
+        if _content_chars(t[start + 8:end], at_most=1):
+            return True
+        start = low.find("<answer>", end + 9)
     return False
 
 

@@ -108,14 +108,15 @@ def render_prompt(template: str, **fields: Any) -> str:
 
 # --------------------------------------------------------------------------- parsing
 
-_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
+_SPACES = re.compile(r"[^\S\n]+")
 _YES = {"yes", "y", "correct", "true", "right", "accept", "accepted", "pass", "是", "是的", "对", "正确", "はい", "正解", "sí", "si"}
 _NO = {"no", "n", "incorrect", "false", "wrong", "reject", "rejected", "fail", "否", "错", "错误", "不正确", "いいえ",
        "不正解"}
 _WORD = r"(yes|no|correct|incorrect|true|false|right|wrong|accept(?:ed)?|reject(?:ed)?|pass|fail)"
-_LABELLED = re.compile(r"(?:verdict|judg(?:e)?ment|decision|grade|final\s+answer|answer|output|result|label)"
-                       r"\s*(?:is|:|=|-)?\s*[\*\[\(\"'`]*\s*" + _WORD + r"\b", re.I)
-_BOXED_WORD = re.compile(r"\\boxed\{\s*(?:\\text\{)?\s*" + _WORD + r"\s*\}?\s*\}", re.I)
+# (whitespace is collapsed before matching, and no two unbounded \s* are adjacent: linear time)
+_LABELLED = re.compile(r"(?:verdict|judg(?:e)?ment|decision|grade|final answer|answer|output|result|label)"
+                       r"(?: ?(?:is|:|=|-))?[ \*\[\(\"'`]*" + _WORD + r"\b", re.I)
+_BOXED_WORD = re.compile(r"\\boxed\{ ?(?:\\text\{ ?)?" + _WORD + r" ?\}? ?\}", re.I)
 _TOKENS = re.compile(r"[^\W_]+", re.U)
 
 
@@ -142,8 +143,8 @@ def parse_verdict(text: Any) -> float | None:
     """
     if text is None:
         return None
-    t = _THINK.sub(" ", str(text))
-    t = t.split("</think>")[-1]  # an unclosed think prefix: keep what follows
+    t = str(text).split("</think>")[-1]  # drop think blocks (and an unclosed think prefix)
+    t = "\n".join(_SPACES.sub(" ", ln).strip() for ln in t.splitlines())
     t = t.strip()
     if not t:
         return None
@@ -167,9 +168,9 @@ def parse_verdict(text: Any) -> float | None:
     return None
 
 
-_SCORE_LABEL = re.compile(r"(?:score|rating|grade)\s*(?:is|:|=)?\s*\**\s*\[*\s*(-?\d+(?:\.\d+)?)"
-                          r"(?:\s*/\s*(\d+(?:\.\d+)?))?", re.I)
-_FRACTION = re.compile(r"(-?\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)")
+_SCORE_LABEL = re.compile(r"(?:score|rating|grade)(?: ?(?:is|:|=))?[ \*\[]*(-?\d+(?:\.\d+)?)"
+                          r"(?: ?/ ?(\d+(?:\.\d+)?))?", re.I)
+_FRACTION = re.compile(r"(-?\d+(?:\.\d+)?) ?/ ?(\d+(?:\.\d+)?)")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -186,7 +187,7 @@ def parse_score(text: Any, score_range: Sequence[float] = (0.0, 1.0)) -> float |
     if text is None:
         return None
     lo, hi = float(score_range[0]), float(score_range[1])
-    t = _THINK.sub(" ", str(text)).split("</think>")[-1]
+    t = _SPACES.sub(" ", str(text).split("</think>")[-1].replace("\n", " "))
     value: float | None = None
     try:
         obj = json.loads(t.strip())
