@@ -83,9 +83,11 @@ def rolling_corr(x: Any, y: Any, window: int) -> np.ndarray:
     B = np.lib.stride_tricks.sliding_window_view(b, w)
     A = A - A.mean(axis=1, keepdims=True)
     B = B - B.mean(axis=1, keepdims=True)
-    den = np.sqrt((A * A).sum(axis=1) * (B * B).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[w - 1:] = np.where(den > 1e-15, (A * B).sum(axis=1) / np.where(den > 0, den, 1.0), np.nan)
+    va, vb = (A * A).sum(axis=1), (B * B).sum(axis=1)
+    eps = 1e-24 * w  # relative to the series' scale: a constant window has no correlation
+    ok = (va > eps * max(float(np.abs(a).max()), 1e-300) ** 2) & (vb > eps * max(float(np.abs(b).max()), 1e-300) ** 2)
+    den = np.sqrt(np.where(ok, va * vb, 1.0))
+    out[w - 1:] = np.where(ok, (A * B).sum(axis=1) / den, np.nan)
     return out
 
 
