@@ -185,3 +185,11 @@ def test_env_entry_points_read_the_config(tmp_path, monkeypatch):
 def test_score_samples_reports_verifier_errors():
     s = score_samples(ComposedReward([content_gate(name="gate")]), ["q", "q"], ["Thought process:", "x=1"])
     assert s.errors == {"gate": ["opener_only", None]} and s.totals() == [0.0, 1.0]
+
+
+def test_split_response_is_linear_on_token_spam():
+    import time
+
+    t0 = time.perf_counter()
+    assert split_response("Q A" + "</s>" * 100_000 + " <|im_end|>\n", "Q ") == "A"
+    assert time.perf_counter() - t0 < 2.0

@@ -66,15 +66,17 @@ def split_response(query: str, prompt: str | None, strip_tokens: Sequence[str] =
     q = "" if query is None else str(query)
     if prompt and q.startswith(prompt):
         q = q[len(prompt):]
-    changed = True
-    while changed:
-        changed = False
-        s = q.rstrip()
-        for tok in strip_tokens:
-            if tok and s.endswith(tok):
-                q, changed = s[: -len(tok)], True
-                break
-    return q.strip()
+    end = len(q)  # walk back over trailing tokens/whitespace by index: linear even for "</s>" * 10**5
+    toks = [t for t in strip_tokens if t]
+    while end > 0:
+        if q[end - 1].isspace():
+            end -= 1
+            continue
+        tok = next((t for t in toks if q.endswith(t, 0, end)), None)
+        if tok is None:
+            break
+        end -= len(tok)
+    return q[:end].strip()
 
 
 class OpenRLHFRewardFunc:

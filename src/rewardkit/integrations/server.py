@@ -93,15 +93,18 @@ class _BodyLimit:
                 too_big = False
             if too_big:
                 return await self._reject(send)
-        body, more = b"", True
+        parts, size, more = [], 0, True
         while more:
             msg = await receive()
             if msg["type"] == "http.disconnect":
                 return
-            body += msg.get("body", b"")
+            chunk = msg.get("body", b"")
+            parts.append(chunk)
+            size += len(chunk)
             more = msg.get("more_body", False)
-            if len(body) > self.limit:
+            if size > self.limit:
                 return await self._reject(send)
+        body = b"".join(parts)
         sent = False
 
         async def replay() -> dict:
