@@ -72,12 +72,42 @@ def test_gaussian_proxy_is_regressional_only_gold_never_falls():
     assert 0.35 < c.gold[-1] / c.proxy[-1] < 0.65
 
 
+def test_kl_optimal_policy_is_the_regularised_maximiser():
+    rng = np.random.default_rng(0)
+    r = rng.normal(size=20)
+    pi, kl = oo.kl_optimal_policy(r, 0.5)
+    best = pi @ r - 0.5 * kl
+    for _ in range(200):                      # no random policy does better on E[r] - beta KL
+        q = rng.dirichlet(np.ones(20))
+        assert q @ r - 0.5 * np.sum(q * np.log(q * 20)) <= best + 1e-12
+
+
+def _par_centred(p):
+    return hk.par_transform(p.ravel(), np.repeat(p.mean(axis=1), p.shape[1])).reshape(p.shape)
+
+
+def test_par_keeps_gold_under_strong_kl_regularised_optimisation():
+    betas = (3, 1, 0.3, 0.1, 0.03, 0.01, 0.003)
+    raw = oo.simulate_kl_regularised(oo.misspecified_proxy(), betas, n_candidates=512, n_prompts=600, seed=0)
+    par = oo.simulate_kl_regularised(oo.misspecified_proxy(), betas, n_candidates=512, n_prompts=600, seed=0,
+                                     transform=_par_centred)
+    assert np.all(np.diff(raw.proxy) > -1e-9) and np.all(np.diff(raw.kl) > -1e-9)
+    assert raw.gold.max() - raw.gold[-1] > 3 * raw.gold_se[-1]             # raw proxy: gold peaks then falls
+    strong = slice(4, None)                                                  # beta <= 0.03
+    se = np.hypot(raw.gold_se[strong], par.gold_se[strong])
+    assert np.all(par.gold[strong] - raw.gold[strong] > 3 * se)
+    assert par.gold.max() > raw.gold.max()
+
+
 @pytest.mark.parametrize("call,field", [
     (lambda: oo.fit_overoptimization([1.0], [1.0]), "d"),
     (lambda: oo.fit_overoptimization([1.0, 2.0], [1.0]), "gold"),
     (lambda: oo.fit_overoptimization([1.0, 2.0], [1.0, 2.0], form="x"), "form"),
     (lambda: oo.bon_kl(0), "n"),
     (lambda: oo.simulate_best_of_n(oo.gaussian_proxy(), ns=[0]), "ns"),
+    (lambda: oo.kl_optimal_policy([1.0, 2.0], 0.0), "beta"),
+    (lambda: oo.kl_optimal_policy([1.0, 2.0], 1.0, base=[0.5, 0.6]), "base"),
+    (lambda: oo.simulate_kl_regularised(oo.gaussian_proxy(), betas=[-1.0]), "betas"),
 ])
 def test_overopt_bad_input(call, field):
     with pytest.raises(ConfigError) as e:

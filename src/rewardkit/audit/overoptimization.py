@@ -45,7 +45,8 @@ import numpy as np
 from rewardkit.core.errors import ConfigError
 
 __all__ = ["bon_kl", "gao_bon", "gao_rl", "OveroptFit", "fit_overoptimization", "ProxySampler",
-           "gaussian_proxy", "misspecified_proxy", "OveroptCurve", "simulate_best_of_n"]
+           "gaussian_proxy", "misspecified_proxy", "OveroptCurve", "simulate_best_of_n", "kl_optimal_policy",
+           "simulate_kl_regularised"]
 
 
 def bon_kl(n: Any) -> np.ndarray | float:
@@ -210,8 +211,8 @@ class OveroptCurve:
     """Proxy and gold reward of best-of-n selections as optimisation pressure grows.
 
     Attributes:
-        n: the sample counts.
-        kl: analytic BoN KL per ``n``; ``d = sqrt(kl)``.
+        n: the sample counts (best-of-n), or the inverse KL coefficients ``1/beta`` (KL-regularised).
+        kl: KL of the optimised policy from the base policy; ``d = sqrt(kl)``.
         proxy, gold: mean proxy / gold score of the selected completion (minus the base mean).
         gold_se: standard error of ``gold`` over prompts.
     """
@@ -244,9 +245,9 @@ class OveroptCurve:
         return float(self.proxy[-1] - self.gold[-1])
 
     def table(self) -> str:
-        rows = ["| n | KL | d | proxy | gold |", "|---|---|---|---|---|"]
+        rows = ["| n or 1/beta | KL | d | proxy | gold |", "|---|---|---|---|---|"]
         for i in range(self.n.size):
-            rows.append(f"| {int(self.n[i])} | {self.kl[i]:.3f} | {self.d[i]:.3f} | {self.proxy[i]:.3f} | "
+            rows.append(f"| {self.n[i]:g} | {self.kl[i]:.3f} | {self.d[i]:.3f} | {self.proxy[i]:.3f} | "
                         f"{self.gold[i]:.3f} |")
         return "\n".join(rows)
 
@@ -283,3 +284,79 @@ def simulate_best_of_n(sampler: ProxySampler, ns: Sequence[int] = (1, 2, 4, 8, 1
         se.append(float(gs.std(ddof=1) / math.sqrt(gs.size)))
     kl = np.asarray(bon_kl(ns_arr), dtype=np.float64).reshape(-1)
     return OveroptCurve(ns_arr, kl, np.sqrt(kl), np.array(proxy), np.array(gold), np.array(se))
+
+
+def kl_optimal_policy(reward: Any, beta: float, base: Any = None) -> tuple[np.ndarray, float]:
+    """The maximiser of :math:`\\mathbb E_\\pi[r] - \\beta D_{KL}(\\pi \\| \\pi_0)` over a finite set of outputs.
+
+    .. math:: \\pi^*(y) = \\pi_0(y)\\, e^{r(y)/\\beta} / Z
+
+    (Korbak, Perez & Buckley, 2022, "RL with KL penalties is better viewed as Bayesian
+    inference"; Rafailov et al., 2023, "Direct Preference Optimization", eq. 4): the policy that
+    KL-regularised RLHF converges to.  Returns ``(pi, KL(pi || pi_0))``; ``base`` defaults to uniform.
+
+    Example:
+        >>> pi, kl = kl_optimal_policy([0.0, 1.0], beta=1.0)
+        >>> pi.round(4).tolist(), round(kl, 4)
+        ([0.2689, 0.7311], 0.1109)
+    """
+    r = np.asarray(reward, dtype=np.float64).reshape(-1)
+    if float(beta) <= 0:
+        raise ConfigError("beta", f"got {beta}", "a KL coefficient > 0")
+    p0 = np.full(r.size, 1.0 / r.size) if base is None else np.asarray(base, dtype=np.float64).reshape(-1)
+    if p0.shape != r.shape or np.any(p0 < 0) or not np.isclose(p0.sum(), 1.0):
+        raise ConfigError("base", "is not a probability vector over the outputs", f"{r.size} non-negative numbers summing to 1")
+    logits = np.where(p0 > 0, np.log(np.where(p0 > 0, p0, 1.0)) + r / float(beta), -np.inf)
+    w = np.exp(logits - logits.max())
+    pi = w / w.sum()
+    nz = pi > 0
+    return pi, float(np.sum(pi[nz] * (np.log(pi[nz]) - np.log(p0[nz]))))
+
+
+def simulate_kl_regularised(sampler: ProxySampler, betas: Sequence[float] = (3.0, 1.0, 0.3, 0.1, 0.03, 0.01),
+                            n_candidates: int = 256, n_prompts: int = 200,
+                            transform: Callable[[np.ndarray], np.ndarray] | None = None,
+                            seed: int = 0) -> OveroptCurve:
+    """The RL half of Gao et al.'s experiment, in closed form: the KL-regularised optimum against a proxy.
+
+    For each of ``n_prompts`` prompts, ``n_candidates`` outputs are drawn under the base policy
+    (uniform over them).  For each :math:`\\beta` the optimum :math:`\\pi^* \\propto e^{\\tilde r/\\beta}`
+    of the (optionally ``transform``-ed, e.g. PAR) proxy :math:`\\tilde r` is computed exactly per
+    prompt (:func:`kl_optimal_policy`); the expected raw proxy and gold (relative to the base
+    means) and the KL are averaged over prompts.  ``transform`` maps a ``(n_prompts,
+    n_candidates)`` proxy array to the optimised reward.  Rows are ordered by increasing
+    optimisation pressure :math:`1/\\beta`.
+
+    Example:
+        >>> raw = simulate_kl_regularised(misspecified_proxy(), betas=(1.0, 0.01))
+        >>> par = simulate_kl_regularised(misspecified_proxy(), betas=(1.0, 0.01),
+        ...     transform=lambda p: 1 / (1 + np.exp(-(p - p.mean(axis=1, keepdims=True)))))
+        >>> bool(raw.gold[-1] < raw.gold[0]), bool(par.gold[-1] > par.gold[0])
+        (True, True)
+    """
+    bs = sorted({float(b) for b in betas}, reverse=True)
+    if not bs or bs[-1] <= 0:
+        raise ConfigError("betas", f"got {list(betas)}", "KL coefficients > 0")
+    if int(n_candidates) < 2 or int(n_prompts) < 2:
+        raise ConfigError("n_candidates", f"got {n_candidates} candidates x {n_prompts} prompts",
+                          "integers >= 2")
+    g, p = sampler(np.random.default_rng(seed), (int(n_prompts), int(n_candidates)))
+    g, p = np.asarray(g, dtype=np.float64), np.asarray(p, dtype=np.float64)
+    r = p if transform is None else np.asarray(transform(p), dtype=np.float64)
+    if r.shape != p.shape:
+        raise ConfigError("transform", f"returned shape {r.shape}", f"shape {p.shape}")
+    n = p.shape[1]
+    kl, proxy, gold, se = [], [], [], []
+    for b in bs:
+        z = r / b
+        w = np.exp(z - z.max(axis=1, keepdims=True))
+        pi = w / w.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl_rows = np.where(pi > 0, pi * np.log(pi * n), 0.0).sum(axis=1)
+        gs = (pi * g).sum(axis=1) - g.mean()
+        kl.append(float(kl_rows.mean()))
+        proxy.append(float(((pi * p).sum(axis=1) - p.mean()).mean()))
+        gold.append(float(gs.mean()))
+        se.append(float(gs.std(ddof=1) / math.sqrt(gs.size)))
+    kl_a = np.maximum(np.array(kl), 0.0)
+    return OveroptCurve(1.0 / np.array(bs), kl_a, np.sqrt(kl_a), np.array(proxy), np.array(gold), np.array(se))
