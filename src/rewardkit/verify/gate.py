@@ -132,7 +132,25 @@ INJECTION_PATTERNS: tuple[str, ...] = (
     # chat-template role markers (a fake system / user turn)
     r"<\|im_start\|>|<\|im_end\|>|<\|start_header_id\|>|\[/?inst\]|<\s*/?\s*system\s*>",
 )
-_INJECTION_RE = re.compile("|".join(f"(?:{p})" for p in INJECTION_PATTERNS), re.I)
+_GRADER_WORDS = ("grader", "judge", "evaluator", "verifier", "reviewer", "grading model", "reward model")
+_QUOTED_YES = re.compile(r"[\"'`*]\s*(?:yes|correct|true)\s*[\"'`*]", re.I)
+#: cheap substring triggers (on the lower-cased text) guarding each pattern above, in order: the
+#: regexes only run on the rare texts that contain their key words
+_INJECTION_TRIGGERS = (
+    lambda low: any(w in low for w in ("ignore", "disregard", "forget", "override")),
+    lambda low: any(w in low for w in ("verdict", "judgment", "judgement", "grading", "evaluation")),
+    lambda low: _QUOTED_YES.search(low) is not None,
+    lambda low: any(w in low for w in _GRADER_WORDS),
+    lambda low: any(w in low for w in _GRADER_WORDS),
+    lambda low: any(w in low for w in (" must ", " should ", " will ", " shall ")),
+    lambda low: any(w in low for w in ("<|", "[inst", "[/inst", "system")),
+)
+_INJECTION_CHECKS = tuple(zip(_INJECTION_TRIGGERS, (re.compile(p, re.I) for p in INJECTION_PATTERNS)))
+
+
+def _injected(text: str) -> bool:
+    low = text.lower()
+    return any(trigger(low) and pat.search(text) for trigger, pat in _INJECTION_CHECKS)
 
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
 _MARKUP = re.compile(r"</?\s*(think|answer|reasoning|solution|thought|response)\s*>", re.I)
@@ -280,7 +298,7 @@ def _reason(text: Any, min_content_chars: int, require_answer: bool, reject_dang
         return "opener_only"
     if reject_dangling and _dangling(t):
         return "dangling"
-    if reject_injection and _INJECTION_RE.search(unicodedata.normalize("NFKC", text)):  # keeps line breaks
+    if reject_injection and _injected(unicodedata.normalize("NFKC", text)):  # keeps line breaks
         return "judge_injection"
     if require_answer and not has_answer(t):
         return "no_answer"
