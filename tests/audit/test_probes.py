@@ -17,7 +17,8 @@ REFERENCES = ["4", "Paris", "2"]
 CONTROLS = ["2 + 2 = 4, so the answer is 4.", "The capital of France is Paris.", "x = 5 - 3 = 2"]
 
 # words an over-trusting judge takes as a sign of a worked solution (the paper's failure mode)
-_TRUSTED = re.compile(r"solution|solve|step|thought|reason|answer|final|解|答|かいせつ|respuesta|réponse|lösung|"
+_TRUSTED = re.compile(r"solution|solve|step|thought|reason|answer|final|解|答|かいせつ|respuesta|réponse|"
+                      r"lösung|"
                       r"ответ|решение|풀이|yes|correct", re.I)
 
 

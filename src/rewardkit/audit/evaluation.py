@@ -336,7 +336,7 @@ def calibration(prob: Any, label: Any, n_bins: int = 10, strategy: str = "unifor
 
 
 def fit_temperature(margin: Any, label: Any, iters: int = 50) -> float:
-    """Maximum-likelihood BT inverse temperature :math:`\\beta` for :math:`\\sigma(\\beta\\,\\Delta)` (Guo et al., 2017).
+    """Maximum-likelihood BT inverse temperature :math:`\\beta` of :math:`\\sigma(\\beta\\Delta)` (Guo et al., 2017).
 
     Newton's method on the (convex) negative log-likelihood
     :math:`-\\sum_i y_i \\log\\sigma(\\beta\\Delta_i) + (1-y_i)\\log\\sigma(-\\beta\\Delta_i)`.

@@ -305,7 +305,8 @@ def kl_optimal_policy(reward: Any, beta: float, base: Any = None) -> tuple[np.nd
         raise ConfigError("beta", f"got {beta}", "a KL coefficient > 0")
     p0 = np.full(r.size, 1.0 / r.size) if base is None else np.asarray(base, dtype=np.float64).reshape(-1)
     if p0.shape != r.shape or np.any(p0 < 0) or not np.isclose(p0.sum(), 1.0):
-        raise ConfigError("base", "is not a probability vector over the outputs", f"{r.size} non-negative numbers summing to 1")
+        raise ConfigError("base", "is not a probability vector over the outputs",
+                          f"{r.size} non-negative numbers summing to 1")
     logits = np.where(p0 > 0, np.log(np.where(p0 > 0, p0, 1.0)) + r / float(beta), -np.inf)
     w = np.exp(logits - logits.max())
     pi = w / w.sum()
