@@ -54,3 +54,8 @@ def test_normalisation():
 def test_decimal_comma_is_not_a_thousands_separator():
     assert numeric_value("0,111") is None  # 0.111 in many locales: left to math-verify
     assert fast_equal("1,234,567", "1234567") is True
+
+
+def test_comma_space_is_a_list_not_a_thousands_separator():
+    assert fast_equal("32349", "32,349") is True
+    assert fast_equal("32349", "32, 349") is None  # a list of two numbers: math-verify decides

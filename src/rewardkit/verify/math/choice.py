@@ -65,7 +65,7 @@ def _gold_letter(gold: Any, letters: str) -> str | None:
     if isinstance(gold, int):
         return letters[gold] if 0 <= gold < len(letters) else None
     s = str(gold).strip().strip("()").strip().upper()
-    if s.isdigit():
+    if s.isascii() and s.isdigit():  # "²".isdigit() is True but int("²") fails
         k = int(s)
         return letters[k] if 0 <= k < len(letters) else None
     return s if len(s) == 1 and s in letters else None

@@ -83,8 +83,8 @@ def normalize_answer(s: str) -> str:
     Example:
         >>> normalize_answer("$x = \\\\dfrac{3}{4}\\\\text{ cm}$.")
         '\\\\frac{3}{4}'
-        >>> normalize_answer("\\\\left( 1, 2 \\\\right)")
-        '(1,2)'
+        >>> normalize_answer("\\\\left( 1, 2 \\\\right)"), normalize_answer("32,  349")
+        ('(1, 2)', '32, 349')
     """
     if not isinstance(s, str):
         s = "" if s is None else str(s)
@@ -108,7 +108,9 @@ def normalize_answer(s: str) -> str:
     m = _UNIT_TAIL_RE.match(s) if len(s) <= 200 else None
     if m and not had_text_unit and len(m.group("unit").replace(" ", "")) >= 2:
         s = m.group("num")
-    s = re.sub(r"\s+", "", s)
+    # drop whitespace, but keep one space after a comma: "32, 349" is a list, "32,349" a number
+    s = re.sub(r",\s+", ", ", s)
+    s = re.sub(r"(?<!,)\s+", "", s)
     return s
 
 
@@ -204,7 +206,7 @@ class _Parser:
                 exp = self.atom()
             else:
                 t = self.take()
-                if not (len(t) == 1 and t.isdigit()):
+                if not (len(t) == 1 and t in "0123456789"):
                     raise _Bail  # x^23 (= x^2 * 3 in LaTeX), x^\pi ...: leave it to sympy
                 exp = self._number(t)
             return _pow(base, exp)
