@@ -26,6 +26,8 @@ BUILTIN_PACKAGES = (
     "rewardkit.verify",
     "rewardkit.spec",
     "rewardkit.learn",
+    "rewardkit.audit",
+    "rewardkit.credit",
     "rewardkit.integrations.minigrid",
 )
 
