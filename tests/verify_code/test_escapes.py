@@ -190,7 +190,7 @@ def test_fork_bomb_in_fork_server_is_killed_with_its_namespace(limits):
         th.start()
         r = fs.run(src, limits=limits)
         th.join()
-        assert r.returncode != 0 and r.timed_out
+        assert r.timed_out or r.killed_by in ("SIGXCPU", "SIGKILL")  # stopped by the wall or CPU limit
         assert seen[0] >= 1  # the probe saw the job running ...
         assert _nobody_in_namespace(ns) == 0  # ... and nothing of it is left
         assert fs.run("print(7)").stdout == "7\n" and fs.restarts == 0  # the server is fine
@@ -211,7 +211,7 @@ def test_fork_bomb_is_contained(limits, via):
     r = run_python(src, limits=limits, label=label)
     th.join()
     assert time.perf_counter() - t < limits.wall_seconds + 3
-    assert r.returncode != 0 and r.timed_out
+    assert r.timed_out or r.killed_by in ("SIGXCPU", "SIGKILL")  # stopped by the wall or CPU limit
     assert seen[0] >= 1  # the probe really saw the bomb running ...
     time.sleep(0.2)
     assert _processes_labelled(label) == 0  # ... and nothing is left behind

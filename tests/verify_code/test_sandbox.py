@@ -48,10 +48,9 @@ def test_temporary_directory_is_removed():
 
 
 def test_cpu_limit_kills_busy_loop():
-    r = run_python("while True: pass", limits=SandboxLimits(cpu_seconds=1, wall_seconds=10))
+    r = run_python("while True: pass", limits=SandboxLimits(cpu_seconds=1, wall_seconds=30))
     assert r.returncode is not None and r.returncode < 0
-    assert r.killed_by in ("SIGXCPU", "SIGKILL") and not r.timed_out
-    assert r.wall_time < 5
+    assert r.killed_by in ("SIGXCPU", "SIGKILL") and not r.timed_out  # the CPU limit, not the wall, stopped it
 
 
 def test_one_shot_server_and_exec_paths_agree():

@@ -64,9 +64,9 @@ def test_pool_from_many_threads_and_timeout_recycles_worker():
         [t.join() for t in ts]
         assert res == {k: [("ok", k), ("ok", k + 100)] for k in range(6)}
         t0 = time.perf_counter()
-        r = pool.run([(5.0, "slow"), (0.0, "after")], deadline=0.5)
+        r = pool.run([(60.0, "slow"), (0.0, "after")], deadline=0.5)
         assert r == [("timeout", 0.5), ("ok", "after")]
-        assert time.perf_counter() - t0 < 4.5
+        assert time.perf_counter() - t0 < 20  # killed at 0.5 s, not after the 60 s sleep
         assert pool.restarts == 1
 
 
