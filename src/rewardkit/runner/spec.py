@@ -171,6 +171,9 @@ class ExperimentSpec:
             s.parallel = parallel
         if s.eval_every > s.budget:
             s.eval_every = s.budget
+        # keep the spec shown in reports in step with what runs
+        s.raw.update(seeds=s.seeds, parallel=s.parallel, budget={s.budget_unit: s.budget},
+                     eval={"every": s.eval_every, "episodes": s.eval_episodes, "deterministic": s.eval_deterministic})
         return s
 
 
