@@ -124,3 +124,9 @@ def test_bad_seeds_override(tmp_path, capsys):
     f = write_spec(tmp_path / "ok.yaml", CHAIN)
     assert main(["run", str(f), "--seeds", "0,x", "--check"]) == 2
     assert capsys.readouterr().err.strip().startswith("error: --seeds: got '0,x'")
+
+
+def test_ppo_params_exist_in_installed_sb3():
+    from rewardkit.runner.spec import ppo_signature_check
+
+    ppo_signature_check()  # raises if SB3 renamed a keyword the spec schema accepts

@@ -479,7 +479,7 @@ def _no_unknown(m: Mapping[str, Any], allowed: set[str], f: str) -> None:
             raise ConfigError(f"{f}.{k}" if f else str(k), "unknown key", f"one of: {', '.join(sorted(allowed))}")
 
 
-def ppo_signature_check() -> None:  # pragma: no cover - guard for SB3 API drift, used in tests
+def ppo_signature_check() -> None:
     """Raise if a name in :data:`PPO_PARAMS` is not a PPO keyword in the installed SB3."""
     from stable_baselines3 import PPO
 
