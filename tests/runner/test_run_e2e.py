@@ -35,6 +35,7 @@ def test_tabular_run_report_and_rerun_skips(tmp_path, capsys):
     for key, *_ in runs:
         steps = [r[0] for r in _rows(db, "SELECT step FROM evals WHERE run_key = ? ORDER BY step", key)]
         assert steps == [0, 50, 100, 150, 200]
+    assert _rows(db, "SELECT COUNT(*) FROM eval_points WHERE variant = 'env' AND seed = 1")[0][0] == 5
     # common random numbers: before training every variant is evaluated on the same episodes
     # with the same tie-break noise, so the step-0 rows are identical per seed
     for seed in (0, 1):

@@ -12,7 +12,9 @@ Tables:
   length, the mean training-episode env return and shaped return since the previous
   point, wall time since the run started;
 * ``term_returns(run_key, step, term, value)`` – mean per-term training-episode
-  return since the previous point (one row per reward term).
+  return since the previous point (one row per reward term);
+* view ``eval_points`` – ``evals`` joined with the run's ``config_hash``, ``variant``
+  and ``seed`` (one row per evaluation point, ready for analysis).
 
 Durability and resume.  Every evaluation point is committed in its own
 transaction, so killing a run loses at most the point being computed.  A run is
@@ -85,6 +87,8 @@ CREATE TABLE IF NOT EXISTS evals (
     created REAL NOT NULL,
     PRIMARY KEY (run_key, step)
 );
+CREATE VIEW IF NOT EXISTS eval_points AS
+    SELECT r.config_hash, r.variant, r.seed, e.* FROM evals e JOIN runs r USING (run_key);
 CREATE TABLE IF NOT EXISTS term_returns (
     run_key TEXT NOT NULL REFERENCES runs(run_key),
     step INTEGER NOT NULL,
