@@ -163,12 +163,13 @@ def _processes_labelled(label: str) -> int:
     return n
 
 
-def _nobody_in_namespace(ns: str) -> int:
+def _jobs_in_namespace(ns: str) -> int:
+    """Processes in the server's PID namespace that are not the (root) server itself."""
     n = 0
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                if os.readlink(f"/proc/{pid}/ns/pid") == ns and os.stat(f"/proc/{pid}").st_uid == 65534:
+                if os.readlink(f"/proc/{pid}/ns/pid") == ns and os.stat(f"/proc/{pid}").st_uid != 0:
                     n += 1
             except OSError:
                 pass
@@ -186,13 +187,13 @@ def test_fork_bomb_in_fork_server_is_killed_with_its_namespace(limits):
         ns = os.readlink(f"/proc/{fs._proc.pid}/ns/pid_for_children")
         src = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
         seen = []
-        th = threading.Thread(target=lambda: (time.sleep(1.0), seen.append(_nobody_in_namespace(ns))))
+        th = threading.Thread(target=lambda: (time.sleep(1.0), seen.append(_jobs_in_namespace(ns))))
         th.start()
         r = fs.run(src, limits=limits)
         th.join()
         assert r.timed_out or r.killed_by in ("SIGXCPU", "SIGKILL")  # stopped by the wall or CPU limit
         assert seen[0] >= 1  # the probe saw the job running ...
-        assert _nobody_in_namespace(ns) == 0  # ... and nothing of it is left
+        assert _jobs_in_namespace(ns) == 0  # ... and nothing of it is left
         assert fs.run("print(7)").stdout == "7\n" and fs.restarts == 0  # the server is fine
 
 
@@ -251,3 +252,15 @@ def test_big_file_is_cut_by_fsize(run_python):
     r = run_python("f = open('big.bin', 'wb')\nf.write(b'x' * (8 * 1024 * 1024))\nf.close()\nprint('done')",
                    limits=SandboxLimits(max_file_mb=1.0, audit_guard=False))
     assert "done" not in r.stdout and r.returncode != 0
+
+
+def test_a_fork_bomb_does_not_starve_concurrent_runs():
+    """Each run has its own uid, so RLIMIT_NPROC is per run: a concurrent fork bomb
+    (guard off, exec path) cannot make other sandboxes fail to start."""
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    th = threading.Thread(target=fresh_run, args=(bomb,), kwargs={"limits": GUARD_OFF, "via": "exec"})
+    th.start()
+    time.sleep(0.8)  # the bomb is at its process limit now
+    outs = [fresh_run("print(6 * 7)", via=via).stdout for via in ("exec", "server", "exec")]
+    th.join()
+    assert outs == ["42\n"] * 3

@@ -53,8 +53,8 @@ from typing import Any, Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
-from .sandbox import (_HARNESS_SOURCE, _NOBODY, SandboxLimits, SandboxResult, SandboxUnavailable, sandbox_capabilities,
-                      sandbox_python)
+from .sandbox import (_HARNESS_SOURCE, SandboxLimits, SandboxResult, SandboxUnavailable, sandbox_capabilities,
+                      sandbox_python, sandbox_uid)
 
 __all__ = ["ForkServer", "ForkServerPool", "DEFAULT_PRELOAD"]
 
@@ -149,7 +149,7 @@ class ForkServer:
             "guard": bool(lim.audit_guard), "argv": [str(a) for a in argv], "nonce": nonce,
             "stdin": stdin.encode() if isinstance(stdin, str) else bytes(stdin or b""),
             "files": {str(k): (v.encode() if isinstance(v, str) else bytes(v)) for k, v in (files or {}).items()},
-            "limits": {"uid": _NOBODY, "cpu": max(1, int(round(lim.cpu_seconds))), "mem": int(lim.memory_mb) << 20,
+            "limits": {"uid": sandbox_uid(), "cpu": max(1, int(round(lim.cpu_seconds))), "mem": int(lim.memory_mb) << 20,
                        "nproc": int(lim.max_processes), "fsize": int(lim.max_file_mb * (1 << 20)),
                        "nofile": int(lim.max_open_files), "wall": float(lim.wall_seconds),
                        "out_cap": int(lim.max_output_bytes)},

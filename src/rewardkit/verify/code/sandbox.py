@@ -64,10 +64,21 @@ from typing import Any, Mapping, Sequence
 from rewardkit.core.errors import ConfigError
 
 __all__ = ["SandboxLimits", "SandboxResult", "run_python", "sandbox_capabilities", "sandbox_python",
-           "SandboxUnavailable"]
+           "sandbox_uid", "SandboxUnavailable"]
 
 _HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
 _NOBODY = 65534
+_UID_BASE, _UID_SPAN = 200_000, 60_000
+
+
+def sandbox_uid() -> int:
+    """A fresh unprivileged uid for one run (random in 200000-259999, no passwd entry).
+
+    Each run (or fork-server job) gets its own uid, so ``RLIMIT_NPROC`` – counted per
+    uid – and signal permissions are per run: a fork bomb in one solution cannot starve
+    concurrently running solutions of processes, nor signal them.
+    """
+    return _UID_BASE + secrets.randbelow(_UID_SPAN)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -224,7 +235,8 @@ def sandbox_capabilities(python: str | None = None) -> dict[str, bool]:
     return caps
 
 
-def _command(limits: SandboxLimits, result_fd: int, label: str = "") -> tuple[list[str], dict[str, bool]]:
+def _command(limits: SandboxLimits, result_fd: int, label: str = "",
+             uid: int = _NOBODY) -> tuple[list[str], dict[str, bool]]:
     py = limits.python or sandbox_python()
     caps = sandbox_capabilities(py)
     cmd: list[str] = []
@@ -252,7 +264,7 @@ def _command(limits: SandboxLimits, result_fd: int, label: str = "") -> tuple[li
                 "--core=0", f"--nofile={limits.max_open_files}", "--"]
         iso["rlimits"] = True
     if limits.drop_privileges == "auto" and caps.get("drop_privileges"):
-        cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups",
+        cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                 "--no-new-privs", "--"]
         iso["privileges_dropped"] = True
     cmd += [py, "-I", "-S", "-B", "-c", _HARNESS_SOURCE, str(result_fd), "rk-sandbox:" + label]
@@ -351,11 +363,12 @@ def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(content.encode() if isinstance(content, str) else bytes(content))
         read_fd, write_fd = os.pipe()
-        cmd, iso = _command(lim, write_fd, "".join(c for c in str(label) if c.isalnum() or c in "-_.")[:64])
+        uid = sandbox_uid()
+        cmd, iso = _command(lim, write_fd, "".join(c for c in str(label) if c.isalnum() or c in "-_.")[:64], uid)
         if iso["privileges_dropped"]:
             for root, dirs, fls in os.walk(workdir):
                 for n in [root] + [os.path.join(root, d) for d in dirs] + [os.path.join(root, f) for f in fls]:
-                    os.chown(n, _NOBODY, _NOBODY)
+                    os.chown(n, uid, uid)
             os.chmod(workdir, 0o700)
         preexec = None if iso["rlimits"] else _fallback_rlimits(lim)
         iso["rlimits"] = True
