@@ -11,7 +11,7 @@ teardown, imports).  For RL throughput, :class:`ForkServer` pays those once:
   world-writable directories (``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock``), then
   pre-imports common standard-library modules;
 * per job it ``fork``\\ s a child which sets its own rlimits (CPU, address space,
-  processes, file size, open files, no core), drops to ``nobody`` (no capabilities),
+  processes, file size, open files, no core), drops to a fresh unprivileged uid (no capabilities),
   enters a private ``0700`` directory and runs the job with the same harness and
   audit-hook guard as the fresh sandbox;
 * when the job ends (or hits its wall deadline, or floods its output) the server –

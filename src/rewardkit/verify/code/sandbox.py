@@ -10,7 +10,7 @@ kernel.  The layers, outermost first:
    ``RLIMIT_NPROC`` (fork bombs), ``RLIMIT_FSIZE`` (file size), ``RLIMIT_NOFILE``,
    ``RLIMIT_CORE=0`` (no core dumps);
 3. **privilege drop** (``setpriv``): when run as root, the program runs as
-   ``nobody`` with no capabilities and ``no_new_privs`` – it cannot write the
+   a fresh unprivileged uid (:func:`sandbox_uid`) with no capabilities and ``no_new_privs`` – it cannot write the
    host's files, read other users' ``/proc/<pid>/environ`` or signal the parent
    (and ``RLIMIT_NPROC`` is only enforced for non-root users);
 4. **environment**: an empty environment (no secrets leak), a private temporary
@@ -99,7 +99,7 @@ class SandboxLimits:
         max_output_bytes: cap on captured stdout and on stderr each; exceeding it kills the run.
         network: ``"isolate"`` (require a network namespace), ``"auto"`` (isolate when
             possible, else report ``network_isolated=False``) or ``"allow"``.
-        drop_privileges: ``"auto"`` (run as ``nobody`` when started as root) or ``"never"``.
+        drop_privileges: ``"auto"`` (run as a fresh unprivileged uid when started as root) or ``"never"``.
         audit_guard: install the in-process audit-hook guard.
         python: interpreter to run; ``""`` (default) picks one with
             :func:`sandbox_python` (this one if the sandbox user can use its standard
@@ -193,7 +193,7 @@ def _stdlib_of(py: str, as_nobody: bool) -> str | None:
 def sandbox_python() -> str:
     """The interpreter sandboxed code runs with.
 
-    The sandbox user (``nobody``) must be able to read the interpreter's own standard
+    An unprivileged sandbox user (probed as ``nobody``) must be able to read the interpreter's own standard
     library: an interpreter installed under a private home (``/root/.pyenv`` with
     ``/root`` mode 0700) silently falls back to another stdlib when run as ``nobody``
     and cannot import anything new in the fork server.  So: this interpreter if
