@@ -123,3 +123,15 @@ def test_several_boxed_answers(symbolic_eq):
     assert gold_answer("\\(\\boxed{1}\\) and \\(\\boxed{-2}\\).") == "1, -2"
     assert v.verify("roots: \\boxed{-2} and \\boxed{1}", answer="\\boxed{1} and \\boxed{-2}").value == 1.0
     assert v.verify("roots: \\boxed{-2} and \\boxed{3}", answer="\\boxed{1} and \\boxed{-2}").value == 0.0
+
+
+def test_math_answer_term_passes_extraction_options():
+    r = build_reward({"terms": [{"type": "math_answer", "params": {
+        "symbolic": False, "rules": ["hash", "boxed"], "tail_chars": 12, "latest_anchor": False}}]})
+    from rewardkit.verify.math.terms import math_answer
+
+    term = math_answer(symbolic=False, rules=["hash", "boxed"], tail_chars=12, latest_anchor=False)
+    cfg = term.verifier.extract_config
+    assert (cfg.rules, cfg.tail_chars, cfg.latest_anchor, cfg.boxed) == (("hash", "boxed"), 12, False, "last")
+    b = SampleBatch(["q"], ["\\boxed{1} " + "x" * 20 + " #### 7"], {"answer": ["7"]})
+    assert r(b).tolist() == [1.0]  # only the last 12 characters are read: the box is cut off

@@ -26,11 +26,13 @@ __all__ = ["math_answer", "gsm8k", "qa_match", "multiple_choice"]
 @register_term("math_answer", batch_kind="sample")
 def math_answer(answer_column: str = "answer",
                 rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number"),
-                boxed: str = "last", tail_chars: int | None = None, symbolic: bool = True, workers: int = 1,
+                boxed: str = "last", tail_chars: int | None = None, latest_anchor: bool = True,
+                symbolic: bool = True, workers: int = 1,
                 deadline: float = 5.0, float_rounding: int = 6, correct: float = 1.0, incorrect: float = 0.0,
                 name: str = "math_answer") -> VerifierTerm:
     """Math final-answer correctness (extraction + exact/numeric pre-pass + math-verify)."""
-    v = MathVerifier(answer_column, ExtractConfig(tuple(rules), boxed, tail_chars), symbolic=symbolic,
+    extract = ExtractConfig(rules=tuple(rules), boxed=boxed, tail_chars=tail_chars, latest_anchor=latest_anchor)
+    v = MathVerifier(answer_column, extract, symbolic=symbolic,
                      workers=workers, deadline=deadline, float_rounding=float_rounding,
                      correct=correct, incorrect=incorrect)
     return VerifierTerm(v, name)
