@@ -150,8 +150,9 @@ def _build_component(t: Any, f: str) -> Component:
         kwargs["name"] = name
     try:
         term = spec.factory(**kwargs)
-    except ConfigError:
-        raise
+    except ConfigError as e:  # a factory's own error names its parameter: prefix the config path
+        field = e.field if e.field.startswith(f"{f}.") else f"{f}.params.{e.field}"
+        raise ConfigError(field, e.problem, e.expected) from None
     except (TypeError, ValueError, KeyError) as e:
         raise ConfigError(f"{f}.params", " ".join(str(e).split())) from None
     if not isinstance(term, RewardTerm):

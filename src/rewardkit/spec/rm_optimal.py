@@ -20,7 +20,7 @@ def product_value_iteration(next_state: np.ndarray, events: list[str], rm: Rewar
     """Q*((s,u), a) of a deterministic grid (``next_state[s, a]``) times a reward machine.
 
     With ``potential`` (one value per RM state, terminal last) the reward is shaped:
-    :math:`r + \gamma\Phi(u')[\neg done] - \Phi(u)`.
+    :math:`r + \\gamma\\Phi(u')[\\neg done] - \\Phi(u)`.
 
     Example:
         >>> from rewardkit.spec.office import office_tables, OFFICE_T3
