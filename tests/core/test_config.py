@@ -90,10 +90,18 @@ def test_unparseable_yaml_is_one_line(tmp_path):
     assert "\n" not in str(e.value) and "cannot parse" in str(e.value)
 
 
+#: The one file allowed to call exec: the code sandbox's in-jail harness, whose whole job is to run
+#: the untrusted solution and tests inside the rlimited, unshared child process.  Nothing that reads
+#: a config, a spec, a dataset row or a request may use eval/exec.
+SANDBOX_HARNESS = "verify/code/_harness.py"
+
+
 def test_no_eval_or_exec_anywhere_in_the_package():
     root = pathlib.Path(__file__).resolve().parents[2] / "src" / "rewardkit"
     offenders = []
     for f in root.rglob("*.py"):
+        if f.relative_to(root).as_posix() == SANDBOX_HARNESS:
+            continue
         tree = ast.parse(f.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("eval", "exec"):
