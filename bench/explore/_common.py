@@ -126,7 +126,7 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
             if g is not None and lr:
                 b = lr["batch"]
                 for t in range(lr["extrinsic"].shape[0]):
-                    g.update(lr["extrinsic"][t], lr["intrinsic"][t], b["terminated"][t], b["truncated"][t])
+                    g.update(lr["env_rewards"][t], lr["intrinsic"][t], b["terminated"][t], b["truncated"][t])
 
     class Curve(BaseCallback):
         def _on_rollout_end(self):
@@ -136,7 +136,7 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
                    "success": float(np.mean([r > 0 for r in rets])) if rets else 0.0,
                    "episodes": len(eps), "wall": time.perf_counter() - t_start}
             if bonus_cb is not None and bonus_cb.last_rollout:
-                row["share"] = bonus_share(bonus_cb.last_rollout["intrinsic"], bonus_cb.last_rollout["extrinsic"])
+                row["share"] = bonus_share(bonus_cb.last_rollout["intrinsic"], bonus_cb.last_rollout["env_rewards"])
                 if bonus_cb.coverage is not None:
                     row["unique_cells"] = bonus_cb.coverage.unique
             if g is not None:

@@ -127,3 +127,14 @@ def test_per_term_logging_reaches_the_sb3_logger(tmp_path):
     parts = [float(last[f"rk/mix/{m}/share_of_bonus"]) for m in ("glob", "first")]
     assert abs(sum(parts) - 1) < 1e-6 and min(parts) > 0
     assert float(last["rk/mix/glob/raw_mean"]) > 0
+
+
+def test_env_rewards_exclude_sb3_timeout_bootstrap():
+    venv = make_vec_env(lambda: Corridor(30, 5), n_envs=2, seed=0)  # every episode is truncated, reward 0
+    cb = IntrinsicRewardCallback(CountBonus(mode="global", key_fn="obs_hash"), coef=0.1)
+    PPO("MlpPolicy", venv, n_steps=20, batch_size=40, n_epochs=1, seed=0).learn(40, callback=cb)
+    lr = cb.last_rollout
+    trunc = lr["batch"]["truncated"]
+    assert trunc.any()
+    assert (lr["env_rewards"] == 0).all()  # the corridor pays nothing here
+    assert np.abs(lr["extrinsic"][trunc]).max() > 0  # SB3 added gamma * V(terminal) to the buffer

@@ -188,9 +188,11 @@ class IntrinsicRewardCallback(BaseCallback):
             visitation grid (defaults to ``key_info``).
         verbose: SB3 verbosity.
 
-    After each rollout :attr:`last_rollout` holds ``extrinsic`` and ``intrinsic``
-    ``(T, n)`` arrays and ``advantages_before`` (the extrinsic-only advantages SB3
-    computed) for diagnostics and tests.
+    After each rollout :attr:`last_rollout` holds ``(T, n)`` arrays ``extrinsic`` (the
+    buffer's rewards before the bonus – including SB3's ``gamma * V(terminal obs)``
+    bootstrap on truncated steps), ``env_rewards`` (the env's own rewards),
+    ``intrinsic``, ``raw`` and ``advantages_before`` (the extrinsic-only advantages SB3
+    computed) for diagnostics, the bonus-share guard and tests.
     """
 
     def __init__(self, bonus: IntrinsicBonus, coef: float | Callable[[int], float] = 1.0,
@@ -219,6 +221,7 @@ class IntrinsicRewardCallback(BaseCallback):
         self._term: list[np.ndarray] = []
         self._trunc: list[np.ndarray] = []
         self._keys: list[list] = []
+        self._env_rew: list[np.ndarray] = []
 
     def _init_callback(self) -> None:
         from ..core.errors import ConfigError as _CE
@@ -237,11 +240,14 @@ class IntrinsicRewardCallback(BaseCallback):
 
     def _on_rollout_start(self) -> None:
         self._terminal = {}
-        self._term, self._trunc, self._keys = [], [], []
+        self._term, self._trunc, self._keys, self._env_rew = [], [], [], []
 
     def _on_step(self) -> bool:
         dones = np.asarray(self.locals["dones"], dtype=bool)
         infos = self.locals["infos"]
+        # the env's own reward: SB3 adds gamma * V(terminal obs) to it in place *after* this
+        # callback on truncated steps, so copy it now (diagnostics and share use this one)
+        self._env_rew.append(np.array(self.locals["rewards"], dtype=np.float64, copy=True))
         t = len(self._term)
         trunc = np.array([bool(d and inf.get("TimeLimit.truncated", False)) for d, inf in zip(dones, infos)])
         self._term.append(dones & ~trunc)
@@ -281,13 +287,14 @@ class IntrinsicRewardCallback(BaseCallback):
         rb.rewards += intrinsic.astype(rb.rewards.dtype)
         rb.compute_returns_and_advantage(last_values=self.locals["values"], dones=self.locals["dones"])
         losses = self.bonus.update(batch) if (self.train_bonus and self.bonus.learned) else {}
-        self.last_rollout = {"extrinsic": extrinsic, "intrinsic": intrinsic, "raw": raw,
-                             "advantages_before": adv_before, "batch": batch}
+        env_rewards = np.stack(self._env_rew) if len(self._env_rew) == T else extrinsic.astype(np.float64)
+        self.last_rollout = {"extrinsic": extrinsic, "env_rewards": env_rewards, "intrinsic": intrinsic,
+                             "raw": raw, "advantages_before": adv_before, "batch": batch}
         name = self.bonus.name
         self.logger.record(f"rk/{name}/raw_mean", float(raw.mean()))
         self.logger.record(f"rk/{name}/raw_max", float(raw.max()))
         self.logger.record(f"rk/{name}/scaled_mean", float(intrinsic.mean()))
-        self.logger.record(f"rk/{name}/share", bonus_share(intrinsic, extrinsic))
+        self.logger.record(f"rk/{name}/share", bonus_share(intrinsic, env_rewards))
         self.logger.record(f"rk/{name}/coef", self.current_coef())
         for k, v in (losses or {}).items():
             self.logger.record(f"rk/{name}/{k}", float(v))
