@@ -4,6 +4,7 @@ One command (cached per run in bench/_scratch/results/b3; ``--report`` prints fi
 
     nice -n 10 python bench/explore/b3_no_harm.py            # MultiRoom-N2-S4 200k, DoorKey-5x5 100k
     nice -n 10 python bench/explore/b3_no_harm.py --quick    # half the budgets
+    nice -n 10 python bench/explore/b3_no_harm.py --guard-only   # 60k-step guard runs only
 
 SB3 PPO as in B2.  Variants: ``none``; the rewardkit defaults ``count_product`` (first visit x
 1/sqrt(N_global), position key, coef 0.01) and ``e3b`` (coef 0.01, std-normalised);
@@ -28,12 +29,46 @@ PLAN = [("MiniGrid-MultiRoom-N2-S4-v0", 200_000, ["none", "count_product", "coun
         ("MiniGrid-DoorKey-5x5-v0", 100_000, ["none", "count_product", "e3b"])]
 
 
+GUARD_PLAN = ("MiniGrid-MultiRoom-N2-S4-v0", 60_000, ["count_global_0.1", "count_product", "e3b"])
+
+
+def guard_only(seed: int, report: bool, variants: list[str]) -> None:
+    """Short runs that only check the bonus-share guard within the first 50k steps."""
+    env_id, steps, _ = GUARD_PLAN
+    print(f"# B3 guard check: {env_id}, {steps:,} steps, seed {seed}\n")
+    print("| variant | guard flagged at step | reasons | share / success / length at the last check | pass |")
+    print("|---|---|---|---|---|")
+    for v in variants:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b3guard",
+                            f"{env_id}__{v}__ctxinf__s{seed}__{steps}.json")
+        if report and not os.path.exists(path):
+            continue
+        if not report:
+            log(f"b3guard: {v} {steps} ...")
+        r = guarded(lambda: run_sb3("b3guard", env_id, v, seed, steps))
+        if "guard" not in r:
+            print(f"| {v} | error: {r.get('error')} | | | |")
+            continue
+        g = r["guard"]
+        lc = g.get("last_check", {})
+        flag = g.get("flag_step")
+        ok = (flag is not None and flag <= 50_000) if v == "count_global_0.1" else flag is None
+        print(f"| {v} | {flag if flag is not None else 'not flagged'} | {', '.join(g.get('reasons', [])) or '—'} | "
+              f"{lc.get('share', float('nan')):.2f} / {lc.get('success_rate', float('nan')):.2f} / "
+              f"{lc.get('mean_length', float('nan')):.0f} | {'yes' if ok else 'NO'} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--guard-only", action="store_true", help="only the 60k-step guard runs (see GUARD_PLAN)")
+    ap.add_argument("--guard-variants", default=",".join(GUARD_PLAN[2]))
     args = ap.parse_args()
+    if args.guard_only:
+        guard_only(args.seed, args.report, args.guard_variants.split(","))
+        return
     res = {}
     for env_id, steps, variants in PLAN:
         steps = steps // 2 if args.quick else steps
