@@ -6,10 +6,13 @@ One command (runs are cached in bench/_scratch/results/b2, so it resumes)::
     nice -n 10 python bench/explore/b2_doorkey.py --quick         # 150k steps
     python bench/explore/b2_doorkey.py --report                   # table of finished runs only
 
-Variants: ``none`` (plain PPO), ``count_product`` (rewardkit default: Henaff et al. 2023
-product ``1[first visit in episode] / sqrt(N_global)`` keyed on the agent position,
-coef 0.01, through the GAE-recomputing callback), ``e3b`` (IDM features, reward
-normalised by its running std, coef 0.01), ``rnd`` (return-normalised, coef 0.01).
+Variants: ``none`` (plain PPO); ``count_product`` (Henaff et al. 2023 product
+``1[first visit in episode] / sqrt(N_global)``, coef 0.01, through the GAE-recomputing
+callback) keyed on the agent position only; ``count_product@state`` – the same bonus keyed
+on the full privileged state (position, direction, carried object, hash of the grid
+encoding at that step – so picking up the key or opening the door makes states new; the
+key of the research notes' §8.2 probe); ``e3b`` (IDM features, reward normalised by its
+running std, coef 0.01); ``rnd`` (return-normalised, coef 0.01).
 Targets (issue #3): count product reaches 100 % success (last 100 episodes) within
 0.6M steps; end-to-end overhead vs no bonus <= 15 % (counts, E3B), <= 40 % (RND).
 Overhead is reported two ways: wall-clock SPS ratio against the plain run (noisy on a
@@ -33,7 +36,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--report", action="store_true", help="only print the table of finished runs")
-    ap.add_argument("--variants", default="count_product,none,e3b,rnd")
+    ap.add_argument("--variants", default="count_product@state,none,count_product,e3b,rnd")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--steps", type=int, default=None)
     args = ap.parse_args()
