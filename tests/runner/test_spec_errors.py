@@ -50,7 +50,14 @@ BAD = [
     ("variants.bonus.reward", {"terms": [{"type": "count_bonus", "params": {"mode": "sideways"}}]},
      "variants.bonus.reward.terms[0].params.mode: got 'sideways'"),
     ("variants.env.reward", _DEL, "variants.env.reward: missing"),
+    ("variants.env.reward", {"terms": [{"type": "potential_shaping", "params": {"potential": "zero", "gamma": 0.99}}]},
+     "variants.env.reward.terms[0].params.gamma: got 0.99 but the learner's gamma is 0.9"),
 ]
+
+
+def test_shaping_gamma_defaults_to_the_learners():
+    spec = _set(CHAIN, "variants.env.reward", {"terms": [{"type": "potential_shaping", "params": {"potential": "zero"}}]})
+    assert parse_spec(spec).variants["env"]["reward"]["terms"][0]["params"]["gamma"] == 0.9
 
 
 @pytest.mark.parametrize("path,value,message", BAD, ids=[b[0] + ":" + b[2].split(":")[0] for b in BAD])

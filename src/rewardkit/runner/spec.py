@@ -235,6 +235,7 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
     seeds = _seeds(data.get("seeds", 1), "seeds")
     parallel = _int(data.get("parallel", 1), "parallel", 1)
     variants = _variants(data["variants"])
+    _match_shaping_discounts(variants, learner)
     desc = data.get("description", "")
     if not isinstance(desc, str):
         raise ConfigError("description", f"got {desc!r}", "a string")
@@ -403,6 +404,31 @@ def _variants(v: Any) -> dict[str, dict[str, Any]]:
             raise ConfigError(f"{f}.description", f"got {desc!r}", "a string")
         out[name] = {"reward": reward, "description": desc}
     return out
+
+
+#: term types whose ``gamma`` must be the learner's discount (potential-based shaping keeps the
+#: optimal policy only when F = gamma * Phi(s') - Phi(s) uses the agent's own gamma)
+SHAPING_TERMS = ("potential_shaping", "minigrid_doorkey_shaping", "rm_shaping")
+
+
+def _match_shaping_discounts(variants: dict[str, dict[str, Any]], learner: Mapping[str, Any]) -> None:
+    """Fill in, or check, the discount of every potential-shaping term against the learner's.
+
+    A shaping term without ``gamma`` gets the learner's; a different value is a
+    :class:`ConfigError` naming the term's ``params.gamma``.
+    """
+    gamma = float(learner.get("params", {}).get("gamma", 0.99))
+    for name, body in variants.items():
+        for i, t in enumerate(body["reward"].get("terms", [])):
+            if not isinstance(t, dict) or t.get("type") not in SHAPING_TERMS:
+                continue
+            params = t.setdefault("params", {})
+            if "gamma" not in params:
+                params["gamma"] = gamma
+            elif abs(float(params["gamma"]) - gamma) > 1e-12:
+                raise ConfigError(f"variants.{name}.reward.terms[{i}].params.gamma",
+                                  f"got {params['gamma']} but the learner's gamma is {gamma}",
+                                  "the learner's discount (potential-based shaping is policy-invariant only then)")
 
 
 def _check_reward(reward: Any, f: str) -> None:
