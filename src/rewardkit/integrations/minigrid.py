@@ -161,6 +161,13 @@ class DoorKeyShaping(RewardTerm):
     from ``info["minigrid/prev_state"]`` / ``info["minigrid/state"]`` (add the
     ``state_info`` env wrapper).  Use the learner's discount as ``gamma``.
 
+    ``offset`` adds a constant to the potential, :math:`\Phi = c - \text{rem}/(W+H)`.  With
+    :math:`\gamma < 1` and :math:`\Phi \le 0`, every non-terminal step pays
+    :math:`(1-\gamma)|\Phi(s')|` for merely staying far from the goal (a farmable bonus);
+    with :math:`c \ge \max \text{rem}/(W+H)` the potential is non-negative and that term becomes a
+    small step cost instead.  Any constant keeps the optimal policy (the shaped return
+    changes by the constant :math:`-c` per episode start).
+
     Example:
         >>> import gymnasium as gym, minigrid  # noqa: F401
         >>> from rewardkit.integrations.gymnasium import RewardWrapper
@@ -174,8 +181,10 @@ class DoorKeyShaping(RewardTerm):
 
     batch_kind = "transition"
 
-    def __init__(self, gamma: float = 0.99, subgoal_cost: float = 3.0, name: str = "doorkey_shaping"):
+    def __init__(self, gamma: float = 0.99, subgoal_cost: float = 3.0, offset: float = 0.0,
+                 name: str = "doorkey_shaping"):
         super().__init__(name)
+        self.offset = float(offset)
         if not 0.0 <= float(gamma) <= 1.0:
             raise ValueError(f"gamma: got {gamma}; expected a number in [0, 1]")
         self.gamma = float(gamma)
@@ -189,8 +198,8 @@ class DoorKeyShaping(RewardTerm):
                                  "the MiniGridStateInfo wrapper (spec: env.wrappers: [state_info, ...])")
             prev.append(inf["minigrid/prev_state"])
             nxt.append(inf["minigrid/state"])
-        phi_s = doorkey_potential(np.stack(prev), self.subgoal_cost)
-        phi_next = doorkey_potential(np.stack(nxt), self.subgoal_cost)
+        phi_s = self.offset + doorkey_potential(np.stack(prev), self.subgoal_cost)
+        phi_next = self.offset + doorkey_potential(np.stack(nxt), self.subgoal_cost)
         return self.gamma * phi_next * (~batch.terminated) - phi_s
 
 
