@@ -4,6 +4,7 @@ One command (cached per run in bench/_scratch/results/b4; ``--report`` prints fi
 
     nice -n 10 python bench/explore/b4_global_episodic.py             # DoorKey-6x6, 150k steps, seed 0
     nice -n 10 python bench/explore/b4_global_episodic.py --quick     # 75k steps
+    python bench/explore/b4_global_episodic.py --aggregate 0,1,2 100000   # mean table over seeds
 
 A CPU-size, qualitative replication of "A Study of Global and Episodic Bonuses for
 Exploration in Contextual MDPs" (Henaff, Jiang & Raileanu, ICML 2023).  Contexts:
@@ -75,5 +76,32 @@ def main() -> None:
         print(f"| {ctx} | " + " | ".join(cells) + " |")
 
 
+def aggregate(seeds: list[int], steps: int) -> None:
+    """Mean over seeds of final success and success-curve area (finished runs only)."""
+    import json
+    base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4")
+    print(f"# B4 global vs episodic vs product, {ENV}, {steps:,} steps, seeds {seeds} (mean over finished seeds)\n")
+    print("Cell = final success / area under the success curve (n = finished seeds).\n")
+    print("| contexts | " + " | ".join(lbl for lbl, _ in FAMILIES) + " | no bonus |")
+    print("|---|" + "---|" * (len(FAMILIES) + 1))
+    for ctx in ("1", "inf"):
+        cells = []
+        for _, v in FAMILIES + [("none", "none")]:
+            fin, auc = [], []
+            for sd in seeds:
+                path = os.path.join(base, f"{ENV}__{v}__ctx{ctx}__s{sd}__{steps}.json")
+                if os.path.exists(path):
+                    with open(path) as f:
+                        c = json.load(f)["curve"]
+                    fin.append(final(c, "success"))
+                    auc.append(float(np.mean([p["success"] for p in c])))
+            cells.append(f"{np.mean(fin):.2f} / {np.mean(auc):.2f} (n={len(fin)})" if fin else "not run")
+        print(f"| {ctx} | " + " | ".join(cells) + " |")
+
+
 if __name__ == "__main__":
-    main()
+    if "--aggregate" in sys.argv:
+        i = sys.argv.index("--aggregate")
+        aggregate([int(x) for x in sys.argv[i + 1].split(",")], int(sys.argv[i + 2]) if len(sys.argv) > i + 2 else 100_000)
+    else:
+        main()
