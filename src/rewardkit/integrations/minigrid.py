@@ -161,10 +161,10 @@ class DoorKeyShaping(RewardTerm):
     from ``info["minigrid/prev_state"]`` / ``info["minigrid/state"]`` (add the
     ``state_info`` env wrapper).  Use the learner's discount as ``gamma``.
 
-    ``offset`` adds a constant to the potential, :math:`\Phi = c - \text{rem}/(W+H)`.  With
-    :math:`\gamma < 1` and :math:`\Phi \le 0`, every non-terminal step pays
-    :math:`(1-\gamma)|\Phi(s')|` for merely staying far from the goal (a farmable bonus);
-    with :math:`c \ge \max \text{rem}/(W+H)` the potential is non-negative and that term becomes a
+    ``offset`` adds a constant to the potential, :math:`\\Phi = c - \\text{rem}/(W+H)`.  With
+    :math:`\\gamma < 1` and :math:`\\Phi \\le 0`, every non-terminal step pays
+    :math:`(1-\\gamma)|\\Phi(s')|` for merely staying far from the goal (a farmable bonus);
+    with :math:`c \\ge \\max \\text{rem}/(W+H)` the potential is non-negative and that term becomes a
     small step cost instead.  Any constant keeps the optimal policy (the shaped return
     changes by the constant :math:`-c` per episode start).
 
