@@ -40,6 +40,7 @@ def test_grpo_is_zero_mean_unit_std_within_groups(gs):
 def test_degenerate_groups_and_nans():
     assert grpo([1.0], [0]).tolist() == [0.0]  # singleton
     assert grpo([1.0, 1.0, 1.0], [0, 0, 0]).tolist() == [0.0, 0.0, 0.0]  # no signal
+    assert grpo([1.9258577062146562] * 5, [0] * 5, eps=0.0).tolist() == [0.0] * 5  # rounding noise is not signal
     a = grpo([1.0, np.nan, 0.0, 1.0, 0.0], [0, 0, 0, 1, 1])
     assert np.isfinite(a).all() and a[1] == 0.0
     np.testing.assert_allclose(a[[0, 2]], grpo([1.0, 0.0], [0, 0]))

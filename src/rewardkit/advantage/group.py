@@ -77,7 +77,9 @@ def grpo(rewards, group=None, eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
     r, _, _ = _prep(rewards, group)
     mu, sd, n = group_stats(r, group, ddof)
     den = sd + eps
-    z = np.divide(r - mu, den, out=np.zeros_like(r), where=den > 0)
+    # a group whose spread is only floating-point noise carries no signal (constant rewards)
+    signal = sd > 1e-9 * (1.0 + np.abs(mu))
+    z = np.divide(r - mu, den, out=np.zeros_like(r), where=(den > 0) & signal)
     return np.where((n > 1) & ~np.isnan(r), z, 0.0)
 
 
