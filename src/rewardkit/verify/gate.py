@@ -103,6 +103,9 @@ DEFAULT_OPENERS: tuple[str, ...] = (
     "paso a paso", "resposta", "solução", "vamos resolver passo a passo",
     # French
     "réponse", "la réponse est", "résolvons ce problème étape par étape", "étape par étape",
+    "solution détaillée", "réponse détaillée", "explication détaillée",
+    # Spanish / Portuguese / German "detailed ..." openers
+    "solución detallada", "respuesta detallada", "solução detalhada", "ausführliche lösung",
     # German
     "lösung", "antwort", "die antwort ist", "lass uns das schritt für schritt lösen", "schritt für schritt",
     # Russian
