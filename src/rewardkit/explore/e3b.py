@@ -35,7 +35,7 @@ import torch
 
 from ..core.errors import ConfigError
 from ..core.registry import register_term
-from .base import BonusTerm, as_float_obs, rollout_arrays
+from .base import BonusTerm
 from .icm import InverseDynamicsEncoder
 from .nets import LearnedBonus, action_info, masked_mean, one_hot_actions, seeded
 
@@ -158,34 +158,7 @@ class E3B(LearnedBonus):
 
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
         """Score a rollout: one batched encoder pass, then one batched SM update per step."""
-        obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
-        flat = lambda x: as_float_obs(x).reshape((T * n,) + self.obs_shape)  # noqa: E731
-        phi_next = self.embed(flat(nxt)).reshape(T, n, -1)
-        idx = np.arange(n)
-        self.slots.ensure(idx)
-        self._ensure_envs(self.slots.fresh.shape[0])
-        fresh_needed = self.slots.fresh[:n].copy()
-        done = term | trunc
-        # which steps start an episode (their obs[t] is an s_0 to register)
-        starts = np.zeros((T, n), dtype=bool)
-        starts[0] = fresh_needed
-        starts[1:] = done[:-1]
-        phi0 = np.zeros((T, n, self.latent_dim))
-        if starts.any():
-            o = as_float_obs(obs)
-            rows = np.argwhere(starts)
-            phi0[rows[:, 0], rows[:, 1]] = self.embed(o[rows[:, 0], rows[:, 1]])
-        out = np.zeros((T, n))
-        for t in range(T):
-            if starts[t].any():
-                e = np.flatnonzero(starts[t])
-                self._elliptical(phi0[t, e], e)
-            out[t] = self._elliptical(phi_next[t], idx)
-            if done[t].any():
-                self._reset_envs(np.flatnonzero(done[t]))
-        self.slots.fresh[:n] = done[-1]
-        self.global_step += T * n
-        return out
+        return self._scan_episodic_rollout(batch, self._elliptical, self._elliptical)
 
     def _loss(self, obs, next_obs, actions, mask):
         a = one_hot_actions(actions, self.discrete, self.action_size)

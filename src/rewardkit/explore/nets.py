@@ -395,6 +395,39 @@ class LearnedBonus(IntrinsicBonus):
         self.global_step += T * n
         return self._post(np.asarray(raw).reshape(T, n), None, rollout=True)
 
+    def _scan_episodic_rollout(self, batch: Mapping[str, Any], register: Any, score: Any) -> np.ndarray:
+        """Score a ``(T, n)`` rollout for an episodic memory, exactly as step-by-step ``observe`` would.
+
+        One batched encoder pass over ``next_obs`` and over the episode-start observations,
+        then per step: ``register(emb, envs)`` the :math:`s_0` of envs starting an episode,
+        ``score(emb, envs)`` the next states (returns the bonus and updates the memory),
+        and reset the envs whose episode ended.
+        """
+        obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
+        emb = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape)).reshape(T, n, -1)
+        idx = np.arange(n)
+        self.slots.ensure(idx)
+        self._ensure_envs(self.slots.fresh.shape[0])
+        done = term | trunc
+        starts = np.zeros((T, n), dtype=bool)  # steps whose obs[t] is an s_0 to register
+        starts[0] = self.slots.fresh[:n]
+        starts[1:] = done[:-1]
+        emb0 = np.zeros_like(emb)
+        if starts.any():
+            rows = np.argwhere(starts)
+            emb0[rows[:, 0], rows[:, 1]] = self.embed(as_float_obs(obs)[rows[:, 0], rows[:, 1]])
+        out = np.zeros((T, n))
+        for t in range(T):
+            if starts[t].any():
+                e = np.flatnonzero(starts[t])
+                register(emb0[t, e], e)
+            out[t] = score(emb[t], idx)
+            if done[t].any():
+                self._reset_envs(np.flatnonzero(done[t]))
+        self.slots.fresh[:n] = done[-1]
+        self.global_step += T * n
+        return out
+
     def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
         """Train on a rollout ``(T, n, ...)`` or flat ``(N, ...)`` batch: ``update_epochs`` passes of minibatches.
 

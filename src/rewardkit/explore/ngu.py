@@ -33,7 +33,6 @@ import numpy as np
 import torch
 
 from ..core.errors import ConfigError
-from .base import as_float_obs, rollout_arrays
 from .icm import InverseDynamicsEncoder
 from .nets import LearnedBonus, action_info, masked_mean, one_hot_actions, seeded
 
@@ -165,31 +164,7 @@ class EpisodicKNN(LearnedBonus):
 
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
         """Score a rollout: one batched embedding pass, then vectorised memory steps."""
-        obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
-        flat = lambda x: as_float_obs(x).reshape((T * n,) + self.obs_shape)  # noqa: E731
-        emb = self.embed(flat(nxt)).reshape(T, n, -1)
-        idx = np.arange(n)
-        self.slots.ensure(idx)
-        self._ensure_envs(self.slots.fresh.shape[0])
-        done = term | trunc
-        starts = np.zeros((T, n), dtype=bool)
-        starts[0] = self.slots.fresh[:n]
-        starts[1:] = done[:-1]
-        emb0 = np.zeros((T, n, self.latent_dim), dtype=np.float32)
-        if starts.any():
-            rows = np.argwhere(starts)
-            emb0[rows[:, 0], rows[:, 1]] = self.embed(as_float_obs(obs)[rows[:, 0], rows[:, 1]])
-        out = np.zeros((T, n))
-        for t in range(T):
-            if starts[t].any():
-                e = np.flatnonzero(starts[t])
-                self._write(emb0[t, e], e)
-            out[t] = self._score_and_write(emb[t], idx)
-            if done[t].any():
-                self._reset_envs(np.flatnonzero(done[t]))
-        self.slots.fresh[:n] = done[-1]
-        self.global_step += T * n
-        return out
+        return self._scan_episodic_rollout(batch, self._write, self._score_and_write)
 
     def _loss(self, obs, next_obs, actions, mask):
         a = one_hot_actions(actions, self.discrete, self.action_size)
