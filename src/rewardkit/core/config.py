@@ -43,7 +43,7 @@ from .errors import ConfigError
 from .registry import get_factory
 from .term import RewardTerm
 
-__all__ = ["load_config", "build_reward", "load_reward", "read_mapping"]
+__all__ = ["load_config", "build_reward", "load_reward", "load_reward_from_env", "read_mapping"]
 
 _TERM_KEYS = {"type", "name", "weight", "params", "scale", "clip", "normalize", "gate"}
 _REWARD_KEYS = {"name", "clip", "terms"}
@@ -93,6 +93,14 @@ def load_reward(path: str | os.PathLike) -> ComposedReward:
     """Read a config file and build its ``reward`` section."""
     data = read_mapping(path)
     return build_reward(data.get("reward", data), field="reward" if "reward" in data else "")
+
+
+def load_reward_from_env(var: str = "REWARDKIT_CONFIG") -> ComposedReward:
+    """Build the reward named by the environment variable ``var`` (used by framework entry points)."""
+    path = os.environ.get(var)
+    if not path:
+        raise ConfigError(var, "environment variable not set", "the path of a rewardkit reward config (YAML/TOML/JSON)")
+    return load_reward(path)
 
 
 def build_reward(spec: Mapping[str, Any], field: str = "reward") -> ComposedReward:

@@ -45,7 +45,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from rewardkit.core import ConfigError, load_reward
+from rewardkit.core import ConfigError
+from rewardkit.core.config import load_reward_from_env
 
 from .trl import _as_composed, score_samples
 
@@ -145,10 +146,6 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str] | None = None, la
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            path = os.environ.get("REWARDKIT_CONFIG")
-            if not path:
-                raise ConfigError("REWARDKIT_CONFIG", "environment variable not set",
-                                  "the path of a rewardkit reward config (YAML/TOML/JSON)")
-            _DEFAULT = OpenRLHFRewardFunc(load_reward(path), os.environ.get("REWARDKIT_LABEL_COLUMN", "answer"),
+            _DEFAULT = OpenRLHFRewardFunc(load_reward_from_env(), os.environ.get("REWARDKIT_LABEL_COLUMN", "answer"),
                                           os.environ.get("REWARDKIT_SCORES_TERM") or None)
     return _DEFAULT(queries, prompts, labels, **kwargs)

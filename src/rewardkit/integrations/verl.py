@@ -50,7 +50,8 @@ import os
 import threading
 from typing import Any, Mapping, Sequence
 
-from rewardkit.core import ComposedReward, ConfigError, load_reward
+from rewardkit.core import ComposedReward, ConfigError
+from rewardkit.core.config import load_reward_from_env
 
 from .trl import _as_composed, score_samples
 
@@ -141,11 +142,7 @@ def _default() -> VerlComputeScore:
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            path = os.environ.get("REWARDKIT_CONFIG")
-            if not path:
-                raise ConfigError("REWARDKIT_CONFIG", "environment variable not set",
-                                  "the path of a rewardkit reward config (YAML/TOML/JSON)")
-            _DEFAULT = VerlComputeScore(load_reward(path),
+            _DEFAULT = VerlComputeScore(load_reward_from_env(),
                                         ground_truth_column=os.environ.get("REWARDKIT_GROUND_TRUTH_COLUMN", "answer"))
         return _DEFAULT
 
