@@ -40,6 +40,8 @@ class TermSpec:
     factory: Callable[..., Any]
     batch_kind: str
     summary: str
+    #: the term has a ``gamma`` that must equal the learner's discount (potential-based shaping)
+    uses_discount: bool = False
 
     def parameters(self) -> dict[str, inspect.Parameter]:
         sig = inspect.signature(self.factory)
@@ -52,7 +54,7 @@ _LOADED = False
 
 
 def register_term(name: str, factory: Callable[..., Any] | None = None, *, batch_kind: str = "any",
-                  overwrite: bool = False):
+                  overwrite: bool = False, uses_discount: bool = False):
     """Register ``factory`` (a class or function returning a RewardTerm) as ``name``.
 
     Usable as a decorator::
@@ -69,7 +71,7 @@ def register_term(name: str, factory: Callable[..., Any] | None = None, *, batch
         if name in _REGISTRY and not overwrite and _REGISTRY[name].factory is not f:
             raise ValueError(f"term type {name!r} is already registered")
         doc = (inspect.getdoc(f) or "").strip().splitlines()
-        _REGISTRY[name] = TermSpec(name, f, batch_kind, doc[0] if doc else "")
+        _REGISTRY[name] = TermSpec(name, f, batch_kind, doc[0] if doc else "", uses_discount)
         return f
 
     if factory is not None:

@@ -153,7 +153,7 @@ def doorkey_potential(states: Any, subgoal_cost: float = 3.0) -> np.ndarray:
     return 0.0 - rem / (w + h)  # (0.0 - x avoids -0.0 at the goal)
 
 
-@register_term("minigrid_doorkey_shaping", batch_kind="transition")
+@register_term("minigrid_doorkey_shaping", batch_kind="transition", uses_discount=True)
 class DoorKeyShaping(RewardTerm):
     """Potential-based shaping on MiniGrid DoorKey with :func:`doorkey_potential` (Ng et al. 1999).
 

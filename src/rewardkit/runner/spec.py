@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from rewardkit.core import ConfigError, build_reward, read_mapping
+from rewardkit.core import ConfigError, build_reward, get_factory, read_mapping
 
 __all__ = ["ExperimentSpec", "RunSpec", "parse_spec", "load_spec", "canonical_hash", "PPO_PARAMS",
            "QLEARNING_PARAMS", "SCHEMA_VERSION"]
@@ -406,21 +406,18 @@ def _variants(v: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-#: term types whose ``gamma`` must be the learner's discount (potential-based shaping keeps the
-#: optimal policy only when F = gamma * Phi(s') - Phi(s) uses the agent's own gamma)
-SHAPING_TERMS = ("potential_shaping", "minigrid_doorkey_shaping", "rm_shaping")
-
-
 def _match_shaping_discounts(variants: dict[str, dict[str, Any]], learner: Mapping[str, Any]) -> None:
     """Fill in, or check, the discount of every potential-shaping term against the learner's.
 
-    A shaping term without ``gamma`` gets the learner's; a different value is a
-    :class:`ConfigError` naming the term's ``params.gamma``.
+    The terms concerned are those registered with ``uses_discount=True`` (potential-based
+    shaping keeps the optimal policy only when it uses the agent's own gamma).  A term without
+    ``gamma`` gets the learner's; a different value is a :class:`ConfigError` naming its
+    ``params.gamma``.
     """
     gamma = float(learner.get("params", {}).get("gamma", 0.99))
     for name, body in variants.items():
         for i, t in enumerate(body["reward"].get("terms", [])):
-            if not isinstance(t, dict) or t.get("type") not in SHAPING_TERMS:
+            if not isinstance(t, dict) or not get_factory(str(t.get("type"))).uses_discount:
                 continue
             params = t.setdefault("params", {})
             if "gamma" not in params:

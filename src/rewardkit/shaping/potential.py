@@ -241,7 +241,7 @@ class PotentialShaping(RewardTerm):
         return self.gamma * phi_next - phi_s
 
 
-@register_term("potential_shaping", batch_kind="transition")
+@register_term("potential_shaping", batch_kind="transition", uses_discount=True)
 def potential_shaping(potential: Any, gamma: float = 0.99, name: str = "pbrs") -> PotentialShaping:
     """Potential-based shaping F = gamma*Phi(s') - Phi(s) (Ng et al. 1999); Phi(s')=0 when terminated.
 

@@ -271,7 +271,7 @@ class RewardMachineWrapper(gym.Wrapper):
         return self.product(obs, u2), reward, bool(terminated or rm_done), truncated, info
 
 
-@register_term("rm_shaping", batch_kind="transition")
+@register_term("rm_shaping", batch_kind="transition", uses_discount=True)
 class RMShaping(RewardTerm):
     """Potential-based shaping on reward-machine states (Toro Icarte et al. 2022).
 
