@@ -6,27 +6,56 @@ for episode length", hill-a/stable-baselines #309; measured here: MiniGrid
 ``PositionBonus(0.1)`` drops MultiRoom-N2-S4 from 100 % to 0 % success, an
 episodic :math:`1/\\sqrt{N_{ep}}` bonus keeps DoorKey-8x8 at 0 %).
 
-:class:`BonusShareGuard` tracks, per finished episode, the intrinsic share of the
-absolute reward
+:class:`BonusShareGuard` records, per finished episode, the extrinsic and intrinsic
+return, their absolute sums, the length, whether it was truncated and whether it
+succeeded.  Every ``window`` episodes it checks the last window :math:`W`, whose
+intrinsic share of the absolute reward is pooled over the window
 
-.. math:: \\rho = \\frac{\\sum_t |r^{int}_t|}{\\sum_t |r^{int}_t| + \\sum_t |r^{ext}_t|}
+.. math:: \\rho_W = \\frac{\\sum_{e \\in W} \\sum_t |r^{int}_t|}
+          {\\sum_{e \\in W} \\sum_t |r^{int}_t| + \\sum_{e \\in W} \\sum_t |r^{ext}_t|}
 
-the episode length, whether it was truncated, whether it succeeded, and its
-intrinsic return.  Over windows of ``window`` episodes it raises a
-:class:`BonusFarmingWarning` (``warnings.warn`` once, and sets ``flagged``) when the
-recent mean share exceeds ``threshold`` **and** for ``patience`` consecutive checks
-one of these holds:
+(the ratio of sums, not the mean of per-episode ratios: a failed episode has no
+extrinsic reward, so its own ratio is 1 however small the bonus, and the mean of
+per-episode ratios measures the failure rate rather than the bonus).  It raises a
+:class:`BonusFarmingWarning` (``warnings.warn`` once, and sets ``flagged``) when
+:math:`\\rho_W` exceeds ``threshold`` **and** for ``patience`` consecutive checks one
+of these holds:
 
-* ``success_fell`` – the recent success rate is ``success_drop`` below the best window;
-* ``length_rose`` – recent episodes are ``length_increase`` (relative) longer than the
-  shortest window seen while the agent was succeeding;
-* ``bonus_kept_without_success`` – no success in the recent window
-  (rate <= ``min_success``) while the per-episode intrinsic return has not decayed
-  compared with the previous window (a useful bonus shrinks as states become
-  familiar; a farmed one does not).
+* ``success_fell`` – the window's success rate is ``success_drop`` below the best window;
+* ``length_rose`` – the window's episodes are ``length_increase`` (relative) longer than
+  the shortest window seen while the agent was succeeding;
+* ``bonus_kept_without_success`` – no success in the window (rate <= ``min_success``)
+  **and** no successful episode at all during the last ``warmup_steps`` steps per
+  environment (the warm-up; it restarts at every success):
 
-It is a heuristic monitor, not a proof: thresholds are parameters and every check
-is reported by :meth:`BonusShareGuard.report`.
+  .. math:: \\frac{\\text{step} - \\text{step of the last success (or of the start)}}{\\text{num\\_envs}}
+            \\ge \\text{warmup\\_steps}
+
+Why a warm-up and not "the intrinsic return has not decayed" (the criterion up to
+version 0.1): a learning agent also spends its first episodes without success, so
+the absence of success is only evidence of farming once the agent has had time to
+learn; and the decay of the per-episode intrinsic return does not separate the two
+cases.  Measured on MiniGrid MultiRoom-N2-S4 (SB3 PPO, 8 envs, seeds 0-2,
+``bench/explore/b3_no_harm.py``): the over-scaled global count bonus (0.1/√N, the
+negative control) is farmed while its per-episode intrinsic return *decays* from
+1.55 to 0.45 (global counts grow by construction), and E3B (an episodic bonus: its
+covariance resets each episode, so its per-episode return does not decay by design)
+rises from 0.15 to 0.23 while it helps – the old window-to-window comparison flagged
+E3B at step 3,200 and caught the negative control only through noise.  What
+separates them is time without any success: the longest stretch without a success
+was at most 986 steps per env for E3B and the first-visit × global count product
+(three seeds, 60k steps), while the negative control stops succeeding entirely
+(stretches of 3,100-4,500 steps per env from step 24-31k on).  The default
+``warmup_steps=1250`` (≈ 10 PPO rollouts of 128 steps; 250 episodes of 40 steps on
+8 envs) lies between the two.  Time is counted per environment (total steps divided
+by the number of envs) because learning progress of an on-policy agent follows its
+rollouts, which advance one step per environment at a time.
+
+It is a heuristic monitor, not a proof: thresholds are parameters, every check is
+reported by :meth:`BonusShareGuard.report`, and in a task that no agent solves
+within ``warmup_steps`` per env, ``bonus_kept_without_success`` means "the bonus
+dominates and nothing succeeds" – set ``warmup_steps`` to the budget in which you
+expect first successes.
 """
 
 from __future__ import annotations
@@ -58,6 +87,8 @@ class EpisodeStats:
     truncated: bool
     success: bool
     step: int
+    abs_extrinsic: float | None = None   #: sum_t |r_ext_t| (None: |extrinsic_return|)
+    abs_intrinsic: float | None = None   #: sum_t |r_int_t| (None: |intrinsic_return|)
 
 
 class BonusShareGuard:
@@ -69,6 +100,9 @@ class BonusShareGuard:
         window: episodes per window (20).
         patience: consecutive positive checks needed to flag (3).
         success_drop, length_increase, min_success: criteria thresholds (see module docs).
+        warmup_steps: steps per environment without any successful episode (counted
+            from the start, and again from every success) before
+            ``bonus_kept_without_success`` may hold (1250; 0 = no warm-up).
         success_threshold: an episode succeeds when its extrinsic return exceeds this
             (unless ``success`` is passed to :meth:`update`).
         warn: emit ``warnings.warn`` when flagging (default True).
@@ -84,18 +118,35 @@ class BonusShareGuard:
         ...             last = t == (9 if not farming else 49)
         ...             _ = g.update([0.0 if farming or not last else 1.0], [0.5 if farming else 0.01],
         ...                          terminated=[last and not farming], truncated=[last and farming])
-        >>> g.flagged, sorted(g.reasons)[:1], len(w) == 1
-        (True, ['bonus_kept_without_success'], True)
+        >>> g.flagged, sorted(g.reasons), len(w) == 1
+        (True, ['length_rose', 'success_fell'], True)
+
+        An agent that has not succeeded yet is given ``warmup_steps`` per env before its
+        bonus counts as kept instead of the task:
+
+        >>> g = BonusShareGuard(window=5, patience=2, warmup_steps=2000, warn=False)
+        >>> for ep in range(60):                        # 40-step episodes, never a success
+        ...     for t in range(40):
+        ...         _ = g.update([0.0], [0.1], terminated=[False], truncated=[t == 39])
+        ...     if ep == 39:
+        ...         print(g.flagged, g.report()["steps_since_success"])
+        False 1600.0
+        >>> g.flagged, g.flag_step, sorted(g.reasons)
+        (True, 2200, ['bonus_kept_without_success'])
     """
 
     def __init__(self, num_envs: int | None = None, threshold: float = 0.5, window: int = 20, patience: int = 3,
                  success_drop: float = 0.2, length_increase: float = 0.25, min_success: float = 0.05,
-                 success_threshold: float = 0.0, warn: bool = True, history: int = 1000):
+                 success_threshold: float = 0.0, warn: bool = True, history: int = 1000,
+                 warmup_steps: float = 1250):
         if not 0.0 < threshold < 1.0:
             raise ConfigError("threshold", f"got {threshold!r}", "a share in (0, 1)")
         if window < 1 or patience < 1:
             raise ConfigError("window", f"got window={window}, patience={patience}", "positive ints")
+        if not warmup_steps >= 0:
+            raise ConfigError("warmup_steps", f"got {warmup_steps!r}", "steps per env >= 0")
         self.threshold, self.window, self.patience = float(threshold), int(window), int(patience)
+        self.warmup_steps = float(warmup_steps)
         self.success_drop, self.length_increase = float(success_drop), float(length_increase)
         self.min_success, self.success_threshold = float(min_success), float(success_threshold)
         self.warn = bool(warn)
@@ -107,6 +158,7 @@ class BonusShareGuard:
         self._len = np.zeros(n, dtype=np.int64)
         self.episodes: deque[EpisodeStats] = deque(maxlen=int(history))
         self.step = 0
+        self.last_success_step = 0   # total steps at the end of the last successful episode (0: none yet)
         self.flagged = False
         self.flag_step: int | None = None
         self.reasons: set[str] = set()
@@ -152,7 +204,10 @@ class BonusShareGuard:
             ok = bool(succ[i]) if succ is not None else bool(self._ext[e] > self.success_threshold)
             st = EpisodeStats(float(self._ext[e]), float(self._int[e]),
                               float(self._abs_int[e] / denom) if denom > 0 else 0.0,
-                              int(self._len[e]), bool(trunc[i] and not term[i]), ok, self.step)
+                              int(self._len[e]), bool(trunc[i] and not term[i]), ok, self.step,
+                              float(self._abs_ext[e]), float(self._abs_int[e]))
+            if ok:
+                self.last_success_step = self.step
             finished.append(st)
             self.episodes.append(st)
             self._ext[e] = self._int[e] = self._abs_ext[e] = self._abs_int[e] = 0.0
@@ -168,11 +223,22 @@ class BonusShareGuard:
         w = self.window
         return eps[-w:], eps[-2 * w: -w]
 
+    def steps_since_success(self) -> float:
+        """Steps per environment since the last successful episode (or since the start)."""
+        return (self.step - self.last_success_step) / max(1, self._ext.shape[0])
+
+    @staticmethod
+    def pooled_share(episodes: list[EpisodeStats]) -> float:
+        """Intrinsic share of the absolute reward summed over ``episodes`` (module docs, rho_W)."""
+        a_int = sum(abs(e.intrinsic_return) if e.abs_intrinsic is None else e.abs_intrinsic for e in episodes)
+        a_ext = sum(abs(e.extrinsic_return) if e.abs_extrinsic is None else e.abs_extrinsic for e in episodes)
+        return float(a_int / (a_int + a_ext)) if a_int + a_ext > 0 else 0.0
+
     def _check(self) -> None:
-        recent, previous = self._windows()
+        recent, _ = self._windows()
         if len(recent) < self.window:
             return
-        share = float(np.mean([e.share for e in recent]))
+        share = self.pooled_share(recent)
         succ = float(np.mean([e.success for e in recent]))
         length = float(np.mean([e.length for e in recent]))
         ret_int = float(np.mean([e.intrinsic_return for e in recent]))
@@ -185,15 +251,15 @@ class BonusShareGuard:
             reasons.add("success_fell")
         if self._shortest_success_len is not None and length >= (1 + self.length_increase) * self._shortest_success_len:
             reasons.add("length_rose")
-        if previous and succ <= self.min_success:
-            prev_int = float(np.mean([e.intrinsic_return for e in previous]))
-            if ret_int >= prev_int:
-                reasons.add("bonus_kept_without_success")
+        since = self.steps_since_success()
+        warmed_up = since >= self.warmup_steps
+        if succ <= self.min_success and warmed_up:
+            reasons.add("bonus_kept_without_success")
         suspicious = share > self.threshold and bool(reasons)
         self._streak = self._streak + 1 if suspicious else 0
         self.last_check = {"share": share, "success_rate": succ, "mean_length": length,
                            "intrinsic_return": ret_int, "reasons": sorted(reasons), "streak": self._streak,
-                           "step": self.step}
+                           "step": self.step, "steps_since_success": since, "warmed_up": warmed_up}
         if self._streak >= self.patience and not self.flagged:
             self.flagged = True
             self.flag_step = self.step
@@ -206,11 +272,19 @@ class BonusShareGuard:
                     stacklevel=3)
 
     def report(self) -> dict[str, Any]:
-        """Summary: last check, flag state, per-window share/success/length and the last episodes."""
+        """Summary: flag state, last check, warm-up state, recent-window share/success/length and the last episodes.
+
+        ``steps_since_success`` (per env) and ``warmed_up`` (``>= warmup_steps``) are the
+        warm-up state of ``bonus_kept_without_success``; ``recent_share`` is pooled
+        over the last window (module docs).
+        """
         recent, _ = self._windows()
+        since = self.steps_since_success()
         return {"flagged": self.flagged, "flag_step": self.flag_step, "reasons": sorted(self.reasons),
-                "episodes": len(self.episodes), "last_check": dict(self.last_check),
-                "recent_share": float(np.mean([e.share for e in recent])) if recent else None,
+                "episodes": len(self.episodes), "step": self.step, "last_check": dict(self.last_check),
+                "warmup_steps": self.warmup_steps, "last_success_step": self.last_success_step,
+                "steps_since_success": since, "warmed_up": since >= self.warmup_steps,
+                "recent_share": self.pooled_share(recent) if recent else None,
                 "recent_success": float(np.mean([e.success for e in recent])) if recent else None,
                 "recent_length": float(np.mean([e.length for e in recent])) if recent else None,
                 "last_episodes": [asdict(e) for e in list(self.episodes)[-5:]]}

@@ -1,0 +1,115 @@
+"""BonusShareGuard warm-up (issue #3): an episodic bonus that has not succeeded *yet* is not farming.
+
+The streams are scripted per step on 8 synchronised envs, shaped like the measured
+MiniGrid MultiRoom-N2-S4 runs of ``bench/explore/b3_no_harm.py``: failed episodes are
+truncated at 40 steps with no extrinsic reward; an episodic bonus (E3B-like) pays the
+same intrinsic return every episode, so it never "decays".
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from rewardkit.core.errors import ConfigError
+from rewardkit.explore.guard import BonusFarmingWarning, BonusShareGuard
+
+N_ENVS, MAX_LEN = 8, 40
+
+
+def run_stream(guard: BonusShareGuard, rounds: int, success_prob, bonus_per_step: float = 0.005,
+               seed: int = 0) -> list[int]:
+    """``rounds`` synchronised episodes per env; ``success_prob(round)`` is each episode's chance to
+    reach the goal (a float, or one probability per env; then it terminates after 12 steps with reward ``1 - 0.9 * 12 / 40``).
+    Returns the total step at which each round ended."""
+    rng = np.random.default_rng(seed)
+    ends = []
+    for r in range(rounds):
+        succeeds = rng.random(N_ENVS) < success_prob(r)
+        length = np.where(succeeds, 12, MAX_LEN)
+        for t in range(MAX_LEN):
+            alive = t < length
+            idx = np.flatnonzero(alive)
+            last = t == length[idx] - 1
+            ext = np.where(last & succeeds[idx], 1.0 - 0.9 * 12 / MAX_LEN, 0.0)
+            guard.update(ext, np.full(idx.size, bonus_per_step), terminated=last & succeeds[idx],
+                         truncated=last & ~succeeds[idx], env_index=idx)
+        ends.append(guard.step)
+    return ends
+
+
+def late_success(r: int) -> float:
+    """No success for the first 28 episodes per env (1,120 steps per env), then it is learned."""
+    return 0.0 if r < 28 else min(0.9, 0.05 * (r - 27))
+
+
+def test_episodic_bonus_with_late_success_is_not_flagged():
+    g = BonusShareGuard(num_envs=N_ENVS)          # defaults: warmup_steps=1250 per env
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # any BonusFarmingWarning fails the test
+        run_stream(g, 80, late_success)
+    rep = g.report()
+    assert not g.flagged and rep["reasons"] == []
+    assert rep["recent_success"] > 0.5 and rep["warmup_steps"] == 1250
+    # the per-episode intrinsic return never decayed: the old window-to-window criterion had nothing to go on
+    rets = [e.intrinsic_return for e in g.episodes]
+    assert np.ptp(rets) < 1e-9 + 0.005 * MAX_LEN
+
+
+def test_never_succeeding_bonus_is_flagged_after_the_warmup():
+    g = BonusShareGuard(num_envs=N_ENVS)
+    with pytest.warns(BonusFarmingWarning, match="bonus_kept_without_success"):
+        ends = run_stream(g, 60, lambda r: 0.0)
+    assert g.flagged and g.reasons == {"bonus_kept_without_success"}
+    # not before the warm-up (1250 steps per env = 10,000 steps), and at most patience+1 windows later
+    assert 1250 * N_ENVS <= g.flag_step <= 1250 * N_ENVS + (g.patience + 1) * g.window * MAX_LEN
+    assert g.flag_step <= ends[-1]
+    rep = g.report()
+    assert rep["warmed_up"] and rep["steps_since_success"] == pytest.approx(60 * MAX_LEN)
+    assert rep["last_check"]["warmed_up"] and rep["recent_share"] == pytest.approx(1.0)
+
+
+def test_warmup_matters_without_it_the_early_stream_is_flagged():
+    g = BonusShareGuard(num_envs=N_ENVS, warmup_steps=0, warn=False)
+    ends = run_stream(g, 80, late_success)
+    assert g.flagged and g.reasons == {"bonus_kept_without_success"}
+    assert g.flag_step < ends[27]                  # flagged before the first success could come
+    longer = BonusShareGuard(num_envs=N_ENVS, warmup_steps=400, warn=False)
+    run_stream(longer, 80, late_success)
+    assert longer.flagged and longer.flag_step > g.flag_step
+
+
+def test_warmup_restarts_at_every_success():
+    # a rare success every 20 episodes per env (800 steps per env < 1250) keeps it un-warmed ...
+    g = BonusShareGuard(num_envs=N_ENVS, warn=False)
+    one_env = np.eye(N_ENVS)[0]                    # exactly one success in that round
+    run_stream(g, 80, lambda r: one_env if r % 20 == 19 else 0.0)
+    assert not g.flagged, g.last_check
+    assert 0 < g.last_success_step and g.report()["steps_since_success"] < 1250
+    # ... while the same stream whose successes stop for good ends in a flag, one warm-up after the last one
+    h = BonusShareGuard(num_envs=N_ENVS, warn=False)
+    run_stream(h, 80, lambda r: one_env if r in (19, 39) else 0.0)
+    assert h.flagged and h.reasons == {"bonus_kept_without_success"}
+    assert h.last_success_step > 38 * N_ENVS * MAX_LEN
+    assert h.flag_step >= h.last_success_step + 1250 * N_ENVS
+
+
+def test_share_is_pooled_over_the_window():
+    # a small bonus with a noisy, partly failing agent: most episodes fail (own share 1.0),
+    # but the bonus is ~1 % of the reward in the window -> success noise is not farming
+    small = BonusShareGuard(num_envs=N_ENVS, warn=False)
+    run_stream(small, 80, lambda r: 0.8 if r < 20 else 0.3, bonus_per_step=0.0002)
+    per_episode_mean = float(np.mean([e.share for e in list(small.episodes)[-small.window:]]))
+    assert per_episode_mean > 0.5 > 0.1 > small.report()["recent_share"]
+    assert not small.flagged
+    # the same success drop with a bonus that dominates the reward is flagged
+    big = BonusShareGuard(num_envs=N_ENVS, warn=False)
+    run_stream(big, 80, lambda r: 0.8 if r < 20 else 0.3, bonus_per_step=0.05)
+    assert big.flagged and "success_fell" in big.reasons
+
+
+def test_bad_warmup_is_a_config_error():
+    with pytest.raises(ConfigError, match="warmup_steps"):
+        BonusShareGuard(warmup_steps=-1)
