@@ -111,3 +111,49 @@ def test_time_flattened_observe_keeps_each_envs_order():
     flat = b.observe(obs[:-1].reshape(T * n, 4), np.zeros(T * n, int), obs[1:].reshape(T * n, 4), done.reshape(-1),
                      np.zeros(T * n, bool), env_index=np.tile(np.arange(n), T))
     np.testing.assert_allclose(flat, step.reshape(-1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("lifelong,chunk", [(False, 128), (False, 7), (True, 128), (True, 5)])
+def test_blockwise_rollout_scan_equals_sherman_morrison_steps_across_rollouts(lifelong, chunk):
+    """Several rollouts with frequent episode ends, a corrupt row, small blocks: the blockwise
+    Cholesky scan gives the same bonuses and carried C^-1 as T x n rank-one updates."""
+    T, n, R = 40, 5, 3
+    obs = RNG.normal(size=(R * T + 1, n, 6)).astype(np.float32)
+    term = RNG.random((R * T, n)) < 0.08
+    trunc = RNG.random((R * T, n)) < 0.04
+    obs[57, 2] = np.nan                                            # a corrupt next state
+    kw = dict(obs_shape=(6,), n_actions=3, latent_dim=12, seed=4, lifelong=lifelong)
+    step, block = E3B(**kw), E3B(**kw)
+    block.scan_chunk = chunk
+    for r in range(R):
+        s = slice(r * T, (r + 1) * T)
+        want = np.stack([step.observe(obs[t], np.zeros(n, int), obs[t + 1], term[t], trunc[t])
+                         for t in range(r * T, (r + 1) * T)])
+        got = block.compute({"obs": obs[s], "next_obs": obs[r * T + 1:(r + 1) * T + 1],
+                             "actions": np.zeros((T, n), int), "terminated": term[s], "truncated": trunc[s]})
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        # the encoder runs on different batch sizes (float32 BLAS rounding ~1e-7)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-8)
+        rel = np.linalg.norm(block.c_inv - step.c_inv, axis=(1, 2)) / np.linalg.norm(step.c_inv, axis=(1, 2))
+        assert rel.max() < 1e-5
+        if r == 1:
+            assert np.isnan(got[57 - 1 - T, 2]) and np.isnan(got).sum() == 1
+
+
+def test_elliptical_scan_equals_rank_one_updates_exactly():
+    """Same feature rows (no encoder): segments, unscored rows, padding -> SM to 1e-10."""
+    from rewardkit.explore.e3b import elliptical_scan
+    n, L, d, ridge = 4, 60, 9, 0.1
+    phi = RNG.normal(size=(n, L, d)) * 3
+    seg = np.cumsum(RNG.random((n, L)) < 0.1, axis=1)
+    scored = RNG.random((n, L)) < 0.8
+    phi[3, 50:] = 0.0                                            # padding rows
+    c0 = np.linalg.inv(np.eye(d) * ridge + np.einsum("nki,nkj->nij", phi[:, :3], phi[:, :3]))
+    c, want = c0.copy(), np.zeros((n, L))
+    for t in range(L):
+        fresh = seg[:, t] != (seg[:, t - 1] if t else 0)
+        c[fresh] = np.eye(d) / ridge
+        want[:, t] = np.where(scored[:, t], sherman_morrison_batch(c, phi[:, t]), 0.0)
+    got, c_new = elliptical_scan(c0, phi, seg, scored, ridge)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(c_new, c, rtol=1e-9, atol=1e-10)
