@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from rewardkit.explore.disagreement import Disagreement
 from rewardkit.explore.icm import ICM
@@ -176,3 +177,39 @@ def test_disagreement_vanishes_on_a_noisy_tv_while_prediction_error_stays():
     var1, err1 = stats()
     assert var1 < var0 / 10
     assert err1 > 20 * var1
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("rewardkit.explore.e3b", fromlist=["E3B"]).E3B(obs_shape=(300,), n_actions=3, latent_dim=8, seed=0),
+    lambda: __import__("rewardkit.explore.rnd", fromlist=["RND"]).RND(obs_shape=(300,), obs_norm=False, seed=0),
+])
+def test_zero_column_skipping_trains_exactly_like_the_dense_layer(make, monkeypatch):
+    """One-hot-heavy inputs (most columns zero in the whole batch): the skipping first layer
+    gives the same losses, parameters and bonuses as a plain dense layer."""
+    from rewardkit.explore.nets import ZeroColumnSkippingLinear
+    rng = np.random.default_rng(0)
+    obs = np.zeros((2, 64, 300), np.float32)
+    obs[..., :20] = rng.normal(size=(2, 64, 20))
+    obs[..., 100 + rng.integers(0, 5, (2, 64))] = 1.0      # a one-hot block
+    batch = {"obs": obs[0], "next_obs": obs[1], "actions": rng.integers(0, 3, 64)}
+    fast, dense = make(), make()
+    calls = []
+    real = ZeroColumnSkippingLinear.forward
+
+    def spy(self, x):  # records whether each training forward saw the reduced columns
+        calls.append(self.input_columns is not None and x.shape[1] < 300)
+        return real(self, x)
+    monkeypatch.setattr(ZeroColumnSkippingLinear, "forward", spy)
+    logs_fast = [fast.update(batch) for _ in range(3)]
+    assert calls and all(calls), "the update did not take the column-skipping path"
+    monkeypatch.setattr(ZeroColumnSkippingLinear, "max_fraction", -1.0)   # never skip
+    monkeypatch.setattr(ZeroColumnSkippingLinear, "forward", real)
+    logs_dense = [dense.update(batch) for _ in range(3)]
+    for a, b in zip(logs_fast, logs_dense):
+        assert a.keys() == b.keys() and all(a[k] == pytest.approx(b[k], rel=1e-5) for k in a)
+    f = np.zeros(64, bool)
+    np.testing.assert_allclose(fast.observe(obs[0], batch["actions"], obs[1], f, f),
+                               dense.observe(obs[0], batch["actions"], obs[1], f, f), rtol=1e-4, atol=1e-6)
+    layers = [m for v in vars(fast).values() if isinstance(v, torch.nn.Module) for m in v.modules()
+              if isinstance(m, ZeroColumnSkippingLinear)]
+    assert layers and all(m.input_columns is None for m in layers)

@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core.errors import BatchError, ConfigError
 from ..core.registry import register_term
-from .base import BonusTerm, IntrinsicBonus, _take, occurrence_groups
+from .base import BonusTerm, IntrinsicBonus, _take, occurrence_groups, rollout_arrays
 
 __all__ = ["CountBonus", "obs_hash", "minigrid_agent_state", "minigrid_position",
            "minigrid_position_direction", "minigrid_position_carrying", "explicit_keys", "KEY_FUNCTIONS",
@@ -66,9 +66,10 @@ def _coefs(nbytes: int) -> np.ndarray:
 def obs_hash(obs: Any) -> np.ndarray:
     """A deterministic 64-bit hash of each observation row (exact-observation counts).
 
-    :math:`h(x) = \\sum_i c_i\\, x_i \\bmod 2^{64}` over the bytes of the row with fixed
-    random odd coefficients: the same in every process (unlike Python's ``hash``), so
-    saved counts stay valid.  Dict observations hash their ``"image"`` entry.
+    :math:`h(x) = \\sum_i c_i\\, w_i \\bmod 2^{64}` over the row's bytes read as 64-bit
+    words :math:`w_i` (zero-padded) with fixed random odd coefficients: the same in
+    every process (unlike Python's ``hash``), so saved counts stay valid.  Dict
+    observations hash their ``"image"`` entry.
 
     Example:
         >>> h = obs_hash(np.array([[1, 2], [1, 2], [2, 1]], dtype=np.uint8))
@@ -82,8 +83,11 @@ def obs_hash(obs: Any) -> np.ndarray:
         raise BatchError("obs", "is a scalar", "an array with a leading batch dimension")
     n = a.shape[0]
     b = a.reshape(n, -1).view(np.uint8).reshape(n, -1)
+    if b.shape[1] % 8:
+        b = np.concatenate([b, np.zeros((n, 8 - b.shape[1] % 8), np.uint8)], axis=1)
+    w = b.view(np.uint64)
     with np.errstate(over="ignore"):
-        return (b.astype(np.uint64) * _coefs(b.shape[1])).sum(axis=1, dtype=np.uint64).view(np.int64)
+        return (w * _coefs(w.shape[1])).sum(axis=1, dtype=np.uint64).view(np.int64)
 
 
 def _mg_image(obs: Any) -> np.ndarray:
@@ -330,6 +334,45 @@ class CountBonus(IntrinsicBonus):
         if self.mode == "first_visit":
             return first
         return first / np.sqrt(ng)
+
+    def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
+        """Score a ``(T, n)`` rollout exactly as step-by-step :meth:`observe` would.
+
+        The keys of all next states (and of the episode-start observations) are
+        computed in one ``key_fn`` call each; only the table updates run per step.
+        """
+        obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
+        if isinstance(nxt, Mapping) or isinstance(obs, Mapping):
+            return super().compute(batch)
+        nxt, obs = np.asarray(nxt), np.asarray(obs)
+        k_next = self.keys(nxt.reshape((T * n,) + nxt.shape[2:]))
+        idx = np.arange(n)
+        self.slots.ensure(idx)
+        self._ensure_envs(self.slots.fresh.shape[0])
+        done = term | trunc
+        starts = np.zeros((T, n), dtype=bool)
+        if self.episodic:
+            starts[0] = self.slots.fresh[:n]
+            starts[1:] = done[:-1]
+        ts, es = np.nonzero(starts)
+        k_start = self.keys(obs[ts, es]) if ts.size else []
+        j = 0
+        out = np.empty((T, n))
+        for t in range(T):
+            while j < ts.size and ts[j] == t:  # register s_0 of the episodes starting now
+                table = self.episode_counts[es[j]]
+                table[k_start[j]] = table.get(k_start[j], 0) + 1
+                j += 1
+            self._pending = k_next[t * n:(t + 1) * n]
+            try:
+                out[t] = self._observe(None, None, None, idx)
+            finally:
+                self._pending = None
+            self.global_step += n
+            if done[t].any():
+                self._end_episodes(np.flatnonzero(done[t]))
+        self.slots.fresh[:n] = done[-1] if T else self.slots.fresh[:n]
+        return out
 
     # diagnostics --------------------------------------------------------
     @property

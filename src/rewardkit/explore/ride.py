@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from .base import _take, as_float_obs, rollout_arrays
+from .base import rollout_arrays
 from .counts import CountBonus
 from .icm import ICM
 
@@ -73,11 +73,14 @@ class RIDE(ICM):
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
         """Score a rollout: one batched embedding pass, then the episodic counts step by step."""
         obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
-        flat = lambda x: as_float_obs(x).reshape((T * n,) + self.obs_shape)  # noqa: E731
-        imp = self.impact(flat(obs), flat(nxt)).reshape(T, n)
-        out = np.empty((T, n))
-        for t in range(T):
-            out[t] = imp[t] * self.counts.observe(_take(obs, t), None, _take(nxt, t), term[t], trunc[t])
+
+        def encode(x: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return self.idm(self._obs_tensor(x)).numpy()
+
+        e_obs, e_nxt = self._embed_consecutive(obs, nxt, term | trunc, encode)
+        imp = np.linalg.norm(e_nxt.astype(np.float64) - e_obs, axis=2)
+        out = imp * self.counts.compute(batch)
         self.global_step += T * n
         return out
 
