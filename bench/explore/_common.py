@@ -26,35 +26,14 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 RESULTS = os.path.join(ROOT, "bench", "_scratch", "results")
 
 
-def keyed_sum(*members):
-    """Sum of count bonuses that all receive the same explicit keys (``combine.Sum`` does not
-    forward ``keys=`` to its members, so info-keyed counts are summed here)."""
-    from rewardkit.explore.base import IntrinsicBonus
-
-    class KeyedSum(IntrinsicBonus):
-        episodic = True
-
-        def __init__(self):
-            super().__init__(name="count_sum")
-            self.members = members
-
-        def observe(self, obs, action, next_obs, terminated, truncated, env_index=None, keys=None):
-            return sum(m.observe(obs, action, next_obs, terminated, truncated, env_index, keys=keys)
-                       for m in self.members)
-
-        def reset(self, mask=None):
-            for m in self.members:
-                m.reset(mask)
-    return KeyedSum()
-
-
 def make_bonus(variant: str, obs_shape: tuple, n_actions: int, seed: int):
     """(bonus, coef, key_info, normalize) for a named variant; ``None`` bonus for plain PPO."""
     from rewardkit.explore.counts import CountBonus
     if variant == "none":
         return None, 0.0, None, None
     if variant == "count_sum":  # global + first visit (Henaff et al. 2023's additive combination)
-        return keyed_sum(CountBonus(mode="global"), CountBonus(mode="first_visit")), 0.01, "agent_pos", None
+        from rewardkit.explore.combine import Sum
+        return Sum([CountBonus(mode="global"), CountBonus(mode="first_visit")], name="count_sum"), 0.01, "agent_pos", None
     if variant.startswith("count_"):  # count_<mode>[_<coef>]
         parts = variant.split("_")
         mode = "_".join(p for p in parts[1:] if not p[0].isdigit())

@@ -184,3 +184,20 @@ def test_time_flattened_batch_equals_step_by_step(mode):
     exp = np.stack([ref.observe(None, np.zeros(n), np.zeros((n, 1)), done[t], np.zeros(n, bool),
                                 keys=keys[t + 1].reshape(-1).tolist()) for t in range(T)])
     np.testing.assert_array_equal(got, exp.reshape(-1))
+
+
+def test_sum_and_product_forward_explicit_keys_to_count_members():
+    """combine.Sum / Product pass info-read count keys to the members that take them."""
+    from rewardkit.explore.combine import Product, Sum
+    keys = [[(1, 1), (2, 2)], [(1, 1), (3, 3)], [(1, 1), (2, 2)]]
+    f = np.zeros(2, bool)
+    obs = np.zeros((2, 1))
+    s = Sum([CountBonus("global"), CountBonus("first_visit")])
+    p = Product([CountBonus("global"), CountBonus("first_visit")])
+    g, fv = CountBonus("global"), CountBonus("first_visit")
+    for k in keys:
+        want_g = g.observe(obs, [0, 0], obs, f, f, keys=k)
+        want_f = fv.observe(obs, [0, 0], obs, f, f, keys=k)
+        np.testing.assert_array_equal(s.observe(obs, [0, 0], obs, f, f, keys=k), want_g + want_f)
+        np.testing.assert_array_equal(p.observe(obs, [0, 0], obs, f, f, keys=k), want_g * want_f)
+    assert s.members["count_global"].count((1, 1)) == 3     # counted the keys, not the (all-zero) observations

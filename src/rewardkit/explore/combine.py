@@ -22,6 +22,7 @@ Presets: :func:`e3b_x_rnd`, :func:`e3b_x_noveld` (Henaff et al. 2023),
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -32,6 +33,14 @@ from ..core.registry import register_term
 from .base import BonusTerm, IntrinsicBonus
 
 __all__ = ["Sum", "Product", "NGUMultiplier", "e3b_x_rnd", "e3b_x_noveld", "count_x_count", "ngu", "ngu_preset"]
+
+
+def _takes_keys(bonus: IntrinsicBonus) -> bool:
+    """Whether ``bonus.observe`` accepts explicit count keys (``keys=``)."""
+    try:
+        return "keys" in inspect.signature(bonus.observe).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
+        return False
 
 
 class _Composite(IntrinsicBonus):
@@ -70,9 +79,15 @@ class _Composite(IntrinsicBonus):
     def _combine(self, values: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
-    def observe(self, obs, action, next_obs, terminated, truncated, env_index=None) -> np.ndarray:
-        vals = {k: self._scaled(k, b.observe(obs, action, next_obs, terminated, truncated, env_index))
-                for k, b in self.members.items()}
+    def observe(self, obs, action, next_obs, terminated, truncated, env_index=None, keys=None) -> np.ndarray:
+        """As :meth:`IntrinsicBonus.observe`; explicit count ``keys`` go to every member that takes them."""
+        vals = {}
+        for k, b in self.members.items():
+            if keys is not None and _takes_keys(b):
+                raw = b.observe(obs, action, next_obs, terminated, truncated, env_index, keys=keys)  # type: ignore[call-arg]
+            else:
+                raw = b.observe(obs, action, next_obs, terminated, truncated, env_index)
+            vals[k] = self._scaled(k, raw)
         self.last_terms = vals
         out = self._combine(vals)
         self.global_step += out.shape[0]
