@@ -24,38 +24,57 @@ of these holds:
 * ``success_fell`` – the window's success rate is ``success_drop`` below the best window;
 * ``length_rose`` – the window's episodes are ``length_increase`` (relative) longer than
   the shortest window seen while the agent was succeeding;
-* ``bonus_kept_without_success`` – no success in the window (rate <= ``min_success``)
-  **and** no successful episode at all during the last ``warmup_steps`` steps per
-  environment (the warm-up; it restarts at every success):
+* ``bonus_kept_without_success`` – the bonus is kept instead of the task: no success
+  in the window (rate <= ``min_success``), **and** no successful episode at all during
+  the last ``warmup_steps`` steps per environment (the warm-up, which restarts at
+  every success),
 
   .. math:: \\frac{\\text{step} - \\text{step of the last success (or of the start)}}{\\text{num\\_envs}}
-            \\ge \\text{warmup\\_steps}
+            \\ge \\text{warmup\\_steps},
 
-Why a warm-up and not "the intrinsic return has not decayed" (the criterion up to
-version 0.1): a learning agent also spends its first episodes without success, so
-the absence of success is only evidence of farming once the agent has had time to
-learn; and the decay of the per-episode intrinsic return does not separate the two
-cases.  Measured on MiniGrid MultiRoom-N2-S4 (SB3 PPO, 8 envs, seeds 0-2,
-``bench/explore/b3_no_harm.py``): the over-scaled global count bonus (0.1/√N, the
-negative control) is farmed while its per-episode intrinsic return *decays* from
-1.55 to 0.45 (global counts grow by construction), and E3B (an episodic bonus: its
-covariance resets each episode, so its per-episode return does not decay by design)
-rises from 0.15 to 0.23 while it helps – the old window-to-window comparison flagged
-E3B at step 3,200 and caught the negative control only through noise.  What
-separates them is time without any success: the longest stretch without a success
-was at most 986 steps per env for E3B and the first-visit × global count product
-(three seeds, 60k steps), while the negative control stops succeeding entirely
-(stretches of 3,100-4,500 steps per env from step 24-31k on).  The default
-``warmup_steps=1250`` (≈ 10 PPO rollouts of 128 steps; 250 episodes of 40 steps on
-8 envs) lies between the two.  Time is counted per environment (total steps divided
-by the number of envs) because learning progress of an on-policy agent follows its
-rollouts, which advance one step per environment at a time.
+  **and** the bonus is worth farming: the window's mean intrinsic return per episode
+  is at least ``min_bonus_ratio`` times the mean extrinsic return of the successful
+  episodes so far (what finishing pays; not checked before the first success)
+
+  .. math:: \\bar R^{int}_W \\ge \\text{min\\_bonus\\_ratio} \\cdot \\bar R^{ext}_{success}.
+
+Why these two conditions and not "the intrinsic return has not decayed since the
+previous window" (the criterion before issue #3): a learning agent also spends its
+first episodes without success, so the absence of success is evidence of farming
+only once the agent has had time to find the goal; and the decay of the per-episode
+intrinsic return does not separate farming from learning.  Measured on MiniGrid
+MultiRoom-N2-S4 (SB3 PPO, 8 envs, seeds 0-4, ``bench/explore/b3_no_harm.py``, 60k
+steps): the over-scaled global count bonus (0.1/√N, the negative control) is farmed
+while its per-episode intrinsic return *decays* from 1.55 to 0.45 (global counts only
+grow), and E3B (episodic: its covariance resets each episode, so its per-episode
+return does not decay by design) rises from 0.15 to 0.23 while it helps – the old
+comparison flagged E3B at step 3,200 and caught the negative control only through
+window-to-window noise.  What separates them:
+
+* time without any success – at most 986 steps per env for E3B (seeds 0-2, 4) and 657
+  for the first-visit × global count product (seeds 0-4), while the negative control
+  stops succeeding from step 20-31k on (stretches of 3,100-5,000 steps per env).  E3B
+  seed 3 also went 2,360 steps per env without success (10 successes in 60k steps): an
+  agent that is stuck, which is not farming, because
+* the bonus is not worth farming – the mean intrinsic return per episode of a
+  20-episode window over the mean return of the successes so far is 0.81-15 for the
+  negative control in its first 50k steps, and for E3B up to 1.5 while only a few
+  (slow, low-paying) successes are known, <= 0.61 after 10k steps and <= 0.33 after 24k
+  (0.14-0.20 on the stuck seed); <= 0.25 for the count product.
+
+With ``warmup_steps=1000`` (8 PPO rollouts of 128 steps; 200 episodes of 40 steps on
+8 envs) and ``min_bonus_ratio=0.5`` the negative control is flagged at steps
+30-41k on all five seeds and E3B / the count product never (episode streams replayed
+offline; E3B stays silent for any warm-up >= 550 steps per env, and without the ratio
+condition seed 3 is flagged for every warm-up up to 1,250).  Time is counted per
+environment (total steps / number of envs): an on-policy agent's learning progress
+follows its rollouts, which advance one step per environment at a time.
 
 It is a heuristic monitor, not a proof: thresholds are parameters, every check is
-reported by :meth:`BonusShareGuard.report`, and in a task that no agent solves
-within ``warmup_steps`` per env, ``bonus_kept_without_success`` means "the bonus
-dominates and nothing succeeds" – set ``warmup_steps`` to the budget in which you
-expect first successes.
+reported by :meth:`BonusShareGuard.report`, and in a task that nothing solves within
+``warmup_steps`` per env ``bonus_kept_without_success`` reads "the bonus dominates and
+nothing succeeds" – set ``warmup_steps`` to the budget in which first successes are
+expected.
 """
 
 from __future__ import annotations
@@ -102,7 +121,11 @@ class BonusShareGuard:
         success_drop, length_increase, min_success: criteria thresholds (see module docs).
         warmup_steps: steps per environment without any successful episode (counted
             from the start, and again from every success) before
-            ``bonus_kept_without_success`` may hold (1250; 0 = no warm-up).
+            ``bonus_kept_without_success`` may hold (1000; 0 = no warm-up).
+        min_bonus_ratio: ``bonus_kept_without_success`` also needs the window's mean
+            intrinsic return per episode to be at least this fraction of the mean extrinsic
+            return of the successful episodes so far (0.5; not checked before the first
+            success; 0 = always).
         success_threshold: an episode succeeds when its extrinsic return exceeds this
             (unless ``success`` is passed to :meth:`update`).
         warn: emit ``warnings.warn`` when flagging (default True).
@@ -138,15 +161,17 @@ class BonusShareGuard:
     def __init__(self, num_envs: int | None = None, threshold: float = 0.5, window: int = 20, patience: int = 3,
                  success_drop: float = 0.2, length_increase: float = 0.25, min_success: float = 0.05,
                  success_threshold: float = 0.0, warn: bool = True, history: int = 1000,
-                 warmup_steps: float = 1250):
+                 warmup_steps: float = 1000, min_bonus_ratio: float = 0.5):
         if not 0.0 < threshold < 1.0:
             raise ConfigError("threshold", f"got {threshold!r}", "a share in (0, 1)")
         if window < 1 or patience < 1:
             raise ConfigError("window", f"got window={window}, patience={patience}", "positive ints")
         if not warmup_steps >= 0:
             raise ConfigError("warmup_steps", f"got {warmup_steps!r}", "steps per env >= 0")
+        if not min_bonus_ratio >= 0:
+            raise ConfigError("min_bonus_ratio", f"got {min_bonus_ratio!r}", "a ratio >= 0")
         self.threshold, self.window, self.patience = float(threshold), int(window), int(patience)
-        self.warmup_steps = float(warmup_steps)
+        self.warmup_steps, self.min_bonus_ratio = float(warmup_steps), float(min_bonus_ratio)
         self.success_drop, self.length_increase = float(success_drop), float(length_increase)
         self.min_success, self.success_threshold = float(min_success), float(success_threshold)
         self.warn = bool(warn)
@@ -159,6 +184,8 @@ class BonusShareGuard:
         self.episodes: deque[EpisodeStats] = deque(maxlen=int(history))
         self.step = 0
         self.last_success_step = 0   # total steps at the end of the last successful episode (0: none yet)
+        self.successes = 0           # successful episodes so far (all of them, not only ``history``)
+        self._success_return_sum = 0.0
         self.flagged = False
         self.flag_step: int | None = None
         self.reasons: set[str] = set()
@@ -208,6 +235,8 @@ class BonusShareGuard:
                               float(self._abs_ext[e]), float(self._abs_int[e]))
             if ok:
                 self.last_success_step = self.step
+                self.successes += 1
+                self._success_return_sum += float(self._ext[e])
             finished.append(st)
             self.episodes.append(st)
             self._ext[e] = self._int[e] = self._abs_ext[e] = self._abs_int[e] = 0.0
@@ -226,6 +255,20 @@ class BonusShareGuard:
     def steps_since_success(self) -> float:
         """Steps per environment since the last successful episode (or since the start)."""
         return (self.step - self.last_success_step) / max(1, self._ext.shape[0])
+
+    def success_return(self) -> float | None:
+        """Mean extrinsic return of the successful episodes so far (None before the first one)."""
+        return self._success_return_sum / self.successes if self.successes else None
+
+    def bonus_ratio(self, episodes: list[EpisodeStats]) -> float | None:
+        """Mean per-episode intrinsic return of ``episodes`` over :meth:`success_return` (None: no
+        success yet, inf: successes pay nothing)."""
+        r_succ = self.success_return()
+        if r_succ is None or not episodes:
+            return None
+        r_int = float(np.mean([abs(e.intrinsic_return) if e.abs_intrinsic is None else e.abs_intrinsic
+                               for e in episodes]))
+        return r_int / r_succ if r_succ > 0 else float("inf")
 
     @staticmethod
     def pooled_share(episodes: list[EpisodeStats]) -> float:
@@ -253,13 +296,16 @@ class BonusShareGuard:
             reasons.add("length_rose")
         since = self.steps_since_success()
         warmed_up = since >= self.warmup_steps
-        if succ <= self.min_success and warmed_up:
+        ratio = self.bonus_ratio(recent)
+        worth_farming = ratio is None or ratio >= self.min_bonus_ratio
+        if succ <= self.min_success and warmed_up and worth_farming:
             reasons.add("bonus_kept_without_success")
         suspicious = share > self.threshold and bool(reasons)
         self._streak = self._streak + 1 if suspicious else 0
         self.last_check = {"share": share, "success_rate": succ, "mean_length": length,
                            "intrinsic_return": ret_int, "reasons": sorted(reasons), "streak": self._streak,
-                           "step": self.step, "steps_since_success": since, "warmed_up": warmed_up}
+                           "step": self.step, "steps_since_success": since, "warmed_up": warmed_up,
+                           "bonus_ratio": ratio}
         if self._streak >= self.patience and not self.flagged:
             self.flagged = True
             self.flag_step = self.step
@@ -284,6 +330,9 @@ class BonusShareGuard:
                 "episodes": len(self.episodes), "step": self.step, "last_check": dict(self.last_check),
                 "warmup_steps": self.warmup_steps, "last_success_step": self.last_success_step,
                 "steps_since_success": since, "warmed_up": since >= self.warmup_steps,
+                "min_bonus_ratio": self.min_bonus_ratio, "successes": self.successes,
+                "success_return": self.success_return(),
+                "bonus_ratio": self.bonus_ratio(recent) if recent else None,
                 "recent_share": self.pooled_share(recent) if recent else None,
                 "recent_success": float(np.mean([e.success for e in recent])) if recent else None,
                 "recent_length": float(np.mean([e.length for e in recent])) if recent else None,
