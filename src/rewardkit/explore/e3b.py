@@ -112,14 +112,16 @@ def elliptical_scan(c_inv: np.ndarray, phi: np.ndarray, segment: np.ndarray, sco
     same = seg.unsqueeze(2) == seg.unsqueeze(1)
     M = torch.where(same, PC @ P.transpose(1, 2), torch.zeros((), dtype=torch.float64))
     M.diagonal(dim1=1, dim2=2).add_(1.0)
-    Lc = torch.linalg.cholesky(M)
+    Lc, info = torch.linalg.cholesky_ex(M)  # M = I + PSD: positive definite by construction
+    if bool(info.any()):  # pragma: no cover - only with non-finite features, which are zeroed above
+        raise FloatingPointError("elliptical_scan: I + Phi C0^-1 Phi^T is not positive definite")
     bonus = (Lc.diagonal(dim1=1, dim2=2) ** 2 - 1.0).numpy()
     bonus = np.where(scored, np.maximum(bonus, 0.0), 0.0)
     last = seg == seg[:, -1:]                               # rows of each sequence's last segment
     X = torch.linalg.solve_triangular(Lc, PC * last.unsqueeze(-1), upper=False)
     cont = bool(first[:, -1, 0].all()) if n else True
     base = C0 if cont else torch.where(first[:, -1:, :], C0, torch.eye(d, dtype=torch.float64) / ridge)
-    return bonus, (base - X.transpose(1, 2) @ X).numpy()
+    return bonus, torch.baddbmm(base, X.transpose(1, 2), X, alpha=-1.0).numpy()
 
 
 class E3B(LearnedBonus):
