@@ -49,11 +49,12 @@ def make_bonus(variant: str, obs_shape: tuple, n_actions: int, seed: int):
 
 
 def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fields: dict | None = None,
-            reseed: list[int] | None = None, guard: bool = True, fresh: bool = False) -> dict[str, Any]:
+            reseed: list[int] | None = None, guard: bool = True, fresh: bool = False,
+            tag_extra: str = "") -> dict[str, Any]:
     """Train SB3 PPO with one bonus variant; returns (and caches) the result dict."""
     if variant.endswith("@state"):  # count key = full privileged state (notes §8.2 probes)
         key_fields = {"direction": True, "carrying": True, "grid": True}
-    tag = f"{env_id}__{variant}__ctx{'1' if reseed else 'inf'}__s{seed}__{steps}"
+    tag = f"{env_id}__{variant}__ctx{'1' if reseed else 'inf'}__s{seed}__{steps}{tag_extra}"
     out_path = os.path.join(RESULTS, bench, tag + ".json")
     if os.path.exists(out_path) and not fresh:
         with open(out_path) as f:

@@ -5,6 +5,7 @@ One command (runs are cached in bench/_scratch/results/b2, so it resumes)::
     nice -n 10 python bench/explore/b2_doorkey.py                 # 600k steps, seed 0
     nice -n 10 python bench/explore/b2_doorkey.py --quick         # 150k steps
     python bench/explore/b2_doorkey.py --report                   # table of finished runs only
+    nice -n 10 python bench/explore/b2_doorkey.py --overhead 3    # overhead only: 3 interleaved repeats
 
 Variants: ``none`` (plain PPO); ``count_product`` (Henaff et al. 2023 product
 ``1[first visit in episode] / sqrt(N_global)``, coef 0.01, through the GAE-recomputing
@@ -39,7 +40,11 @@ def main() -> None:
     ap.add_argument("--variants", default="count_product@state,none,count_product,e3b,rnd")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--overhead", type=int, default=0, metavar="R",
+                    help="only measure end-to-end overhead: R interleaved repeats of 30k-step runs per variant")
     args = ap.parse_args()
+    if args.overhead:
+        return overhead(args.variants.split(","), args.overhead, args.steps or 30_720)
     steps = args.steps or (150_000 if args.quick else 600_000)
     results = {}
     for seed in [int(s) for s in args.seeds.split(",")]:
@@ -76,6 +81,32 @@ def main() -> None:
             c = r["curve"]
             pts = [c[min(len(c) - 1, int(len(c) * k / 10))] for k in range(1, 11)]
             print(f"- {v} seed {seed}: " + ", ".join(f"{p['step'] // 1000}k {p['success']:.2f}" for p in pts))
+
+
+def overhead(variants: list[str], repeats: int, steps: int) -> None:
+    """Wall-clock overhead vs plain PPO from interleaved repeats (none, v1, v2, ..., none, v1, ...).
+
+    Interleaving puts every variant under the same machine load; each repeat is a fresh
+    run (seed 0) and the ratio of repeat r uses the plain run of the same repeat.  Reports
+    the median over repeats of the wall-clock ratio and of the in-process share (time
+    inside the bonus callback / rest of the run).
+    """
+    import numpy as np
+    order = ["none"] + [v for v in variants if v != "none"]
+    runs: dict[str, list[dict]] = {v: [] for v in order}
+    for r in range(repeats):
+        for v in order:
+            log(f"b2 overhead: repeat {r} {v} {steps} ...")
+            runs[v].append(run_sb3("b2overhead", ENV, v, 0, steps, fresh=True, tag_extra=f"__r{r}"))
+    print(f"# B2 end-to-end overhead vs plain PPO, DoorKey-8x8, {steps:,} steps, {repeats} interleaved repeats\n")
+    print("| variant | wall overhead per repeat | median wall overhead | median time in bonus / rest of run | target |")
+    print("|---|---|---|---|---|")
+    for v in order[1:]:
+        walls = [runs[v][r]["wall"] / runs["none"][r]["wall"] - 1 for r in range(repeats)]
+        inner = [x["bonus_time"] / max(x["wall"] - x["bonus_time"], 1e-9) for x in runs[v]]
+        target = "<= 40 %" if v.startswith("rnd") else "<= 15 %"
+        print(f"| {v} | {', '.join(f'{w:+.0%}' for w in walls)} | {np.median(walls):+.1%} | "
+              f"{np.median(inner):.1%} | {target} |")
 
 
 if __name__ == "__main__":

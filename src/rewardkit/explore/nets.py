@@ -504,8 +504,9 @@ class LearnedBonus(IntrinsicBonus):
         acts = batch.get("actions", batch.get("action"))
         acts = np.zeros(N, dtype=np.int64) if acts is None else np.asarray(acts)
         acts = acts.reshape((N,) + acts.shape[lead:])
-        ok = np.isfinite(nx.reshape(N, -1)).all(axis=1) & np.isfinite(ob.reshape(N, -1)).all(axis=1)
-        if not ok.all():  # corrupt rows must not reach the networks
+        ints = all(isinstance(x, np.ndarray) and x.dtype.kind in "biu" for x in (nxt, obs if obs is not None else nxt))
+        ok = None if ints else (np.isfinite(nx.reshape(N, -1)).all(axis=1) & np.isfinite(ob.reshape(N, -1)).all(axis=1))
+        if ok is not None and not ok.all():  # corrupt rows must not reach the networks (integer obs are finite)
             nx, ob, acts = nx[ok], ob[ok], acts[ok]
             N = int(ok.sum())
             if N == 0:
