@@ -136,3 +136,11 @@ def test_rollout_compute_equals_step_by_step_observe_over_consecutive_rollouts(n
         want = _drive(a, d, range(15))
         got = b.compute(d)
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_empty_rollout_scores_to_an_empty_array(name):
+    b = FACTORIES[name][0](0)
+    z = np.zeros((0, 2) + SHAPE, np.float32)
+    out = b.compute({"obs": z, "next_obs": z, "actions": np.zeros((0, 2), int)})
+    assert np.shape(out) == (0, 2)

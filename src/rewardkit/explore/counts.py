@@ -342,7 +342,7 @@ class CountBonus(IntrinsicBonus):
         computed in one ``key_fn`` call each; only the table updates run per step.
         """
         obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
-        if isinstance(nxt, Mapping) or isinstance(obs, Mapping):
+        if isinstance(nxt, Mapping) or isinstance(obs, Mapping) or T == 0:
             return super().compute(batch)
         nxt, obs = np.asarray(nxt), np.asarray(obs)
         k_next = self.keys(nxt.reshape((T * n,) + nxt.shape[2:]))
@@ -371,7 +371,7 @@ class CountBonus(IntrinsicBonus):
             self.global_step += n
             if done[t].any():
                 self._end_episodes(np.flatnonzero(done[t]))
-        self.slots.fresh[:n] = done[-1] if T else self.slots.fresh[:n]
+        self.slots.fresh[:n] = done[-1]
         return out
 
     # diagnostics --------------------------------------------------------

@@ -231,6 +231,8 @@ class E3B(LearnedBonus):
         every episode end opens a new segment (unless ``lifelong``).
         """
         obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
+        if T == 0:
+            return np.zeros((0, n))
         emb = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape)).reshape(T, n, -1)
         idx = np.arange(n)
         self.slots.ensure(idx)

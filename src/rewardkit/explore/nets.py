@@ -231,6 +231,8 @@ class ObsNormalizer:
 
     def update(self, obs: Any) -> None:
         x = as_float_obs(obs)
+        if x.size == 0:
+            return
         x = x.reshape((-1,) + tuple(np.shape(self.rms.mean)))
         finite = np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1)
         if not finite.all():  # a corrupt observation must not poison the statistics for good
@@ -440,6 +442,8 @@ class LearnedBonus(IntrinsicBonus):
         if self.episodic:
             return super().compute(batch)
         obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
+        if T * n == 0:
+            return np.zeros((T, n))
         flat = lambda x: as_float_obs(x).reshape((T * n,) + self.obs_shape)  # noqa: E731
         with torch.no_grad():
             o = self._obs_tensor(flat(obs)) if self._needs_obs() else None
@@ -477,6 +481,8 @@ class LearnedBonus(IntrinsicBonus):
         and reset the envs whose episode ended.
         """
         obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
+        if T * n == 0:
+            return np.zeros((T, n))
         emb = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape)).reshape(T, n, -1)
         idx = np.arange(n)
         self.slots.ensure(idx)

@@ -73,6 +73,8 @@ class RIDE(ICM):
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
         """Score a rollout: one batched embedding pass, then the episodic counts step by step."""
         obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
+        if T == 0:
+            return np.zeros((0, n))
 
         def encode(x: np.ndarray) -> np.ndarray:
             with torch.no_grad():
