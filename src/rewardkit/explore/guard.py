@@ -16,7 +16,9 @@ intrinsic share of the absolute reward is pooled over the window
 
 (the ratio of sums, not the mean of per-episode ratios: a failed episode has no
 extrinsic reward, so its own ratio is 1 however small the bonus, and the mean of
-per-episode ratios measures the failure rate rather than the bonus).  It raises a
+per-episode ratios measures the failure rate rather than the bonus: on B3 below it
+flagged noisy success dips of the count product, whose bonus is ~1 % of the reward, as
+``success_fell`` on seeds 1, 2 and 4).  It raises a
 :class:`BonusFarmingWarning` (``warnings.warn`` once, and sets ``flagged``) when
 :math:`\\rho_W` exceeds ``threshold`` **and** for ``patience`` consecutive checks one
 of these holds:
