@@ -128,11 +128,12 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
 
     bonus_cb = Timed(bonus, coef=coef, key_info=key_info, normalize=normalize) if bonus is not None else None
     cbs = [c for c in (bonus_cb, Curve()) if c is not None]
-    t_start = time.perf_counter()
+    t_start, c_start = time.perf_counter(), time.process_time()
     model.learn(steps, callback=CallbackList(cbs))
     wall = time.perf_counter() - t_start
+    cpu = time.process_time() - c_start  # all threads of this process; 1 torch thread
     res = {"bench": bench, "env": env_id, "variant": variant, "seed": seed, "steps": steps,
-           "contexts": "1" if reseed else "inf", "wall": wall, "bonus_time": timing["bonus"],
+           "contexts": "1" if reseed else "inf", "wall": wall, "cpu": cpu, "bonus_time": timing["bonus"],
            "sps": steps / wall, "curve": curve,
            "guard": (g.report() if g is not None else None)}
     if res["guard"] is not None:

@@ -44,21 +44,24 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--no-baseline", action="store_true", help="skip the no-bonus runs")
     ap.add_argument("--contexts", default="1,inf", help="which context settings to run: 1, inf or both")
+    ap.add_argument("--env", default=ENV, help="MiniGrid env id (default DoorKey-6x6: 36 distinct layouts; "
+                                                "MultiRoom-N2-S4 has a new layout almost every episode)")
     args = ap.parse_args()
+    env_id = args.env
     steps = args.steps or (75_000 if args.quick else 150_000)
     res = {}
     extra = [] if args.no_baseline else [("none", "none")]
     for ctx in args.contexts.split(","):
         for label, v in FAMILIES + extra:
             path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4",
-                                f"{ENV}__{v}__ctx{ctx}__s{args.seed}__{steps}.json")
+                                f"{env_id}__{v}__ctx{ctx}__s{args.seed}__{steps}.json")
             if args.report and not os.path.exists(path):
                 continue
             if not args.report:
                 log(f"b4: ctx {ctx} {v} {steps} ...")
-            res[(ctx, v)] = guarded(lambda: run_sb3("b4", ENV, v, args.seed, steps, key_fields=KEY,
+            res[(ctx, v)] = guarded(lambda: run_sb3("b4", env_id, v, args.seed, steps, key_fields=KEY,
                                                     reseed=[0] if ctx == "1" else None))
-    print(f"# B4 global vs episodic vs product, {ENV}, {steps:,} steps, seed {args.seed}\n")
+    print(f"# B4 global vs episodic vs product, {env_id}, {steps:,} steps, seed {args.seed}\n")
     print("Cell = final success (last 100 episodes) / area under the success curve.\n")
     print("| contexts | " + " | ".join(lbl for lbl, _ in FAMILIES) + " | no bonus |")
     print("|---|" + "---|" * (len(FAMILIES) + 1))
@@ -76,11 +79,11 @@ def main() -> None:
         print(f"| {ctx} | " + " | ".join(cells) + " |")
 
 
-def aggregate(seeds: list[int], steps: int) -> None:
+def aggregate(seeds: list[int], steps: int, env_id: str = ENV) -> None:
     """Mean over seeds of final success and success-curve area (finished runs only)."""
     import json
     base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4")
-    print(f"# B4 global vs episodic vs product, {ENV}, {steps:,} steps, seeds {seeds} (mean over finished seeds)\n")
+    print(f"# B4 global vs episodic vs product, {env_id}, {steps:,} steps, seeds {seeds} (mean over finished seeds)\n")
     print("Cell = final success / area under the success curve (n = finished seeds).\n")
     print("| contexts | " + " | ".join(lbl for lbl, _ in FAMILIES) + " | no bonus |")
     print("|---|" + "---|" * (len(FAMILIES) + 1))
@@ -89,7 +92,7 @@ def aggregate(seeds: list[int], steps: int) -> None:
         for _, v in FAMILIES + [("none", "none")]:
             fin, auc = [], []
             for sd in seeds:
-                path = os.path.join(base, f"{ENV}__{v}__ctx{ctx}__s{sd}__{steps}.json")
+                path = os.path.join(base, f"{env_id}__{v}__ctx{ctx}__s{sd}__{steps}.json")
                 if os.path.exists(path):
                     with open(path) as f:
                         c = json.load(f)["curve"]
@@ -102,6 +105,8 @@ def aggregate(seeds: list[int], steps: int) -> None:
 if __name__ == "__main__":
     if "--aggregate" in sys.argv:
         i = sys.argv.index("--aggregate")
-        aggregate([int(x) for x in sys.argv[i + 1].split(",")], int(sys.argv[i + 2]) if len(sys.argv) > i + 2 else 100_000)
+        env = sys.argv[sys.argv.index("--env") + 1] if "--env" in sys.argv else ENV
+        aggregate([int(x) for x in sys.argv[i + 1].split(",")],
+                  int(sys.argv[i + 2]) if len(sys.argv) > i + 2 and sys.argv[i + 2].isdigit() else 100_000, env)
     else:
         main()
