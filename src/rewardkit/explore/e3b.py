@@ -48,7 +48,7 @@ from ..core.errors import ConfigError
 from ..core.registry import register_term
 from .base import BonusTerm
 from .icm import InverseDynamicsEncoder
-from .base import as_float_obs, rollout_arrays
+from .base import rollout_arrays
 from .nets import LearnedBonus, action_info, masked_mean, one_hot_actions, seeded
 
 __all__ = ["E3B", "sherman_morrison_batch", "elliptical_scan", "e3b_bonus"]
@@ -230,21 +230,12 @@ class E3B(LearnedBonus):
         rows are its :math:`s_0` registrations and scored next states in time order, and
         every episode end opens a new segment (unless ``lifelong``).
         """
-        obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
-        if T == 0:
-            return np.zeros((0, n))
-        emb = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape)).reshape(T, n, -1)
-        idx = np.arange(n)
-        self.slots.ensure(idx)
-        self._ensure_envs(self.slots.fresh.shape[0])
-        done = term | trunc
-        starts = np.zeros((T, n), dtype=bool)  # steps whose obs[t] is an s_0 to register first
-        starts[0] = self.slots.fresh[:n]
-        starts[1:] = done[:-1]
-        emb0 = np.zeros_like(emb)
-        if starts.any():
-            rows = np.argwhere(starts)
-            emb0[rows[:, 0], rows[:, 1]] = self.embed(as_float_obs(obs)[rows[:, 0], rows[:, 1]])
+        prepared = self._episodic_rollout_embeddings(batch)
+        if prepared is None:
+            T, n = rollout_arrays(batch)[5:]
+            return np.zeros((T, n))
+        emb, emb0, starts, done = prepared
+        T, n = done.shape
         out = np.zeros((T, n))
         for t0 in range(0, T, self.scan_chunk):
             t1 = min(T, t0 + self.scan_chunk)

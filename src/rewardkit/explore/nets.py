@@ -472,6 +472,30 @@ class LearnedBonus(IntrinsicBonus):
             e_obs[~reuse] = encode(x_obs[~reuse])
         return e_obs, e_nxt
 
+    def _episodic_rollout_embeddings(self, batch: Mapping[str, Any]) -> tuple[np.ndarray, ...] | None:
+        """``(emb, emb0, starts, done)`` of a ``(T, n)`` rollout for an episodic memory (None if empty).
+
+        ``emb[t]`` embeds ``next_obs[t]``; ``starts[t]`` marks envs whose ``obs[t]`` is the
+        :math:`s_0` of an episode to register first (a fresh env at ``t = 0``, or an episode
+        end at ``t - 1``), embedded in ``emb0[t]``; ``done = terminated | truncated``.
+        Grows the per-env state to ``n`` envs.
+        """
+        obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
+        if T * n == 0:
+            return None
+        emb = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape)).reshape(T, n, -1)
+        self.slots.ensure(np.arange(n))
+        self._ensure_envs(self.slots.fresh.shape[0])
+        done = term | trunc
+        starts = np.zeros((T, n), dtype=bool)
+        starts[0] = self.slots.fresh[:n]
+        starts[1:] = done[:-1]
+        emb0 = np.zeros_like(emb)
+        if starts.any():
+            rows = np.argwhere(starts)
+            emb0[rows[:, 0], rows[:, 1]] = self.embed(as_float_obs(obs)[rows[:, 0], rows[:, 1]])
+        return emb, emb0, starts, done
+
     def _scan_episodic_rollout(self, batch: Mapping[str, Any], register: Any, score: Any) -> np.ndarray:
         """Score a ``(T, n)`` rollout for an episodic memory, exactly as step-by-step ``observe`` would.
 
@@ -480,21 +504,13 @@ class LearnedBonus(IntrinsicBonus):
         ``score(emb, envs)`` the next states (returns the bonus and updates the memory),
         and reset the envs whose episode ended.
         """
-        obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
-        if T * n == 0:
+        prepared = self._episodic_rollout_embeddings(batch)
+        if prepared is None:
+            T, n = rollout_arrays(batch)[5:]
             return np.zeros((T, n))
-        emb = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape)).reshape(T, n, -1)
+        emb, emb0, starts, done = prepared
+        T, n = done.shape
         idx = np.arange(n)
-        self.slots.ensure(idx)
-        self._ensure_envs(self.slots.fresh.shape[0])
-        done = term | trunc
-        starts = np.zeros((T, n), dtype=bool)  # steps whose obs[t] is an s_0 to register
-        starts[0] = self.slots.fresh[:n]
-        starts[1:] = done[:-1]
-        emb0 = np.zeros_like(emb)
-        if starts.any():
-            rows = np.argwhere(starts)
-            emb0[rows[:, 0], rows[:, 1]] = self.embed(as_float_obs(obs)[rows[:, 0], rows[:, 1]])
         out = np.zeros((T, n))
         for t in range(T):
             if starts[t].any():
