@@ -55,7 +55,7 @@ def test_tabular_run_report_and_rerun_skips(tmp_path, capsys):
     html = (out / "report.html").read_text(encoding="utf-8")
     for section in ("summary", "curves", "terms", "runs", "metadata"):
         assert f'id="{section}"' in html
-    assert html.count("data:image/png;base64,") == 2
+    assert html.count("data:image/png;base64,") == 2 and 'id="coverage"' not in html   # no grid agent here
     for png in ("curves.png", "terms.png"):
         assert (out / "plots" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = (out / "summary.md").read_text(encoding="utf-8")
@@ -118,6 +118,25 @@ def test_tiny_ppo_run_with_shaping_and_count_terms(tmp_path, capsys):
     assert terms[("pbrs", "shaping")] != 0.0  # shaping telescopes to gamma^T Phi(s_T) - Phi(s_0) != 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "MiniGrid-DoorKey-5x5-v0" in html and 'id="curves"' in html
+    # exploration coverage: every training step of both envs lands in one grid cell
+    from rewardkit.runner.report import visit_grid
+    from rewardkit.runner.store import ResultStore
+    store = ResultStore(db)
+    try:
+        for key, variant in _rows(db, "SELECT run_key, variant FROM runs"):
+            cov = store.coverage(key)
+            assert [p["step"] for p in cov] == [0, 128, 256]
+            assert cov[0]["unique_cells"] == 0
+            uniq = [p["unique_cells"] for p in cov]
+            assert uniq == sorted(uniq) and 1 < uniq[-1] <= 9        # the 3x3 interior of DoorKey-5x5 ...
+            assert cov[-1]["shape"] == [5, 5]
+            g = visit_grid(cov[-1]["visits"], cov[-1]["shape"])
+            assert g.sum() == 256 and (g > 0).sum() == uniq[-1]       # ... 2 envs x 128 vector steps
+            assert g[[0, 4]].sum() == 0 and g[:, [0, 4]].sum() == 0   # never inside the outer wall
+    finally:
+        store.close()
+    assert 'id="coverage"' in html and html.count("data:image/png;base64,") == 3
+    assert (out / "plots" / "coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_evaluation_does_not_perturb_training():

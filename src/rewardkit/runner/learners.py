@@ -142,6 +142,36 @@ def _evaluate_policy(predict: Callable[[np.ndarray, bool], np.ndarray], env_cfg:
     return _eval_summary(rets.tolist(), lens.tolist(), return_above)
 
 
+class _Coverage:
+    """Visits per grid cell of the training envs, for envs that expose ``unwrapped.agent_pos`` (MiniGrid).
+
+    Read after every vector step (an env that just ended its episode reports its reset
+    cell); ``snapshot()`` is ``{"unique": cells visited, "cells": [[x, y, visits], ...]}``.
+    """
+
+    def __init__(self, envs: list[Any]):
+        self.units = [e.unwrapped for e in envs]
+        self.counts: dict[tuple[int, int], int] = {}
+
+    @classmethod
+    def of(cls, envs: list[Any]) -> "_Coverage | None":
+        return cls(envs) if envs and all(hasattr(e.unwrapped, "agent_pos") for e in envs) else None
+
+    def record(self) -> None:
+        c = self.counts
+        for u in self.units:
+            p = u.agent_pos
+            if p is not None:
+                k = (int(p[0]), int(p[1]))
+                c[k] = c.get(k, 0) + 1
+
+    def snapshot(self) -> dict[str, Any]:
+        u = self.units[0]
+        shape = [int(u.width), int(u.height)] if hasattr(u, "width") and hasattr(u, "height") else None
+        return {"unique": len(self.counts), "cells": [[x, y, n] for (x, y), n in sorted(self.counts.items())],
+                "shape": shape}
+
+
 def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallback,
                on_progress: ProgressCallback | None) -> int:
     from stable_baselines3 import PPO
@@ -154,7 +184,9 @@ def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallb
     seed = int(config["seed"])
     budget = int(config["budget"]["steps"])
     n_envs = int(lcfg["n_envs"])
-    venv = VecRewardWrapper(DummyVecEnv([lambda: make_env(env_cfg) for _ in range(n_envs)]), reward)
+    base = DummyVecEnv([lambda: make_env(env_cfg) for _ in range(n_envs)])
+    venv = VecRewardWrapper(base, reward)
+    coverage = _Coverage.of(base.envs)
     model = PPO(lcfg.get("policy", "MlpPolicy"), venv, seed=seed, device="cpu", verbose=0, **lcfg["params"])
     # PPO(seed=s) seeds the envs with s + i, which overlaps between seeds s and s+1;
     # re-seed so env i's first reset (in learn()) uses train_seed(s, i) = 1000*s + i
@@ -172,6 +204,8 @@ def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallb
         tv, terms = log.summary()
         vals.update(tv)
         vals["wall_s"] = time.perf_counter() - t0
+        if coverage is not None:
+            vals["coverage"] = coverage.snapshot()
         on_eval(step, vals, terms)
         log.clear()
 
@@ -186,6 +220,8 @@ def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallb
             for info in self.locals.get("infos", ()):
                 if "rk/env_return" in info:
                     log.add(info)
+            if coverage is not None:
+                coverage.record()
             now = time.perf_counter()
             if on_progress is not None and now - self.last_progress > 0.25:
                 self.last_progress = now

@@ -95,16 +95,19 @@ def collect(spec: ExperimentSpec, db_path: str | os.PathLike) -> dict[str, Any]:
             run = store.run(r.key)
             evals = store.evals(r.key) if run else []
             terms = store.term_returns(r.key) if run else []
+            cov = store.coverage(r.key) if run else []
             data["runs"].append({"key": r.key, "variant": r.variant, "seed": r.seed,
                                  "status": run["status"] if run else "missing",
                                  "steps": run["steps"] if run else 0,
                                  "wall_s": run["wall_s"] if run else None,
                                  "error": (run["error"] or "").splitlines()[0] if run and run["error"] else ""})
-            v = data["variants"].setdefault(r.variant, {"seeds": [], "curves": [], "terms": [], "status": []})
+            v = data["variants"].setdefault(r.variant, {"seeds": [], "curves": [], "terms": [], "status": [],
+                                                        "coverage": []})
             v["seeds"].append(r.seed)
             v["status"].append(run["status"] if run else "missing")
             v["curves"].append(evals)
             v["terms"].append(terms)
+            v["coverage"].append(cov)
         return data
     finally:
         store.close()
@@ -195,7 +198,66 @@ def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
     fig.tight_layout()
     pngs["terms"] = _fig_to_png(fig)
     plt.close(fig)
+    if any(c for v in data["variants"].values() for c in v["coverage"]):
+        pngs["coverage"] = _coverage_plot(plt, colors, unit, data)
     return pngs
+
+
+def visit_grid(cells: list[list[int]], shape: Any = None) -> np.ndarray:
+    """Visit counts ``[[x, y, n], ...]`` as a ``(width, height)`` array indexed ``[x, y]``.
+
+    ``shape`` (the grid's ``[width, height]``) defaults to the smallest grid holding the cells.
+
+    >>> visit_grid([[0, 0, 2], [2, 1, 5]]).tolist()
+    [[2, 0], [0, 0], [0, 5]]
+    >>> visit_grid([[1, 1, 3]], shape=[3, 3]).sum(), visit_grid([], shape=[2, 4]).shape
+    (np.int64(3), (2, 4))
+    """
+    a = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
+    need = (int(a[:, 0].max()) + 1, int(a[:, 1].max()) + 1) if a.size else (0, 0)
+    w, h = (int(shape[0]), int(shape[1])) if shape is not None else need
+    g = np.zeros((max(w, need[0]), max(h, need[1])), dtype=np.int64)
+    np.add.at(g, (a[:, 0], a[:, 1]), a[:, 2])
+    return g
+
+
+def _coverage_plot(plt: Any, colors: list[str], unit: str, data: dict[str, Any]) -> bytes:
+    """Unique cells visited during training (mean over seeds) and each variant's final visitation heatmap."""
+    names = [n for n, v in data["variants"].items() if any(v["coverage"])]
+    fig, axes = plt.subplots(1, 1 + len(names), figsize=(4.6 + 3.4 * len(names), 3.6), squeeze=False)
+    ax = axes[0][0]
+    for i, name in enumerate(names):
+        curves = [[{"step": p["step"], "unique_cells": p["unique_cells"]} for p in c]
+                  for c in data["variants"][name]["coverage"]]
+        steps, mat = _aligned(curves, "unique_cells")
+        if steps.size:
+            mean, lo, hi = t_interval(mat, axis=0)
+            ax.plot(steps, mean, color=colors[i % len(colors)], label=name, lw=1.8, ls=_STYLES[i % len(_STYLES)])
+            ax.fill_between(steps, lo, hi, color=colors[i % len(colors)], alpha=0.15, lw=0)
+    ax.set_title("unique cells visited in training", fontsize=9)
+    ax.set_xlabel(unit)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    grids = {n: [visit_grid(c[-1]["visits"], c[-1].get("shape")) for c in data["variants"][n]["coverage"] if c]
+             for n in names}
+    w = max((g.shape[0] for gs in grids.values() for g in gs), default=0)
+    h = max((g.shape[1] for gs in grids.values() for g in gs), default=0)
+    for ax, name in zip(axes[0][1:], names):
+        total = np.zeros((w, h), dtype=np.int64)
+        for g in grids[name]:
+            total[: g.shape[0], : g.shape[1]] += g
+        im = ax.imshow(np.log1p(total.T), origin="upper", cmap="viridis")
+        ax.set_title(f"{name}: visits (log1p), {len(grids[name])} seed(s)", fontsize=9)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_xticks(range(w))
+        ax.set_yticks(range(h))
+        ax.tick_params(labelsize=7)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    png = _fig_to_png(fig)
+    plt.close(fig)
+    return png
 
 
 def summarize(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -318,6 +380,10 @@ def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str 
             "database": str(Path(db_path).resolve())}
     meta.update(_versions())
     meta_rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in meta.items())
+    coverage_html = "" if "coverage" not in pngs else (
+        '<h2 id="coverage">Exploration coverage</h2>\n<p class="note">Grid cells the training agents stood on '
+        "(all training envs, every step): the number of distinct cells so far, and where the visits went by the "
+        "end of training, summed over seeds.</p>\n" + img("coverage", "coverage and visitation heatmaps") + "\n")
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>rewardkit report: {esc(spec.name)}</title>
 <style>
@@ -345,7 +411,7 @@ Final values: mean [95% t-interval] over seeds at the last evaluation point.</p>
 <h2 id="terms">Reward terms</h2>
 <p class="note">Mean training-episode return of each reward term (as the learner saw it, before weights), per variant.</p>
 {img("terms", "per-term returns")}
-<h2 id="runs">Runs</h2>
+{coverage_html}<h2 id="runs">Runs</h2>
 <table><thead><tr><th>run key</th><th>variant</th><th>seed</th><th>status</th><th>{unit}</th><th>wall s</th><th>error</th></tr></thead>
 <tbody>{run_rows}</tbody></table>
 <h2 id="metadata">Metadata</h2>

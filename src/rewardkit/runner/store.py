@@ -89,6 +89,13 @@ CREATE TABLE IF NOT EXISTS evals (
 );
 CREATE VIEW IF NOT EXISTS eval_points AS
     SELECT r.config_hash, r.variant, r.seed, e.* FROM evals e JOIN runs r USING (run_key);
+CREATE TABLE IF NOT EXISTS coverage (
+    run_key TEXT NOT NULL REFERENCES runs(run_key),
+    step INTEGER NOT NULL,
+    unique_cells INTEGER NOT NULL,
+    visits_json TEXT NOT NULL,
+    PRIMARY KEY (run_key, step)
+);
 CREATE TABLE IF NOT EXISTS term_returns (
     run_key TEXT NOT NULL REFERENCES runs(run_key),
     step INTEGER NOT NULL,
@@ -177,6 +184,12 @@ class ResultStore:
             for term, v in (term_returns or {}).items():
                 self.conn.execute("INSERT OR REPLACE INTO term_returns VALUES (?, ?, ?, ?)",
                                   (run_key, int(step), term, _num(v)))
+            cov = values.get("coverage")
+            if cov is not None:  # {"unique": int, "cells": [[x, y, visits], ...], "shape": [w, h] or None}
+                visits = {"cells": [[int(c) for c in cell] for cell in cov["cells"]],
+                          "shape": None if cov.get("shape") is None else [int(x) for x in cov["shape"]]}
+                self.conn.execute("INSERT OR REPLACE INTO coverage VALUES (?, ?, ?, ?)",
+                                  (run_key, int(step), int(cov["unique"]), json.dumps(visits)))
             self.conn.execute("UPDATE runs SET steps = ? WHERE run_key = ?", (int(step), run_key))
 
     def finish_run(self, run_key: str, steps: int, wall_s: float | None = None) -> None:
@@ -208,6 +221,18 @@ class ResultStore:
 
     def evals(self, run_key: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute("SELECT * FROM evals WHERE run_key = ? ORDER BY step", (run_key,))]
+
+    def coverage(self, run_key: str) -> list[dict[str, Any]]:
+        """Training coverage points: ``step``, ``unique_cells``, ``visits`` (``[[x, y, n], ...]``) and
+        the grid ``shape`` (``[width, height]`` or None)."""
+        rows = self.conn.execute("SELECT step, unique_cells, visits_json FROM coverage WHERE run_key = ? "
+                                 "ORDER BY step", (run_key,))
+        out = []
+        for r in rows:
+            v = json.loads(r["visits_json"])
+            out.append({"step": r["step"], "unique_cells": r["unique_cells"], "visits": v["cells"],
+                        "shape": v.get("shape")})
+        return out
 
     def term_returns(self, run_key: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(

@@ -57,6 +57,8 @@ class TensorBoardLogger:
                 self.writer.add_scalar(tag, float(v), int(step))
         for name, v in terms.items():
             self.writer.add_scalar(f"term/{name}", float(v), int(step))
+        if values.get("coverage") is not None:
+            self.writer.add_scalar("explore/unique_cells", float(values["coverage"]["unique"]), int(step))
         self.writer.flush()
 
     def close(self) -> None:
