@@ -67,6 +67,8 @@ class _Composite(IntrinsicBonus):
                                                         for (k, _), f in zip(items, flags)}
         self.last_terms: dict[str, np.ndarray] = {}
         self.learned = any(b.learned for b in self.members.values())
+        # members whose observe takes explicit count keys (signature inspection is ~13 us: once, not per step)
+        self._keyed = {k: _takes_keys(b) for k, b in self.members.items()}
 
     def _scaled(self, k: str, v: np.ndarray) -> np.ndarray:
         rms = self.norms[k]
@@ -83,7 +85,7 @@ class _Composite(IntrinsicBonus):
         """As :meth:`IntrinsicBonus.observe`; explicit count ``keys`` go to every member that takes them."""
         vals = {}
         for k, b in self.members.items():
-            if keys is not None and _takes_keys(b):
+            if keys is not None and self._keyed[k]:
                 raw = b.observe(obs, action, next_obs, terminated, truncated, env_index, keys=keys)  # type: ignore[call-arg]
             else:
                 raw = b.observe(obs, action, next_obs, terminated, truncated, env_index)
