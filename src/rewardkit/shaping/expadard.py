@@ -282,10 +282,6 @@ def run_adaptive_teaching(mdp: TabularMDP, episodes: int, teacher: AdaptiveTeach
         teacher.update(agent.policy())
     fixed = None if isinstance(teacher, AdaptiveTeacher) else \
         (mdp.reward if teacher is None else TabularMDP._check_reward(teacher, mdp.n_states, mdp.n_actions, "teacher"))
-    cum_T = np.cumsum(mdp.T, axis=2)
-    cum_T[..., -1] = 1.0
-    cum_mu = np.cumsum(mdp.mu0)
-    cum_mu[-1] = 1.0
     _, _, pi_star = mdp.value_iteration()
     optimal = mdp.expected_return(pi_star)
     eps, rets = [], []
@@ -296,11 +292,11 @@ def run_adaptive_teaching(mdp: TabularMDP, episodes: int, teacher: AdaptiveTeach
         if ep == episodes:
             break
         R = teacher.reward if isinstance(teacher, AdaptiveTeacher) else fixed
-        s = int(np.searchsorted(cum_mu, rng.random(), side="right"))
+        s = mdp.sample_initial(rng)
         traj = []
         for _ in range(max_steps):
             a = agent.act(s)
-            s2 = int(np.searchsorted(cum_T[s, a], rng.random(), side="right"))
+            s2 = mdp.sample_next(s, a, rng)
             traj.append((s, a, float(R[s, a])))
             s = s2
             if mdp.terminal[s2]:

@@ -513,10 +513,6 @@ def run_explors(mdp: Any, variant: str, episodes: int, *, tie_break: str, horizo
     gamma = mdp.gamma
     agent = QLearning(S, A, alpha, gamma, epsilon, tie_break, seed=seed)
     env_rng = np.random.default_rng(seed + 7919)
-    cum_T = np.cumsum(mdp.T, axis=2)
-    cum_T[..., -1] = 1.0
-    cum_mu = np.cumsum(mdp.mu0)
-    cum_mu[-1] = 1.0
     R = mdp.R
     terminal = mdp.terminal
     pol = {"pi": behaviour_policy(agent.Q, epsilon, tie_break)}
@@ -528,7 +524,7 @@ def run_explors(mdp: Any, variant: str, episodes: int, *, tie_break: str, horizo
             act = min(act, A - 1)
             states.append(s)
             actions.append(act)
-            s = int(np.searchsorted(cum_T[s, act], env_rng.random(), side="right"))
+            s = mdp.sample_next(s, act, env_rng)
             if terminal[s]:
                 break
         return np.asarray(states), np.asarray(actions)
@@ -538,11 +534,11 @@ def run_explors(mdp: Any, variant: str, episodes: int, *, tie_break: str, horizo
                              rollout=rollout_from if variant == "lirpg" else None, seed=seed + 104729, **kw)
 
     def run_episode(count: bool) -> Episode:
-        s = int(np.searchsorted(cum_mu, env_rng.random(), side="right"))
+        s = mdp.sample_initial(env_rng)
         st, ac, rb, rh, nx = [], [], [], [], []
         for _ in range(horizon):
             a = agent.act(s)
-            s2 = int(np.searchsorted(cum_T[s, a], env_rng.random(), side="right"))
+            s2 = mdp.sample_next(s, a, env_rng)
             r_bar = float(R[s, a])
             r_hat = r_bar + teacher.addition(s, a, s2)
             if count:

@@ -124,6 +124,8 @@ class TabularMDP:
     terminal: np.ndarray | None = None
     _T_eff: np.ndarray = field(init=False, repr=False)
     _R_eff: np.ndarray = field(init=False, repr=False)
+    _cum_T: np.ndarray = field(init=False, repr=False)
+    _cum_mu: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         T = np.asarray(self.T, dtype=np.float64)
@@ -160,6 +162,11 @@ class TabularMDP:
         self._T_eff = T_eff
         self._R_eff = self.R.copy()
         self._R_eff[term] = 0.0
+        # inverse-CDF tables for sampling (the last entry is exactly 1 so a draw always lands)
+        self._cum_T = np.cumsum(T, axis=2)
+        self._cum_T[..., -1] = 1.0
+        self._cum_mu = np.cumsum(mu0)
+        self._cum_mu[-1] = 1.0
 
     # ------------------------------------------------------------------ basics
     @staticmethod
@@ -303,12 +310,16 @@ class TabularMDP:
 
     # ------------------------------------------------------------------ sampling
     def sample_next(self, s: int, a: int, rng: np.random.Generator) -> int:
-        """Sample :math:`s' \\sim T(\\cdot|s,a)` (true dynamics, not the self-loop used for planning)."""
-        return int(rng.choice(self.n_states, p=self.T[s, a]))
+        """Sample :math:`s' \\sim T(\\cdot|s,a)` (true dynamics, not the self-loop used for planning).
+
+        Inverse CDF on a precomputed table: one ``rng.random()`` per draw, like
+        ``rng.choice(S, p=T[s, a])`` but without its per-call validation and cumsum.
+        """
+        return int(np.searchsorted(self._cum_T[s, a], rng.random(), side="right"))
 
     def sample_initial(self, rng: np.random.Generator) -> int:
-        """Sample :math:`s_0 \\sim \\mu_0`."""
-        return int(rng.choice(self.n_states, p=self.mu0))
+        """Sample :math:`s_0 \\sim \\mu_0` (inverse CDF, one ``rng.random()`` per draw)."""
+        return int(np.searchsorted(self._cum_mu, rng.random(), side="right"))
 
     # ------------------------------------------------------------------ constructors
     @classmethod

@@ -167,10 +167,6 @@ def run_q_learning(env_or_mdp: Any, episodes: int, reward_fn: Any = None, *, alp
     rng = np.random.default_rng(None if seed is None else seed + 7919)
     if agent is None:
         agent = QLearning(mdp.n_states, mdp.n_actions, alpha, g, epsilon, tie_break, seed=seed, q_init=q_init)
-    cum_T = np.cumsum(mdp.T, axis=2)
-    cum_T[..., -1] = 1.0
-    cum_mu = np.cumsum(mdp.mu0)
-    cum_mu[-1] = 1.0
     _, _, pi_star = mdp.value_iteration()
     optimal = mdp.expected_return(pi_star)
 
@@ -181,14 +177,14 @@ def run_q_learning(env_or_mdp: Any, episodes: int, reward_fn: Any = None, *, alp
             eval_ret.append(mdp.expected_return(agent.greedy_policy()))
         if ep == episodes:
             break
-        s = int(np.searchsorted(cum_mu, rng.random(), side="right"))
+        s = mdp.sample_initial(rng)
         if hasattr(agent, "start_episode"):
             agent.start_episode()
         total = shaped = 0.0
         t = 0
         for t in range(1, max_steps + 1):
             a = agent.act(s)
-            s2 = int(np.searchsorted(cum_T[s, a], rng.random(), side="right"))
+            s2 = mdp.sample_next(s, a, rng)
             r_hat = float(R_hat[s, a]) if fn is None else float(fn(s, a, s2))
             terminated = bool(mdp.terminal[s2])
             agent.update(s, a, r_hat, s2, terminated)
