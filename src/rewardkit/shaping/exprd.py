@@ -43,7 +43,7 @@ from scipy.optimize import linprog
 
 from ..core.errors import ConfigError, RewardkitError
 from ..tabular.mdp import TabularMDP
-from .informativeness import (DEFAULT_H, action_gap, informativeness_h, target_action_mask, target_policies,
+from .informativeness import (DEFAULT_H, action_gap, target_action_mask, target_policies,
                               truncated_advantage_operators)
 
 __all__ = ["ExprdProblem", "ExprdResult", "GreedyResult", "exprd_design", "exprd_greedy", "DesignInfeasible"]
