@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .nets import LearnedBonus, action_info, make_encoder, masked_mean, mlp, one_hot_actions, seeded
+from .nets import LearnedBonus, action_info, freeze, make_encoder, masked_mean, mlp, one_hot_actions, seeded
 
 __all__ = ["Disagreement"]
 
@@ -54,8 +54,7 @@ class Disagreement(LearnedBonus):
             self.features = make_encoder(self.obs_shape, latent_dim, hidden)
             self.models = torch.nn.ModuleList(mlp(latent_dim + self.action_size, latent_dim, hidden)
                                               for _ in range(int(ensemble_size)))
-        for p in self.features.parameters():
-            p.requires_grad_(False)
+        freeze(self.features)
         self.set_trainable(self.models.parameters())
 
     def _predict(self, obs: torch.Tensor, actions: Any) -> tuple[torch.Tensor, torch.Tensor]:

@@ -46,10 +46,8 @@ import torch
 
 from ..core.errors import ConfigError
 from ..core.registry import register_term
-from .base import BonusTerm
-from .icm import InverseDynamicsEncoder
-from .base import rollout_arrays
-from .nets import LearnedBonus, action_info, masked_mean, one_hot_actions, seeded
+from .base import BonusTerm, rollout_arrays
+from .icm import InverseDynamicsFeatureBonus
 
 __all__ = ["E3B", "sherman_morrison_batch", "elliptical_scan", "e3b_bonus"]
 
@@ -124,7 +122,7 @@ def elliptical_scan(c_inv: np.ndarray, phi: np.ndarray, segment: np.ndarray, sco
     return bonus, torch.baddbmm(base, X.transpose(1, 2), X, alpha=-1.0).numpy()
 
 
-class E3B(LearnedBonus):
+class E3B(InverseDynamicsFeatureBonus):
     """Elliptical episodic bonus with batched Sherman–Morrison updates (see module docs).
 
     Args:
@@ -147,6 +145,7 @@ class E3B(LearnedBonus):
     """
 
     episodic = True
+    inverse_loss_key = "e3b_inverse_loss"
 
     def __init__(self, obs_shape: Sequence[int] | None = None, observation_space: Any = None,
                  n_actions: int | None = None, action_dim: int | None = None, action_space: Any = None,
@@ -159,21 +158,10 @@ class E3B(LearnedBonus):
                          obs_norm=obs_norm, num_envs=num_envs, seed=seed, name=name or "e3b")
         if ridge <= 0:
             raise ConfigError("ridge", f"got {ridge!r}", "a positive number")
-        if encoder not in ("idm", "random"):
-            raise ConfigError("encoder", f"got {encoder!r}", "'idm' or 'random'")
-        self.discrete, self.action_size = action_info(n_actions, action_dim, action_space) \
-            if encoder == "idm" else (True, int(n_actions or 1))
+        self._build_features(n_actions, action_dim, action_space, encoder, latent_dim, hidden)
         self.ridge = float(ridge)
-        self.encoder_kind = encoder
         self.lifelong = bool(lifelong)
         self.latent_dim = int(latent_dim)
-        with seeded(self.seed):
-            self.idm = InverseDynamicsEncoder(self.obs_shape, self.discrete, self.action_size, latent_dim, hidden)
-        if encoder == "random":
-            for p in self.idm.parameters():
-                p.requires_grad_(False)
-            self.learned = False
-        self.set_trainable(p for p in self.idm.parameters() if p.requires_grad)
         self.c_inv = np.zeros((0, self.latent_dim, self.latent_dim))
         if num_envs:  # preallocate the per-env state
             self._ensure_envs(int(num_envs))
@@ -192,8 +180,7 @@ class E3B(LearnedBonus):
 
     def embed(self, obs: Any) -> np.ndarray:
         """Features :math:`\\phi(s)` of a batch of observations, float64 ``(m, d)``."""
-        with torch.no_grad():
-            return self.idm(self._obs_tensor(obs)).numpy().astype(np.float64)
+        return self.features(obs).astype(np.float64)
 
     def _elliptical(self, phi: np.ndarray, env_index: np.ndarray) -> np.ndarray:
         ok = np.isfinite(phi).all(axis=1)
@@ -274,16 +261,6 @@ class E3B(LearnedBonus):
         out[~good] = np.nan
         return out
 
-    def _loss(self, obs, next_obs, actions, mask):
-        a = one_hot_actions(actions, self.discrete, self.action_size)
-        loss = masked_mean(self.idm.inverse_loss(obs, next_obs, a), mask)
-        return loss, {"e3b_inverse_loss": float(loss.detach())}
-
-    def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
-        """Train the inverse-dynamics encoder (no-op with ``encoder="random"``)."""
-        if self.encoder_kind == "random":
-            return {}
-        return super().update(batch)
 
 
 @register_term("e3b_bonus", batch_kind="transition")

@@ -16,15 +16,16 @@ can influence, ICM ignores uncontrollable noise better than raw-pixel prediction
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from .nets import LearnedBonus, action_info, make_encoder, masked_mean, mlp, one_hot_actions, seeded
+from ..core.errors import ConfigError
+from .nets import LearnedBonus, action_info, freeze, make_encoder, masked_mean, mlp, one_hot_actions, seeded
 
-__all__ = ["ICM", "InverseDynamicsEncoder"]
+__all__ = ["ICM", "InverseDynamicsEncoder", "InverseDynamicsFeatureBonus"]
 
 
 class InverseDynamicsEncoder(nn.Module):
@@ -58,6 +59,48 @@ class InverseDynamicsEncoder(nn.Module):
         if self.discrete:
             return nn.functional.cross_entropy(pred, a_feat.argmax(dim=1), reduction="none")
         return (pred - a_feat).pow(2).mean(dim=1)
+
+
+class InverseDynamicsFeatureBonus(LearnedBonus):
+    """Base of the episodic bonuses on inverse-dynamics features :math:`\\phi` (E3B, NGU's kNN).
+
+    :meth:`_build_features` makes ``self.idm``; ``encoder="idm"`` trains it with the
+    inverse-dynamics loss in :meth:`update` (Pathak et al. 2017), ``"random"`` freezes it
+    (the papers' random-feature ablation) and :meth:`update` is a no-op.
+    """
+
+    #: key of the training loss in :meth:`update`'s logs
+    inverse_loss_key = "inverse_loss"
+
+    def _build_features(self, n_actions: int | None, action_dim: int | None, action_space: Any,
+                        encoder: str, latent_dim: int, hidden: int) -> None:
+        if encoder not in ("idm", "random"):
+            raise ConfigError("encoder", f"got {encoder!r}", "'idm' or 'random'")
+        self.discrete, self.action_size = action_info(n_actions, action_dim, action_space) \
+            if encoder == "idm" else (True, int(n_actions or 1))
+        self.encoder_kind = encoder
+        with seeded(self.seed):
+            self.idm = InverseDynamicsEncoder(self.obs_shape, self.discrete, self.action_size, latent_dim, hidden)
+        if encoder == "random":
+            freeze(self.idm)
+            self.learned = False
+        self.set_trainable(p for p in self.idm.parameters() if p.requires_grad)
+
+    def features(self, obs: Any) -> np.ndarray:
+        """:math:`\\phi(s)` of a batch of observations, float32 ``(m, d)`` (no gradient)."""
+        with torch.no_grad():
+            return self.idm(self._obs_tensor(obs)).numpy()
+
+    def _loss(self, obs, next_obs, actions, mask):
+        a = one_hot_actions(actions, self.discrete, self.action_size)
+        loss = masked_mean(self.idm.inverse_loss(obs, next_obs, a), mask)
+        return loss, {self.inverse_loss_key: float(loss.detach())}
+
+    def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
+        """Train the inverse-dynamics encoder (no-op with ``encoder="random"``)."""
+        if self.encoder_kind == "random":
+            return {}
+        return super().update(batch)
 
 
 class ICM(LearnedBonus):

@@ -117,6 +117,18 @@ class _Image(nn.Module):
         return self.head(self.conv(x))
 
 
+def freeze(module: nn.Module) -> nn.Module:
+    """Stop gradients through ``module`` (random targets, frozen encoders); returns it.
+
+    Example:
+        >>> any(p.requires_grad for p in freeze(nn.Linear(2, 2)).parameters())
+        False
+    """
+    for p in module.parameters():
+        p.requires_grad_(False)
+    return module
+
+
 def used_columns(*xs: torch.Tensor) -> torch.Tensor:
     """Indices of the columns that are non-zero in at least one row of the 2-D tensors ``xs``.
 

@@ -30,11 +30,9 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import torch
 
 from ..core.errors import ConfigError
-from .icm import InverseDynamicsEncoder
-from .nets import LearnedBonus, action_info, masked_mean, one_hot_actions, seeded
+from .icm import InverseDynamicsFeatureBonus
 
 __all__ = ["EpisodicKNN", "ngu_kernel_reward"]
 
@@ -55,7 +53,7 @@ def ngu_kernel_reward(d2: np.ndarray, dm2: float, epsilon: float = 1e-3, cluster
     return np.where(sim > max_similarity, 0.0, 1.0 / (sim + c))
 
 
-class EpisodicKNN(LearnedBonus):
+class EpisodicKNN(InverseDynamicsFeatureBonus):
     """NGU episodic kNN novelty with vectorised per-env ring buffers (see module docs).
 
     Args:
@@ -73,6 +71,7 @@ class EpisodicKNN(LearnedBonus):
     """
 
     episodic = True
+    inverse_loss_key = "knn_inverse_loss"
 
     def __init__(self, obs_shape: Sequence[int] | None = None, observation_space: Any = None,
                  n_actions: int | None = None, action_dim: int | None = None, action_space: Any = None,
@@ -86,21 +85,10 @@ class EpisodicKNN(LearnedBonus):
                          obs_norm=obs_norm, num_envs=num_envs, seed=seed, name=name or "episodic_knn")
         if k < 1 or capacity < k:
             raise ConfigError("k", f"got k={k}, capacity={capacity}", "1 <= k <= capacity")
-        if encoder not in ("idm", "random"):
-            raise ConfigError("encoder", f"got {encoder!r}", "'idm' or 'random'")
-        self.discrete, self.action_size = action_info(n_actions, action_dim, action_space) \
-            if encoder == "idm" else (True, int(n_actions or 1))
+        self._build_features(n_actions, action_dim, action_space, encoder, latent_dim, hidden)
         self.k, self.capacity, self.latent_dim = int(k), int(capacity), int(latent_dim)
-        self.encoder_kind = encoder
         self.kernel = dict(epsilon=float(epsilon), cluster=float(cluster_distance), c=float(c),
                            max_similarity=float(max_similarity))
-        with seeded(self.seed):
-            self.idm = InverseDynamicsEncoder(self.obs_shape, self.discrete, self.action_size, latent_dim, hidden)
-        if encoder == "random":
-            for p in self.idm.parameters():
-                p.requires_grad_(False)
-            self.learned = False
-        self.set_trainable(p for p in self.idm.parameters() if p.requires_grad)
         self.memory = np.zeros((0, self.capacity, self.latent_dim), dtype=np.float32)
         self.sizes = np.zeros(0, dtype=np.int64)
         self.ptr = np.zeros(0, dtype=np.int64)
@@ -122,8 +110,7 @@ class EpisodicKNN(LearnedBonus):
         self.ptr[env_index] = 0
 
     def embed(self, obs: Any) -> np.ndarray:
-        with torch.no_grad():
-            return self.idm(self._obs_tensor(obs)).numpy()
+        return self.features(obs)
 
     def _write(self, emb: np.ndarray, env_index: np.ndarray) -> None:
         ok = np.isfinite(emb).all(axis=1)
@@ -166,12 +153,3 @@ class EpisodicKNN(LearnedBonus):
         """Score a rollout: one batched embedding pass, then vectorised memory steps."""
         return self._scan_episodic_rollout(batch, self._write, self._score_and_write)
 
-    def _loss(self, obs, next_obs, actions, mask):
-        a = one_hot_actions(actions, self.discrete, self.action_size)
-        loss = masked_mean(self.idm.inverse_loss(obs, next_obs, a), mask)
-        return loss, {"knn_inverse_loss": float(loss.detach())}
-
-    def update(self, batch: Mapping[str, Any]) -> dict[str, float]:
-        if self.encoder_kind == "random":
-            return {}
-        return super().update(batch)

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from ..core.errors import ConfigError
-from .nets import IntrinsicReturnScaler, LearnedBonus, make_encoder, masked_mean, seeded
+from .nets import IntrinsicReturnScaler, LearnedBonus, freeze, make_encoder, masked_mean, seeded
 
 __all__ = ["RDD"]
 
@@ -85,8 +85,7 @@ class RDD(LearnedBonus):
             self.targets = torch.nn.ModuleList(make_encoder(self.obs_shape, latent_dim, hidden)
                                                for _ in range(self.num_targets))
             self.predictor = make_encoder(self.obs_shape, latent_dim, hidden)
-        for p in self.targets.parameters():
-            p.requires_grad_(False)
+        freeze(self.targets)
         self.set_trainable(self.predictor.parameters())
         self.reward_norm = bool(reward_norm)
         self.scaler = IntrinsicReturnScaler(gamma_int)

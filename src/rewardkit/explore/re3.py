@@ -24,7 +24,7 @@ import torch
 from ..core.errors import ConfigError
 from ._linalg import mm
 from .base import as_float_obs, rollout_arrays
-from .nets import LearnedBonus, make_encoder, seeded
+from .nets import LearnedBonus, freeze, make_encoder, seeded
 
 __all__ = ["RE3"]
 
@@ -58,8 +58,7 @@ class RE3(LearnedBonus):
             raise ConfigError("k", f"got k={k}, storage_size={storage_size}", "positive ints")
         with seeded(self.seed):
             self.encoder = make_encoder(self.obs_shape, latent_dim, hidden)
-        for p in self.encoder.parameters():
-            p.requires_grad_(False)
+        freeze(self.encoder)
         self.k, self.average = int(k), bool(average)
         self.storage = np.zeros((int(storage_size), int(latent_dim)), dtype=np.float32)
         self.size, self.ptr = 0, 0

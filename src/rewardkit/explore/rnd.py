@@ -30,7 +30,7 @@ import torch
 from ..core.errors import ConfigError
 from ..core.registry import register_term
 from .base import BonusTerm
-from .nets import IntrinsicReturnScaler, LearnedBonus, make_encoder, masked_mean, seeded
+from .nets import IntrinsicReturnScaler, LearnedBonus, freeze, make_encoder, masked_mean, seeded
 
 __all__ = ["RND", "rnd_bonus"]
 
@@ -69,8 +69,7 @@ class RND(LearnedBonus):
         with seeded(self.seed):
             self.target = make_encoder(self.obs_shape, latent_dim, hidden)
             self.predictor = make_encoder(self.obs_shape, latent_dim, hidden)
-        for p in self.target.parameters():
-            p.requires_grad_(False)
+        freeze(self.target)
         self.set_trainable(self.predictor.parameters())
         self.reward_norm = bool(reward_norm)
         self.scaler = IntrinsicReturnScaler(gamma_int)
