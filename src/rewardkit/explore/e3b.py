@@ -46,7 +46,7 @@ import torch
 
 from ..core.errors import ConfigError
 from ..core.registry import register_term
-from .base import BonusTerm, rollout_arrays
+from .base import BonusTerm
 from .icm import InverseDynamicsFeatureBonus
 
 __all__ = ["E3B", "sherman_morrison_batch", "elliptical_scan", "e3b_bonus"]
@@ -217,11 +217,9 @@ class E3B(InverseDynamicsFeatureBonus):
         rows are its :math:`s_0` registrations and scored next states in time order, and
         every episode end opens a new segment (unless ``lifelong``).
         """
-        prepared = self._episodic_rollout_embeddings(batch)
-        if prepared is None:
-            T, n = rollout_arrays(batch)[5:]
-            return np.zeros((T, n))
-        emb, emb0, starts, done = prepared
+        return self._scan_episodic_rollout(batch, self._scan_blocks)
+
+    def _scan_blocks(self, emb: np.ndarray, emb0: np.ndarray, starts: np.ndarray, done: np.ndarray) -> np.ndarray:
         T, n = done.shape
         out = np.zeros((T, n))
         for t0 in range(0, T, self.scan_chunk):
@@ -229,8 +227,6 @@ class E3B(InverseDynamicsFeatureBonus):
             out[t0:t1] = self._scan_block(emb[t0:t1], emb0[t0:t1], starts[t0:t1], done[t0:t1], n)
             if done[t1 - 1].any():
                 self._reset_envs(np.flatnonzero(done[t1 - 1]))
-        self.slots.fresh[:n] = done[-1]
-        self.global_step += T * n
         return out
 
     def _scan_block(self, emb: np.ndarray, emb0: np.ndarray, starts: np.ndarray, done: np.ndarray,

@@ -484,17 +484,19 @@ class LearnedBonus(IntrinsicBonus):
             e_obs[~reuse] = encode(x_obs[~reuse])
         return e_obs, e_nxt
 
-    def _episodic_rollout_embeddings(self, batch: Mapping[str, Any]) -> tuple[np.ndarray, ...] | None:
-        """``(emb, emb0, starts, done)`` of a ``(T, n)`` rollout for an episodic memory (None if empty).
+    def _scan_episodic_rollout(self, batch: Mapping[str, Any], scan: Any) -> np.ndarray:
+        """Score a ``(T, n)`` rollout for an episodic memory, exactly as step-by-step ``observe`` would.
 
-        ``emb[t]`` embeds ``next_obs[t]``; ``starts[t]`` marks envs whose ``obs[t]`` is the
-        :math:`s_0` of an episode to register first (a fresh env at ``t = 0``, or an episode
-        end at ``t - 1``), embedded in ``emb0[t]``; ``done = terminated | truncated``.
-        Grows the per-env state to ``n`` envs.
+        One batched encoder pass over ``next_obs`` and over the episode-start observations,
+        then ``scan(emb, emb0, starts, done) -> (T, n)`` bonuses: ``emb[t]`` embeds
+        ``next_obs[t]``; ``starts[t]`` marks envs whose ``obs[t]`` is the :math:`s_0` of an
+        episode to register first (a fresh env at ``t = 0``, or an episode end at ``t - 1``),
+        embedded in ``emb0[t]``; ``done = terminated | truncated``.  ``scan`` updates the
+        memory and resets the envs whose episode ended.
         """
         obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
         if T * n == 0:
-            return None
+            return np.zeros((T, n))
         emb = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape)).reshape(T, n, -1)
         self.slots.ensure(np.arange(n))
         self._ensure_envs(self.slots.fresh.shape[0])
@@ -506,31 +508,7 @@ class LearnedBonus(IntrinsicBonus):
         if starts.any():
             rows = np.argwhere(starts)
             emb0[rows[:, 0], rows[:, 1]] = self.embed(as_float_obs(obs)[rows[:, 0], rows[:, 1]])
-        return emb, emb0, starts, done
-
-    def _scan_episodic_rollout(self, batch: Mapping[str, Any], register: Any, score: Any) -> np.ndarray:
-        """Score a ``(T, n)`` rollout for an episodic memory, exactly as step-by-step ``observe`` would.
-
-        One batched encoder pass over ``next_obs`` and over the episode-start observations,
-        then per step: ``register(emb, envs)`` the :math:`s_0` of envs starting an episode,
-        ``score(emb, envs)`` the next states (returns the bonus and updates the memory),
-        and reset the envs whose episode ended.
-        """
-        prepared = self._episodic_rollout_embeddings(batch)
-        if prepared is None:
-            T, n = rollout_arrays(batch)[5:]
-            return np.zeros((T, n))
-        emb, emb0, starts, done = prepared
-        T, n = done.shape
-        idx = np.arange(n)
-        out = np.zeros((T, n))
-        for t in range(T):
-            if starts[t].any():
-                e = np.flatnonzero(starts[t])
-                register(emb0[t, e], e)
-            out[t] = score(emb[t], idx)
-            if done[t].any():
-                self._reset_envs(np.flatnonzero(done[t]))
+        out = scan(emb, emb0, starts, done)
         self.slots.fresh[:n] = done[-1]
         self.global_step += T * n
         return out

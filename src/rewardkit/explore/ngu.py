@@ -151,5 +151,19 @@ class EpisodicKNN(InverseDynamicsFeatureBonus):
 
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
         """Score a rollout: one batched embedding pass, then vectorised memory steps."""
-        return self._scan_episodic_rollout(batch, self._write, self._score_and_write)
+        return self._scan_episodic_rollout(batch, self._scan_steps)
+
+    def _scan_steps(self, emb: np.ndarray, emb0: np.ndarray, starts: np.ndarray, done: np.ndarray) -> np.ndarray:
+        """Per step: write the episode starts, score (and write) the next states, reset ended episodes."""
+        T, n = done.shape
+        idx = np.arange(n)
+        out = np.zeros((T, n))
+        for t in range(T):
+            if starts[t].any():
+                e = np.flatnonzero(starts[t])
+                self._write(emb0[t, e], e)
+            out[t] = self._score_and_write(emb[t], idx)
+            if done[t].any():
+                self._reset_envs(np.flatnonzero(done[t]))
+        return out
 
