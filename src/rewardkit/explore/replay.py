@@ -46,6 +46,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from ..core.errors import ConfigError
+from ..core.vecstep import sb3_done_flags
 from .base import IntrinsicBonus
 
 __all__ = ["IntrinsicReplayBuffer", "relabel_bonus"]
@@ -128,12 +129,12 @@ class IntrinsicReplayBuffer(ReplayBuffer):
             done: np.ndarray, infos: list[dict[str, Any]]) -> None:
         if self.observe_on_add:
             d = np.asarray(done, dtype=bool).reshape(-1)
-            trunc = np.array([bool(x and inf.get("TimeLimit.truncated", False)) for x, inf in zip(d, infos)])
+            term, trunc = sb3_done_flags(d, infos)
             o = np.asarray(obs).reshape((self.n_envs, *self.obs_shape))
             no = np.asarray(next_obs).reshape((self.n_envs, *self.obs_shape))
             self.bonus.observe(o, np.asarray(action).reshape(self.n_envs, -1).squeeze(-1)
                                if self.action_dim == 1 else np.asarray(action).reshape(self.n_envs, -1),
-                               no, d & ~trunc, trunc)
+                               no, term, trunc)
         self.num_added += self.n_envs
         super().add(obs, next_obs, action, reward, done, infos)
 

@@ -55,6 +55,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from ..core.errors import ConfigError
 from ..core.normalize import RewardNormalizer
+from ..core.vecstep import sb3_done_flags
 from .base import IntrinsicBonus
 
 __all__ = ["IntrinsicRewardCallback", "rollout_transitions", "score_rollout", "gae", "bonus_share"]
@@ -249,8 +250,8 @@ class IntrinsicRewardCallback(BaseCallback):
         # callback on truncated steps, so copy it now (diagnostics and share use this one)
         self._env_rew.append(np.array(self.locals["rewards"], dtype=np.float64, copy=True))
         t = len(self._term)
-        trunc = np.array([bool(d and inf.get("TimeLimit.truncated", False)) for d, inf in zip(dones, infos)])
-        self._term.append(dones & ~trunc)
+        term, trunc = sb3_done_flags(dones, infos)
+        self._term.append(term)
         self._trunc.append(trunc)
         for e in np.flatnonzero(dones):
             term_obs = infos[e].get("terminal_observation")

@@ -43,6 +43,7 @@ import gymnasium as gym
 import numpy as np
 
 from ..core.errors import ConfigError
+from ..core.vecstep import copy_obs, sb3_done_flags, with_final_obs
 from .base import IntrinsicBonus
 
 __all__ = ["BonusWrapper", "BonusVectorWrapper", "BonusVecEnvWrapper", "AgentPositionInfo",
@@ -286,13 +287,8 @@ class BonusVectorWrapper(gym.vector.VectorWrapper):
             if final is None:
                 raise ConfigError("infos.final_obs", "missing at an episode end",
                                   "a SAME_STEP vector env that reports the final observation")
-            next_obs = _copy_obs(obs)
-            for e in np.flatnonzero(done):
-                if isinstance(next_obs, Mapping):
-                    for k in next_obs:
-                        next_obs[k][e] = final[e][k]
-                else:
-                    next_obs[e] = final[e]
+            ended = np.flatnonzero(done)
+            next_obs = with_final_obs(obs, ended, [final[e] for e in ended])
         rows = np.flatnonzero(valid)
         r_int = np.zeros(n)
         if rows.size:
@@ -322,14 +318,8 @@ class BonusVectorWrapper(gym.vector.VectorWrapper):
             infos[INTRINSIC_SHARE], infos["_" + INTRINSIC_SHARE] = share, mask.copy()
         if self.autoreset_mode == gym.vector.AutoresetMode.NEXT_STEP:
             self._pseudo = done.copy()
-        self._obs = _copy_obs(obs)
+        self._obs = copy_obs(obs)
         return obs, np.asarray(rew, dtype=np.float64) + r_int, term, trunc, infos
-
-
-def _copy_obs(obs: Any) -> Any:
-    if isinstance(obs, Mapping):
-        return {k: np.array(v, copy=True) for k, v in obs.items()}
-    return np.array(obs, copy=True)
 
 
 # ----------------------------------------------------------------------- SB3 VecEnv
@@ -370,7 +360,7 @@ class BonusVecEnvWrapper(VecEnvWrapper):  # type: ignore[misc,valid-type]
 
     def reset(self):
         obs = self.venv.reset()
-        self._obs = _copy_obs(obs)
+        self._obs = copy_obs(obs)
         self.core.bonus.reset(np.arange(self.num_envs))
         self.core.grow(self.num_envs)
         for e in range(self.num_envs):
@@ -384,20 +374,9 @@ class BonusVecEnvWrapper(VecEnvWrapper):  # type: ignore[misc,valid-type]
     def step_wait(self):
         obs, rew, dones, infos = self.venv.step_wait()
         dones = np.asarray(dones, dtype=bool)
-        trunc = np.array([bool(d and inf.get("TimeLimit.truncated", False)) for d, inf in zip(dones, infos)])
-        term = dones & ~trunc
-        next_obs = obs
-        if dones.any():
-            next_obs = _copy_obs(obs)
-            for e in np.flatnonzero(dones):
-                last = infos[e].get("terminal_observation")
-                if last is None:
-                    continue
-                if isinstance(next_obs, Mapping):
-                    for k in next_obs:
-                        next_obs[k][e] = last[k]
-                else:
-                    next_obs[e] = last
+        term, trunc = sb3_done_flags(dones, infos)
+        ended = np.flatnonzero(dones)
+        next_obs = with_final_obs(obs, ended, [infos[e].get("terminal_observation") for e in ended])
         keys = None
         if self.core.key_info is not None:
             try:
@@ -409,7 +388,7 @@ class BonusVecEnvWrapper(VecEnvWrapper):  # type: ignore[misc,valid-type]
         r_int = self.core.score(self._obs, self._actions, next_obs, term, trunc, idx, keys, np.asarray(rew))
         for e in np.flatnonzero(dones):
             infos[e].update(self.core.finish(int(e)))
-        self._obs = _copy_obs(obs)
+        self._obs = copy_obs(obs)
         return obs, (np.asarray(rew, dtype=np.float64) + r_int).astype(np.float32), dones, infos
 
 

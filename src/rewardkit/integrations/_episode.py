@@ -93,17 +93,3 @@ def take_obs(obs: Any, idx: np.ndarray) -> Any:
     if isinstance(obs, Mapping):
         return {k: np.asarray(v)[idx] for k, v in obs.items()}
     return np.asarray(obs)[idx]
-
-
-def copy_obs(obs: Any) -> Any:
-    if isinstance(obs, Mapping):
-        return {k: np.array(v, copy=True) for k, v in obs.items()}
-    return np.array(obs, copy=True)
-
-
-def set_row(obs: Any, i: int, value: Any) -> None:
-    if isinstance(obs, Mapping):
-        for k in obs:
-            obs[k][i] = value[k]
-    else:
-        obs[i] = value

@@ -33,9 +33,10 @@ import gymnasium as gym
 import numpy as np
 
 from rewardkit.core import RewardTerm, TransitionBatch
+from rewardkit.core.vecstep import copy_obs, with_final_obs
 
-from ._episode import (ENV_REWARD, STEP_TERMS, EpisodeAccumulator, as_reward, copy_obs, evaluate,
-                       monitor_keywords, stack_obs, take_obs, term_names)
+from ._episode import (ENV_REWARD, STEP_TERMS, EpisodeAccumulator, as_reward, evaluate, monitor_keywords,
+                       stack_obs, take_obs, term_names)
 
 __all__ = ["RewardWrapper", "VectorRewardWrapper", "monitor_keywords"]
 
@@ -144,14 +145,8 @@ class VectorRewardWrapper(gym.vector.VectorWrapper):
         idx = np.flatnonzero(real)
         next_obs = obs
         if self.autoreset_mode == "SameStep" and done.any() and "final_obs" in info:
-            next_obs = copy_obs(obs)
-            for i in np.flatnonzero(done):
-                fo = info["final_obs"][i]
-                if isinstance(next_obs, dict):
-                    for k in next_obs:
-                        next_obs[k][i] = fo[k]
-                else:
-                    next_obs[i] = fo
+            ended = np.flatnonzero(done)
+            next_obs = with_final_obs(obs, ended, [info["final_obs"][i] for i in ended])
         out = np.zeros(self.n)
         info = dict(info)
         original = np.asarray(info.get(ENV_REWARD, env_r), dtype=np.float64)

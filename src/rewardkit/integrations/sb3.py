@@ -22,9 +22,9 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from rewardkit.core import RewardTerm, TransitionBatch
+from rewardkit.core.vecstep import copy_obs, sb3_done_flags, with_final_obs
 
-from ._episode import (ENV_REWARD, STEP_TERMS, EpisodeAccumulator, as_reward, copy_obs, evaluate,
-                       monitor_keywords, set_row, term_names)
+from ._episode import ENV_REWARD, STEP_TERMS, EpisodeAccumulator, as_reward, evaluate, monitor_keywords, term_names
 
 __all__ = ["VecRewardWrapper", "monitor_keywords"]
 
@@ -71,14 +71,9 @@ class VecRewardWrapper(VecEnvWrapper):
         obs, env_r, dones, infos = self.venv.step_wait()
         env_r = np.asarray(env_r, dtype=np.float64)
         dones = np.asarray(dones, dtype=bool)
-        truncated = np.array([bool(d and inf.get("TimeLimit.truncated", False)) for d, inf in zip(dones, infos)])
-        terminated = dones & ~truncated
-        next_obs = obs
-        if dones.any():
-            next_obs = copy_obs(obs)
-            for i in np.flatnonzero(dones):
-                if "terminal_observation" in infos[i]:
-                    set_row(next_obs, int(i), infos[i]["terminal_observation"])
+        terminated, truncated = sb3_done_flags(dones, infos)
+        ended = np.flatnonzero(dones)
+        next_obs = with_final_obs(obs, ended, [infos[i].get("terminal_observation") for i in ended])
         original = np.array([float(inf.get(ENV_REWARD, r)) for inf, r in zip(infos, env_r)])
         batch = TransitionBatch(self._obs, self._actions, next_obs, env_r, terminated, truncated,
                                 list(infos), np.arange(self.num_envs))
