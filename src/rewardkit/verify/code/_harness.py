@@ -217,6 +217,26 @@ def _init(job):
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
+def _take_work(job):
+    """Arm SIGALRM and the audit guard; return the work ``(mode, source, tests, per_test_timeout)``.
+
+    Callers ``del job`` right after, so the untrusted program never finds the job in a frame.
+    """
+    _signal.signal(_signal.SIGALRM, _on_alarm)
+    if job.get("guard", True):
+        sys.addaudithook(_guard)
+    return job.get("mode", "script"), job.get("source", ""), job.get("tests", []), job.get("per_test_timeout", 0)
+
+
+def _run_work(mode, source, tests, timeout):
+    """Run the untrusted program: its test cases, or the script as ``__main__``."""
+    if mode == "tests":
+        _run_tests(source, tests, timeout)
+    else:
+        main = {"__name__": "__main__", "__builtins__": __builtins__}
+        exec(compile(source, "solution.py", "exec"), main)
+
+
 def _main():
     global _report
     result_fd = int(sys.argv[1]) if len(sys.argv) > 1 else -1
@@ -227,18 +247,9 @@ def _main():
     _report = _make_reporter(result_fd, job.pop("nonce", ""))
     if os.getpid() == 1:
         _init(job)
-    _signal.signal(_signal.SIGALRM, _on_alarm)
-    if job.get("guard", True):
-        sys.addaudithook(_guard)
-    mode, source = job.get("mode", "script"), job.get("source", "")
-    if mode == "tests":
-        tests, timeout = job.get("tests", []), job.get("per_test_timeout", 0)
-        del job
-        _run_tests(source, tests, timeout)
-    else:
-        del job
-        main = {"__name__": "__main__", "__builtins__": __builtins__}
-        exec(compile(source, "solution.py", "exec"), main)
+    work = _take_work(job)
+    del job
+    _run_work(*work)
 
 
 # -- fork-server mode ----------------------------------------------------------------------
@@ -304,20 +315,11 @@ def _child(job, chan_fd):
     _CWD = os.path.realpath(os.getcwd())
     _report = _make_reporter(chan_fd, job.pop("nonce", ""))
     sys.argv = ["solution.py"] + list(job.get("argv", []))
-    _signal.signal(_signal.SIGALRM, _on_alarm)
     code = 0
-    if job.get("guard", True):
-        sys.addaudithook(_guard)
-    mode, source = job.get("mode", "script"), job.get("source", "")
+    work = _take_work(job)
+    del job
     try:
-        if mode == "tests":
-            tests, timeout = job.get("tests", []), job.get("per_test_timeout", 0)
-            del job
-            _run_tests(source, tests, timeout)
-        else:
-            del job
-            main = {"__name__": "__main__", "__builtins__": __builtins__}
-            exec(compile(source, "solution.py", "exec"), main)
+        _run_work(*work)
     except SystemExit as e:
         c = e.code
         code = c if isinstance(c, int) else (0 if c is None else 1)
