@@ -45,7 +45,6 @@ import queue
 import secrets
 import select
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -53,8 +52,8 @@ from typing import Any, Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
-from .sandbox import (_HARNESS_SOURCE, SandboxLimits, SandboxResult, SandboxUnavailable, sandbox_capabilities,
-                      sandbox_python, sandbox_uid)
+from .sandbox import (_HARNESS_SOURCE, SandboxLimits, SandboxResult, SandboxUnavailable, _kill_group,
+                      sandbox_capabilities, sandbox_python, sandbox_uid)
 
 __all__ = ["ForkServer", "ForkServerPool", "DEFAULT_PRELOAD"]
 
@@ -110,14 +109,7 @@ class ForkServer:
         p, self._proc = self._proc, None
         if p is None:
             return
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            pass
+        _kill_group(p)
         for f in (p.stdin, p.stdout):
             try:
                 f.close()
