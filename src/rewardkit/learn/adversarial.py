@@ -32,7 +32,7 @@ import numpy as np
 
 from ..core.errors import BatchError, ConfigError
 from .bt import _build_net, _export
-from .models import MLPReward
+from .models import MLPReward, read_npz
 
 __all__ = ["AdversarialReward", "train_discriminator", "transition_features"]
 
@@ -152,10 +152,7 @@ class AdversarialReward:
     @classmethod
     def load(cls, path: str | Path) -> "AdversarialReward":
         p = Path(path)
-        if not p.exists():
-            raise ConfigError("path", f"discriminator file {str(p)!r} does not exist", "a .npz written by .save()")
-        with np.load(p, allow_pickle=False) as z:
-            arr = {k: z[k] for k in z.files}
+        arr = read_npz(p, "a .npz written by .save()", "discriminator file")
         kind = str(arr.get("kind", ""))
         if not kind.startswith("adversarial_"):
             raise ConfigError("path", f"{str(p)!r} is not a saved discriminator", "a file from AdversarialReward.save")

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.batch import SampleBatch
 from ..core.errors import ConfigError
+from .models import read_npz
 from .preferences import PreferencePairs
 
 __all__ = ["LoadReport", "read_preference_jsonl", "save_pairs", "load_pairs"]
@@ -126,11 +127,7 @@ def load_pairs(path: str | Path) -> PreferencePairs:
         >>> load_pairs(p).label.tolist()
         [1.0, 0.0]
     """
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError("path", f"{str(p)!r} does not exist", "a .npz written by save_pairs")
-    with np.load(p, allow_pickle=False) as z:
-        if "a" not in z.files or "b" not in z.files:
-            raise ConfigError("path", f"{str(p)!r} lacks arrays 'a'/'b'", "a .npz written by save_pairs")
-        return PreferencePairs(z["a"], z["b"], z["label"] if "label" in z.files else None,
-                               z["margin"] if "margin" in z.files else None, z["user"] if "user" in z.files else None)
+    z = read_npz(path, "a .npz written by save_pairs")
+    if "a" not in z or "b" not in z:
+        raise ConfigError("path", f"{str(Path(path))!r} lacks arrays 'a'/'b'", "a .npz written by save_pairs")
+    return PreferencePairs(z["a"], z["b"], z.get("label"), z.get("margin"), z.get("user"))

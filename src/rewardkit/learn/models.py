@@ -124,6 +124,25 @@ class MLPReward:
         np.savez(path, kind=np.array("mlp"), **self.to_arrays())
 
 
+def read_npz(path: str | Path, expected: str, what: str = "") -> dict[str, np.ndarray]:
+    """All arrays of a ``.npz`` file (no pickles); a missing file is a :class:`ConfigError` on ``path``.
+
+    ``what`` names the file in the message (``"reward-model file"``), ``expected`` says
+    what ``path`` should be.
+
+    Example:
+        >>> read_npz("/nonexistent.npz", "a .npz written by .save()", "reward-model file")
+        Traceback (most recent call last):
+        ...
+        rewardkit.core.errors.ConfigError: path: reward-model file '/nonexistent.npz' does not exist; expected a .npz written by .save()
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError("path", f"{what + ' ' if what else ''}{str(p)!r} does not exist", expected)
+    with np.load(p, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
 def load_reward_model(path: str | Path) -> Any:
     """Load an :class:`MLPReward` or a :class:`~rewardkit.learn.ensemble.RewardEnsemble` from ``.npz``.
 
@@ -134,11 +153,7 @@ def load_reward_model(path: str | Path) -> Any:
         >>> load_reward_model(p)(np.array([[1.5]])).tolist()
         [3.0]
     """
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError("path", f"reward-model file {str(p)!r} does not exist", "a .npz written by .save()")
-    with np.load(p, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
+    arrays = read_npz(path, "a .npz written by .save()", "reward-model file")
     kind = str(arrays.get("kind", "mlp"))
     if kind == "ensemble":
         from .ensemble import RewardEnsemble
