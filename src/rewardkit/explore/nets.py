@@ -26,7 +26,7 @@ from ..core.normalize import RunningMeanStd
 from .base import IntrinsicBonus, as_float_obs, rollout_arrays
 
 __all__ = ["make_encoder", "seeded", "ObsNormalizer", "forward_filtered_returns",
-           "IntrinsicReturnScaler", "LearnedBonus", "space_shape", "action_info", "one_hot_actions"]
+           "IntrinsicReturnScaler", "LearnedBonus", "ReturnScaledBonus", "freeze", "space_shape", "action_info", "one_hot_actions"]
 
 
 @contextlib.contextmanager
@@ -586,3 +586,24 @@ class LearnedBonus(IntrinsicBonus):
 def masked_mean(per_sample: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean of ``per_sample`` over the rows where ``mask`` is 1."""
     return (per_sample * mask).sum() / mask.sum().clamp_min(1.0)
+
+
+class ReturnScaledBonus(LearnedBonus):
+    """A learned bonus on :math:`s_{t+1}` scaled by the running std of its intrinsic return (RND, RDD).
+
+    With ``reward_norm`` the raw bonus is divided by the std of
+    :math:`R_t = \\gamma_{int} R_{t-1} + b_t`, accumulated along time per env and never
+    reset (:class:`IntrinsicReturnScaler`, Burda et al. 2019).
+    """
+
+    def _init_return_scaling(self, reward_norm: bool, gamma_int: float) -> None:
+        if not 0.0 <= gamma_int <= 1.0:
+            raise ConfigError("gamma_int", f"got {gamma_int!r}", "a number in [0, 1]")
+        self.reward_norm = bool(reward_norm)
+        self.scaler = IntrinsicReturnScaler(gamma_int)
+
+    def _needs_obs(self) -> bool:
+        return False
+
+    def _post(self, raw: np.ndarray, env_index: np.ndarray | None, rollout: bool) -> np.ndarray:
+        return self.scaler.scale(raw, env_index=env_index) if self.reward_norm else raw

@@ -39,12 +39,12 @@ import numpy as np
 import torch
 
 from ..core.errors import ConfigError
-from .nets import IntrinsicReturnScaler, LearnedBonus, freeze, make_encoder, masked_mean, seeded
+from .nets import ReturnScaledBonus, freeze, make_encoder, masked_mean, seeded
 
 __all__ = ["RDD"]
 
 
-class RDD(LearnedBonus):
+class RDD(ReturnScaledBonus):
     """Distributional random distillation bonus (RDD for ``num_targets=1``, DRND for ``> 1``).
 
     Args:
@@ -78,6 +78,7 @@ class RDD(LearnedBonus):
             raise ConfigError("alpha", f"got {alpha!r}", "a number in [0, 1]")
         if num_targets == 1 and target_noise_std <= 0:
             raise ConfigError("target_noise_std", f"got {target_noise_std!r}", "a positive number")
+        self._init_return_scaling(reward_norm, gamma_int)
         self.num_targets = int(num_targets)
         self.sigma = float(target_noise_std)
         self.alpha = float(alpha)
@@ -87,11 +88,6 @@ class RDD(LearnedBonus):
             self.predictor = make_encoder(self.obs_shape, latent_dim, hidden)
         freeze(self.targets)
         self.set_trainable(self.predictor.parameters())
-        self.reward_norm = bool(reward_norm)
-        self.scaler = IntrinsicReturnScaler(gamma_int)
-
-    def _needs_obs(self) -> bool:
-        return False
 
     def _moments(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         outs = torch.stack([t(x) for t in self.targets])  # (N, B, k)
@@ -114,9 +110,6 @@ class RDD(LearnedBonus):
     def _score(self, obs, next_obs, actions) -> np.ndarray:
         b1, b2 = self.bonus_terms(next_obs)
         return (self.alpha * b1 + (1 - self.alpha) * b2).numpy().astype(np.float64)
-
-    def _post(self, raw, env_index, rollout):
-        return self.scaler.scale(raw, env_index=env_index) if self.reward_norm else raw
 
     def raw_bonus(self, obs: Any) -> np.ndarray:
         """Unscaled bonus of a batch (no state change)."""

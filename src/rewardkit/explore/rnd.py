@@ -27,15 +27,14 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..core.errors import ConfigError
 from ..core.registry import register_term
 from .base import BonusTerm
-from .nets import IntrinsicReturnScaler, LearnedBonus, freeze, make_encoder, masked_mean, seeded
+from .nets import ReturnScaledBonus, freeze, make_encoder, masked_mean, seeded
 
 __all__ = ["RND", "rnd_bonus"]
 
 
-class RND(LearnedBonus):
+class RND(ReturnScaledBonus):
     """Random Network Distillation bonus (see module docs).
 
     Args:
@@ -64,18 +63,12 @@ class RND(LearnedBonus):
         super().__init__(obs_shape, observation_space, lr=lr, batch_size=batch_size,
                          update_epochs=update_epochs, update_proportion=update_proportion,
                          obs_norm=obs_norm, num_envs=num_envs, seed=seed, name=name or "rnd")
-        if not 0.0 <= gamma_int <= 1.0:
-            raise ConfigError("gamma_int", f"got {gamma_int!r}", "a number in [0, 1]")
+        self._init_return_scaling(reward_norm, gamma_int)
         with seeded(self.seed):
             self.target = make_encoder(self.obs_shape, latent_dim, hidden)
             self.predictor = make_encoder(self.obs_shape, latent_dim, hidden)
         freeze(self.target)
         self.set_trainable(self.predictor.parameters())
-        self.reward_norm = bool(reward_norm)
-        self.scaler = IntrinsicReturnScaler(gamma_int)
-
-    def _needs_obs(self) -> bool:
-        return False
 
     def prediction_error(self, x: torch.Tensor) -> torch.Tensor:
         """Per-row squared error of the predictor on (normalised) inputs ``x``."""
@@ -83,11 +76,6 @@ class RND(LearnedBonus):
 
     def _score(self, obs: torch.Tensor | None, next_obs: torch.Tensor, actions: Any) -> np.ndarray:
         return self.prediction_error(next_obs).numpy().astype(np.float64)
-
-    def _post(self, raw: np.ndarray, env_index: np.ndarray | None, rollout: bool) -> np.ndarray:
-        if not self.reward_norm:
-            return raw
-        return self.scaler.scale(raw, env_index=env_index)
 
     def raw_bonus(self, obs: Any) -> np.ndarray:
         """Unscaled prediction error of a batch of observations (no state change)."""
