@@ -25,8 +25,8 @@ from ..core.errors import BatchError, ConfigError
 from ..core.normalize import RunningMeanStd
 from .base import IntrinsicBonus, as_float_obs, rollout_arrays
 
-__all__ = ["make_encoder", "seeded", "ObsNormalizer", "forward_filtered_returns",
-           "IntrinsicReturnScaler", "LearnedBonus", "ReturnScaledBonus", "freeze", "space_shape", "action_info", "one_hot_actions"]
+__all__ = ["make_encoder", "seeded", "ObsNormalizer", "forward_filtered_returns", "IntrinsicReturnScaler",
+           "LearnedBonus", "ReturnScaledBonus", "freeze", "space_shape", "action_info", "one_hot_actions"]
 
 
 @contextlib.contextmanager
