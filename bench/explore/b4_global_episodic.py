@@ -4,7 +4,8 @@ One command (cached per run in bench/_scratch/results/b4; ``--report`` prints fi
 
     nice -n 10 python bench/explore/b4_global_episodic.py             # DoorKey-6x6, 150k steps, seed 0
     nice -n 10 python bench/explore/b4_global_episodic.py --quick     # 75k steps
-    python bench/explore/b4_global_episodic.py --aggregate 0,1,2 100000   # mean table over seeds
+    python bench/explore/b4_global_episodic.py --aggregate 0,1,2 100000   # mean, paired and per-seed tables
+    python bench/explore/b4_global_episodic.py --count-layouts 3000 [--env ENV]   # distinct layouts
 
 A CPU-size, qualitative replication of "A Study of Global and Episodic Bonuses for
 Exploration in Contextual MDPs" (Henaff, Jiang & Raileanu, ICML 2023).  Contexts:
@@ -36,6 +37,17 @@ FAMILIES = [("global", "count_global"), ("episodic (first visit)", "count_first_
 KEY = {"carrying": True, "layout": True}
 
 
+RESULTS_B4 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4")
+VARIANTS = FAMILIES + [("no bonus", "none")]
+PAIRS = [("count_global", "count_first_visit"), ("count_product", "count_global"),
+         ("count_product", "count_first_visit"), ("count_sum", "count_global"), ("count_global", "none"),
+         ("count_first_visit", "none")]
+
+
+def _path(env_id: str, v: str, ctx: str, seed: int, steps: int) -> str:
+    return os.path.join(RESULTS_B4, f"{env_id}__{v}__ctx{ctx}__s{seed}__{steps}.json")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -47,66 +59,89 @@ def main() -> None:
     ap.add_argument("--env", default=ENV, help="MiniGrid env id (default DoorKey-6x6: 36 distinct layouts; "
                                                 "MultiRoom-N2-S4 has a new layout almost every episode)")
     args = ap.parse_args()
-    env_id = args.env
     steps = args.steps or (75_000 if args.quick else 150_000)
-    res = {}
     extra = [] if args.no_baseline else [("none", "none")]
     for ctx in args.contexts.split(","):
-        for label, v in FAMILIES + extra:
-            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4",
-                                f"{env_id}__{v}__ctx{ctx}__s{args.seed}__{steps}.json")
-            if args.report and not os.path.exists(path):
+        for _, v in FAMILIES + extra:
+            if args.report or os.path.exists(_path(args.env, v, ctx, args.seed, steps)):
                 continue
-            if not args.report:
-                log(f"b4: ctx {ctx} {v} {steps} ...")
-            res[(ctx, v)] = guarded(lambda: run_sb3("b4", env_id, v, args.seed, steps, key_fields=KEY,
-                                                    reseed=[0] if ctx == "1" else None))
-    print(f"# B4 global vs episodic vs product, {env_id}, {steps:,} steps, seed {args.seed}\n")
-    print("Cell = final success (last 100 episodes) / area under the success curve.\n")
-    print("| contexts | " + " | ".join(lbl for lbl, _ in FAMILIES) + " | no bonus |")
-    print("|---|" + "---|" * (len(FAMILIES) + 1))
-    for ctx in ("1", "inf"):
-        cells = []
-        for _, v in FAMILIES + [("none", "none")]:
-            r = res.get((ctx, v))
-            if r is None:
-                cells.append("not run")
-            elif "curve" not in r:
-                cells.append("error")
-            else:
-                auc = float(np.mean([p["success"] for p in r["curve"]]))
-                cells.append(f"{final(r['curve'], 'success'):.2f} / {auc:.2f}")
-        print(f"| {ctx} | " + " | ".join(cells) + " |")
+            log(f"b4: ctx {ctx} {v} {steps} ...")
+            r = guarded(lambda: run_sb3("b4", args.env, v, args.seed, steps, key_fields=KEY,
+                                        reseed=[0] if ctx == "1" else None))
+            if "error" in r:
+                log(f"b4: ctx {ctx} {v} failed: {r['error']}")
+    aggregate([args.seed], steps, args.env)
 
 
-def aggregate(seeds: list[int], steps: int, env_id: str = ENV) -> None:
-    """Mean over seeds of final success and success-curve area (finished runs only)."""
+def _load(env_id: str, seeds: list[int], steps: int) -> dict:
+    """(ctx, variant, seed) -> (final success, area under the success curve) of the finished runs."""
     import json
-    base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4")
-    print(f"# B4 global vs episodic vs product, {env_id}, {steps:,} steps, seeds {seeds} (mean over finished seeds)\n")
-    print("Cell = final success / area under the success curve (n = finished seeds).\n")
-    print("| contexts | " + " | ".join(lbl for lbl, _ in FAMILIES) + " | no bonus |")
-    print("|---|" + "---|" * (len(FAMILIES) + 1))
+    out = {}
     for ctx in ("1", "inf"):
-        cells = []
-        for _, v in FAMILIES + [("none", "none")]:
-            fin, auc = [], []
+        for _, v in VARIANTS:
             for sd in seeds:
-                path = os.path.join(base, f"{env_id}__{v}__ctx{ctx}__s{sd}__{steps}.json")
+                path = _path(env_id, v, ctx, sd, steps)
                 if os.path.exists(path):
                     with open(path) as f:
                         c = json.load(f)["curve"]
-                    fin.append(final(c, "success"))
-                    auc.append(float(np.mean([p["success"] for p in c])))
-            cells.append(f"{np.mean(fin):.2f} / {np.mean(auc):.2f} (n={len(fin)})" if fin else "not run")
+                    out[(ctx, v, sd)] = (final(c, "success"), float(np.mean([p["success"] for p in c])))
+    return out
+
+
+def aggregate(seeds: list[int], steps: int, env_id: str = ENV) -> None:
+    """Mean table, paired AUC differences and per-seed table over the finished runs."""
+    res = _load(env_id, seeds, steps)
+    print(f"# B4 global vs episodic vs product, {env_id}, {steps:,} steps, seeds {seeds} (mean over finished seeds)\n")
+    print("Cell = final success (last 100 episodes) / area under the success curve (n = finished seeds).\n")
+    print("| contexts | " + " | ".join(lbl for lbl, _ in VARIANTS) + " |")
+    print("|---|" + "---|" * len(VARIANTS))
+    for ctx in ("1", "inf"):
+        cells = []
+        for _, v in VARIANTS:
+            got = [res[(ctx, v, sd)] for sd in seeds if (ctx, v, sd) in res]
+            cells.append(f"{np.mean([g[0] for g in got]):.2f} / {np.mean([g[1] for g in got]):.2f} (n={len(got)})"
+                         if got else "not run")
         print(f"| {ctx} | " + " | ".join(cells) + " |")
+    print("\nPaired by seed: difference of the area under the success curve, mean ± s.e., seeds where the first wins.\n")
+    print("| contexts | pair | mean ± s.e. | wins |")
+    print("|---|---|---|---|")
+    for ctx in ("1", "inf"):
+        for a, b in PAIRS:
+            d = np.array([res[(ctx, a, sd)][1] - res[(ctx, b, sd)][1] for sd in seeds
+                          if (ctx, a, sd) in res and (ctx, b, sd) in res])
+            if d.size:
+                se = d.std(ddof=1) / np.sqrt(d.size) if d.size > 1 else float("nan")
+                print(f"| {ctx} | {a} − {b} | {d.mean():+.3f} ± {se:.3f} | {int((d > 0).sum())}/{d.size} |")
+    print("\nPer seed:\n")
+    print("| seed, contexts | " + " | ".join(lbl for lbl, _ in VARIANTS) + " |")
+    print("|---|" + "---|" * len(VARIANTS))
+    for sd in seeds:
+        for ctx in ("1", "inf"):
+            cells = [f"{res[(ctx, v, sd)][0]:.2f} / {res[(ctx, v, sd)][1]:.2f}" if (ctx, v, sd) in res else "not run"
+                     for _, v in VARIANTS]
+            print(f"| seed {sd}, {ctx} | " + " | ".join(cells) + " |")
+
+
+def count_layouts(env_id: str, resets: int) -> int:
+    """Distinct grid layouts (``grid.encode()``, agent excluded) over ``resets`` seeded resets."""
+    import gymnasium as gym
+    import minigrid  # noqa: F401
+    env = gym.make(env_id)
+    seen = set()
+    for s in range(resets):
+        env.reset(seed=s)
+        seen.add(env.unwrapped.grid.encode().tobytes())
+    return len(seen)
 
 
 if __name__ == "__main__":
+    env = sys.argv[sys.argv.index("--env") + 1] if "--env" in sys.argv else ENV
     if "--aggregate" in sys.argv:
         i = sys.argv.index("--aggregate")
-        env = sys.argv[sys.argv.index("--env") + 1] if "--env" in sys.argv else ENV
         aggregate([int(x) for x in sys.argv[i + 1].split(",")],
                   int(sys.argv[i + 2]) if len(sys.argv) > i + 2 and sys.argv[i + 2].isdigit() else 100_000, env)
+    elif "--count-layouts" in sys.argv:
+        n = int(sys.argv[sys.argv.index("--count-layouts") + 1])
+        print(f"{env}: {count_layouts(env, n)} distinct layouts in {n} resets (seeds 0..{n - 1})")
     else:
         main()
