@@ -133,3 +133,15 @@ def test_bad_warmup_is_a_config_error():
         BonusShareGuard(warmup_steps=-1)
     with pytest.raises(ConfigError, match="min_bonus_ratio"):
         BonusShareGuard(min_bonus_ratio=float("nan"))
+
+
+@pytest.mark.parametrize("success_prob", [lambda r: 0.0, late_success])
+def test_replaying_recorded_episodes_reaches_the_same_verdict(success_prob):
+    """add_episode (replay of recorded statistics, as the B3 calibration bench does) == live update."""
+    live = BonusShareGuard(num_envs=N_ENVS, warn=False, history=10**6)
+    run_stream(live, 60, success_prob, bonus_per_step=0.02)
+    replay = BonusShareGuard(num_envs=N_ENVS, warn=False)
+    for st in live.episodes:
+        replay.add_episode(st)
+    assert (replay.flagged, replay.flag_step, replay.reasons) == (live.flagged, live.flag_step, live.reasons)
+    assert replay.last_check == live.last_check

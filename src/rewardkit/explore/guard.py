@@ -235,19 +235,28 @@ class BonusShareGuard:
                               float(self._abs_int[e] / denom) if denom > 0 else 0.0,
                               int(self._len[e]), bool(trunc[i] and not term[i]), ok, self.step,
                               float(self._abs_ext[e]), float(self._abs_int[e]))
-            if ok:
-                self.last_success_step = self.step
-                self.successes += 1
-                self._success_return_sum += float(self._ext[e])
             finished.append(st)
-            self.episodes.append(st)
             self._ext[e] = self._int[e] = self._abs_ext[e] = self._abs_int[e] = 0.0
             self._len[e] = 0
-            self._since_check += 1
-            if self._since_check >= self.window:
-                self._since_check = 0
-                self._check()
+            self.add_episode(st)
         return finished
+
+    def add_episode(self, stats: EpisodeStats) -> None:
+        """Record one finished episode and run the window check when a window is full.
+
+        :meth:`update` calls this for every episode it closes; calling it directly replays
+        recorded statistics (``stats.step`` advances the guard's step clock).
+        """
+        self.step = max(self.step, int(stats.step))
+        if stats.success:
+            self.last_success_step = self.step
+            self.successes += 1
+            self._success_return_sum += float(stats.extrinsic_return)
+        self.episodes.append(stats)
+        self._since_check += 1
+        if self._since_check >= self.window:
+            self._since_check = 0
+            self._check()
 
     def _windows(self) -> tuple[list[EpisodeStats], list[EpisodeStats]]:
         eps = list(self.episodes)
