@@ -50,7 +50,7 @@ def make_bonus(variant: str, obs_shape: tuple, n_actions: int, seed: int):
 
 def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fields: dict | None = None,
             reseed: list[int] | None = None, guard: bool = True, fresh: bool = False,
-            tag_extra: str = "") -> dict[str, Any]:
+            tag_extra: str = "", keep_episodes: bool = False) -> dict[str, Any]:
     """Train SB3 PPO with one bonus variant; returns (and caches) the result dict."""
     if variant.endswith("@state"):  # count key = full privileged state (notes §8.2 probes)
         key_fields = {"direction": True, "carrying": True, "grid": True}
@@ -89,7 +89,7 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
 
     curve: list[dict[str, Any]] = []
     timing = {"bonus": 0.0}
-    g = BonusShareGuard(num_envs=8, warn=False) if guard else None
+    g = BonusShareGuard(num_envs=8, warn=False, history=10**7 if keep_episodes else 1000) if guard else None
 
     class Timed(IntrinsicRewardCallback):
         def _on_step(self):
@@ -136,6 +136,9 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
            "contexts": "1" if reseed else "inf", "wall": wall, "cpu": cpu, "bonus_time": timing["bonus"],
            "sps": steps / wall, "curve": curve,
            "guard": (g.report() if g is not None else None)}
+    if keep_episodes and g is not None:  # every episode the guard saw, for offline replays
+        from dataclasses import asdict
+        res["episodes"] = [asdict(e) for e in g.episodes]
     if res["guard"] is not None:
         res["guard"].pop("last_episodes", None)
     os.makedirs(os.path.dirname(out_path), exist_ok=True)

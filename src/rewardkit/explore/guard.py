@@ -18,7 +18,7 @@ intrinsic share of the absolute reward is pooled over the window
 extrinsic reward, so its own ratio is 1 however small the bonus, and the mean of
 per-episode ratios measures the failure rate rather than the bonus: on B3 below it
 flagged noisy success dips of the count product, whose bonus is ~1 % of the reward, as
-``success_fell`` on seeds 1, 2 and 4).  It raises a
+``success_fell`` on seeds 1, 2 and 4 – ``bench/explore/b3_guard_calibration.py``).  It raises a
 :class:`BonusFarmingWarning` (``warnings.warn`` once, and sets ``flagged``) when
 :math:`\\rho_W` exceeds ``threshold`` **and** for ``patience`` consecutive checks one
 of these holds:
@@ -45,30 +45,24 @@ previous window" (the criterion before issue #3): a learning agent also spends i
 first episodes without success, so the absence of success is evidence of farming
 only once the agent has had time to find the goal; and the decay of the per-episode
 intrinsic return does not separate farming from learning.  Measured on MiniGrid
-MultiRoom-N2-S4 (SB3 PPO, 8 envs, seeds 0-4, ``bench/explore/b3_no_harm.py``, 60k
-steps): the over-scaled global count bonus (0.1/√N, the negative control) is farmed
-while its per-episode intrinsic return *decays* from 1.55 to 0.45 (global counts only
-grow), and E3B (episodic: its covariance resets each episode, so its per-episode
-return does not decay by design) rises from 0.15 to 0.23 while it helps – the old
-comparison flagged E3B at step 3,200 and caught the negative control only through
-window-to-window noise.  What separates them:
+MultiRoom-N2-S4 (SB3 PPO, 8 envs, 60k steps, seeds 0-4; the streams are recorded and
+replayed through this class by ``bench/explore/b3_guard_calibration.py``): the over-scaled
+global count bonus (0.1/√N, the negative control) is farmed while its per-episode return
+keeps decaying (global counts only grow), and E3B's does not decay because its covariance
+resets each episode – the old comparison flagged E3B at step 3,200.  What separates them:
 
-* time without any success – at most 986 steps per env for E3B (seeds 0-2, 4) and 657
-  for the first-visit × global count product (seeds 0-4), while the negative control
-  stops succeeding from step 20-31k on (stretches of 3,100-5,000 steps per env).  E3B
-  seed 3 also went 2,360 steps per env without success (10 successes in 60k steps): an
-  agent that is stuck, which is not farming, because
-* the bonus is not worth farming – the mean intrinsic return per episode of a
-  20-episode window over the mean return of the successes so far is 0.81-15 for the
-  negative control in its first 50k steps, and for E3B up to 1.5 while only a few
-  (slow, low-paying) successes are known, <= 0.61 after 10k steps and <= 0.33 after 24k
-  (0.14-0.20 on the stuck seed); <= 0.25 for the count product.
+* time without any success – 679-986 steps per env for E3B on four seeds and 372-657 for
+  the first-visit × global count product, against 3,139-5,028 for the negative control.
+  E3B seed 3 went 2,360 steps per env without success: an agent that is stuck, which is
+  not farming, because
+* the bonus is not worth farming – the largest window mean intrinsic return over the
+  mean return of the successes so far (after 10k steps) is 1.9-4.6 for the negative
+  control, at most 0.61 for E3B and 0.05 for the count product.
 
-With ``warmup_steps=1000`` (8 PPO rollouts of 128 steps; 200 episodes of 40 steps on
-8 envs) and ``min_bonus_ratio=0.5`` the negative control is flagged at steps
-30-41k on all five seeds and E3B / the count product never (episode streams replayed
-offline; E3B stays silent for any warm-up >= 550 steps per env, and without the ratio
-condition seed 3 is flagged for every warm-up up to 1,250).  Time is counted per
+With ``warmup_steps=1000`` (8 PPO rollouts of 128 steps) and ``min_bonus_ratio=0.5`` the
+negative control is flagged at steps 30,200-40,720 on all five seeds and E3B / the count
+product never; E3B stays silent for any warm-up >= 550 steps per env, and without the
+ratio condition seed 3 is flagged.  Time is counted per
 environment (total steps / number of envs): an on-policy agent's learning progress
 follows its rollouts, which advance one step per environment at a time.
 
