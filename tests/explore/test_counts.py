@@ -201,3 +201,15 @@ def test_sum_and_product_forward_explicit_keys_to_count_members():
         np.testing.assert_array_equal(s.observe(obs, [0, 0], obs, f, f, keys=k), want_g + want_f)
         np.testing.assert_array_equal(p.observe(obs, [0, 0], obs, f, f, keys=k), want_g * want_f)
     assert s.members["count_global"].count((1, 1)) == 3     # counted the keys, not the (all-zero) observations
+
+
+def test_key_info_needs_a_bonus_that_counts_keys():
+    from rewardkit.core import ConfigError
+    from rewardkit.explore.combine import Sum
+    from rewardkit.explore.rnd import RND
+    from rewardkit.explore.sb3 import IntrinsicRewardCallback
+    rnd = RND(obs_shape=(3,), seed=0)
+    with pytest.raises(ConfigError, match=r"^key_info: .*RND does not count keys"):
+        IntrinsicRewardCallback(rnd, key_info="agent_pos")
+    assert Sum([CountBonus("global"), rnd]).takes_keys and not Sum([rnd]).takes_keys
+    assert IntrinsicRewardCallback(Sum([CountBonus("global"), rnd]), key_info="agent_pos").key_info == "agent_pos"

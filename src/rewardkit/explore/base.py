@@ -119,6 +119,20 @@ def occurrence_groups(env_index: np.ndarray) -> list[np.ndarray] | None:
     return [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
 
 
+def check_key_info(bonus: "IntrinsicBonus", key_info: str | None) -> str | None:
+    """``key_info`` (the info entry that carries count keys) if ``bonus`` can count keys, else a ConfigError.
+
+    Example:
+        >>> from rewardkit.explore.counts import CountBonus
+        >>> check_key_info(CountBonus("global"), "agent_pos")
+        'agent_pos'
+    """
+    if key_info is not None and not bonus.takes_keys:
+        raise ConfigError("key_info", f"is {key_info!r}, but {type(bonus).__name__} does not count keys",
+                          "None for this bonus, or a count bonus (CountBonus, or a Sum/Product holding one)")
+    return key_info
+
+
 def rollout_arrays(batch: Mapping[str, Any]) -> tuple[Any, Any, Any, np.ndarray, np.ndarray, int, int]:
     """Validate a rollout dict; return ``(obs, actions, next_obs, terminated, truncated, T, n)``.
 
@@ -188,6 +202,8 @@ class IntrinsicBonus:
     episodic: bool = False
     #: True when :meth:`update` trains something
     learned: bool = False
+    #: True when :meth:`observe` takes explicit count keys (``keys=``, e.g. read from ``info``)
+    takes_keys: bool = False
 
     def __init__(self, num_envs: int | None = None, seed: int = 0, name: str | None = None):
         self.name = name or type(self).__name__.lower()

@@ -22,7 +22,6 @@ Presets: :func:`e3b_x_rnd`, :func:`e3b_x_noveld` (Henaff et al. 2023),
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -33,14 +32,6 @@ from ..core.registry import register_term
 from .base import BonusTerm, IntrinsicBonus
 
 __all__ = ["Sum", "Product", "NGUMultiplier", "e3b_x_rnd", "e3b_x_noveld", "count_x_count", "ngu", "ngu_preset"]
-
-
-def _takes_keys(bonus: IntrinsicBonus) -> bool:
-    """Whether ``bonus.observe`` accepts explicit count keys (``keys=``)."""
-    try:
-        return "keys" in inspect.signature(bonus.observe).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without signatures
-        return False
 
 
 class _Composite(IntrinsicBonus):
@@ -67,8 +58,7 @@ class _Composite(IntrinsicBonus):
                                                         for (k, _), f in zip(items, flags)}
         self.last_terms: dict[str, np.ndarray] = {}
         self.learned = any(b.learned for b in self.members.values())
-        # members whose observe takes explicit count keys (signature inspection is ~13 us: once, not per step)
-        self._keyed = {k: _takes_keys(b) for k, b in self.members.items()}
+        self.takes_keys = any(b.takes_keys for b in self.members.values())
 
     def _scaled(self, k: str, v: np.ndarray) -> np.ndarray:
         rms = self.norms[k]
@@ -85,7 +75,7 @@ class _Composite(IntrinsicBonus):
         """As :meth:`IntrinsicBonus.observe`; explicit count ``keys`` go to every member that takes them."""
         vals = {}
         for k, b in self.members.items():
-            if keys is not None and self._keyed[k]:
+            if keys is not None and b.takes_keys:
                 raw = b.observe(obs, action, next_obs, terminated, truncated, env_index, keys=keys)  # type: ignore[call-arg]
             else:
                 raw = b.observe(obs, action, next_obs, terminated, truncated, env_index)

@@ -230,6 +230,8 @@ class CountBonus(IntrinsicBonus):
         0.577
     """
 
+    takes_keys = True
+
     def __init__(self, mode: str = "product", key_fn: str | Callable[[Any], Any] = "obs_hash",
                  info_key: str | None = None, num_envs: int | None = None, seed: int = 0,
                  name: str | None = None):

@@ -56,7 +56,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from ..core.errors import ConfigError
 from ..core.normalize import RewardNormalizer
 from ..core.vecstep import sb3_done_flags
-from .base import IntrinsicBonus
+from .base import IntrinsicBonus, check_key_info
 
 __all__ = ["IntrinsicRewardCallback", "rollout_transitions", "score_rollout", "gae", "bonus_share"]
 
@@ -213,7 +213,7 @@ class IntrinsicRewardCallback(BaseCallback):
         self.coef = coef
         self.normalize = normalize
         self.normalizer: RewardNormalizer | None = None
-        self.key_info = key_info
+        self.key_info = check_key_info(bonus, key_info)
         self.train_bonus = train_bonus
         self.coverage_info = coverage_info if coverage_info is not None else key_info
         self.coverage: Any = None

@@ -44,7 +44,7 @@ import numpy as np
 
 from ..core.errors import ConfigError
 from ..core.vecstep import copy_obs, sb3_done_flags, with_final_obs
-from .base import IntrinsicBonus
+from .base import IntrinsicBonus, check_key_info
 
 __all__ = ["BonusWrapper", "BonusVectorWrapper", "BonusVecEnvWrapper", "AgentPositionInfo",
            "CoverageTracker", "visitation_heatmap_png", "INTRINSIC_RETURN", "INTRINSIC_SHARE"]
@@ -92,7 +92,7 @@ class _Core:
     def __init__(self, bonus: IntrinsicBonus, coef: Any, key_info: str | None, update_every: int):
         self.bonus = _check_bonus(bonus)
         self.coef = _check_coef(coef)
-        self.key_info = key_info
+        self.key_info = check_key_info(self.bonus, key_info)
         self.update_every = int(update_every)
         self.ep_int: np.ndarray = np.zeros(0)
         self.ep_abs_int: np.ndarray = np.zeros(0)
