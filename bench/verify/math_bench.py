@@ -162,6 +162,18 @@ def build_dataset(n_groups: int, seed: int):
 
 
 # -- the two systems ---------------------------------------------------------------
+def _timed(run, in_thread: bool) -> float:
+    """Wall seconds of ``run()``, in the calling thread or in a worker thread (as a trainer's reward thread)."""
+    t0 = time.perf_counter()
+    if in_thread:
+        th = threading.Thread(target=run)
+        th.start()
+        th.join()
+    else:
+        run()
+    return time.perf_counter() - t0
+
+
 def mv_direct(golds, comps, in_thread=False):
     """math-verify the standard way: parse gold and answer per call, then verify."""
     from math_verify import parse, verify
@@ -181,14 +193,7 @@ def mv_direct(golds, comps, in_thread=False):
             lat.append(time.perf_counter() - t)
             out.append(ok)
 
-    t0 = time.perf_counter()
-    if in_thread:
-        th = threading.Thread(target=run)
-        th.start()
-        th.join()
-    else:
-        run()
-    return out, time.perf_counter() - t0, errors, lat
+    return out, _timed(run, in_thread), errors, lat
 
 
 def rk_batch(golds, comps, workers=1, in_thread=False, verifier=None, cache_size=65536):
@@ -206,7 +211,6 @@ def rk_batch(golds, comps, workers=1, in_thread=False, verifier=None, cache_size
     v = verifier
     v.equivalence.warm_up()  # the persistent pool is started once per training run
     res = {}
-    t0 = time.perf_counter()
 
     def run():
         out = []
@@ -215,13 +219,7 @@ def rk_batch(golds, comps, workers=1, in_thread=False, verifier=None, cache_size
             out += v.verify_batch(b)
         res["out"] = out
 
-    if in_thread:
-        th = threading.Thread(target=run)
-        th.start()
-        th.join()
-    else:
-        run()
-    dt = time.perf_counter() - t0
+    dt = _timed(run, in_thread)
     rs = res["out"]
     return [r.value > 0 for r in rs], dt, sum(1 for r in rs if r.error and r.error != "no_answer"), v
 
