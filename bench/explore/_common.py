@@ -54,8 +54,7 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
     """Train SB3 PPO with one bonus variant; returns (and caches) the result dict."""
     if variant.endswith("@state"):  # count key = full privileged state (notes §8.2 probes)
         key_fields = {"direction": True, "carrying": True, "grid": True}
-    tag = f"{env_id}__{variant}__ctx{'1' if reseed else 'inf'}__s{seed}__{steps}{tag_extra}"
-    out_path = os.path.join(RESULTS, bench, tag + ".json")
+    out_path = run_path(bench, env_id, variant, seed, steps, reseed, tag_extra)
     if os.path.exists(out_path) and not fresh:
         with open(out_path) as f:
             return json.load(f)
@@ -146,6 +145,32 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
         json.dump(res, f)
     vec.close()
     return res
+
+
+def run_path(bench: str, env_id: str, variant: str, seed: int, steps: int, reseed: list[int] | None = None,
+             tag_extra: str = "") -> str:
+    """Where :func:`run_sb3` caches a run."""
+    tag = f"{env_id}__{variant}__ctx{'1' if reseed else 'inf'}__s{seed}__{steps}{tag_extra}"
+    return os.path.join(RESULTS, bench, tag + ".json")
+
+
+def run_or_cached(bench: str, env_id: str, variant: str, seed: int, steps: int, report_only: bool,
+                  **kwargs: Any) -> dict[str, Any] | None:
+    """The cached result of a run, training it first unless ``report_only`` (then None if it never finished).
+
+    A crashed run comes back as ``{"error": ...}`` instead of stopping the benchmark.
+    """
+    cached = os.path.exists(run_path(bench, env_id, variant, seed, steps, kwargs.get("reseed"),
+                                     kwargs.get("tag_extra", "")))
+    if report_only and not cached:
+        return None
+    if not cached:
+        log(f"{bench}: {env_id} {variant} seed {seed} {steps:,} steps ...")
+    r = guarded(lambda: run_sb3(bench, env_id, variant, seed, steps, **kwargs))
+    if not cached:
+        done = r["error"] if "error" in r else f"{r['wall']:.0f} s"
+        log(f"{bench}: {env_id} {variant} seed {seed} done: {done}")
+    return r
 
 
 def first_step_at(curve: list[dict], key: str, value: float) -> int | None:

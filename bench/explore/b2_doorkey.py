@@ -28,7 +28,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import final, first_step_at, guarded, log, run_sb3  # noqa: E402
+from _common import final, first_step_at, log, run_or_cached, run_sb3  # noqa: E402
 
 ENV = "MiniGrid-DoorKey-8x8-v0"
 
@@ -49,16 +49,9 @@ def main() -> None:
     results = {}
     for seed in [int(s) for s in args.seeds.split(",")]:
         for v in args.variants.split(","):
-            tag_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b2",
-                                    f"{ENV}__{v}__ctxinf__s{seed}__{steps}.json")
-            if args.report and not os.path.exists(tag_path):
-                continue
-            if not args.report:
-                log(f"b2: {v} seed {seed} {steps} steps ...")
-            results[(v, seed)] = guarded(lambda: run_sb3("b2", ENV, v, seed, steps))
-            if not args.report:
-                r = results[(v, seed)]
-                log(f"b2: {v} seed {seed} done: {r.get('error') or round(r['wall'])} s")
+            r = run_or_cached("b2", ENV, v, seed, steps, args.report)
+            if r is not None:
+                results[(v, seed)] = r
     base = {s: r for (v, s), r in results.items() if v == "none" and "curve" in r}
     print(f"# B2 DoorKey-8x8, SB3 PPO (8 envs, n_steps 128, batch 256, 4 epochs, ent 0.01), {steps:,} steps\n")
     print("| variant | seed | final success (last 100 ep) | final return | first step with 100 % success | "

@@ -23,7 +23,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import RESULTS, log, run_sb3  # noqa: E402
+from _common import log, run_path, run_sb3  # noqa: E402
 
 ENV, STEPS, N_ENVS = "MiniGrid-MultiRoom-N2-S4-v0", 60_000, 8
 VARIANTS = ["count_global_0.1", "count_product", "e3b"]
@@ -36,7 +36,7 @@ def finished(seeds: list[int]) -> dict:
     out = {}
     for v in VARIANTS:
         for s in seeds:
-            path = os.path.join(RESULTS, "b3cal", f"{ENV}__{v}__ctxinf__s{s}__{STEPS}.json")
+            path = run_path("b3cal", ENV, v, s, STEPS)
             if os.path.exists(path):
                 with open(path) as f:
                     out[(v, s)] = json.load(f)

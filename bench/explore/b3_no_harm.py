@@ -23,7 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import final, guarded, log, run_sb3  # noqa: E402
+from _common import final, run_or_cached  # noqa: E402
 
 PLAN = [("MiniGrid-MultiRoom-N2-S4-v0", 200_000, ["none", "count_product", "count_global_0.1", "e3b"]),
         ("MiniGrid-DoorKey-5x5-v0", 100_000, ["none", "count_product", "e3b"])]
@@ -39,13 +39,9 @@ def guard_only(seed: int, report: bool, variants: list[str]) -> None:
     print("| variant | guard flagged at step | reasons | share / success / length at the last check | pass |")
     print("|---|---|---|---|---|")
     for v in variants:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b3guard",
-                            f"{env_id}__{v}__ctxinf__s{seed}__{steps}.json")
-        if report and not os.path.exists(path):
+        r = run_or_cached("b3guard", env_id, v, seed, steps, report)
+        if r is None:
             continue
-        if not report:
-            log(f"b3guard: {v} {steps} ...")
-        r = guarded(lambda: run_sb3("b3guard", env_id, v, seed, steps))
         if "guard" not in r:
             print(f"| {v} | error: {r.get('error')} | | | |")
             continue
@@ -73,13 +69,9 @@ def main() -> None:
     for env_id, steps, variants in PLAN:
         steps = steps // 2 if args.quick else steps
         for v in variants:
-            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b3",
-                                f"{env_id}__{v}__ctxinf__s{args.seed}__{steps}.json")
-            if args.report and not os.path.exists(path):
-                continue
-            if not args.report:
-                log(f"b3: {env_id} {v} {steps} ...")
-            res[(env_id, v)] = guarded(lambda: run_sb3("b3", env_id, v, args.seed, steps))
+            r = run_or_cached("b3", env_id, v, args.seed, steps, args.report)
+            if r is not None:
+                res[(env_id, v)] = r
     print(f"# B3 must not hurt where PPO succeeds (SB3 PPO, seed {args.seed})\n")
     print("| env | variant | steps | final return (last 100 ep) | final success | vs none | guard flagged at step | "
           "guard reasons | pass |")

@@ -29,7 +29,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import final, guarded, log, run_sb3  # noqa: E402
+from _common import final, run_or_cached, run_path  # noqa: E402
 
 ENV = "MiniGrid-DoorKey-6x6-v0"
 FAMILIES = [("global", "count_global"), ("episodic (first visit)", "count_first_visit"),
@@ -37,7 +37,6 @@ FAMILIES = [("global", "count_global"), ("episodic (first visit)", "count_first_
 KEY = {"carrying": True, "layout": True}
 
 
-RESULTS_B4 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "_scratch", "results", "b4")
 VARIANTS = FAMILIES + [("no bonus", "none")]
 PAIRS = [("count_global", "count_first_visit"), ("count_product", "count_global"),
          ("count_product", "count_first_visit"), ("count_sum", "count_global"), ("count_global", "none"),
@@ -45,7 +44,7 @@ PAIRS = [("count_global", "count_first_visit"), ("count_product", "count_global"
 
 
 def _path(env_id: str, v: str, ctx: str, seed: int, steps: int) -> str:
-    return os.path.join(RESULTS_B4, f"{env_id}__{v}__ctx{ctx}__s{seed}__{steps}.json")
+    return run_path("b4", env_id, v, seed, steps, reseed=[0] if ctx == "1" else None)
 
 
 def main() -> None:
@@ -63,13 +62,8 @@ def main() -> None:
     extra = [] if args.no_baseline else [("none", "none")]
     for ctx in args.contexts.split(","):
         for _, v in FAMILIES + extra:
-            if args.report or os.path.exists(_path(args.env, v, ctx, args.seed, steps)):
-                continue
-            log(f"b4: ctx {ctx} {v} {steps} ...")
-            r = guarded(lambda: run_sb3("b4", args.env, v, args.seed, steps, key_fields=KEY,
-                                        reseed=[0] if ctx == "1" else None))
-            if "error" in r:
-                log(f"b4: ctx {ctx} {v} failed: {r['error']}")
+            run_or_cached("b4", args.env, v, args.seed, steps, args.report, key_fields=KEY,
+                          reseed=[0] if ctx == "1" else None)
     aggregate([args.seed], steps, args.env)
 
 
