@@ -86,9 +86,12 @@ def _load_builtins() -> None:
     _LOADED = True
     for mod in BUILTIN_PACKAGES:
         try:
-            importlib.import_module(mod)
+            pkg = importlib.import_module(mod)
         except ImportError:
-            pass  # optional extra not installed
+            continue  # optional extra not installed
+        hook = getattr(pkg, "register_terms", None)
+        if callable(hook):  # packages that keep heavy modules out of their import register them here
+            hook()
 
 
 def get_factory(name: str, field: str = "type") -> TermSpec:

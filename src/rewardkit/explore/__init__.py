@@ -4,9 +4,9 @@ The protocol is :class:`~rewardkit.explore.base.IntrinsicBonus` (``observe`` per
 vector-env step, ``compute``/``update`` per rollout, ``state_dict``); any bonus becomes
 a reward term with :class:`~rewardkit.explore.base.BonusTerm`.  See ``docs/explore.md``.
 
-Torch-based modules (RND, ICM, E3B, …) are imported lazily on first attribute access,
-so ``import rewardkit.explore`` stays cheap; their reward-term types are registered
-when the registry loads this package.
+Torch-based modules (RND, ICM, E3B, SimHash, …) are imported lazily on first attribute
+access, so ``import rewardkit.explore`` stays cheap (no torch); the registry calls
+:func:`register_terms` when it loads the built-in term types.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 from .base import BonusTerm, IntrinsicBonus
 from .counts import (CountBonus, KEY_FUNCTIONS, count_bonus, minigrid_agent_state, minigrid_position,
                      minigrid_position_carrying, minigrid_position_direction, obs_hash)
-from .simhash import SimHashBonus, SimHashKey
 
 _LAZY = {
     "RND": "rnd", "ICM": "icm", "Disagreement": "disagreement", "E3B": "e3b", "RIDE": "ride",
     "NovelD": "noveld", "RE3": "re3", "EpisodicKNN": "ngu", "RDD": "rdd",
+    "SimHashBonus": "simhash", "SimHashKey": "simhash",
     "ObsNormalizer": "nets", "IntrinsicReturnScaler": "nets", "forward_filtered_returns": "nets",
     "Sum": "combine", "Product": "combine", "NGUMultiplier": "combine",
     "e3b_x_rnd": "combine", "e3b_x_noveld": "combine", "count_x_count": "combine",
@@ -34,11 +34,11 @@ _LAZY = {
 }
 
 #: modules that register reward-term types (imported when the registry loads built-ins)
-_TERM_MODULES = ("rnd", "e3b", "combine", "terms")
+_TERM_MODULES = ("rnd", "e3b", "combine", "terms", "simhash")
 
 __all__ = ["IntrinsicBonus", "BonusTerm", "CountBonus", "count_bonus", "KEY_FUNCTIONS", "obs_hash",
            "minigrid_agent_state", "minigrid_position", "minigrid_position_direction",
-           "minigrid_position_carrying", "SimHashBonus", "SimHashKey", *sorted(_LAZY)]
+           "minigrid_position_carrying", "register_terms", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:
@@ -48,12 +48,10 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
 
 
-def _register_all() -> None:
+def register_terms() -> None:
+    """Import the modules that register reward-term types (called by the term registry)."""
     for m in _TERM_MODULES:
         try:
             importlib.import_module(f"{__name__}.{m}")
         except ImportError:  # torch missing: torch-based terms are unavailable
             pass
-
-
-_register_all()
