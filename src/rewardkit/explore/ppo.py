@@ -50,7 +50,7 @@ import torch.nn as nn
 from ..core.errors import ConfigError
 from .base import IntrinsicBonus
 from .sb3 import bonus_share, score_rollout
-from .wrappers import CoverageTracker
+from .coverage import CoverageTracker
 
 __all__ = ["PPOConfig", "Agent", "train", "two_stream_gae"]
 

@@ -232,7 +232,7 @@ class IntrinsicRewardCallback(BaseCallback):
         if self.normalize is not None:
             self.normalizer = RewardNormalizer(self.normalize, gamma=float(self.model.gamma))
         if self.coverage_info is not None:
-            from .wrappers import CoverageTracker
+            from .coverage import CoverageTracker
             self.coverage = CoverageTracker()
 
     def current_coef(self) -> float:

@@ -150,26 +150,23 @@ class _Coverage:
     """
 
     def __init__(self, envs: list[Any]):
+        from rewardkit.explore.coverage import CoverageTracker
+
         self.units = [e.unwrapped for e in envs]
-        self.counts: dict[tuple[int, int], int] = {}
+        self.tracker = CoverageTracker()
 
     @classmethod
     def of(cls, envs: list[Any]) -> "_Coverage | None":
         return cls(envs) if envs and all(hasattr(e.unwrapped, "agent_pos") for e in envs) else None
 
     def record(self) -> None:
-        c = self.counts
-        for u in self.units:
-            p = u.agent_pos
-            if p is not None:
-                k = (int(p[0]), int(p[1]))
-                c[k] = c.get(k, 0) + 1
+        self.tracker.update((int(u.agent_pos[0]), int(u.agent_pos[1])) for u in self.units if u.agent_pos is not None)
 
     def snapshot(self) -> dict[str, Any]:
         u = self.units[0]
         shape = [int(u.width), int(u.height)] if hasattr(u, "width") and hasattr(u, "height") else None
-        return {"unique": len(self.counts), "cells": [[x, y, n] for (x, y), n in sorted(self.counts.items())],
-                "shape": shape}
+        return {"unique": self.tracker.unique,
+                "cells": [[x, y, n] for (x, y), n in sorted(self.tracker.counts.items())], "shape": shape}
 
 
 def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallback,

@@ -213,12 +213,11 @@ def visit_grid(cells: list[list[int]], shape: Any = None) -> np.ndarray:
     >>> visit_grid([[1, 1, 3]], shape=[3, 3]).sum(), visit_grid([], shape=[2, 4]).shape
     (np.int64(3), (2, 4))
     """
-    a = np.asarray(cells, dtype=np.int64).reshape(-1, 3)
-    need = (int(a[:, 0].max()) + 1, int(a[:, 1].max()) + 1) if a.size else (0, 0)
-    w, h = (int(shape[0]), int(shape[1])) if shape is not None else need
-    g = np.zeros((max(w, need[0]), max(h, need[1])), dtype=np.int64)
-    np.add.at(g, (a[:, 0], a[:, 1]), a[:, 2])
-    return g
+    from rewardkit.explore.coverage import CoverageTracker
+
+    t = CoverageTracker()
+    t.counts = {(int(x), int(y)): int(n) for x, y, n in cells}
+    return t.grid(None if shape is None else (int(shape[0]), int(shape[1])))
 
 
 def _coverage_plot(plt: Any, colors: list[str], unit: str, data: dict[str, Any]) -> bytes:
