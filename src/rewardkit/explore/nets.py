@@ -132,7 +132,7 @@ def freeze(module: nn.Module) -> nn.Module:
 def used_columns(*xs: torch.Tensor) -> torch.Tensor:
     """Indices of the columns that are non-zero in at least one row of the 2-D tensors ``xs``.
 
-    (NumPy's ``any`` along rows is ~10x faster than torch's on CPU.)
+    (NumPy's ``any`` along rows is much faster than torch's on CPU.)
 
     Example:
         >>> used_columns(torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, -2.0]])).tolist()
