@@ -38,6 +38,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from .checks import bound, finite
 from .compose import Clip, Component, ComposedReward, Normalized, Scale
 from .errors import ConfigError
 from .registry import get_factory
@@ -235,9 +236,7 @@ def _no_unknown(m: Mapping[str, Any], allowed: set[str], f: str) -> None:
 
 
 def _number(v: Any, f: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ConfigError(f, f"got {v!r}", "a number")
-    return float(v)
+    return finite(v, f)
 
 
 def _bool(v: Any, f: str) -> bool:
@@ -251,7 +250,7 @@ def _clip(v: Any, f: str) -> tuple[float, float] | None:
         return None
     if not isinstance(v, (list, tuple)) or len(v) != 2:
         raise ConfigError(f, f"got {v!r}", "a pair [low, high]")
-    lo, hi = _number(v[0], f + "[0]"), _number(v[1], f + "[1]")
+    lo, hi = bound(v[0], f + "[0]", "low"), bound(v[1], f + "[1]", "high")
     if lo > hi:
         raise ConfigError(f, f"low {lo} > high {hi}", "low <= high")
     return lo, hi
