@@ -88,9 +88,9 @@ def test_scalar_times_term_builds_a_weighted_composition():
     res = r.evaluate(_batch(1))
     assert res.total.tolist() == [4.0] and res.terms["a"].tolist() == [1.0]  # unweighted per-term value
     with pytest.raises(TypeError):
-        a * b  # noqa: B018 - a term times a term is not defined
+        a * b  # a term times a term is not defined
     with pytest.raises(ConfigError, match="weight: expected a finite number, got nan"):
-        float("nan") * a  # noqa: B018
+        float("nan") * a
 
 
 BAD = st.sampled_from([math.nan, math.inf, -math.inf, np.float32("nan"), 10**400])
