@@ -23,10 +23,11 @@ import numpy as np
 
 from .checks import bound, finite
 from .normalize import RewardNormalizer
+from .schedules import Schedule, constant, from_config
 from .errors import ConfigError
 from .term import RewardTerm, as_term, check_output
 
-__all__ = ["RewardResult", "Component", "ComposedReward", "Gate", "Clip", "Scale", "Normalized",
+__all__ = ["RewardResult", "Component", "ComposedReward", "Gate", "Clip", "Scale", "Scheduled", "Normalized",
            "weighted_sum"]
 
 
@@ -85,6 +86,64 @@ class Scale(RewardTerm):
 
     def children(self) -> dict[str, RewardTerm]:
         return {"term": self.term}
+
+
+def as_schedule(value: Any, field: str) -> Schedule:
+    """A :class:`~rewardkit.core.schedules.Schedule` from a schedule, a config mapping or a finite number."""
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, Mapping):
+        return from_config(value, field)
+    return constant(finite(value, field))
+
+
+class Scheduled(RewardTerm):
+    """Multiply a term by a step-driven coefficient: :math:`\\beta_t\\, r(b)` (see :mod:`rewardkit.core.schedules`).
+
+    ``t`` counts the items (``unit="items"``: transitions or samples) or the calls
+    (``unit="calls"``: e.g. GRPO steps) seen *before* this batch; it is saved in
+    :meth:`state_dict` (``{"step": t, "term": ...}``) so a resumed run continues the schedule,
+    and it is not reset at episode ends.  In a config, ``scale:`` given as a schedule
+    mapping builds this wrapper.
+
+    Example:
+        >>> from rewardkit.core import Constant, SampleBatch, Scheduled
+        >>> from rewardkit.core.schedules import linear
+        >>> t = Scheduled(Constant(1.0), linear(1.0, 0.0, steps=4))
+        >>> [t(SampleBatch(["p", "p"], ["a", "b"])).tolist() for _ in range(3)]
+        [[1.0, 1.0], [0.5, 0.5], [0.0, 0.0]]
+        >>> t.state_dict()
+        {'step': 6, 'term': {}}
+    """
+
+    def __init__(self, term: Any, schedule: Any, unit: str = "items", name: str | None = None):
+        self.term = as_term(term)
+        super().__init__(name or self.term.name)
+        self.schedule = as_schedule(schedule, "scale")
+        if unit not in ("items", "calls"):
+            raise ConfigError("unit", f"got {unit!r}", "'items' or 'calls'")
+        self.unit = unit
+        self.step = 0
+        self.batch_kind = self.term.batch_kind  # type: ignore[misc]
+
+    def coefficient(self) -> float:
+        """The coefficient at the current step."""
+        return self.schedule(self.step)
+
+    def compute(self, batch: Any) -> np.ndarray:
+        out = self.coefficient() * self.term(batch)
+        self.step += len(batch) if self.unit == "items" else 1
+        return out
+
+    def children(self) -> dict[str, RewardTerm]:
+        return {"term": self.term}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"step": self.step, **super().state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step = int(state.get("step", 0))
+        super().load_state_dict(state)
 
 
 class Clip(RewardTerm):
@@ -199,19 +258,23 @@ class Gate(RewardTerm):
 class Component:
     """One entry of a :class:`ComposedReward`: a term, its weight and optional gate.
 
+    ``weight`` is a finite number or a :class:`~rewardkit.core.schedules.Schedule` (or its config
+    mapping), evaluated at the composition's item counter (see :class:`ComposedReward`).
     ``gate_on`` names another component of the same composition; this component
     counts only where that component's (transformed, unweighted) value reaches
     ``gate_threshold``.  Each term is computed exactly once per batch.
     """
 
     term: RewardTerm
-    weight: float = 1.0
+    weight: float | Schedule = 1.0
     gate_on: str | None = None
     gate_threshold: float = 0.5
 
     def __post_init__(self) -> None:
         name = getattr(self.term, "name", "?")
-        self.weight = finite(self.weight, f"terms.{name}.weight")
+        w = self.weight
+        self.weight = from_config(w, f"terms.{name}.weight") if isinstance(w, Mapping) else (
+            w if isinstance(w, Schedule) else finite(w, f"terms.{name}.weight"))
         self.gate_threshold = finite(self.gate_threshold, f"terms.{name}.gate.threshold")
 
 
@@ -220,6 +283,10 @@ class ComposedReward(RewardTerm):
 
     ``ComposedReward`` is itself a :class:`RewardTerm` (calling it returns the
     total), so compositions nest.  Use :meth:`evaluate` to get every term's values.
+
+    A scheduled weight :math:`w_i(t)` is evaluated at ``step`` :math:`t`, the number of items
+    scored before the batch; the counter is saved in :meth:`state_dict` under ``"_weight_step"``
+    (only when some weight is scheduled).  :attr:`weights` gives the weights at the current step.
 
     Args:
         components: terms, ``(term, weight)`` pairs or :class:`Component` objects.
@@ -264,6 +331,7 @@ class ComposedReward(RewardTerm):
         if len(kinds) > 1:
             raise ValueError(f"terms: mixes batch kinds {sorted(kinds)}; expected terms of one batch kind")
         self.batch_kind = kinds.pop() if kinds else "any"  # type: ignore[misc]
+        self.step = 0  # items scored so far (drives scheduled weights)
 
     @property
     def terms(self) -> dict[str, RewardTerm]:
@@ -271,7 +339,16 @@ class ComposedReward(RewardTerm):
 
     @property
     def weights(self) -> dict[str, float]:
-        return {c.term.name: c.weight for c in self.components}
+        """Each term's weight at the current step."""
+        return {c.term.name: self._weight(c) for c in self.components}
+
+    def _weight(self, c: Component) -> float:
+        return c.weight(self.step) if isinstance(c.weight, Schedule) else float(c.weight)
+
+    @property
+    def scheduled(self) -> bool:
+        """True if some weight is a schedule."""
+        return any(isinstance(c.weight, Schedule) for c in self.components)
 
     def evaluate(self, batch: Any) -> RewardResult:
         """Compute every term once; return the total and the per-term values."""
@@ -287,17 +364,18 @@ class ComposedReward(RewardTerm):
                 raw[c.term.name] = c.term(batch)
         values = {}
         total = np.zeros(n)
+        weights = self.weights
         for c in self.components:
             v = raw[c.term.name]
             if c.gate_on is not None:
                 v = np.where(raw[c.gate_on] >= c.gate_threshold, v, 0.0)
             values[c.term.name] = v
-            total = total + c.weight * v
+            total = total + weights[c.term.name] * v
         for k, v in raw.items():  # nested sub-terms, for logging only
             values.setdefault(k, v)
         if self.clip is not None:
             total = np.clip(total, self.clip[0], self.clip[1])
-        weights = self.weights
+        self.step += n
         return RewardResult(check_output(total, n, self.name), values, weights)
 
     def compute(self, batch: Any) -> np.ndarray:
@@ -305,6 +383,16 @@ class ComposedReward(RewardTerm):
 
     def children(self) -> dict[str, RewardTerm]:
         return {c.term.name: c.term for c in self.components}
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        if self.scheduled:
+            state["_weight_step"] = self.step
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step = int(state.get("_weight_step", 0))
+        super().load_state_dict(state)
 
     def set_frozen(self, frozen: bool = True) -> None:
         """Freeze (or unfreeze) every running normaliser inside, e.g. for evaluation."""
