@@ -89,7 +89,7 @@ def test_scheduled_counts_calls_and_forwards_state():
     t = Scheduled(Constant(1.0), {"schedule": "linear", "start": 1.0, "end": 0.0, "steps": 2}, unit="calls")
     assert [t(_batch(5)).tolist()[0] for _ in range(3)] == [1.0, 0.5, 0.0]
     assert t.state_dict() == {"step": 3, "term": {}}
-    with pytest.raises(ConfigError, match="^unit: got 'epochs'"):
+    with pytest.raises(ConfigError, match=r"^unit: got 'epochs'"):
         Scheduled(Constant(1.0), 1.0, unit="epochs")
-    with pytest.raises(ConfigError, match="^scale: expected a finite number, got nan$"):
+    with pytest.raises(ConfigError, match=r"^scale: expected a finite number, got nan$"):
         Scheduled(Constant(1.0), math.nan)
