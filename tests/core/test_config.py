@@ -70,7 +70,7 @@ def test_cli_check_reports_one_line_and_exit_2(tmp_path):
     out = subprocess.run([sys.executable, "-m", "rewardkit.cli.main", "check", str(p)], capture_output=True, text=True)
     assert out.returncode == 2
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
-    assert lines == ["error: reward.terms[0].weight: got [1, 2]; expected a number"]
+    assert lines == ["error: reward.terms[0].weight: expected a finite number, got [1, 2]"]
 
 
 def test_yaml_bare_on_key_in_gate_is_accepted(tmp_path):

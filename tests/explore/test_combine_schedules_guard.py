@@ -9,7 +9,7 @@ from rewardkit.core import ConfigError, TransitionBatch, build_reward
 from rewardkit.explore import BonusTerm, CountBonus
 from rewardkit.explore.combine import NGUMultiplier, Product, Sum, count_x_count, e3b_x_noveld, e3b_x_rnd, ngu
 from rewardkit.explore.guard import BonusFarmingWarning, BonusShareGuard
-from rewardkit.explore.schedules import constant, exponential, linear
+from rewardkit.core.schedules import constant, exponential, linear
 
 F = np.array([False])
 

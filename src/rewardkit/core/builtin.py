@@ -16,7 +16,7 @@ from .term import Constant, RewardTerm
 
 __all__ = ["EnvReward", "Alive", "InfoKey"]
 
-register_term("constant", Constant)
+register_term("constant", Constant, example={"value": 1.0})
 
 
 @register_term("env_reward", batch_kind="transition")
@@ -61,7 +61,7 @@ class Alive(RewardTerm):
         return (~batch.terminated).astype(np.float64)
 
 
-@register_term("info_key", batch_kind="transition")
+@register_term("info_key", batch_kind="transition", example={"key": "x"})
 class InfoKey(RewardTerm):
     """A number read from ``info[key]`` of each transition (``default`` when absent).
 

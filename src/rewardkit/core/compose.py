@@ -21,10 +21,13 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .checks import bound, finite
 from .normalize import RewardNormalizer
+from .schedules import Schedule, constant, from_config
+from .errors import ConfigError
 from .term import RewardTerm, as_term, check_output
 
-__all__ = ["RewardResult", "Component", "ComposedReward", "Gate", "Clip", "Scale", "Normalized",
+__all__ = ["RewardResult", "Component", "ComposedReward", "Gate", "Clip", "Scale", "Scheduled", "Normalized",
            "weighted_sum"]
 
 
@@ -75,14 +78,72 @@ class Scale(RewardTerm):
     def __init__(self, term: Any, factor: float, name: str | None = None):
         self.term = as_term(term)
         super().__init__(name or self.term.name)
-        self.factor = float(factor)
+        self.factor = finite(factor, "scale")
         self.batch_kind = self.term.batch_kind  # type: ignore[misc]
 
     def compute(self, batch: Any) -> np.ndarray:
         return self.factor * self.term(batch)
 
-    def reset(self, mask=None) -> None:
-        self.term.reset(mask)
+    def children(self) -> dict[str, RewardTerm]:
+        return {"term": self.term}
+
+
+def as_schedule(value: Any, field: str) -> Schedule:
+    """A :class:`~rewardkit.core.schedules.Schedule` from a schedule, a config mapping or a finite number."""
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, Mapping):
+        return from_config(value, field)
+    return constant(finite(value, field))
+
+
+class Scheduled(RewardTerm):
+    """Multiply a term by a step-driven coefficient: :math:`\\beta_t\\, r(b)` (see :mod:`rewardkit.core.schedules`).
+
+    ``t`` counts the items (``unit="items"``: transitions or samples) or the calls
+    (``unit="calls"``: e.g. GRPO steps) seen *before* this batch; it is saved in
+    :meth:`state_dict` (``{"step": t, "term": ...}``) so a resumed run continues the schedule,
+    and it is not reset at episode ends.  In a config, ``scale:`` given as a schedule
+    mapping builds this wrapper.
+
+    Example:
+        >>> from rewardkit.core import Constant, SampleBatch, Scheduled
+        >>> from rewardkit.core.schedules import linear
+        >>> t = Scheduled(Constant(1.0), linear(1.0, 0.0, steps=4))
+        >>> [t(SampleBatch(["p", "p"], ["a", "b"])).tolist() for _ in range(3)]
+        [[1.0, 1.0], [0.5, 0.5], [0.0, 0.0]]
+        >>> t.state_dict()
+        {'step': 6, 'term': {}}
+    """
+
+    def __init__(self, term: Any, schedule: Any, unit: str = "items", name: str | None = None):
+        self.term = as_term(term)
+        super().__init__(name or self.term.name)
+        self.schedule = as_schedule(schedule, "scale")
+        if unit not in ("items", "calls"):
+            raise ConfigError("unit", f"got {unit!r}", "'items' or 'calls'")
+        self.unit = unit
+        self.step = 0
+        self.batch_kind = self.term.batch_kind  # type: ignore[misc]
+
+    def coefficient(self) -> float:
+        """The coefficient at the current step."""
+        return self.schedule(self.step)
+
+    def compute(self, batch: Any) -> np.ndarray:
+        out = self.coefficient() * self.term(batch)
+        self.step += len(batch) if self.unit == "items" else 1
+        return out
+
+    def children(self) -> dict[str, RewardTerm]:
+        return {"term": self.term}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"step": self.step, **super().state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.step = int(state.get("step", 0))
+        super().load_state_dict(state)
 
 
 class Clip(RewardTerm):
@@ -97,16 +158,16 @@ class Clip(RewardTerm):
     def __init__(self, term: Any, low: float = -np.inf, high: float = np.inf, name: str | None = None):
         self.term = as_term(term)
         super().__init__(name or self.term.name)
-        if low > high:
-            raise ValueError(f"clip: got low={low} > high={high}; expected low <= high")
-        self.low, self.high = float(low), float(high)
+        self.low, self.high = bound(low, "clip.low", "low"), bound(high, "clip.high", "high")
+        if self.low > self.high:
+            raise ConfigError("clip", f"got low={self.low} > high={self.high}", "low <= high")
         self.batch_kind = self.term.batch_kind  # type: ignore[misc]
 
     def compute(self, batch: Any) -> np.ndarray:
         return np.clip(self.term(batch), self.low, self.high)
 
-    def reset(self, mask=None) -> None:
-        self.term.reset(mask)
+    def children(self) -> dict[str, RewardTerm]:
+        return {"term": self.term}
 
 
 class Normalized(RewardTerm):
@@ -143,15 +204,15 @@ class Normalized(RewardTerm):
         done = getattr(batch, "done", None)
         return self.normalizer(v, done=done, env_index=getattr(batch, "env_index", None))
 
-    def reset(self, mask=None) -> None:
-        self.term.reset(mask)
+    def children(self) -> dict[str, RewardTerm]:
+        return {"term": self.term}
 
     def state_dict(self) -> dict[str, Any]:
-        return {"normalizer": self.normalizer.state_dict(), "term": self.term.state_dict()}
+        return {"normalizer": self.normalizer.state_dict(), **super().state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.normalizer.load_state_dict(state["normalizer"])
-        self.term.load_state_dict(state.get("term", {}))
+        super().load_state_dict(state)
 
 
 class Gate(RewardTerm):
@@ -176,9 +237,9 @@ class Gate(RewardTerm):
         self.term = as_term(term)
         super().__init__(name or self.term.name)
         self.condition = as_term(condition)
-        self.threshold = float(threshold)
+        self.threshold = finite(threshold, "gate.threshold")
         self.strict = bool(strict)
-        self.otherwise = float(otherwise)
+        self.otherwise = finite(otherwise, "gate.otherwise")
         self.batch_kind = self.term.batch_kind  # type: ignore[misc]
 
     def open(self, cond_values: np.ndarray) -> np.ndarray:
@@ -189,24 +250,32 @@ class Gate(RewardTerm):
         mask = self.open(self.condition(batch))
         return np.where(mask, self.term(batch), self.otherwise)
 
-    def reset(self, mask=None) -> None:
-        self.term.reset(mask)
-        self.condition.reset(mask)
+    def children(self) -> dict[str, RewardTerm]:
+        return {"term": self.term, "condition": self.condition}
 
 
 @dataclass
 class Component:
     """One entry of a :class:`ComposedReward`: a term, its weight and optional gate.
 
+    ``weight`` is a finite number or a :class:`~rewardkit.core.schedules.Schedule` (or its config
+    mapping), evaluated at the composition's item counter (see :class:`ComposedReward`).
     ``gate_on`` names another component of the same composition; this component
     counts only where that component's (transformed, unweighted) value reaches
     ``gate_threshold``.  Each term is computed exactly once per batch.
     """
 
     term: RewardTerm
-    weight: float = 1.0
+    weight: float | Schedule = 1.0
     gate_on: str | None = None
     gate_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        name = getattr(self.term, "name", "?")
+        w = self.weight
+        self.weight = from_config(w, f"terms.{name}.weight") if isinstance(w, Mapping) else (
+            w if isinstance(w, Schedule) else finite(w, f"terms.{name}.weight"))
+        self.gate_threshold = finite(self.gate_threshold, f"terms.{name}.gate.threshold")
 
 
 class ComposedReward(RewardTerm):
@@ -214,6 +283,10 @@ class ComposedReward(RewardTerm):
 
     ``ComposedReward`` is itself a :class:`RewardTerm` (calling it returns the
     total), so compositions nest.  Use :meth:`evaluate` to get every term's values.
+
+    A scheduled weight :math:`w_i(t)` is evaluated at ``step`` :math:`t`, the number of items
+    scored before the batch; the counter is saved in :meth:`state_dict` under ``"_weight_step"``
+    (only when some weight is scheduled).  :attr:`weights` gives the weights at the current step.
 
     Args:
         components: terms, ``(term, weight)`` pairs or :class:`Component` objects.
@@ -236,7 +309,7 @@ class ComposedReward(RewardTerm):
             if isinstance(c, Component):
                 self.components.append(c)
             elif isinstance(c, tuple) and len(c) == 2:
-                self.components.append(Component(as_term(c[0]), float(c[1])))
+                self.components.append(Component(as_term(c[0]), c[1]))
             else:
                 self.components.append(Component(as_term(c), 1.0))
         names = [c.term.name for c in self.components]
@@ -249,11 +322,16 @@ class ComposedReward(RewardTerm):
                                  f"expected one of {names}")
             if c.gate_on == c.term.name:
                 raise ValueError(f"terms.{c.term.name}.gate.on: a term cannot gate itself")
-        self.clip = tuple(clip) if clip is not None else None
+        if clip is not None and (isinstance(clip, (str, bytes)) or len(clip) != 2):
+            raise ConfigError("clip", f"got {clip!r}", "a pair (low, high)")
+        self.clip = None if clip is None else (bound(clip[0], "clip[0]", "low"), bound(clip[1], "clip[1]", "high"))
+        if self.clip is not None and self.clip[0] > self.clip[1]:
+            raise ConfigError("clip", f"low {self.clip[0]} > high {self.clip[1]}", "low <= high")
         kinds = {c.term.batch_kind for c in self.components} - {"any"}
         if len(kinds) > 1:
             raise ValueError(f"terms: mixes batch kinds {sorted(kinds)}; expected terms of one batch kind")
         self.batch_kind = kinds.pop() if kinds else "any"  # type: ignore[misc]
+        self.step = 0  # items scored so far (drives scheduled weights)
 
     @property
     def terms(self) -> dict[str, RewardTerm]:
@@ -261,7 +339,16 @@ class ComposedReward(RewardTerm):
 
     @property
     def weights(self) -> dict[str, float]:
-        return {c.term.name: c.weight for c in self.components}
+        """Each term's weight at the current step."""
+        return {c.term.name: self._weight(c) for c in self.components}
+
+    def _weight(self, c: Component) -> float:
+        return c.weight(self.step) if isinstance(c.weight, Schedule) else float(c.weight)
+
+    @property
+    def scheduled(self) -> bool:
+        """True if some weight is a schedule."""
+        return any(isinstance(c.weight, Schedule) for c in self.components)
 
     def evaluate(self, batch: Any) -> RewardResult:
         """Compute every term once; return the total and the per-term values."""
@@ -277,46 +364,44 @@ class ComposedReward(RewardTerm):
                 raw[c.term.name] = c.term(batch)
         values = {}
         total = np.zeros(n)
+        weights = self.weights
         for c in self.components:
             v = raw[c.term.name]
             if c.gate_on is not None:
                 v = np.where(raw[c.gate_on] >= c.gate_threshold, v, 0.0)
             values[c.term.name] = v
-            total = total + c.weight * v
+            total = total + weights[c.term.name] * v
         for k, v in raw.items():  # nested sub-terms, for logging only
             values.setdefault(k, v)
         if self.clip is not None:
             total = np.clip(total, self.clip[0], self.clip[1])
-        weights = self.weights
+        self.step += n
         return RewardResult(check_output(total, n, self.name), values, weights)
 
     def compute(self, batch: Any) -> np.ndarray:
         return self.evaluate(batch).total
 
-    def reset(self, mask=None) -> None:
-        for c in self.components:
-            c.term.reset(mask)
+    def children(self) -> dict[str, RewardTerm]:
+        return {c.term.name: c.term for c in self.components}
 
     def state_dict(self) -> dict[str, Any]:
-        return {c.term.name: c.term.state_dict() for c in self.components}
+        state = super().state_dict()
+        if self.scheduled:
+            state["_weight_step"] = self.step
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        for c in self.components:
-            if c.term.name in state:
-                c.term.load_state_dict(state[c.term.name])
+        self.step = int(state.get("_weight_step", 0))
+        super().load_state_dict(state)
 
     def set_frozen(self, frozen: bool = True) -> None:
         """Freeze (or unfreeze) every running normaliser inside, e.g. for evaluation."""
-        stack: list[Any] = [c.term for c in self.components]
+        stack: list[RewardTerm] = list(self.children().values())
         while stack:
             t = stack.pop()
             if isinstance(t, Normalized):
                 t.frozen = frozen
-            for attr in ("term", "condition"):
-                if isinstance(getattr(t, attr, None), RewardTerm):
-                    stack.append(getattr(t, attr))
-            if isinstance(t, ComposedReward):
-                stack.extend(c.term for c in t.components)
+            stack.extend(t.children().values())
 
 
 def weighted_sum(terms: Mapping[str, Any] | Sequence[Any], weights: Mapping[str, float] | Sequence[float] | None = None,
@@ -335,17 +420,34 @@ def weighted_sum(terms: Mapping[str, Any] | Sequence[Any], weights: Mapping[str,
     if weights is None:
         ws = [1.0] * len(items)
     elif isinstance(weights, Mapping):
-        ws = [float(weights.get(t.name, 1.0)) for t in items]
+        ws = [weights.get(t.name, 1.0) for t in items]
     else:
-        ws = [float(w) for w in weights]
+        ws = list(weights)
     return ComposedReward(list(zip(items, ws)), name=name)
 
 
 def _install_operators() -> None:
-    """``a * term``, ``term + term`` build :class:`Scale` / :class:`ComposedReward`."""
+    """Install ``k * term`` and ``term + term`` on every :class:`RewardTerm`; both build a :class:`ComposedReward`.
+
+    ``k * term`` (or ``term * k``) is the one-component composition ``ComposedReward([(term, k)])``
+    named after the term, so the weight :math:`k` stays visible: in ``evaluate``'s per-term
+    values (unweighted), in ``weights`` and in the TRL export.  ``a + b`` concatenates the
+    components of unclipped compositions, so ``2 * a + 0.5 * b`` is
+    :math:`r = 2\\,r_a + 0.5\\,r_b` with weights ``{a: 2, b: 0.5}``.  Use :class:`Scale`
+    for a multiplier that is part of the term itself (the logged value is then scaled).
+    ``k`` must be a finite number.
+
+    Example:
+        >>> from rewardkit.core import Constant, SampleBatch
+        >>> r = 2 * Constant(1.0, "a") + 0.5 * Constant(4.0, "b")
+        >>> type(r).__name__, r.weights, r(SampleBatch(["p"], ["c"])).tolist()
+        ('ComposedReward', {'a': 2.0, 'b': 0.5}, [4.0])
+    """
 
     def _mul(self: RewardTerm, k: float) -> RewardTerm:
-        return ComposedReward([(self, float(k))], name=self.name)
+        if isinstance(k, RewardTerm) or isinstance(k, bool) or not isinstance(k, (int, float, np.number)):
+            return NotImplemented  # type: ignore[return-value]
+        return ComposedReward([(self, finite(k, "weight"))], name=self.name)
 
     def _add(self: RewardTerm, other: RewardTerm) -> RewardTerm:
         def comps(x: RewardTerm) -> list[Component]:

@@ -12,9 +12,10 @@ Schema (YAML shown; TOML is the same tree)::
       terms:
         - type: env_reward   # a registered term type (see `rewardkit terms`)
           name: task         # optional, default = type; must be unique
-          weight: 1.0        # optional, default 1.0
+          weight: 1.0        # optional, default 1.0; or a schedule, e.g.
+                             #   {schedule: linear, start: 1.0, end: 0.0, steps: 10000}
           params: {}         # keyword arguments of the term's factory
-          scale: 1.0         # optional multiplier applied before the weight
+          scale: 1.0         # optional multiplier applied before the weight (or a schedule)
           clip: [-1, 1]      # optional per-term clip
           normalize:         # optional running normalisation (or `true`)
             statistic: return   # "reward" | "return"
@@ -38,9 +39,11 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from .compose import Clip, Component, ComposedReward, Normalized, Scale
+from .checks import bound, finite
+from .compose import Clip, Component, ComposedReward, Normalized, Scale, Scheduled
 from .errors import ConfigError
 from .registry import get_factory
+from .schedules import from_config
 from .term import RewardTerm
 
 __all__ = ["load_config", "build_reward", "load_reward", "load_reward_from_env", "read_mapping"]
@@ -166,8 +169,11 @@ def _build_component(t: Any, f: str) -> Component:
     if not isinstance(term, RewardTerm):
         raise ConfigError(f"{f}.type", f"factory {typ!r} returned {type(term).__name__}", "a RewardTerm")
     term.name = name
-    weight = _number(t.get("weight", 1.0), f"{f}.weight")
-    if "scale" in t:
+    w = t.get("weight", 1.0)
+    weight = from_config(w, f"{f}.weight") if isinstance(w, Mapping) else _number(w, f"{f}.weight")
+    if isinstance(t.get("scale"), Mapping):
+        term = Scheduled(term, from_config(t["scale"], f"{f}.scale"), name=name)
+    elif "scale" in t:
         term = Scale(term, _number(t["scale"], f"{f}.scale"), name=name)
     if t.get("clip") is not None:
         lo, hi = _clip(t["clip"], f"{f}.clip")  # type: ignore[misc]
@@ -235,9 +241,7 @@ def _no_unknown(m: Mapping[str, Any], allowed: set[str], f: str) -> None:
 
 
 def _number(v: Any, f: str) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ConfigError(f, f"got {v!r}", "a number")
-    return float(v)
+    return finite(v, f)
 
 
 def _bool(v: Any, f: str) -> bool:
@@ -251,7 +255,7 @@ def _clip(v: Any, f: str) -> tuple[float, float] | None:
         return None
     if not isinstance(v, (list, tuple)) or len(v) != 2:
         raise ConfigError(f, f"got {v!r}", "a pair [low, high]")
-    lo, hi = _number(v[0], f + "[0]"), _number(v[1], f + "[1]")
+    lo, hi = bound(v[0], f + "[0]", "low"), bound(v[1], f + "[1]", "high")
     if lo > hi:
         raise ConfigError(f, f"low {lo} > high {hi}", "low <= high")
     return lo, hi

@@ -32,6 +32,16 @@ class ConfigError(RewardkitError, ValueError):
         super().__init__(msg)
 
 
+class DuplicateNameError(ConfigError):
+    """A name is registered twice (a term type, potential, environment or learner).
+
+    Example:
+        >>> from rewardkit.core.errors import DuplicateNameError
+        >>> str(DuplicateNameError("term 'x'", "already registered", "a new name, or override=True"))
+        "term 'x': already registered; expected a new name, or override=True"
+    """
+
+
 class BatchError(RewardkitError, ValueError):
     """A batch handed to a reward term is missing a column or has the wrong shape.
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .checks import finite
+
 __all__ = ["RunningMeanStd", "RewardNormalizer"]
 
 
@@ -99,12 +101,11 @@ class RewardNormalizer:
                  clip: float | None = None, frozen: bool = False, epsilon: float = 1e-8):
         if statistic not in ("reward", "return"):
             raise ValueError(f"statistic: got {statistic!r}; expected 'reward' or 'return'")
-        if not 0.0 <= gamma <= 1.0:
-            raise ValueError(f"gamma: got {gamma!r}; expected a number in [0, 1]")
         self.statistic = statistic
-        self.gamma = float(gamma)
+        self.gamma = finite(gamma, "normalize.gamma", low=0.0, high=1.0)
         self.center = bool(center) and statistic == "reward"
-        self.clip = clip
+        self.clip = None if clip is None else finite(clip, "normalize.clip", low=0.0)
+        epsilon = finite(epsilon, "normalize.epsilon", low=0.0)
         self.frozen = frozen
         self.rms = RunningMeanStd(epsilon=epsilon)
         self._ret: np.ndarray | None = None  # per-env discounted return accumulator

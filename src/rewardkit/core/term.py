@@ -7,6 +7,13 @@ A *reward term* has a name and maps a batch to a float array:
 Terms may be stateful (episodic counts, running statistics); such terms implement
 :meth:`RewardTerm.reset` (called with a boolean mask of sub-envs whose episode
 ended) and :meth:`RewardTerm.state_dict` / :meth:`RewardTerm.load_state_dict`.
+
+Terms that wrap or combine other terms (``Scale``, ``Clip``, ``Gate``,
+``Normalized``, ``ComposedReward`` …) name them in :meth:`RewardTerm.children`;
+the base class then forwards ``reset``, ``state_dict`` and ``load_state_dict`` to
+every child, with each child's state nested under its key:
+
+.. math:: \\text{state}(w) = \\text{own}(w) \\cup \\{k: \\text{state}(c_k)\\}_{k \\in \\text{children}(w)}
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from .batch import SampleBatch, TransitionBatch
+from .checks import finite
 from .errors import BatchError
 
 __all__ = ["RewardTerm", "FunctionTerm", "Constant", "as_term", "RewardFn", "check_output"]
@@ -63,15 +71,40 @@ class RewardTerm:
         _check_kind(self, batch)
         return check_output(self.compute(batch), len(batch), self.name)
 
-    def reset(self, mask: np.ndarray | None = None) -> None:
-        """Reset per-episode state for the sub-envs where ``mask`` is True (all if None)."""
+    def children(self) -> dict[str, RewardTerm]:
+        """The terms this term wraps or combines, by key (``{}`` for a leaf term).
 
-    def state_dict(self) -> dict[str, Any]:
-        """Serialisable state (running statistics, counts, network weights)."""
+        ``reset``, ``state_dict`` and ``load_state_dict`` of the base class forward to
+        them, so a wrapper only lists its children and never loses their state.
+
+        Example:
+            >>> from rewardkit.core import Constant, Scale
+            >>> list(Scale(Constant(1.0, "c"), 2.0).children())
+            ['term']
+        """
         return {}
 
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """Reset per-episode state for the sub-envs where ``mask`` is True (all if None).
+
+        The base class resets every child; a stateful leaf term overrides this.
+        """
+        for child in self.children().values():
+            child.reset(mask)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Serialisable state (running statistics, counts, network weights).
+
+        The base class returns ``{key: child.state_dict()}`` for every child (``{}`` for a
+        stateless leaf); a wrapper with state of its own adds its keys next to its children's.
+        """
+        return {key: child.state_dict() for key, child in self.children().items()}
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned (each child from its own key)."""
+        for key, child in self.children().items():
+            if key in state:
+                child.load_state_dict(state[key])
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
@@ -109,7 +142,7 @@ class Constant(RewardTerm):
 
     def __init__(self, value: float, name: str = "constant"):
         super().__init__(name)
-        self.value = float(value)
+        self.value = finite(value, "value")
 
     def compute(self, batch: Any) -> np.ndarray:
         return np.full(len(batch), self.value)

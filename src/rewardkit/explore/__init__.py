@@ -26,7 +26,6 @@ _LAZY = {
     "Sum": "combine", "Product": "combine", "NGUMultiplier": "combine",
     "e3b_x_rnd": "combine", "e3b_x_noveld": "combine", "count_x_count": "combine",
     "ngu_preset": "combine",  # (``rewardkit.explore.ngu`` is the episodic-kNN module)
-    "Schedule": "schedules", "constant": "schedules", "linear": "schedules", "exponential": "schedules",
     "BonusShareGuard": "guard", "BonusFarmingWarning": "guard",
     "NoveltyArchive": "novelty_search", "NoveltySearchBonus": "novelty_search",
     "CellArchive": "go_explore", "downscale_cell": "go_explore",
@@ -36,12 +35,18 @@ _LAZY = {
 #: modules that register reward-term types (imported when the registry loads built-ins)
 _TERM_MODULES = ("rnd", "e3b", "combine", "terms", "simhash")
 
+#: schedules live in rewardkit.core.schedules; these names stay importable from here
+_CORE = {"Schedule", "constant", "linear", "exponential", "cosine", "piecewise"}
+
+
 __all__ = ["IntrinsicBonus", "BonusTerm", "CountBonus", "count_bonus", "KEY_FUNCTIONS", "obs_hash",
            "minigrid_agent_state", "minigrid_position", "minigrid_position_direction",
-           "minigrid_position_carrying", "register_terms", *sorted(_LAZY)]
+           "minigrid_position_carrying", "register_terms", *sorted(_LAZY), *sorted(_CORE)]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _CORE:
+        return getattr(importlib.import_module("rewardkit.core.schedules"), name)
     mod = _LAZY.get(name)
     if mod is None:
         raise AttributeError(f"module 'rewardkit.explore' has no attribute {name!r}")

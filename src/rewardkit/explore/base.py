@@ -411,7 +411,7 @@ class BonusTerm(RewardTerm):
         bonus: the bonus module.
         coef: multiplier :math:`\\beta` of the bonus (a float, or a callable
             ``coef(global_step) -> float`` such as a schedule from
-            :mod:`rewardkit.explore.schedules`).
+            :mod:`rewardkit.core.schedules`).
         name: the term name (default: the bonus' name).
 
     Example:

@@ -13,7 +13,7 @@ YAML::
             options: {obs_shape: [7, 7, 3], n_actions: 7, latent_dim: 32}
 
 ``coef`` (default 1) is a number or a schedule mapping (``schedule``: constant | linear |
-exponential, with that function's arguments; see :mod:`rewardkit.explore.schedules`).
+exponential | cosine | piecewise, with that function's arguments; see :mod:`rewardkit.core.schedules`).
 ``options`` are the keyword arguments of the method's class.  Learned bonuses are
 trained by calling ``term.bonus.update(rollout)`` (the integration wrappers do it).
 """
@@ -27,7 +27,7 @@ from typing import Any, Mapping
 from ..core.errors import ConfigError
 from ..core.registry import register_term
 from .base import BonusTerm
-from . import schedules
+from ..core import schedules
 
 __all__ = ["METHODS", "make_bonus", "make_coef", "exploration_bonus"]
 
@@ -75,22 +75,14 @@ def make_bonus(method: str, options: Mapping[str, Any] | None = None, field: str
 
 
 def make_coef(coef: Any, field: str = "params.coef") -> Any:
-    """A float, or a schedule built from ``{schedule: linear|exponential|constant, ...}``.
+    """A float, or a schedule built from ``{schedule: <kind>, ...}`` (see :mod:`rewardkit.core.schedules`).
 
     Example:
         >>> make_coef({"schedule": "linear", "start": 1.0, "end": 0.0, "steps": 10})(5)
         0.5
     """
     if isinstance(coef, Mapping):
-        spec = dict(coef)
-        kind = spec.pop("schedule", None)
-        fns = {"constant": schedules.constant, "linear": schedules.linear, "exponential": schedules.exponential}
-        if kind not in fns:
-            raise ConfigError(f"{field}.schedule", f"got {kind!r}", f"one of {sorted(fns)}")
-        try:
-            return fns[kind](**spec)
-        except TypeError as e:
-            raise ConfigError(field, " ".join(str(e).split()), f"the arguments of schedules.{kind}") from None
+        return schedules.from_config(coef, field)
     try:
         return float(coef)
     except (TypeError, ValueError):

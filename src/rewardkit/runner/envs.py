@@ -20,29 +20,25 @@ from typing import Any, Callable, Mapping
 import gymnasium as gym
 
 from rewardkit.core import ConfigError
+from rewardkit.core.registry import ENVS
 
-__all__ = ["register_env", "make_env", "WRAPPERS", "check_env_for_learner", "ENV_FACTORIES"]
-
-#: name -> factory(**kwargs) returning a gymnasium.Env
-ENV_FACTORIES: dict[str, Callable[..., gym.Env]] = {}
+__all__ = ["register_env", "make_env", "WRAPPERS", "check_env_for_learner", "ENVS"]
 
 #: modules that register gymnasium ids when imported, by id prefix
 _ID_PROVIDERS = (("MiniGrid-", "minigrid"), ("BabyAI-", "minigrid"), ("rewardkit/", "rewardkit.tabular"))
 
 
-def register_env(name: str, factory: Callable[..., gym.Env] | None = None):
-    """Register an env factory so a spec can say ``env: {id: <name>}``.
+def register_env(name: str, factory: Callable[..., gym.Env] | None = None, *, override: bool = False):
+    """Register an env factory so a spec can say ``env: {id: <name>}`` (decorator or call).
 
-    >>> _ = register_env("doc_cartpole", lambda: gym.make("CartPole-v1"))
+    The name goes into the shared :data:`rewardkit.core.registry.ENVS`; a name already
+    taken raises :class:`~rewardkit.core.errors.DuplicateNameError` unless ``override=True``.
+
+    >>> _ = register_env("doc_cartpole", lambda: gym.make("CartPole-v1"), override=True)
     >>> make_env({"id": "doc_cartpole", "kwargs": {}, "wrappers": []}).spec.id
     'CartPole-v1'
     """
-
-    def deco(f: Callable[..., gym.Env]) -> Callable[..., gym.Env]:
-        ENV_FACTORIES[name] = f
-        return f
-
-    return deco(factory) if factory is not None else deco
+    return ENVS.register(name, factory, override=override)
 
 
 def _flat_obs(env: gym.Env) -> gym.Env:
@@ -104,9 +100,9 @@ def make_env(env_cfg: Mapping[str, Any]) -> gym.Env:
     eid = env_cfg["id"]
     kwargs = dict(env_cfg.get("kwargs") or {})
     mes = env_cfg.get("max_episode_steps")
-    if eid in ENV_FACTORIES:
+    if eid in ENVS:
         try:
-            env = ENV_FACTORIES[eid](**kwargs)
+            env = ENVS.get(eid, "env.id").factory(**kwargs)
         except TypeError as e:
             raise ConfigError("env.kwargs", " ".join(str(e).split())) from None
         if mes:
@@ -114,7 +110,7 @@ def make_env(env_cfg: Mapping[str, Any]) -> gym.Env:
     else:
         _resolve_gym_id(eid)
         if eid not in gym.registry:
-            close = difflib.get_close_matches(eid, list(gym.registry) + list(ENV_FACTORIES), n=3)
+            close = difflib.get_close_matches(eid, list(gym.registry) + ENVS.names(), n=3)
             hint = f" (close: {', '.join(close)})" if close else ""
             raise ConfigError("env.id", f"unknown environment {eid!r}{hint}",
                               "a registered gymnasium id or an env factory name")

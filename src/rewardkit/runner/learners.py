@@ -32,10 +32,11 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from rewardkit.core import ComposedReward, RewardTerm, build_reward
+from rewardkit.core.registry import LEARNERS
 
 from .envs import make_env
 
-__all__ = ["train", "EVAL_SEED_BASE", "train_seed", "eval_seed"]
+__all__ = ["train", "register_learner", "LEARNERS", "EVAL_SEED_BASE", "train_seed", "eval_seed"]
 
 EVAL_SEED_BASE = 1_000_000
 
@@ -106,12 +107,21 @@ def train(config: Mapping[str, Any], on_eval: EvalCallback, on_progress: Progres
     """
     if reward is None:
         reward = build_reward(config["reward"], field=f"variants.{config['variant']}.reward")
-    kind = config["learner"]["type"]
-    if kind == "ppo":
-        return _train_ppo(config, reward, on_eval, on_progress)
-    if kind == "q_learning":
-        return _train_q(config, reward, on_eval, on_progress)
-    raise ValueError(f"unknown learner {kind!r}")  # pragma: no cover - spec validation prevents it
+    loop = LEARNERS.get(config["learner"]["type"], "learner.type").factory
+    return int(loop(config, reward, on_eval, on_progress))
+
+
+def register_learner(name: str, loop: Callable[..., int] | None = None, *, override: bool = False):
+    """Register a training loop ``loop(config, reward, on_eval, on_progress) -> final step`` as ``name``.
+
+    The name goes into the shared :data:`rewardkit.core.registry.LEARNERS` (``learner.type``
+    of an experiment); a name already taken raises
+    :class:`~rewardkit.core.errors.DuplicateNameError` unless ``override=True``.
+
+    >>> sorted(LEARNERS.names())[:2]
+    ['ppo', 'q_learning']
+    """
+    return LEARNERS.register(name, loop, override=override)
 
 
 # ----------------------------------------------------------------------------- PPO
@@ -169,8 +179,10 @@ class _Coverage:
                 "cells": [[x, y, n] for (x, y), n in sorted(self.tracker.counts.items())], "shape": shape}
 
 
+@register_learner("ppo")
 def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallback,
                on_progress: ProgressCallback | None) -> int:
+    """Stable-Baselines3 PPO on a DummyVecEnv of n_envs training envs (reward via VecRewardWrapper)."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv
@@ -250,8 +262,10 @@ def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallb
 
 # ---------------------------------------------------------------------- Q-learning
 
+@register_learner("q_learning")
 def _train_q(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallback,
              on_progress: ProgressCallback | None) -> int:
+    """Tabular Q-learning with an explicit tie-break rule, on Discrete observation and action spaces."""
     from rewardkit.integrations.gymnasium import RewardWrapper
     from rewardkit.tabular.qlearning import QLearning
 

@@ -124,6 +124,13 @@ class LookBackAdvice(RewardTerm):
             for e in np.flatnonzero(np.asarray(mask, dtype=bool)).tolist():
                 self._prev.pop(e, None)
 
+    def state_dict(self) -> dict[str, Any]:
+        """The previous step's advice value per sub-env (what the next step looks back at)."""
+        return {"prev": {str(e): v for e, v in self._prev.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._prev = {int(e): float(v) for e, v in state.get("prev", {}).items()}
+
 
 class AdviceQLearning(QLearning):
     """Q-learning with state-action advice (look-ahead, look-back or learned expert advice).

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..core.batch import TransitionBatch
 from ..core.errors import BatchError, ConfigError
-from ..core.registry import register_term
+from ..core.registry import POTENTIALS, register_term
 from ..core.term import RewardTerm
 
 __all__ = ["PotentialShaping", "Potential", "TablePotential", "as_potential", "register_potential",
@@ -46,29 +46,26 @@ __all__ = ["PotentialShaping", "Potential", "TablePotential", "as_potential", "r
 
 Potential = Callable[[Any], np.ndarray]
 
-_POTENTIALS: dict[str, Callable[..., Potential]] = {}
 
-
-def register_potential(name: str, factory: Callable[..., Potential] | None = None):
+def register_potential(name: str, factory: Callable[..., Potential] | None = None, *, override: bool = False):
     """Register a potential factory under ``name`` so configs can refer to it (decorator or call).
+
+    The name goes into the shared :data:`rewardkit.core.registry.POTENTIALS`; a name already
+    taken raises :class:`~rewardkit.core.errors.DuplicateNameError` unless ``override=True``.
 
     Example:
         >>> import numpy as np
-        >>> _ = register_potential("doc_half_sum", lambda: (lambda obs: 0.5 * np.asarray(obs).sum(axis=-1)))
+        >>> _ = register_potential("doc_half_sum", lambda: (lambda obs: 0.5 * np.asarray(obs).sum(axis=-1)),
+        ...                        override=True)
         >>> as_potential("doc_half_sum")(np.ones((2, 4))).tolist()
         [2.0, 2.0]
     """
-
-    def deco(f: Callable[..., Potential]) -> Callable[..., Potential]:
-        _POTENTIALS[name] = f
-        return f
-
-    return deco(factory) if factory is not None else deco
+    return POTENTIALS.register(name, factory, override=override)
 
 
 def available_potentials() -> list[str]:
     """Names of the registered potentials."""
-    return sorted(_POTENTIALS)
+    return POTENTIALS.names()
 
 
 class TablePotential:
@@ -154,20 +151,18 @@ def as_potential(potential: Any, field: str = "potential") -> Potential:
         [-5.0]
     """
     if isinstance(potential, str):
-        if potential not in _POTENTIALS:
-            raise ConfigError(field, f"unknown potential {potential!r}", f"one of {available_potentials()}")
+        factory = POTENTIALS.get(potential, field).factory
         try:
-            return _POTENTIALS[potential]()
+            return factory()
         except TypeError as e:
             raise ConfigError(field, f"potential {potential!r} needs parameters ({e})",
                               "a mapping {type: name, ...params}") from None
     if isinstance(potential, Mapping):
         params = dict(potential)
         name = params.pop("type", None)
-        if name not in _POTENTIALS:
-            raise ConfigError(f"{field}.type", f"got {name!r}", f"one of {available_potentials()}")
+        factory = POTENTIALS.get(name, f"{field}.type").factory
         try:
-            return _POTENTIALS[name](**params)
+            return factory(**params)
         except TypeError as e:
             raise ConfigError(field, f"bad parameters for potential {name!r}: {e}", "the factory's keywords") from None
     if callable(potential):

@@ -14,6 +14,7 @@ is "the number of newly covered cells", a history-aware cousin of count bonuses.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable, Hashable, Iterable
 
 import numpy as np
@@ -157,6 +158,13 @@ class MarginalGain(RewardTerm):
             return
         for e in np.flatnonzero(np.asarray(mask)):
             self._state.pop(int(e), None)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Each sub-env's set-function state of its current episode (copied)."""
+        return {"episodes": {str(e): copy.deepcopy(v) for e, v in self._state.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._state = {int(e): copy.deepcopy(v) for e, v in state.get("episodes", {}).items()}
 
 
 def _row(obs: Any, i: int) -> Any:
