@@ -200,16 +200,20 @@ def _check_params(factory: Any, params: dict[str, inspect.Parameter], given: Map
             if not isinstance(v, bool):
                 raise ConfigError(f"{f}.{k}", f"got {v!r}", "true or false")
         elif isinstance(d, (int, float)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ConfigError(f"{f}.{k}", f"got {v!r}", "a number")
-            if isinstance(v, int) and not -_INT_LIMIT <= v <= _INT_LIMIT:
-                raise ConfigError(f"{f}.{k}", f"integer with {len(str(abs(v)))} digits is out of range",
-                                  "an integer of at most 2**63 - 1 in absolute value")
+            _param_number(v, f"{f}.{k}")
         elif isinstance(d, str) and not isinstance(v, str):
             raise ConfigError(f"{f}.{k}", f"got {v!r}", "a string")
     for k, p in params.items():
         if p.default is inspect.Parameter.empty and k not in given:
             raise ConfigError(f"{f}.{k}", "missing required parameter", "a value")
+
+
+def _param_number(v: Any, f: str) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ConfigError(f, f"got {v!r}", "a number")
+    if isinstance(v, int) and not -_INT_LIMIT <= v <= _INT_LIMIT:
+        raise ConfigError(f, f"integer with {len(str(abs(v)))} digits is out of range",
+                          "an integer of at most 2**63 - 1 in absolute value")
 
 
 def _no_unknown(m: Mapping[str, Any], allowed: set[str], f: str) -> None:
@@ -224,7 +228,8 @@ def _number(v: Any, f: str) -> float:
     try:
         return float(v)
     except OverflowError:
-        raise ConfigError(f, f"integer with {len(str(abs(v)))} digits is out of range", "a float-sized number") from None
+        raise ConfigError(f, f"integer with {len(str(abs(v)))} digits is out of range",
+                          "a float-sized number") from None
 
 
 def _bool(v: Any, f: str) -> bool:

@@ -56,8 +56,8 @@ from typing import Any
 
 from .errors import ConfigError, LimitExceeded
 
-__all__ = ["parse_document", "read_document", "read_text", "decode_text", "FORMATS", "SUFFIXES",
-           "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "MAX_ALIASES"]
+__all__ = ["FORMATS", "MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "SUFFIXES", "decode_text",
+           "parse_document", "read_document", "read_text"]
 
 #: default budgets (generous for a config file; a verifier of model output passes its own)
 MAX_BYTES = 4 * 1024 * 1024
