@@ -69,11 +69,13 @@ def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
             os.close(fd)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be shared like any written file
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError) and e.filename is None and e.errno is not None:  # name the file we were writing
+            raise OSError(e.errno, e.strerror, str(p)) from None
         raise
     return p
 
