@@ -33,7 +33,7 @@ CHAIN = {
 }
 REWARD = "reward:\n  terms:\n    - {type: constant, name: c, params: {value: 1.0}}\n"
 
-# 437 bytes: nine anchors of nine aliases each, 9**9 strings when expanded
+# 342 bytes: nine anchors of nine aliases each, 9**9 strings when expanded
 BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
     f"{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
 
@@ -107,7 +107,7 @@ def _bad_files(d: Path) -> list[tuple[str, Path, str]]:
     add("too-big", "big.yaml", "# " + "x" * (5 * 1024 * 1024) + "\n", "larger than the limit")
     add("bad-utf8", "latin1.yaml", "reward:\n  name: caf\xe9\n".encode("latin-1"), "not valid UTF-8")
     add("bad-utf16", "u16.yaml", b"\xff\xfe" + "reward: {}".encode("utf-16-le") + b"\x00", "not valid UTF-16")
-    add("utf16-no-bom", "u16nobom.yaml", REWARD.encode("utf-16-le"), "NUL character")
+    add("utf16-no-bom", "u16nobom.yaml", REWARD.encode("utf-16-le"), "NUL byte at offset 1")
     add("huge-weight", "hugew.yaml", REWARD.replace("value: 1.0}", "value: 1.0}, weight: " + "9" * 400), "weight")
     add("int-over-4300-digits", "hugei.yaml", REWARD.replace("1.0", "9" * 5000), "cannot parse")
     add("params-null", "pnull.yaml", "reward:\n  terms:\n    - {type: constant, params: null}\n",

@@ -86,6 +86,9 @@ def decode_text(raw: bytes, field: str = "document") -> str:
     rewardkit.core.errors.ConfigError: document: not valid UTF-8 (byte 0xff at offset 3); expected ...
     """
     enc = next((e for bom, e in _BOMS if raw.startswith(bom)), "utf-8")
+    if enc in ("utf-8", "utf-8-sig") and b"\x00" in raw:
+        raise ConfigError(field, f"contains a NUL byte at offset {raw.index(0)} (UTF-16 without a byte-order mark?)",
+                          "UTF-8 text (UTF-16/UTF-32 only with a byte-order mark)")
     try:
         text = raw.decode(enc)
     except UnicodeDecodeError as e:
