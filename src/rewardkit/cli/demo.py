@@ -42,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.quick:
         rollout = spec.learner["n_envs"] * spec.learner["params"].get("n_steps", 2048)
         spec = spec.with_overrides(seeds=seeds or [0], budget=2 * rollout, eval_every=rollout, eval_episodes=4,
-                                   parallel=args.parallel or 1)
-        spec.name = spec.name + "-quick"
+                                   parallel=args.parallel or 1, name=spec.name + "-quick")
     elif seeds is not None or args.parallel is not None:
         spec = spec.with_overrides(seeds=seeds, parallel=args.parallel)
     return execute(spec, args.out, args)

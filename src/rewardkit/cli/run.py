@@ -19,24 +19,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def parse_seeds(text: str | None) -> list[int] | None:
-    """``"3"`` -> [0, 1, 2]; ``"0,4,5"`` -> [0, 4, 5] (a ConfigError names ``--seeds`` otherwise)."""
+    """``"3"`` -> [0, 1, 2]; ``"0,4,5"`` -> [0, 4, 5] (a ConfigError names ``--seeds`` otherwise).
+
+    >>> parse_seeds("3"), parse_seeds("0, 4,5")
+    ([0, 1, 2], [0, 4, 5])
+    >>> parse_seeds("1000000000")
+    Traceback (most recent call last):
+    ...
+    rewardkit.core.errors.ConfigError: --seeds: 1000000000 seeds; expected at most 10000 seeds
+    """
     from rewardkit.core import ConfigError
+    from rewardkit.runner.spec import check_seeds
 
     if text is None:
         return None
     t = text.strip()
     try:
-        if t.isdigit() and "," not in t:
-            n = int(t)
-            if n < 1:
-                raise ValueError
-            return list(range(n))
-        seeds = [int(x) for x in t.replace(",", " ").split()]
+        value: int | list[int] = int(t) if t.isdigit() else [int(x) for x in t.replace(",", " ").split()]
     except ValueError:
-        raise ConfigError("--seeds", f"got {text!r}", "a positive count (3) or a comma-separated list (0,1,2)") from None
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise ConfigError("--seeds", f"got {text!r}", "distinct non-negative ints such as 0,1,2")
-    return seeds
+        raise ConfigError("--seeds", f"got {text!r}",
+                          "a positive count (3) or a comma-separated list (0,1,2)") from None
+    return check_seeds(value, "--seeds")
 
 
 def execute(spec, out: str, args: argparse.Namespace) -> int:
@@ -56,15 +59,15 @@ def execute(spec, out: str, args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rewardkit.runner.spec import load_spec
+    from rewardkit.runner.spec import MAX_PARALLEL, load_spec
 
     spec = load_spec(args.experiment)  # ConfigError -> one line, exit 2 (cli.main)
     seeds = parse_seeds(args.seeds)
     if seeds is not None or args.parallel is not None:
-        if args.parallel is not None and args.parallel < 1:
+        if args.parallel is not None and not 1 <= args.parallel <= MAX_PARALLEL:
             from rewardkit.core import ConfigError
 
-            raise ConfigError("--parallel", f"got {args.parallel}", "an integer >= 1")
+            raise ConfigError("--parallel", f"got {args.parallel}", f"an integer in [1, {MAX_PARALLEL}]")
         spec = spec.with_overrides(seeds=seeds, parallel=args.parallel)
     if args.check:
         for r in spec.runs():

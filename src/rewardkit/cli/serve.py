@@ -31,12 +31,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ConfigError("--port", f"got {args.port}", "an integer in [0, 65535]")
-    if args.max_body_mb <= 0:
-        raise ConfigError("--max-body-mb", f"got {args.max_body_mb}", "a positive number")
+    if not 0 < args.max_body_mb <= 1024:  # also rejects nan and inf
+        raise ConfigError("--max-body-mb", f"got {args.max_body_mb}", "a number in (0, 1024]")
     reward = load_reward(args.config)
     token = os.environ.get(args.token_env) or None if args.token_env else None
     if args.scores_term and args.scores_term not in reward.terms:
         raise ConfigError("--scores-term", f"unknown term {args.scores_term!r}", f"one of {sorted(reward.terms)}")
+
+    _check_bind(args.host, args.port)
 
     import uvicorn
 
@@ -52,3 +54,23 @@ def run(args: argparse.Namespace) -> int:
           + ("  [bearer token required]" if token else ""), flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     return 0
+
+
+def _check_bind(host: str, port: int) -> None:
+    """Fail fast, in one line, when ``host:port`` cannot be bound (in use, not a local address, bad name)."""
+    import socket
+
+    from rewardkit.core import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as e:
+        raise ConfigError("--host", f"cannot resolve {host!r}: {e.strerror}", "an IP address or host name") from None
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            s.bind(addr)
+        except OSError as e:
+            raise ConfigError("--port", f"cannot listen on {host}:{port}: {e.strerror}",
+                              "a free port on a local address") from None

@@ -34,15 +34,14 @@ Example:
 from __future__ import annotations
 
 import inspect
-import json
 import os
-from pathlib import Path
 from typing import Any, Mapping
 
 from .checks import bound, finite
 from .compose import Clip, Component, ComposedReward, Normalized, Scale, Scheduled
 from .errors import ConfigError
 from .registry import get_factory
+from .safe_load import read_document
 from .schedules import from_config
 from .term import RewardTerm
 
@@ -51,39 +50,21 @@ __all__ = ["load_config", "build_reward", "load_reward", "load_reward_from_env",
 _TERM_KEYS = {"type", "name", "weight", "params", "scale", "clip", "normalize", "gate"}
 _REWARD_KEYS = {"name", "clip", "terms"}
 _NORM_KEYS = {"statistic", "gamma", "center", "clip", "frozen"}
+_INT_LIMIT = 2**63 - 1  # integer parameters must fit a signed 64-bit integer (numpy, torch, SQLite)
 
 
 def read_mapping(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a YAML (``.yaml``/``.yml``), TOML (``.toml``) or JSON file into a dict."""
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError(str(p), "file not found", "a path to a .yaml, .yml, .toml or .json file")
-    text = p.read_text(encoding="utf-8")
-    suffix = p.suffix.lower()
-    try:
-        if suffix in (".yaml", ".yml"):
-            import yaml
+    """Read a YAML (``.yaml``/``.yml``), TOML (``.toml``) or JSON file into a dict.
 
-            data = yaml.safe_load(text)
-        elif suffix == ".toml":
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # pragma: no cover - py3.10
-                import tomli as tomllib  # type: ignore[no-redef]
-            data = tomllib.loads(text)
-        elif suffix == ".json":
-            data = json.loads(text)
-        else:
-            raise ConfigError(str(p), f"unknown extension {suffix!r}", ".yaml, .yml, .toml or .json")
-    except ConfigError:
-        raise
-    except Exception as e:  # parser errors: keep them to one line
-        msg = " ".join(str(e).split())
-        raise ConfigError(str(p), f"cannot parse: {msg}", f"valid {suffix.lstrip('.').upper()}") from None
+    Parsing is bounded (size, nesting depth, expanded YAML aliases; see
+    :mod:`rewardkit.core.safe_load`), and every failure - missing file, directory,
+    permission, encoding, syntax, budget - is one :class:`ConfigError` line naming the path.
+    """
+    data = read_document(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(str(p), f"top level is a {type(data).__name__}", "a mapping")
+        raise ConfigError(str(path), f"top level is a {type(data).__name__}", "a mapping")
     return data
 
 
@@ -164,7 +145,7 @@ def _build_component(t: Any, f: str) -> Component:
     except ConfigError as e:  # a factory's own error names its parameter: prefix the config path
         field = e.field if e.field.startswith(f"{f}.") else f"{f}.params.{e.field}"
         raise ConfigError(field, e.problem, e.expected) from None
-    except (TypeError, ValueError, KeyError) as e:
+    except (TypeError, ValueError, KeyError, OverflowError) as e:
         raise ConfigError(f"{f}.params", " ".join(str(e).split())) from None
     if not isinstance(term, RewardTerm):
         raise ConfigError(f"{f}.type", f"factory {typ!r} returned {type(term).__name__}", "a RewardTerm")
@@ -225,13 +206,20 @@ def _check_params(factory: Any, params: dict[str, inspect.Parameter], given: Map
             if not isinstance(v, bool):
                 raise ConfigError(f"{f}.{k}", f"got {v!r}", "true or false")
         elif isinstance(d, (int, float)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ConfigError(f"{f}.{k}", f"got {v!r}", "a number")
+            _param_number(v, f"{f}.{k}")
         elif isinstance(d, str) and not isinstance(v, str):
             raise ConfigError(f"{f}.{k}", f"got {v!r}", "a string")
     for k, p in params.items():
         if p.default is inspect.Parameter.empty and k not in given:
             raise ConfigError(f"{f}.{k}", "missing required parameter", "a value")
+
+
+def _param_number(v: Any, f: str) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ConfigError(f, f"got {v!r}", "a number")
+    if isinstance(v, int) and not -_INT_LIMIT <= v <= _INT_LIMIT:
+        raise ConfigError(f, f"integer with {len(str(abs(v)))} digits is out of range",
+                          "an integer of at most 2**63 - 1 in absolute value")
 
 
 def _no_unknown(m: Mapping[str, Any], allowed: set[str], f: str) -> None:

@@ -42,6 +42,38 @@ class DuplicateNameError(ConfigError):
     """
 
 
+class LimitExceeded(ConfigError):
+    """A document or input is over a size, depth, node or alias budget (see :mod:`rewardkit.core.safe_load`).
+
+    A :class:`ConfigError`, so callers that already handle bad configs handle it too;
+    verifiers of model output catch it to give the sample its fail value.
+
+    Example:
+        >>> from rewardkit.core.errors import LimitExceeded
+        >>> str(LimitExceeded("out.yaml", "more than 1000 YAML aliases", "fewer aliases"))
+        'out.yaml: more than 1000 YAML aliases; expected fewer aliases'
+    """
+
+
+class OutputError(RewardkitError):
+    """An output folder cannot be used: locked by another writer, or a path that would leave it.
+
+    Example:
+        >>> from rewardkit.core.errors import OutputError
+        >>> str(OutputError("runs/x", "locked by another rewardkit run (pid 7)", "a different --out"))
+        'runs/x: locked by another rewardkit run (pid 7); expected a different --out'
+    """
+
+    def __init__(self, field: str, problem: str, expected: str | None = None):
+        self.field = field
+        self.problem = problem
+        self.expected = expected
+        msg = f"{field}: {problem}"
+        if expected:
+            msg += f"; expected {expected}"
+        super().__init__(msg)
+
+
 class BatchError(RewardkitError, ValueError):
     """A batch handed to a reward term is missing a column or has the wrong shape.
 

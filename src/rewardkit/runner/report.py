@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .files import atomic_write, inside
 from .spec import ExperimentSpec
 from .store import ResultStore
 
@@ -323,16 +324,20 @@ def markdown_table(spec: ExperimentSpec, summary: dict[str, dict[str, Any]]) -> 
 
 
 def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
-    """Write ``<out>/report.html`` and ``<out>/plots/*.png``; return the HTML path."""
+    """Write ``<out>/report.html``, ``<out>/summary.md`` and ``<out>/plots/*.png``; return the HTML path.
+
+    Each file is replaced atomically (:func:`~rewardkit.runner.files.atomic_write`): a full
+    disk leaves the previous report in place, never a truncated one.
+    """
     out = Path(out_dir)
-    plots_dir = out / "plots"
+    plots_dir = inside(out, "plots")
     plots_dir.mkdir(parents=True, exist_ok=True)
     data = collect(spec, db_path)
     summary = summarize(spec, data)
     pngs = _plots(spec, data)
     for name, png in pngs.items():
-        (plots_dir / f"{name}.png").write_bytes(png)
-    (out / "summary.md").write_text(markdown_table(spec, summary) + "\n", encoding="utf-8")
+        atomic_write(inside(plots_dir, f"{name}.png"), png)
+    atomic_write(inside(out, "summary.md"), markdown_table(spec, summary) + "\n")
     esc = html.escape
     unit = spec.budget_unit
 
@@ -419,6 +424,4 @@ Final values: mean [95% t-interval] over seeds at the last evaluation point.</p>
 <h3>Experiment spec</h3><pre>{esc(json.dumps(spec.raw, indent=2, sort_keys=True))}</pre>
 </body></html>
 """
-    path = out / REPORT_NAME
-    path.write_text(doc, encoding="utf-8")
-    return path
+    return atomic_write(inside(out, REPORT_NAME), doc)

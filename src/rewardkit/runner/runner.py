@@ -12,6 +12,17 @@ moment loses nothing already committed (see :mod:`rewardkit.runner.store` for th
 restart rule).  Workers are started with ``spawn`` and die with their parent
 (``PR_SET_PDEATHSIG`` on Linux), so a killed ``rewardkit run`` leaves no orphan
 writing rows behind.
+
+The output folder has one writer: :func:`run_experiment` holds an exclusive lock on
+it (:class:`~rewardkit.runner.files.OutputLock`) from before it reads which runs are
+done until the report is written, so a second ``rewardkit run`` on the same folder
+stops with a one-line error instead of training the same runs again.  Every path it
+writes is checked to stay inside the folder, and the report files are replaced
+atomically.
+
+Workers talk to the parent with typed, frozen messages: :class:`Started`,
+:class:`Progressed`, :class:`Evaluated` and :class:`Finished` (also the return value
+of :func:`execute_run`); a run is described by a frozen :class:`RunTask`.
 """
 
 from __future__ import annotations
@@ -21,14 +32,17 @@ import queue as queue_mod
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .files import OutputLock, inside
 from .spec import ExperimentSpec, RunSpec
 from .store import ResultStore
 
-__all__ = ["run_experiment", "execute_run", "RunSummary", "DB_NAME"]
+__all__ = ["DB_NAME", "Evaluated", "Finished", "Message", "Progressed", "RunSummary", "RunTask", "Started",
+           "execute_run", "run_experiment"]
 
 DB_NAME = "results.sqlite"
 
@@ -47,6 +61,61 @@ class RunSummary:
     failed: dict[str, str] = field(default_factory=dict)
     wall_s: float = 0.0
     report: Path | None = None
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs to train one run (picklable, so it crosses to ``spawn`` workers).
+
+    ``db`` is the results database and ``tb`` the run's TensorBoard folder (None: no TensorBoard).
+    """
+
+    key: str
+    config: dict[str, Any]
+    variant: str
+    seed: int
+    seed_index: int
+    config_hash: str
+    db: str
+    tb: str | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    """A worker began run ``key``."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Progressed:
+    """Run ``key`` reached ``step`` (budget units)."""
+
+    key: str
+    step: int
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """Run ``key`` committed an evaluation point at ``step``."""
+
+    key: str
+    step: int
+    success_rate: float | None
+    return_mean: float | None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Run ``key`` ended with ``status`` ``"done"`` or ``"failed"`` (then ``error`` says why)."""
+
+    key: str
+    status: str
+    error: str | None = None
+
+
+#: a message from a run to the progress display
+Message = Started | Progressed | Evaluated | Finished
 
 
 def _set_threads() -> None:
@@ -83,7 +152,7 @@ def _init_worker(q: Any, parent_pid: int) -> None:
     _set_threads()
 
 
-def _send(msg: tuple) -> None:
+def _send(msg: Message) -> None:
     if _QUEUE is not None:
         try:
             _QUEUE.put_nowait(msg)
@@ -91,58 +160,59 @@ def _send(msg: tuple) -> None:
             pass
 
 
-def execute_run(task: dict[str, Any]) -> tuple[str, str, str | None]:
-    """Train one run and commit its evaluation points; returns ``(run_key, status, error)``.
+def execute_run(task: RunTask, progress: Callable[[Message], None] | None = None) -> Finished:
+    """Train one run and commit its evaluation points; return its :class:`Finished` message.
 
-    ``task`` holds ``key``, ``config``, ``variant``, ``seed``, ``seed_index``,
-    ``config_hash``, ``db``, ``tb`` (TensorBoard dir or None).
+    Messages go to the worker's queue (in a pool) and to ``progress`` (in-process runs).
     """
     from .learners import train
     from .tb import TensorBoardLogger
 
-    key = task["key"]
-    store = ResultStore(task["db"])
-    tb = TensorBoardLogger(task["tb"], fresh=True) if task.get("tb") else None
-    store.start_run(key, task["config_hash"], task["variant"], task["seed"], task["seed_index"], task["config"])
-    _send(("start", key, 0))
+    key = task.key
+
+    def emit(msg: Message) -> None:
+        _send(msg)
+        if progress is not None:
+            progress(msg)
+
+    store = ResultStore(task.db)
+    tb = TensorBoardLogger(task.tb, fresh=True) if task.tb else None
+    store.start_run(key, task.config_hash, task.variant, task.seed, task.seed_index, task.config)
+    _send(Started(key))
     t0 = time.perf_counter()
-    progress = task.get("progress")
 
     def on_eval(step: int, values: dict[str, Any], terms: dict[str, float]) -> None:
         store.add_eval(key, step, values, terms)
         if tb is not None:
             tb.log_eval(step, values, terms)
-        _send(("eval", key, step, values.get("success_rate"), values.get("return_mean")))
-        if progress is not None:
-            progress(("eval", key, step, values.get("success_rate"), values.get("return_mean")))
+        emit(Evaluated(key, int(step), values.get("success_rate"), values.get("return_mean")))
 
     def on_progress(step: int) -> None:
-        _send(("progress", key, step))
-        if progress is not None:
-            progress(("progress", key, step))
+        emit(Progressed(key, int(step)))
 
     try:
-        steps = train(task["config"], on_eval, on_progress)
+        steps = train(task.config, on_eval, on_progress)
     except Exception as e:
         msg = f"{type(e).__name__}: {' '.join(str(e).split())}"
         store.fail_run(key, msg + "\n" + traceback.format_exc(limit=8))
         store.close()
         if tb is not None:
             tb.close()
-        _send(("done", key, "failed", msg))
-        return key, "failed", msg
+        done = Finished(key, "failed", msg)
+        _send(done)
+        return done
     store.finish_run(key, steps, time.perf_counter() - t0)
     store.close()
     if tb is not None:
         tb.close()
-    _send(("done", key, "done", None))
-    return key, "done", None
+    done = Finished(key, "done")
+    _send(done)
+    return done
 
 
-def _tasks(spec: ExperimentSpec, runs: list[RunSpec], db: Path, out: Path, tensorboard: bool) -> list[dict]:
-    return [{"key": r.key, "config": r.config, "variant": r.variant, "seed": r.seed, "seed_index": r.seed_index,
-             "config_hash": spec.config_hash, "db": str(db),
-             "tb": str(out / "tb" / r.variant / f"seed{r.seed}") if tensorboard else None} for r in runs]
+def _tasks(spec: ExperimentSpec, runs: list[RunSpec], db: Path, out: Path, tensorboard: bool) -> list[RunTask]:
+    return [RunTask(r.key, r.config, r.variant, r.seed, r.seed_index, spec.config_hash, str(db),
+                    str(inside(out, "tb", r.variant, f"seed{r.seed}")) if tensorboard else None) for r in runs]
 
 
 def run_experiment(spec: ExperimentSpec, out_dir: str | os.PathLike, *, progress: bool = True,
@@ -164,10 +234,14 @@ def run_experiment(spec: ExperimentSpec, out_dir: str | os.PathLike, *, progress
     from rich.console import Console
 
     console = console or Console(stderr=True)
+    with OutputLock(out_dir):  # one writer per folder: raises OutputError if another run holds it
+        return _run_locked(spec, Path(out_dir), progress, tensorboard, report, console)
+
+
+def _run_locked(spec: ExperimentSpec, out: Path, progress: bool, tensorboard: bool, report: bool,
+                console: Any) -> RunSummary:
     t0 = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    db_path = out / DB_NAME
+    db_path = inside(out, DB_NAME)
     store = ResultStore(db_path)
     store.add_experiment(spec.config_hash, spec.name, spec.raw)
     runs = spec.runs()
@@ -184,10 +258,9 @@ def run_experiment(spec: ExperimentSpec, out_dir: str | os.PathLike, *, progress
             if spec.parallel <= 1 or len(todo) == 1:
                 _set_threads()
                 for t in tasks:
-                    t["progress"] = bar.handle
-                    key, st, err = execute_run(t)
-                    bar.handle(("done", key, st, err))
-                    _record(summary, key, st, err)
+                    done = execute_run(t, bar.handle)
+                    bar.handle(done)
+                    _record(summary, done)
             else:
                 _run_pool(tasks, min(spec.parallel, len(tasks)), bar, summary)
     summary.wall_s = time.perf_counter() - t0
@@ -198,21 +271,21 @@ def run_experiment(spec: ExperimentSpec, out_dir: str | os.PathLike, *, progress
     return summary
 
 
-def _record(summary: RunSummary, key: str, status: str, err: str | None) -> None:
-    if status == "done":
-        summary.completed.append(key)
+def _record(summary: RunSummary, done: Finished) -> None:
+    if done.status == "done":
+        summary.completed.append(done.key)
     else:
-        summary.failed[key] = err or status
+        summary.failed[done.key] = done.error or done.status
 
 
-def _run_pool(tasks: list[dict], workers: int, bar: "_Progress", summary: RunSummary) -> None:
+def _run_pool(tasks: list[RunTask], workers: int, bar: _Progress, summary: RunSummary) -> None:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    pending: dict[Any, dict] = {}
+    pending: dict[Any, RunTask] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(q, os.getpid())) as pool:
         for t in tasks:
@@ -227,11 +300,11 @@ def _run_pool(tasks: list[dict], workers: int, bar: "_Progress", summary: RunSum
                 for fut in [f for f in pending if f.done()]:
                     t = pending.pop(fut)
                     try:
-                        key, st, err = fut.result()
+                        done = fut.result()
                     except Exception as e:  # worker crashed (e.g. killed): the run stays 'running'
-                        key, st, err = t["key"], "failed", f"{type(e).__name__}: {e}"
-                    bar.handle(("done", key, st, err))
-                    _record(summary, key, st, err)
+                        done = Finished(t.key, "failed", f"{type(e).__name__}: {e}")
+                    bar.handle(done)
+                    _record(summary, done)
             while True:  # drain late messages
                 try:
                     bar.handle(q.get_nowait())
@@ -269,7 +342,7 @@ class _Progress:
     def _total_desc(self) -> str:
         return f"{self.spec.name}: runs {len(self.done)}/{self.n_runs} ({self.unit})"
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         if self.progress is not None:
             self.progress.start()
         return self
@@ -278,28 +351,22 @@ class _Progress:
         if self.progress is not None:
             self.progress.stop()
 
-    def handle(self, msg: tuple) -> None:
-        kind, key = msg[0], msg[1]
+    def handle(self, msg: Message) -> None:
+        key = msg.key
         if self.progress is None:
-            if kind == "done" and key not in self.done:
+            if isinstance(msg, Finished):
                 self.done.add(key)
             return
-        if kind == "start" and key not in self.tasks:
-            self.tasks[key] = self.progress.add_task(f"  {self.labels.get(key, key)}", total=self.spec.budget)
-            self.steps[key] = 0
-        elif kind in ("progress", "eval"):
-            step = int(msg[2])
-            prev = self.steps.get(key, 0)
+        if isinstance(msg, Started):
             if key not in self.tasks:
-                self.handle(("start", key))
-            if step > prev:
-                self.progress.update(self.total, advance=min(step, self.spec.budget) - min(prev, self.spec.budget))
-                self.progress.update(self.tasks[key], completed=min(step, self.spec.budget))
-                self.steps[key] = step
-            if kind == "eval" and msg[3] is not None:
+                self.tasks[key] = self.progress.add_task(f"  {self.labels.get(key, key)}", total=self.spec.budget)
+                self.steps[key] = 0
+        elif isinstance(msg, (Progressed, Evaluated)):
+            self._advance(key, msg.step)
+            if isinstance(msg, Evaluated) and msg.success_rate is not None:
                 self.progress.update(self.tasks[key], description=f"  {self.labels.get(key, key)} "
-                                     f"success {msg[3]:.2f}")
-        elif kind == "done" and key not in self.done:
+                                     f"success {msg.success_rate:.2f}")
+        elif isinstance(msg, Finished) and key not in self.done:
             self.done.add(key)
             prev = self.steps.get(key, 0)
             self.progress.update(self.total, advance=max(0, self.spec.budget - min(prev, self.spec.budget)),
@@ -307,5 +374,16 @@ class _Progress:
             self.steps[key] = self.spec.budget
             if key in self.tasks:
                 self.progress.remove_task(self.tasks.pop(key))
-            if msg[2] != "done":
-                self.console.print(f"[red]run {self.labels.get(key, key)} failed:[/red] {msg[3]}")
+            if msg.status != "done":
+                self.console.print(f"[red]run {self.labels.get(key, key)} failed:[/red] {msg.error}")
+
+    def _advance(self, key: str, step: int) -> None:
+        assert self.progress is not None
+        if key not in self.tasks:
+            self.handle(Started(key))
+        prev = self.steps.get(key, 0)
+        if step > prev:
+            budget = self.spec.budget
+            self.progress.update(self.total, advance=min(step, budget) - min(prev, budget))
+            self.progress.update(self.tasks[key], completed=min(step, budget))
+            self.steps[key] = step

@@ -48,16 +48,17 @@ import copy
 import hashlib
 import inspect
 import json
+import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 from rewardkit.core import ConfigError, build_reward, get_factory, read_mapping
 
-__all__ = ["ExperimentSpec", "RunSpec", "parse_spec", "load_spec", "canonical_hash", "PPO_PARAMS",
-           "QLEARNING_PARAMS", "SCHEMA_VERSION"]
+__all__ = ["MAX_INT", "MAX_PARALLEL", "MAX_SEED", "MAX_SEEDS", "PPO_PARAMS", "QLEARNING_PARAMS", "SCHEMA_VERSION",
+           "ExperimentSpec", "RunSpec", "canonical_hash", "check_seeds", "load_spec", "parse_spec"]
 
 #: bumped when the meaning of a stored run changes, so old results are not reused
 SCHEMA_VERSION = 1
@@ -80,7 +81,19 @@ QLEARNING_PARAMS: dict[str, type | tuple[type, ...]] = {
     "alpha": float, "gamma": float, "epsilon": float, "tie_break": str, "q_init": float,
 }
 TIE_BREAKS = ("random", "first")
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+#: experiment and variant names become folder names: no separators, no leading dot ("..", ".hidden")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
+_NAME_HINT = "1-100 letters, digits, '_', '-', '.', not starting with '.'"
+#: the largest seed (NumPy's seed range) and the most seeds an experiment may have
+MAX_SEED = 2**32 - 1
+MAX_SEEDS = 10_000
+#: the most worker processes
+MAX_PARALLEL = 256
+#: the largest integer any other field takes (exact as a float; fits SQLite's INTEGER)
+MAX_INT = 2**53
+#: the largest PPO integer (n_steps, batch_size, ...) and PPO n_envs
+_MAX_PPO_INT = 2**31 - 1
+_MAX_N_ENVS = 1024
 
 
 @dataclass(frozen=True)
@@ -103,9 +116,12 @@ class RunSpec:
         return f"{self.variant}/seed{self.seed}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExperimentSpec:
-    """A validated experiment (see the module docstring for the schema)."""
+    """A validated experiment (see the module docstring for the schema).
+
+    Frozen: derive a changed copy with :meth:`with_overrides`.
+    """
 
     name: str
     env: dict[str, Any]
@@ -156,23 +172,26 @@ class ExperimentSpec:
 
     def with_overrides(self, *, seeds: list[int] | None = None, budget: int | None = None,
                        eval_every: int | None = None, eval_episodes: int | None = None,
-                       parallel: int | None = None) -> "ExperimentSpec":
-        """A copy with some fields replaced (used by ``--seeds`` / ``--quick``)."""
-        s = copy.deepcopy(self)
+                       parallel: int | None = None, name: str | None = None) -> ExperimentSpec:
+        """A copy with some fields replaced (used by ``--seeds``, ``--parallel`` and ``--quick``)."""
+        ch: dict[str, Any] = {}
         if seeds is not None:
-            s.seeds = _seeds(seeds, "seeds")
+            ch["seeds"] = check_seeds(seeds, "seeds")
         if budget is not None:
-            s.budget = budget
+            ch["budget"] = _int(budget, "budget", 1)
         if eval_every is not None:
-            s.eval_every = eval_every
+            ch["eval_every"] = _int(eval_every, "eval.every", 1)
         if eval_episodes is not None:
-            s.eval_episodes = eval_episodes
+            ch["eval_episodes"] = _int(eval_episodes, "eval.episodes", 1)
         if parallel is not None:
-            s.parallel = parallel
+            ch["parallel"] = _int(parallel, "parallel", 1, MAX_PARALLEL)
+        if name is not None:
+            ch["name"] = _name(name, "name")
+        s = replace(copy.deepcopy(self), **ch)
         if s.eval_every > s.budget:
-            s.eval_every = s.budget
+            s = replace(s, eval_every=s.budget)
         # keep the spec shown in reports in step with what runs
-        s.raw.update(seeds=s.seeds, parallel=s.parallel, budget={s.budget_unit: s.budget},
+        s.raw.update(name=s.name, seeds=s.seeds, parallel=s.parallel, budget={s.budget_unit: s.budget},
                      eval={"every": s.eval_every, "episodes": s.eval_episodes, "deterministic": s.eval_deterministic})
         return s
 
@@ -207,9 +226,7 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
     for req in ("env", "learner", "budget", "variants"):
         if req not in data:
             raise ConfigError(req, "missing", "a section '" + req + "'")
-    name = data.get("name", "experiment")
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise ConfigError("name", f"got {name!r}", "a name of letters, digits, '_', '-', '.'")
+    name = _name(data.get("name", "experiment"), "name")
     env = _env(data["env"])
     learner = _learner(data["learner"])
     budget_unit, budget = _budget(data["budget"], learner["type"])
@@ -220,7 +237,7 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
     every = _int(ev.get("every", max(1, budget // 10)), "eval.every", 1)
     if every > budget:
         raise ConfigError("eval.every", f"{every} is larger than the budget {budget}", f"at most {budget}")
-    episodes = _int(ev.get("episodes", 10), "eval.episodes", 1)
+    episodes = _int(ev.get("episodes", 10), "eval.episodes", 1, MAX_INT)
     det = ev.get("deterministic", True)
     if not isinstance(det, bool):
         raise ConfigError("eval.deterministic", f"got {det!r}", "true or false")
@@ -232,8 +249,8 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
     if not 0.0 < thr <= 1.0:
         raise ConfigError("success.threshold", f"got {thr}", "a success rate in (0, 1]")
     above = _float(su.get("return_above", 0.0), "success.return_above")
-    seeds = _seeds(data.get("seeds", 1), "seeds")
-    parallel = _int(data.get("parallel", 1), "parallel", 1)
+    seeds = check_seeds(data.get("seeds", 1), "seeds")
+    parallel = _int(data.get("parallel", 1), "parallel", 1, MAX_PARALLEL)
     variants = _variants(data["variants"])
     _match_shaping_discounts(variants, learner)
     desc = data.get("description", "")
@@ -242,10 +259,20 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
     spec = ExperimentSpec(name, env, learner, budget, budget_unit, every, episodes, det, thr, above, seeds,
                           parallel, variants, desc, raw=json.loads(json.dumps(dict(data), default=str)))
     if check_env:
-        from .envs import check_env_for_learner
-
-        check_env_for_learner(spec)
+        _check_env(spec)
     return spec
+
+
+def _check_env(spec: ExperimentSpec) -> None:
+    """Build the env once; an env that rejects its kwargs is a ConfigError naming ``env.kwargs``."""
+    from .envs import check_env_for_learner
+
+    try:
+        check_env_for_learner(spec)
+    except ConfigError:
+        raise
+    except (ValueError, OverflowError, MemoryError) as e:
+        raise ConfigError("env.kwargs", f"cannot build the env: {' '.join(str(e).split())}") from None
 
 
 # --------------------------------------------------------------------------- sections
@@ -314,7 +341,7 @@ def _learner(lr: Any) -> dict[str, Any]:
         elif t is float:
             out[k] = _float(v, f)
         elif t is int:
-            out[k] = _int(v, f, 1)
+            out[k] = _int(v, f, 1, _MAX_PPO_INT)
         elif t is bool:
             if not isinstance(v, bool):
                 raise ConfigError(f, f"got {v!r}", "true or false")
@@ -326,7 +353,7 @@ def _learner(lr: Any) -> dict[str, Any]:
         elif k == "policy_kwargs":
             out[k] = _policy_kwargs(v, f)
     if typ == "ppo":
-        n_envs = _int(lr.get("n_envs", 8), "learner.n_envs", 1)
+        n_envs = _int(lr.get("n_envs", 8), "learner.n_envs", 1, _MAX_N_ENVS)
         policy = lr.get("policy", "MlpPolicy")
         if policy not in ("MlpPolicy",):
             raise ConfigError("learner.policy", f"got {policy!r}", "'MlpPolicy' (flat observations)")
@@ -363,8 +390,9 @@ def _policy_kwargs(v: Any, f: str) -> dict[str, Any]:
         raise ConfigError(f, f"got {v!r}", "a mapping {net_arch: [64, 64]}")
     _no_unknown(v, {"net_arch"}, f)
     arch = v.get("net_arch", [64, 64])
-    if not isinstance(arch, list) or not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in arch):
-        raise ConfigError(f"{f}.net_arch", f"got {arch!r}", "a list of positive layer widths")
+    if not isinstance(arch, list) or not all(isinstance(x, int) and not isinstance(x, bool) and 0 < x <= 65536
+                                             for x in arch):
+        raise ConfigError(f"{f}.net_arch", f"got {_short(arch)}", "a list of layer widths in [1, 65536]")
     return {"net_arch": list(arch)}
 
 
@@ -391,7 +419,7 @@ def _variants(v: Any) -> dict[str, dict[str, Any]]:
     for name, body in v.items():
         f = f"variants.{name}"
         if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise ConfigError(f, "bad variant name", "letters, digits, '_', '-', '.'")
+            raise ConfigError(f, "bad variant name", _NAME_HINT)
         if not isinstance(body, Mapping):
             raise ConfigError(f, f"is a {type(body).__name__}", "a mapping with a 'reward' section")
         _no_unknown(body, _VARIANT_KEYS, f)
@@ -419,7 +447,8 @@ def _match_shaping_discounts(variants: dict[str, dict[str, Any]], learner: Mappi
         for i, t in enumerate(body["reward"].get("terms", [])):
             if not isinstance(t, dict) or not get_factory(str(t.get("type"))).uses_discount:
                 continue
-            params = t.setdefault("params", {})
+            params = t.get("params") or {}  # `params: null` is no parameters
+            t["params"] = params
             if "gamma" not in params:
                 params["gamma"] = gamma
             elif abs(float(params["gamma"]) - gamma) > 1e-12:
@@ -448,10 +477,22 @@ def _check_reward(reward: Any, f: str) -> None:
         raise ConfigError(f"{f}.{e.field}", e.problem, e.expected) from None
 
 
-def _seeds(s: Any, f: str) -> list[int]:
+def check_seeds(s: Any, f: str = "seeds") -> list[int]:
+    """A seed count ``n`` (-> ``[0, ..., n-1]``), a list or a ``"0,1,2"`` string -> distinct seeds.
+
+    At most :data:`MAX_SEEDS` seeds, each in ``[0, MAX_SEED]``; errors name ``f``.
+
+    >>> check_seeds(3), check_seeds("4, 2")
+    ([0, 1, 2], [4, 2])
+    >>> check_seeds([0, 2**40])
+    Traceback (most recent call last):
+    ...
+    rewardkit.core.errors.ConfigError: seeds[1]: got 1099511627776; expected an integer in [0, 4294967295]
+    """
     if isinstance(s, int) and not isinstance(s, bool):
-        if s < 1:
-            raise ConfigError(f, f"got {s}", "a positive number of seeds or a list of ints")
+        if not 1 <= s <= MAX_SEEDS:
+            raise ConfigError(f, f"{_short(s)} seeds", f"at most {MAX_SEEDS} seeds" if s > 0
+                              else "a positive number of seeds or a list of ints")
         return list(range(s))
     if isinstance(s, str):
         try:
@@ -459,41 +500,78 @@ def _seeds(s: Any, f: str) -> list[int]:
         except ValueError:
             raise ConfigError(f, f"got {s!r}", "a list of ints such as 0,1,2") from None
     if not isinstance(s, (list, tuple)) or not s:
-        raise ConfigError(f, f"got {s!r}", "a positive int or a non-empty list of ints")
-    out = []
-    for i, x in enumerate(s):
-        if isinstance(x, bool) or not isinstance(x, int) or x < 0:
-            raise ConfigError(f"{f}[{i}]", f"got {x!r}", "a non-negative int")
-        out.append(int(x))
+        raise ConfigError(f, f"got {_short(s)}", "a positive int or a non-empty list of ints")
+    if len(s) > MAX_SEEDS:
+        raise ConfigError(f, f"{len(s)} seeds", f"at most {MAX_SEEDS} seeds")
+    out = [_int(x, f"{f}[{i}]", 0, MAX_SEED) for i, x in enumerate(s)]
     if len(set(out)) != len(out):
         raise ConfigError(f, f"has duplicates {out}", "distinct seeds")
     return out
 
 
+def _name(v: Any, f: str) -> str:
+    """An experiment name: it names the default output folder ``runs/<name>``, so it must stay one folder."""
+    if not isinstance(v, str) or not _NAME_RE.match(v):
+        raise ConfigError(f, f"got {_short(v)}", _NAME_HINT)
+    return v
+
+
 # --------------------------------------------------------------------------- scalars
 
 def _plain(v: Any, f: str) -> Any:
-    """Check ``v`` is plain data (so it hashes canonically) and return a JSON-normal copy."""
+    """Check ``v`` is plain data (so it hashes canonically) and return a JSON-normal copy.
+
+    Integers must fit a signed 64-bit integer (what NumPy, torch and SQLite take); the
+    error names the path of the first one that does not.
+    """
+    _check_ints(v, f)
     try:
         return json.loads(json.dumps(v, sort_keys=True))
     except (TypeError, ValueError):
         raise ConfigError(f, "contains a non-data value", "strings, numbers, booleans, lists and mappings") from None
 
 
-def _int(v: Any, f: str, lo: int | None = None) -> int:
+def _check_ints(v: Any, f: str) -> None:
+    stack = [(v, f)]
+    while stack:  # iterative: the loader already bounds depth and size
+        x, path = stack.pop()
+        if isinstance(x, int) and not isinstance(x, bool) and not -(2**63) <= x < 2**63:
+            raise ConfigError(path, f"integer {_short(x)} is out of range", "an integer that fits 64 bits")
+        if isinstance(x, Mapping):
+            stack.extend((y, f"{path}.{k}") for k, y in x.items())
+        elif isinstance(x, (list, tuple)):
+            stack.extend((y, f"{path}[{i}]") for i, y in enumerate(x))
+
+
+def _short(v: Any, limit: int = 40) -> str:
+    """``repr(v)`` cut to ``limit`` characters (a huge integer or list stays one short line)."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**limit:
+        return f"<integer with {len(str(abs(v)))} digits>"
+    r = repr(v)
+    return r if len(r) <= limit else r[:limit - 3] + "..."
+
+
+def _int(v: Any, f: str, lo: int | None = None, hi: int = MAX_INT) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if isinstance(v, bool) or not isinstance(v, int):
-        raise ConfigError(f, f"got {v!r}", "an integer")
-    if lo is not None and v < lo:
-        raise ConfigError(f, f"got {v}", f"an integer >= {lo}")
+        raise ConfigError(f, f"got {_short(v)}", "an integer")
+    if (lo is not None and v < lo) or v > hi:
+        raise ConfigError(f, f"got {_short(v)}", f"an integer in [{lo}, {hi}]" if lo is not None
+                          else f"an integer <= {hi}")
     return v
 
 
 def _float(v: Any, f: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ConfigError(f, f"got {v!r}", "a number")
-    return float(v)
+        raise ConfigError(f, f"got {_short(v)}", "a number")
+    try:
+        x = float(v)
+    except OverflowError:
+        raise ConfigError(f, f"got {_short(v)}", "a finite number") from None
+    if not math.isfinite(x):
+        raise ConfigError(f, f"got {x}", "a finite number")
+    return x
 
 
 def _no_unknown(m: Mapping[str, Any], allowed: set[str], f: str) -> None:
