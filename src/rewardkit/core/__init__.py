@@ -4,6 +4,7 @@ from .batch import Batch, SampleBatch, TransitionBatch
 from .compose import Clip, Component, ComposedReward, Gate, Normalized, RewardResult, Scale, weighted_sum
 from .config import build_reward, load_config, load_reward, read_mapping
 from .errors import BatchError, ConfigError, RewardkitError
+from .gae import bootstrap_values, gae
 from .normalize import RewardNormalizer, RunningMeanStd
 from .registry import available_terms, get_factory, register_term
 from .term import Constant, FunctionTerm, RewardFn, RewardTerm, as_term, check_output
@@ -14,5 +15,5 @@ __all__ = [
     "Normalized", "RewardResult", "Scale", "weighted_sum", "build_reward", "load_config",
     "load_reward", "read_mapping", "BatchError", "ConfigError", "RewardkitError", "RewardNormalizer",
     "RunningMeanStd", "available_terms", "get_factory", "register_term", "Constant", "FunctionTerm",
-    "RewardFn", "RewardTerm", "as_term", "check_output",
+    "RewardFn", "RewardTerm", "as_term", "check_output", "gae", "bootstrap_values",
 ]
