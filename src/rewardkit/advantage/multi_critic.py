@@ -7,19 +7,20 @@ one value function per reward term and combines the *advantages*, not the reward
 
 so a large-scale term cannot drown a small one in a single shared critic.  This module
 provides the pure parts: GAE per term (one value head each, :func:`per_term_gae`, a call
-to :func:`rewardkit.core.gae` per term) and the normalised combination.  The per-term critics themselves are whatever networks the learner uses.
+to :func:`rewardkit.core.gae` per term) and the normalised combination.  The per-term
+critics themselves are whatever networks the learner uses.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from ..core.errors import BatchError
 from ..core.gae import gae
 
-__all__ = ["per_term_gae", "multi_critic_advantage"]
+__all__ = ["multi_critic_advantage", "per_term_gae"]
 
 
 def per_term_gae(rewards: Mapping[str, np.ndarray], values: Mapping[str, np.ndarray],

@@ -5,7 +5,7 @@ from .compose import Clip, Component, ComposedReward, Gate, Normalized, RewardRe
 from .config import build_reward, load_config, load_reward, read_mapping
 from .errors import BatchError, ConfigError, RewardkitError
 from .gae import bootstrap_values, gae
-from .normalize import RewardNormalizer, RunningMeanStd
+from .normalize import RewardNormalizer, RunningMeanStd, update_from_moments
 from .registry import available_terms, get_factory, register_term
 from .term import Constant, FunctionTerm, RewardFn, RewardTerm, as_term, check_output
 from . import builtin  # noqa: F401  (registers constant/env_reward/alive/info_key)
@@ -16,4 +16,5 @@ __all__ = [
     "load_reward", "read_mapping", "BatchError", "ConfigError", "RewardkitError", "RewardNormalizer",
     "RunningMeanStd", "available_terms", "get_factory", "register_term", "Constant", "FunctionTerm",
     "RewardFn", "RewardTerm", "as_term", "check_output", "gae", "bootstrap_values",
+    "update_from_moments",
 ]

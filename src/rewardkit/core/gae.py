@@ -31,7 +31,7 @@ import numpy as np
 
 from .errors import BatchError
 
-__all__ = ["gae", "bootstrap_values"]
+__all__ = ["bootstrap_values", "gae"]
 
 
 def _same_shape(name: str, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
