@@ -6,6 +6,7 @@ from .config import build_reward, load_config, load_reward, read_mapping
 from .errors import BatchError, ConfigError, RewardkitError
 from .gae import bootstrap_values, gae
 from .normalize import RewardNormalizer, RunningMeanStd, update_from_moments
+from .seeding import seeded
 from .registry import available_terms, get_factory, register_term
 from .term import Constant, FunctionTerm, RewardFn, RewardTerm, as_term, check_output
 from . import builtin  # noqa: F401  (registers constant/env_reward/alive/info_key)
@@ -16,5 +17,5 @@ __all__ = [
     "load_reward", "read_mapping", "BatchError", "ConfigError", "RewardkitError", "RewardNormalizer",
     "RunningMeanStd", "available_terms", "get_factory", "register_term", "Constant", "FunctionTerm",
     "RewardFn", "RewardTerm", "as_term", "check_output", "gae", "bootstrap_values",
-    "update_from_moments",
+    "update_from_moments", "seeded",
 ]

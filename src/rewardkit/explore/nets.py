@@ -14,8 +14,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -23,25 +22,11 @@ from torch import nn
 
 from ..core.errors import BatchError, ConfigError
 from ..core.normalize import RewardNormalizer, RunningMeanStd
+from ..core.seeding import seeded
 from .base import IntrinsicBonus, as_float_obs, rollout_arrays
 
 __all__ = ["make_encoder", "seeded", "ObsNormalizer", "forward_filtered_returns", "IntrinsicReturnScaler",
            "LearnedBonus", "ReturnScaledBonus", "freeze", "space_shape", "action_info", "one_hot_actions"]
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Run a block with torch's global RNG seeded, restoring the caller's RNG state after.
-
-    Example:
-        >>> with seeded(0): a = torch.rand(2)
-        >>> with seeded(0): b = torch.rand(2)
-        >>> bool(torch.equal(a, b))
-        True
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
-        yield
 
 
 def space_shape(obs_shape: Sequence[int] | None, observation_space: Any, field: str = "obs_shape") -> tuple[int, ...]:

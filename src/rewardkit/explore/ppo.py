@@ -49,6 +49,7 @@ import torch.nn as nn
 
 from ..core.errors import ConfigError
 from ..core.gae import gae
+from ..core.seeding import seeded
 from .base import IntrinsicBonus
 from .sb3 import bonus_share, score_rollout
 from .coverage import CoverageTracker
@@ -183,8 +184,13 @@ def train(make_env: Callable[[], gym.Env], config: PPOConfig | None = None, bonu
     if bonus is not None and not isinstance(bonus, IntrinsicBonus):
         raise ConfigError("bonus", f"is a {type(bonus).__name__}", "an IntrinsicBonus or None")
     torch.set_num_threads(1)
-    rng = np.random.default_rng(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    with seeded(cfg.seed, torch=True) as rng:  # local: the caller's global torch RNG is left alone
+        return _train(make_env, cfg, bonus, key_info, log, tensorboard_dir, rng)
+
+
+def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonus | None, key_info: str | None,
+           log: Callable[[dict[str, Any]], None] | None, tensorboard_dir: str | None,
+           rng: np.random.Generator) -> dict[str, Any]:
     writer = None
     if tensorboard_dir is not None:
         from torch.utils.tensorboard import SummaryWriter

@@ -61,6 +61,7 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
+from ..core.seeding import seeded
 
 __all__ = [
     "discounted_returns", "neumann_inverse_hvp", "LinearSoftmaxPolicy", "AlignedReward", "AlignedGamma",
@@ -357,10 +358,10 @@ class BARFI:
         self.features, self.n_features = features, int(n_features)
         self.gamma = float(gamma)
         self.n_actions = int(env.action_space.n)
-        torch.manual_seed(seed)
-        self.policy = LinearSoftmaxPolicy(self.n_features, self.n_actions)
-        self.reward = AlignedReward(self.n_features, aux_weight_init)
-        self.align_gamma = AlignedGamma(gamma_init)
+        with seeded(seed, torch=True):  # local: the caller's global torch RNG is left alone
+            self.policy = LinearSoftmaxPolicy(self.n_features, self.n_actions)
+            self.reward = AlignedReward(self.n_features, aux_weight_init)
+            self.align_gamma = AlignedGamma(gamma_init)
         self.learn_gamma = bool(learn_gamma)
         self.learn_bias = bool(learn_bias)
         self.policy_lr, self.entropy_coef = float(policy_lr), float(entropy_coef)
