@@ -45,8 +45,8 @@ def test_numpy_only_and_bad_seed():
 
 # ------------------------------------------------------------------ the trainers
 def run_barfi(seed):
-    from rewardkit.shaping.barfi import BARFI, barfi_gridworld
-    from rewardkit.tabular import TabularEnv
+    from rewardkit.shaping.barfi import BARFI
+    from rewardkit.tabular import TabularEnv, barfi_gridworld
 
     w = barfi_gridworld(size=3)
     agent = BARFI(TabularEnv(w.mdp, max_steps=10), w.aux_fn("good"), variant="barfi", episodes_per_update=2,
