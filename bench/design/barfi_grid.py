@@ -5,7 +5,7 @@ shaping or naive addition of a misspecified heuristic can make learning *worse* 
 primary reward alone while BARFI recovers at least the primary reward's performance, and
 (ii) with a helpful heuristic BARFI learns faster than the primary reward alone.
 
-Setup (``rewardkit.shaping.barfi.barfi_gridworld``): a 5x5 grid, start (0,0), goal (4,4)
+Setup (``rewardkit.tabular.barfi_gridworld``): a 5x5 grid, start (0,0), goal (4,4)
 (+1, terminates), slip 0.1, gamma 0.99, time limit 30 steps, run as a Gymnasium
 ``TabularEnv``.  Heuristics (scale 0.5): ``good`` = expected progress towards the goal,
 ``bad`` = progress towards the decoy corner (4,0).  Learner: tabular softmax REINFORCE
@@ -33,18 +33,56 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
-from rewardkit.shaping.barfi import TabularBARFI, barfi_gridworld, barfi_learning_curve
+from rewardkit.shaping.barfi import (BARFI, AlignedBlend, BarfiReward, NaiveSum, PotentialShaped, PrimaryReward,
+                                     TabularBARFI, finite_horizon_return)
+from rewardkit.tabular import BarfiWorld, TabularEnv, barfi_gridworld
 
 OUT = Path(__file__).resolve().parent / "results" / "barfi"
 #: row label -> (BARFI variant, extra kwargs); "barfi-w" learns only the heuristic weight φ2 and γ_φ (ablation)
-VARIANTS = {"primary": ("primary", {}), "naive": ("naive", {}), "pbrs": ("pbrs", {}), "barfi": ("barfi", {}),
-            "barfi-w": ("barfi", {"learn_bias": False})}
+VARIANTS = {"primary": (PrimaryReward(), {}), "naive": (NaiveSum(), {}), "pbrs": (PotentialShaped(), {}),
+            "barfi": (AlignedBlend(), {}), "barfi-w": (AlignedBlend(), {"learn_bias": False})}
 LEARNER = dict(policy_lr=0.5, entropy_coef=0.01, episodes_per_update=8, reward_lr=0.05, gamma_lr=0.05,
                neumann_steps=5, neumann_alpha=0.1, aux_weight_init=0.0)
+
+
+def barfi_learning_curve(world: BarfiWorld, kind: str, variant: str | BarfiReward, *, seed: int, n_updates: int,
+                         horizon: int = 30, eval_every: int = 5, **kwargs: Any) -> dict[str, np.ndarray]:
+    """Train one learner on ``world`` (a :class:`~rewardkit.tabular.TabularEnv` with time limit
+    ``horizon``) and record the *exact* finite-horizon primary return of its policy.
+
+    ``kind`` picks the heuristic (``"good"``/``"bad"``), ``variant`` the reward (a
+    :class:`~rewardkit.shaping.barfi.BarfiReward` or its name ``primary, naive, pbrs, barfi``);
+    other keyword arguments go to :class:`~rewardkit.shaping.barfi.BARFI`.
+    The same ``seed`` across variants gives common random numbers.
+
+    Example:
+        >>> from rewardkit.tabular import barfi_gridworld
+        >>> w = barfi_gridworld(size=3)
+        >>> c = barfi_learning_curve(w, "good", "primary", seed=0, n_updates=4, horizon=10, eval_every=2,
+        ...                          episodes_per_update=2)
+        >>> c["episodes"].tolist(), c["primary_return"].shape
+        ([0, 4, 8], (3,))
+    """
+    env = TabularEnv(world.mdp, max_steps=horizon)
+    agent = BARFI(env, world.aux_fn(kind), variant=variant, potential=world.potential_fn(kind), seed=seed,
+                  gamma=world.mdp.gamma, **kwargs)
+    eps, vals, aux_w, gam = [0], [finite_horizon_return(world.mdp, agent.policy_table(), horizon)], [], []
+
+    def cb(a: BARFI, i: int) -> None:
+        if (i + 1) % eval_every == 0:
+            eps.append(a.episodes_seen)
+            vals.append(finite_horizon_return(world.mdp, a.policy_table(), horizon))
+            aux_w.append(float(a.aux_weights()[: world.size ** 2].mean()))
+            gam.append(a.gamma_value())
+
+    agent.train(n_updates, cb)
+    return {"episodes": np.asarray(eps), "primary_return": np.asarray(vals), "mean_aux_weight": np.asarray(aux_w),
+            "gamma_phi": np.asarray(gam)}
 
 
 def fmt(x: np.ndarray) -> str:
@@ -119,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 aux_w.append(c["mean_aux_weight"][-1])
                 gam.append(c["gamma_phi"][-1])
                 episodes = c["episodes"]
-            if variant == "barfi":
+            if variant.learned:
                 learned[f"{kind} ({v})"] = (np.array(aux_w), np.array(gam))
             curves[(kind, v)] = np.array(ys)
             secs[(kind, v)] = (time.time() - t1) / len(seeds)

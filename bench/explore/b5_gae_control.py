@@ -37,13 +37,16 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "explore_integration"))
 
 
 def sb3_gae(rewards, values, starts, last_values, last_dones, gamma, lam):
-    T = rewards.shape[0]
-    adv, run = np.zeros_like(rewards), np.zeros(rewards.shape[1])
-    for t in reversed(range(T)):
-        nt, nv = (1.0 - last_dones, last_values) if t == T - 1 else (1.0 - starts[t + 1], values[t + 1])
-        run = rewards[t] + gamma * nv * nt - values[t] + gamma * lam * nt * run
-        adv[t] = run
-    return adv
+    """GAE(rewards) in SB3's done convention through :func:`rewardkit.core.gae`.
+
+    SB3 marks an episode end at step ``t`` by ``episode_starts[t+1]`` (``last_dones`` after the
+    rollout) and folds the truncation bootstrap into the reward, so ``d_t = gamma * (1 - done_t)``.
+    """
+    from rewardkit.core import bootstrap_values, gae
+
+    done = np.concatenate([starts[1:], np.asarray(last_dones, dtype=np.float64)[None]], axis=0) > 0.5
+    return gae(rewards, values, bootstrap_values(values, last_values), gamma * (1.0 - done), lam,
+               episode_ends=done)
 
 
 def rewardkit_side() -> dict:

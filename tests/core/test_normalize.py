@@ -79,3 +79,34 @@ def test_state_dict_roundtrip():
     m.load_state_dict(n.state_dict())
     x = np.array([0.3, -0.2])
     np.testing.assert_allclose(n(x, None, np.arange(2)), m(x, None, np.arange(2)))
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), finite, st.booleans()), min_size=1, max_size=40), st.floats(0.0, 1.0))
+def test_return_statistic_with_repeated_env_indices_keeps_time_order(items, gamma):
+    idx = np.array([i for i, _, _ in items])
+    v = np.array([x for _, x, _ in items])
+    d = np.array([b for _, _, b in items])
+    norm = RewardNormalizer("return", gamma=gamma)
+    norm(np.zeros(4), env_index=np.arange(4))  # start the accumulators at zero for 4 envs
+    norm(v, done=d, env_index=idx)
+    acc, want = np.zeros(4), []
+    for i, x, b in items:  # reference: item by item, in the given order
+        acc[i] = acc[i] * gamma + x
+        want.append(acc[i])
+        if b:
+            acc[i] = 0.0
+    np.testing.assert_allclose(norm.running_returns, acc, atol=1e-9)
+    ref = np.concatenate([np.zeros(4), want])
+    np.testing.assert_allclose(norm.rms.var, ref.var(), rtol=1e-6, atol=1e-9)
+
+
+def test_update_from_moments_is_pure_and_matches_concatenation():
+    from rewardkit.core import update_from_moments
+
+    a, b = np.array([1.0, 5.0, 2.0]), np.array([7.0, -1.0])
+    mean, var = np.array(a.mean()), np.array(a.var())
+    m, v, n = update_from_moments(mean, var, 3.0, b.mean(), b.var(), 2.0)
+    both = np.concatenate([a, b])
+    assert (float(m), n) == (both.mean(), 5.0) and abs(float(v) - both.var()) < 1e-12
+    assert float(mean) == a.mean()  # inputs untouched
+    assert update_from_moments(mean, var, 3.0, 0.0, 0.0, 0.0) == (mean, var, 3.0)

@@ -7,12 +7,18 @@ import numpy as np
 import pytest
 import torch
 
+import sys
+from pathlib import Path
+
 from rewardkit.core import ConfigError
 from rewardkit.shaping.barfi import (
-    BARFI, TabularBARFI, barfi_gridworld, barfi_learning_curve, discounted_returns, finite_horizon_return,
-    neumann_inverse_hvp,
+    BARFI, VARIANTS, AlignedBlend, BarfiReward, NaiveSum, PotentialShaped, PrimaryReward, TabularBARFI,
+    discounted_returns, finite_horizon_return, neumann_inverse_hvp, reward_strategy,
 )
-from rewardkit.tabular import TabularEnv
+from rewardkit.tabular import TabularEnv, barfi_gridworld
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "design"))
+from barfi_grid import barfi_learning_curve  # the benchmark's learning curve
 
 torch.set_num_threads(1)
 
@@ -112,6 +118,37 @@ def test_barfi_validates_its_inputs():
     agent = BARFI(env, lambda *a: float("nan"), variant="barfi", episodes_per_update=2, seed=0)
     agent.update()                                                   # NaN heuristic values do not crash
     assert np.isfinite(agent.aux_weights()).all()
+
+
+def test_reward_strategies_by_name_and_by_object_are_the_same_learner():
+    assert VARIANTS == ("primary", "naive", "pbrs", "barfi")
+    assert [type(reward_strategy(v)) for v in VARIANTS] == [PrimaryReward, NaiveSum, PotentialShaped, AlignedBlend]
+    w = barfi_gridworld(size=3)
+
+    def run(variant):
+        agent = BARFI(TabularEnv(w.mdp, max_steps=8), w.aux_fn("bad"), variant=variant,
+                      potential=w.potential_fn("bad"), episodes_per_update=3, seed=4)
+        agent.train(4)
+        return agent.policy_table()
+
+    tables = {}
+    for name, obj in zip(VARIANTS, (PrimaryReward(), NaiveSum(), PotentialShaped(), AlignedBlend()), strict=True):
+        tables[name] = run(obj)
+        np.testing.assert_array_equal(tables[name], run(name))
+    # the four behaviours really differ (same seed, same episodes at the first update)
+    assert len({t.round(12).tobytes() for t in tables.values()}) == 4
+
+    class HeuristicOnly(BarfiReward):  # a caller-defined strategy plugs in without touching BARFI
+        name = "aux-only"
+
+        def __call__(self, agent, batch, learned):
+            return batch.r_aux, agent.gamma
+
+    agent = BARFI(TabularEnv(w.mdp, max_steps=8), w.aux_fn("bad"), variant=HeuristicOnly(), seed=0)
+    assert agent.variant == "aux-only" and not agent.strategy.learned
+    agent.train(2)
+    with pytest.raises(ConfigError, match="variant"):
+        reward_strategy(3)
 
 
 LEARN = dict(policy_lr=0.5, entropy_coef=0.01, episodes_per_update=8, reward_lr=0.05, gamma_lr=0.05,

@@ -1,11 +1,11 @@
-"""rewardkit.advantage: turn rewards into advantages (GRPO family, RLOO, BNPO, SLIM, GAE)."""
+"""rewardkit.advantage: turn rewards into advantages (GRPO family, RLOO, BNPO, SLIM; GAE is ``rewardkit.core.gae``)."""
 
 from .group import (batch_std, bnpo, bnpo_params, dr_grpo, gdpo, group_stats, grpo, opo, passk, reinforce_pp, rloo,
                     weighted_reinforce)
-from .multi_critic import gae, multi_critic_advantage
+from .multi_critic import multi_critic_advantage, per_term_gae
 
 ESTIMATORS = {"grpo": grpo, "dr_grpo": dr_grpo, "batch_std": batch_std, "rloo": rloo, "reinforce_pp": reinforce_pp,
               "bnpo": bnpo, "passk": passk}
 
 __all__ = ["ESTIMATORS", "batch_std", "bnpo", "bnpo_params", "dr_grpo", "gdpo", "group_stats", "grpo", "opo",
-           "passk", "reinforce_pp", "rloo", "weighted_reinforce", "gae", "multi_critic_advantage"]
+           "passk", "reinforce_pp", "rloo", "weighted_reinforce", "per_term_gae", "multi_critic_advantage"]

@@ -6,55 +6,48 @@ one value function per reward term and combines the *advantages*, not the reward
 .. math:: A = \\sum_k w_k \\frac{A_k - \\mu(A_k)}{\\sigma(A_k) + \\epsilon}
 
 so a large-scale term cannot drown a small one in a single shared critic.  This module
-provides the pure parts: GAE per term (one value head each) and the normalised
-combination.  The per-term critics themselves are whatever networks the learner uses.
+provides the pure parts: GAE per term (one value head each, :func:`per_term_gae`, a call
+to :func:`rewardkit.core.gae` per term) and the normalised combination.  The per-term
+critics themselves are whatever networks the learner uses.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["gae", "multi_critic_advantage"]
+from ..core.errors import BatchError
+from ..core.gae import gae
+
+__all__ = ["multi_critic_advantage", "per_term_gae"]
 
 
-def gae(rewards: np.ndarray, values: np.ndarray, last_value: np.ndarray, terminated: np.ndarray,
-        truncated: np.ndarray | None = None, gamma: float = 0.99, lam: float = 0.95,
-        next_values: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Generalised advantage estimation (Schulman et al. 2016) over ``(T, n_envs)`` arrays.
+def per_term_gae(rewards: Mapping[str, np.ndarray], values: Mapping[str, np.ndarray],
+                 next_values: Mapping[str, np.ndarray], discounts: np.ndarray | float, lam: float,
+                 episode_ends: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """GAE per reward term, one critic each: :math:`A_k =` :func:`rewardkit.core.gae` of term ``k``.
 
-    :math:`\\delta_t = r_t + \\gamma V(s_{t+1})(1 - d^{term}_t) - V(s_t)`,
-    :math:`A_t = \\delta_t + \\gamma\\lambda(1 - d_t) A_{t+1}` where :math:`d_t` is
-    ``terminated | truncated``.  On truncation the bootstrap value of the true final state
-    is used if ``next_values`` gives it (else the stored next value).
-
-    Returns ``(advantages, returns)`` with ``returns = advantages + values``.
+    All terms share the rollout's ``discounts`` (:math:`\\gamma(1-\\text{terminated}_t)`) and
+    ``episode_ends`` (``terminated | truncated``); ``values[k]``/``next_values[k]`` are term
+    ``k``'s critic at :math:`s_t` and at the true next state :math:`s'_t` (see
+    :func:`rewardkit.core.bootstrap_values`).  Feed the result to :func:`multi_critic_advantage`.
 
     Example:
         >>> import numpy as np
-        >>> adv, ret = gae(np.array([[0.0], [1.0]]), np.zeros((2, 1)), np.zeros(1), np.array([[0], [1]]),
-        ...                gamma=0.5, lam=1.0)
-        >>> adv.ravel().tolist()
-        [0.5, 1.0]
+        >>> z = np.zeros((2, 1)); ends = np.array([[False], [True]])
+        >>> a = per_term_gae({"goal": np.array([[0.0], [1.0]]), "step": np.full((2, 1), -0.1)},
+        ...                  {"goal": z, "step": z}, {"goal": z, "step": z}, discounts=0.5, lam=1.0,
+        ...                  episode_ends=ends)
+        >>> a["goal"].ravel().tolist(), a["step"].ravel().round(3).tolist()
+        ([0.5, 1.0], [-0.15, -0.1])
     """
-    r = np.asarray(rewards, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    term = np.asarray(terminated, dtype=bool)
-    trunc = np.zeros_like(term) if truncated is None else np.asarray(truncated, dtype=bool)
-    t_len = r.shape[0]
-    nv = np.empty_like(v)
-    nv[:-1] = v[1:]
-    nv[-1] = np.asarray(last_value, dtype=np.float64)
-    if next_values is not None:
-        nv = np.where(trunc, np.asarray(next_values, dtype=np.float64), nv)
-    adv = np.zeros_like(r)
-    running = np.zeros(r.shape[1:])
-    for t in reversed(range(t_len)):
-        delta = r[t] + gamma * nv[t] * (~term[t]) - v[t]
-        running = delta + gamma * lam * (~(term[t] | trunc[t])) * running
-        adv[t] = running
-    return adv, adv + v
+    if not rewards:
+        raise BatchError("rewards", "empty", "one (T, ...) array per reward term")
+    missing = sorted(set(rewards) - (set(values) & set(next_values)))
+    if missing:
+        raise BatchError("values/next_values", f"no critic for {missing}", "one per reward term")
+    return {k: gae(r, values[k], next_values[k], discounts, lam, episode_ends) for k, r in rewards.items()}
 
 
 def multi_critic_advantage(advantages: Mapping[str, np.ndarray], weights: Mapping[str, float] | None = None,

@@ -4,16 +4,19 @@ from .batch import Batch, SampleBatch, TransitionBatch
 from .compose import Clip, Component, ComposedReward, Gate, Normalized, RewardResult, Scale, Scheduled, weighted_sum
 from .config import build_reward, load_config, load_reward, read_mapping
 from .errors import BatchError, ConfigError, DuplicateNameError, RewardkitError
-from .normalize import RewardNormalizer, RunningMeanStd
+from .gae import bootstrap_values, gae
+from .normalize import RewardNormalizer, RunningMeanStd, update_from_moments
 from .registry import Registry, available_terms, get_factory, register_term
 from .schedules import Schedule
+from .seeding import seeded
 from .term import Constant, FunctionTerm, RewardFn, RewardTerm, as_term, check_output
 from . import builtin  # noqa: F401  (registers constant/env_reward/alive/info_key)
 
 __all__ = [
     "Batch", "SampleBatch", "TransitionBatch", "Clip", "Component", "ComposedReward", "Gate",
     "Normalized", "RewardResult", "Scale", "Scheduled", "weighted_sum", "build_reward", "load_config",
-    "load_reward", "read_mapping", "BatchError", "ConfigError", "DuplicateNameError", "RewardkitError", "RewardNormalizer",
-    "RunningMeanStd", "Registry", "Schedule", "available_terms", "get_factory", "register_term", "Constant", "FunctionTerm",
-    "RewardFn", "RewardTerm", "as_term", "check_output",
+    "load_reward", "read_mapping", "BatchError", "ConfigError", "DuplicateNameError", "RewardkitError",
+    "RewardNormalizer", "RunningMeanStd", "Registry", "Schedule", "available_terms", "get_factory", "register_term",
+    "Constant", "FunctionTerm", "RewardFn", "RewardTerm", "as_term", "check_output", "gae", "bootstrap_values",
+    "update_from_moments", "seeded",
 ]

@@ -2,10 +2,10 @@
 
 Two statistics are offered, and the choice is explicit because it changes learning:
 
-* ``statistic="reward"`` – the running mean/variance of the per-step reward
+* ``statistic="reward"`` - the running mean/variance of the per-step reward
   values themselves: :math:`\\hat r = (r - \\mu_r) / \\sigma_r` (``center=True``) or
   :math:`r / \\sigma_r` (``center=False``).
-* ``statistic="return"`` – the running variance of the per-env discounted return
+* ``statistic="return"`` - the running variance of the per-env discounted return
   :math:`G_t = \\gamma G_{t-1} (1 - d_{t-1}) + r_t`, as in SB3's ``VecNormalize`` and
   RND's reward forward filter (Burda et al. 2019): :math:`\\hat r = r / \\sigma_G`.
   The accumulator runs along *time* for each sub-env separately (the axis bug of
@@ -13,7 +13,7 @@ Two statistics are offered, and the choice is explicit because it changes learni
   ``center`` is ignored (a return-scaled reward is never centred, which would change
   the sign of a sparse reward).
 
-``frozen=True`` stops updating the statistics – use it for evaluation.
+``frozen=True`` stops updating the statistics - use it for evaluation.
 """
 
 from __future__ import annotations
@@ -24,13 +24,41 @@ import numpy as np
 
 from .checks import finite
 
-__all__ = ["RunningMeanStd", "RewardNormalizer"]
+__all__ = ["RewardNormalizer", "RunningMeanStd", "update_from_moments"]
+
+
+def update_from_moments(mean: np.ndarray, var: np.ndarray, count: float, batch_mean: np.ndarray,
+                        batch_var: np.ndarray, batch_count: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Merge running moments with a batch's: the parallel variance update of Chan, Golub & LeVeque (1979).
+
+    With :math:`\\delta = \\mu_b - \\mu` and :math:`n' = n + n_b`:
+
+    .. math:: \\mu' = \\mu + \\delta \\frac{n_b}{n'}, \\qquad
+              \\sigma'^2 = \\frac{n\\sigma^2 + n_b\\sigma_b^2 + \\delta^2 n n_b / n'}{n'}
+
+    (population variances).  ``count = 0`` returns the batch's moments; ``batch_count = 0``
+    returns the running ones unchanged.  Pure: nothing is modified in place.
+
+    Example:
+        >>> import numpy as np
+        >>> m, v, n = update_from_moments(np.array(2.0), np.array(2 / 3), 3.0, np.array(4.0), np.array(0.0), 1.0)
+        >>> float(m), round(float(v), 6), n                # moments of [1, 2, 3, 4]
+        (2.5, 1.25, 4.0)
+    """
+    n_b = float(batch_count)
+    if n_b == 0:
+        return mean, var, float(count)
+    n = float(count)
+    tot = n + n_b
+    delta = np.asarray(batch_mean, dtype=np.float64) - mean
+    m2 = var * n + np.asarray(batch_var, dtype=np.float64) * n_b + delta ** 2 * n * n_b / tot
+    return mean + delta * n_b / tot, m2 / tot, tot
 
 
 class RunningMeanStd:
     """Streaming mean and variance of a (vector) quantity, merged batch by batch.
 
-    Uses the parallel update of Chan et al. (1979):
+    Uses the parallel update of Chan et al. (1979), :func:`update_from_moments`:
     :math:`\\mu \\leftarrow \\mu + \\delta n_b/(n+n_b)`,
     :math:`M_2 \\leftarrow M_2 + M_{2,b} + \\delta^2 n n_b/(n+n_b)`.
 
@@ -49,21 +77,23 @@ class RunningMeanStd:
         self.epsilon = epsilon
 
     def update(self, x: np.ndarray) -> None:
+        """Merge the batch ``x`` (rows along axis 0)."""
         x = np.asarray(x, dtype=np.float64)
         if x.shape[0] == 0:
             return
-        b_mean = x.mean(axis=0)
-        b_var = x.var(axis=0)
-        b_n = float(x.shape[0])
-        if self.count == 0:
-            self.mean, self.var, self.count = b_mean, b_var, b_n
+        self.update_from_moments(x.mean(axis=0), x.var(axis=0), float(x.shape[0]))
+
+    def update_from_moments(self, batch_mean: np.ndarray, batch_var: np.ndarray, batch_count: float) -> None:
+        """Merge a batch given by its moments (see :func:`update_from_moments`)."""
+        if batch_count == 0:
             return
-        delta = b_mean - self.mean
-        tot = self.count + b_n
-        m2 = self.var * self.count + b_var * b_n + delta**2 * self.count * b_n / tot
-        self.mean = self.mean + delta * b_n / tot
-        self.var = m2 / tot
-        self.count = tot
+        if self.count == 0:  # the first batch replaces the placeholder (mean 0, var 1)
+            self.mean = np.asarray(batch_mean, dtype=np.float64)
+            self.var = np.asarray(batch_var, dtype=np.float64)
+            self.count = float(batch_count)
+            return
+        self.mean, self.var, self.count = update_from_moments(self.mean, self.var, self.count, batch_mean,
+                                                              batch_var, batch_count)
 
     @property
     def std(self) -> np.ndarray:
@@ -146,13 +176,24 @@ class RewardNormalizer:
             out[:] = self._ret[idx]
             self._ret[idx[d]] = 0.0
             return out
-        for i in range(n):  # several steps of the same env in one batch: keep time order
-            e = idx[i]
-            self._ret[e] = self._ret[e] * self.gamma + v[i]
-            out[i] = self._ret[e]
-            if d[i]:
-                self._ret[e] = 0.0
+        # several steps of the same env in one batch: keep time order, one vectorised round per
+        # occurrence (round k takes the k-th item of every env)
+        order = np.argsort(idx, kind="stable")
+        first = np.r_[0, np.flatnonzero(np.diff(idx[order])) + 1]
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n) - np.repeat(first, np.diff(np.r_[first, n]))
+        for k in range(int(rank.max()) + 1):
+            sel = np.flatnonzero(rank == k)
+            e = idx[sel]
+            self._ret[e] = self._ret[e] * self.gamma + v[sel]
+            out[sel] = self._ret[e]
+            self._ret[e[d[sel]]] = 0.0
         return out
+
+    @property
+    def running_returns(self) -> np.ndarray | None:
+        """The per-env discounted-return accumulator of ``statistic="return"`` (``None`` before any call)."""
+        return self._ret
 
     def state_dict(self) -> dict[str, Any]:
         return {"rms": self.rms.state_dict(),

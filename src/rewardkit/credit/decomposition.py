@@ -40,6 +40,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..core.seeding import seeded
 from .redistribute import _pad, return_equivalent
 
 __all__ = ["RudderLinear", "RudderLSTM", "RRDLinear", "rudder_loss", "rrd_loss_and_grad"]
@@ -224,10 +225,10 @@ class RudderLSTM:
                  aux: float = 0.5, epochs: int = 200, batch: int = 64, seed: int = 0):
         import torch
 
-        torch.manual_seed(seed)
         self.torch = torch
-        self.lstm = torch.nn.LSTM(n_features, hidden, batch_first=True)
-        self.head = torch.nn.Linear(hidden, 1)
+        with seeded(seed, torch=True):  # local: the caller's global torch RNG is left alone
+            self.lstm = torch.nn.LSTM(n_features, hidden, batch_first=True)
+            self.head = torch.nn.Linear(hidden, 1)
         params = list(self.lstm.parameters()) + list(self.head.parameters())
         self.opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
         self.aux, self.epochs, self.batch = aux, epochs, batch

@@ -20,7 +20,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .nets import LearnedBonus, action_info, freeze, make_encoder, masked_mean, mlp, one_hot_actions, seeded
+from ..core.seeding import seeded
+from .nets import LearnedBonus, action_info, freeze, make_encoder, masked_mean, mlp, one_hot_actions
 
 __all__ = ["Disagreement"]
 

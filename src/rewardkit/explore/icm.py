@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
-from .nets import LearnedBonus, action_info, freeze, make_encoder, masked_mean, mlp, one_hot_actions, seeded
+from ..core.seeding import seeded
+from .nets import LearnedBonus, action_info, freeze, make_encoder, masked_mean, mlp, one_hot_actions
 
 __all__ = ["ICM", "InverseDynamicsEncoder", "InverseDynamicsFeatureBonus"]
 

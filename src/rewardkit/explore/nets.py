@@ -14,34 +14,19 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..core.errors import BatchError, ConfigError
-from ..core.normalize import RunningMeanStd
+from ..core.normalize import RewardNormalizer, RunningMeanStd
+from ..core.seeding import seeded
 from .base import IntrinsicBonus, as_float_obs, rollout_arrays
 
 __all__ = ["make_encoder", "seeded", "ObsNormalizer", "forward_filtered_returns", "IntrinsicReturnScaler",
            "LearnedBonus", "ReturnScaledBonus", "freeze", "space_shape", "action_info", "one_hot_actions"]
-
-
-@contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Run a block with torch's global RNG seeded, restoring the caller's RNG state after.
-
-    Example:
-        >>> with seeded(0): a = torch.rand(2)
-        >>> with seeded(0): b = torch.rand(2)
-        >>> bool(torch.equal(a, b))
-        True
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
-        yield
 
 
 def space_shape(obs_shape: Sequence[int] | None, observation_space: Any, field: str = "obs_shape") -> tuple[int, ...]:
@@ -254,15 +239,7 @@ class ObsNormalizer:
             return
         b_mean = x.mean(axis=0, dtype=np.float64)  # float64 accumulation without a float64 copy
         b_var = np.square(x - b_mean.astype(np.float32)).mean(axis=0, dtype=np.float64)
-        r = self.rms
-        if r.count == 0:
-            r.mean, r.var, r.count = b_mean, b_var, n
-            return
-        delta = b_mean - r.mean
-        tot = r.count + n
-        r.var = (r.var * r.count + b_var * n + delta ** 2 * r.count * n / tot) / tot
-        r.mean = r.mean + delta * n / tot
-        r.count = tot
+        self.rms.update_from_moments(b_mean, b_var, n)  # Chan et al.'s merge, core.normalize
 
     def __call__(self, obs: Any) -> np.ndarray:
         x = as_float_obs(obs)
@@ -305,7 +282,10 @@ class IntrinsicReturnScaler:
 
     :math:`\\hat r_t = r_t / \\sigma(R)`, :math:`R_t = \\gamma R_{t-1} + r_t` per env
     along time, never reset (the intrinsic stream is non-episodic; Burda et al. 2019).
-    No centring: a centred bonus would turn novelty into a penalty.
+    No centring: a centred bonus would turn novelty into a penalty.  The statistic is
+    core's :class:`~rewardkit.core.normalize.RewardNormalizer` with ``statistic="return"``
+    (no ``done`` is ever passed, so it never restarts); this class adds the ``(T, n)``
+    rollout layout and keeps non-finite rewards out of the statistics.
 
     Example:
         >>> s = IntrinsicReturnScaler(gamma=0.0)
@@ -314,43 +294,41 @@ class IntrinsicReturnScaler:
     """
 
     def __init__(self, gamma: float = 0.99):
-        self.gamma = float(gamma)
-        self.rms = RunningMeanStd()
-        self.ret: np.ndarray | None = None
+        self.norm = RewardNormalizer("return", gamma=float(gamma))
 
-    def _acc(self, n: int) -> np.ndarray:
-        if self.ret is None or self.ret.shape[0] < n:
-            grown = np.zeros(n)
-            if self.ret is not None:
-                grown[: self.ret.shape[0]] = self.ret
-            self.ret = grown
-        return self.ret
+    @property
+    def gamma(self) -> float:
+        return self.norm.gamma
+
+    @property
+    def rms(self) -> RunningMeanStd:
+        """The running moments of the filtered return."""
+        return self.norm.rms
+
+    @property
+    def ret(self) -> np.ndarray | None:
+        """The per-env return accumulator :math:`R`."""
+        return self.norm.running_returns
 
     def scale(self, rewards: np.ndarray, env_index: np.ndarray | None = None, update: bool = True) -> np.ndarray:
         """Scale a ``(T, n)`` rollout (or ``(n,)`` step with ``env_index``)."""
         r = np.asarray(rewards, dtype=np.float64)
+        if r.ndim not in (1, 2):
+            raise BatchError("rewards", f"has shape {r.shape}", "(n_envs,) or (T, n_envs)")
         rs = np.where(np.isfinite(r), r, 0.0)  # non-finite values never enter the statistics
         if update:
-            if r.ndim == 1:
-                idx = np.arange(r.shape[0]) if env_index is None else np.asarray(env_index, dtype=np.int64)
-                acc = self._acc(int(idx.max()) + 1 if idx.size else 0)
-                acc[idx] = acc[idx] * self.gamma + rs
-                self.rms.update(acc[idx])
-            else:
-                acc = self._acc(r.shape[1])
-                rets, last = forward_filtered_returns(rs, self.gamma, acc[: r.shape[1]])
-                acc[: r.shape[1]] = last
-                self.rms.update(rets.reshape(-1))
-        return r / self.rms.std
+            if r.ndim == 2:  # time-major flat batch: the normaliser keeps time order per env
+                env_index = np.tile(np.arange(r.shape[1]), r.shape[0])
+            self.norm(rs.reshape(-1), env_index=env_index)
+        return r / self.norm.rms.std
 
     def state_dict(self) -> dict[str, Any]:
-        return {"rms": self.rms.state_dict(), "ret": None if self.ret is None else self.ret.copy(),
-                "gamma": self.gamma}
+        ret = self.norm.running_returns
+        return {"rms": self.norm.rms.state_dict(), "ret": None if ret is None else ret.copy(), "gamma": self.gamma}
 
     def load_state_dict(self, s: Mapping[str, Any]) -> None:
-        self.rms.load_state_dict(s["rms"])
-        self.ret = None if s["ret"] is None else np.asarray(s["ret"], dtype=np.float64).copy()
-        self.gamma = float(s["gamma"])
+        self.norm.load_state_dict({"rms": s["rms"], "ret": s["ret"]})
+        self.norm.gamma = float(s["gamma"])
 
 
 class LearnedBonus(IntrinsicBonus):

@@ -48,6 +48,8 @@ import torch
 import torch.nn as nn
 
 from ..core.errors import ConfigError
+from ..core.gae import gae
+from ..core.seeding import seeded
 from .base import IntrinsicBonus
 from .sb3 import bonus_share, score_rollout
 from .coverage import CoverageTracker
@@ -128,7 +130,7 @@ def two_stream_gae(r_ext: np.ndarray, r_int: np.ndarray, v_ext: np.ndarray, v_in
                    v_ext_next: np.ndarray, v_int_next: np.ndarray, terminated: np.ndarray, done: np.ndarray,
                    gamma: float, gamma_int: float, lam: float, int_episodic: bool = False
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """GAE for both streams over a ``(T, n)`` rollout.
+    """GAE for both streams over a ``(T, n)`` rollout: two calls to :func:`rewardkit.core.gae`.
 
     Extrinsic (episodic): :math:`\\delta_t = r_t + \\gamma (1-\\text{term}_t) V_{ext}(s'_t) - V_{ext}(s_t)`,
     :math:`A_t = \\delta_t + \\gamma\\lambda (1-\\text{done}_t) A_{t+1}`, with ``v_ext_next[t]``
@@ -145,24 +147,13 @@ def two_stream_gae(r_ext: np.ndarray, r_int: np.ndarray, v_ext: np.ndarray, v_in
         >>> a_e.ravel().tolist(), a_i.ravel().tolist()   # the intrinsic stream crosses the episode end
         ([1.0, 0.0], [0.5, 1.0])
     """
-    T = r_ext.shape[0]
-    adv_e = np.zeros_like(r_ext, dtype=np.float64)
-    adv_i = np.zeros_like(r_int, dtype=np.float64)
-    last_e = np.zeros(r_ext.shape[1])
-    last_i = np.zeros(r_ext.shape[1])
-    for t in reversed(range(T)):
-        boot = 1.0 - terminated[t].astype(np.float64)
-        cont = 1.0 - done[t].astype(np.float64)
-        delta = r_ext[t] + gamma * boot * v_ext_next[t] - v_ext[t]
-        last_e = delta + gamma * lam * cont * last_e
-        adv_e[t] = last_e
-        if int_episodic:
-            d_i = r_int[t] + gamma_int * boot * v_int_next[t] - v_int[t]
-            last_i = d_i + gamma_int * lam * cont * last_i
-        else:
-            d_i = r_int[t] + gamma_int * v_int_next[t] - v_int[t]
-            last_i = d_i + gamma_int * lam * last_i
-        adv_i[t] = last_i
+    term = np.asarray(terminated, dtype=bool)
+    ends = np.asarray(done, dtype=bool)
+    adv_e = gae(r_ext, v_ext, v_ext_next, gamma * (1.0 - term), lam, episode_ends=ends)
+    if int_episodic:
+        adv_i = gae(r_int, v_int, v_int_next, gamma_int * (1.0 - term), lam, episode_ends=ends)
+    else:
+        adv_i = gae(r_int, v_int, v_int_next, gamma_int, lam)
     return adv_e, adv_i
 
 
@@ -193,8 +184,13 @@ def train(make_env: Callable[[], gym.Env], config: PPOConfig | None = None, bonu
     if bonus is not None and not isinstance(bonus, IntrinsicBonus):
         raise ConfigError("bonus", f"is a {type(bonus).__name__}", "an IntrinsicBonus or None")
     torch.set_num_threads(1)
-    rng = np.random.default_rng(cfg.seed)
-    torch.manual_seed(cfg.seed)
+    with seeded(cfg.seed, torch=True) as rng:  # local: the caller's global torch RNG is left alone
+        return _train(make_env, cfg, bonus, key_info, log, tensorboard_dir, rng)
+
+
+def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonus | None, key_info: str | None,
+           log: Callable[[dict[str, Any]], None] | None, tensorboard_dir: str | None,
+           rng: np.random.Generator) -> dict[str, Any]:
     writer = None
     if tensorboard_dir is not None:
         from torch.utils.tensorboard import SummaryWriter

@@ -39,7 +39,8 @@ import numpy as np
 import torch
 
 from ..core.errors import ConfigError
-from .nets import ReturnScaledBonus, freeze, make_encoder, masked_mean, seeded
+from ..core.seeding import seeded
+from .nets import ReturnScaledBonus, freeze, make_encoder, masked_mean
 
 __all__ = ["RDD"]
 

@@ -24,7 +24,8 @@ import torch
 from ..core.errors import ConfigError
 from ._linalg import mm
 from .base import as_float_obs, rollout_arrays
-from .nets import LearnedBonus, freeze, make_encoder, seeded
+from ..core.seeding import seeded
+from .nets import LearnedBonus, freeze, make_encoder
 
 __all__ = ["RE3"]
 

@@ -29,7 +29,8 @@ import torch
 
 from ..core.registry import register_term
 from .base import BonusTerm
-from .nets import ReturnScaledBonus, freeze, make_encoder, masked_mean, seeded
+from ..core.seeding import seeded
+from .nets import ReturnScaledBonus, freeze, make_encoder, masked_mean
 
 __all__ = ["RND", "rnd_bonus"]
 

@@ -58,45 +58,10 @@ from ..core.normalize import RewardNormalizer
 from ..core.vecstep import sb3_done_flags
 from .base import IntrinsicBonus, check_key_info
 
-__all__ = ["IntrinsicRewardCallback", "rollout_transitions", "score_rollout", "gae", "bonus_share"]
+__all__ = ["IntrinsicRewardCallback", "rollout_transitions", "score_rollout", "bonus_share"]
 
 
 # --------------------------------------------------------------------------- pure helpers
-def gae(rewards: np.ndarray, values: np.ndarray, episode_starts: np.ndarray, last_values: np.ndarray,
-        last_dones: np.ndarray, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:
-    """Generalised advantage estimation over a ``(T, n)`` rollout, SB3's convention.
-
-    ``episode_starts[t]`` is 1 where ``s_t`` is the first state of an episode (so the
-    transition ``t-1 -> t`` crossed an episode boundary); ``last_dones`` plays that role
-    for the state after the rollout.
-
-    .. math:: A_t = \\delta_t + \\gamma\\lambda (1 - s_{t+1}) A_{t+1}, \\quad
-              \\delta_t = r_t + \\gamma (1 - s_{t+1}) V_{t+1} - V_t
-
-    Returns ``(advantages, returns)`` with ``returns = advantages + values``.
-
-    Example:
-        >>> adv, ret = gae(np.array([[0.0], [1.0]]), np.zeros((2, 1)), np.zeros((2, 1)),
-        ...                np.zeros(1), np.ones(1), gamma=0.5, lam=1.0)
-        >>> adv.ravel().tolist()
-        [0.5, 1.0]
-    """
-    T = rewards.shape[0]
-    adv = np.zeros_like(rewards, dtype=np.float64)
-    last = np.zeros(rewards.shape[1:], dtype=np.float64)
-    for t in reversed(range(T)):
-        if t == T - 1:
-            nonterm = 1.0 - np.asarray(last_dones, dtype=np.float64)
-            next_v = np.asarray(last_values, dtype=np.float64).reshape(nonterm.shape)
-        else:
-            nonterm = 1.0 - episode_starts[t + 1]
-            next_v = values[t + 1]
-        delta = rewards[t] + gamma * next_v * nonterm - values[t]
-        last = delta + gamma * lam * nonterm * last
-        adv[t] = last
-    return adv, adv + values
-
-
 def bonus_share(intrinsic: np.ndarray, extrinsic: np.ndarray) -> float:
     """Share of the intrinsic part in the total reward magnitude, in ``[0, 1]``.
 

@@ -212,7 +212,6 @@ def train_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any
 
     E, P = prep(expert, "expert"), prep(policy, "policy")
     ds, da = E["obs"].shape[1], E["action"].shape[1]
-    torch.manual_seed(seed)
 
     def net_from(m: MLPReward | None, d_in: int, s: int) -> Any:
         net = _build_net(d_in, hidden, "tanh", s)

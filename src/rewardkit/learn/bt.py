@@ -37,6 +37,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.errors import ConfigError
+from ..core.seeding import seeded
 from .models import MLPReward
 from .preferences import PreferencePairs, sigmoid
 
@@ -96,16 +97,15 @@ def bt_loss(diff: Any, label: Any, kind: str = "bt", margin: Any = None, epsilon
 
 
 def _build_net(d: int, hidden: Sequence[int], activation: str, seed: int) -> Any:
-    import torch
     from torch import nn
-    torch.manual_seed(seed)
     layers: list[Any] = []
     prev = d
     act = {"tanh": nn.Tanh, "relu": nn.ReLU, "identity": nn.Identity}[activation]
-    for h in hidden:
-        layers += [nn.Linear(prev, int(h)), act()]
-        prev = int(h)
-    layers.append(nn.Linear(prev, 1))
+    with seeded(seed, torch=True):  # local: the caller's global torch RNG is left alone
+        for h in hidden:
+            layers += [nn.Linear(prev, int(h)), act()]
+            prev = int(h)
+        layers.append(nn.Linear(prev, 1))
     return nn.Sequential(*layers).double()
 
 

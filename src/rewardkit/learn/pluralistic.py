@@ -26,6 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.errors import ConfigError
+from ..core.seeding import seeded
 from .preferences import PreferencePairs
 
 __all__ = ["LatentRewardModel", "train_vpl", "user_groups_task"]
@@ -124,57 +125,56 @@ def train_vpl(pairs: PreferencePairs, *, latent_dim: int = 4, rank: int = 4, hid
         raise ConfigError("pairs.user", f"some users have fewer than {need} pairs",
                           f">= context_size + query_size = {need} pairs per user")
     torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    d = pairs.dim
-    by_user = [np.flatnonzero(pairs.user == u) for u in users]
+    with seeded(seed, torch=True) as rng:  # local: the caller's global torch RNG is left alone
+        d = pairs.dim
+        by_user = [np.flatnonzero(pairs.user == u) for u in users]
 
-    def mlp(sizes: list[int]) -> nn.Sequential:
-        layers: list[nn.Module] = []
-        for i in range(len(sizes) - 1):
-            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-            if i < len(sizes) - 2:
-                layers.append(nn.Tanh())
-        return nn.Sequential(*layers).double()
+        def mlp(sizes: list[int]) -> nn.Sequential:
+            layers: list[nn.Module] = []
+            for i in range(len(sizes) - 1):
+                layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+                if i < len(sizes) - 2:
+                    layers.append(nn.Tanh())
+            return nn.Sequential(*layers).double()
 
-    enc = mlp([2 * d + 1, enc_hidden, enc_hidden])
-    head = mlp([enc_hidden, 2 * latent_dim])
-    feat = mlp([d, *hidden, rank + 1])
-    A = nn.Parameter(torch.randn(latent_dim, rank, dtype=torch.float64) / np.sqrt(latent_dim))
-    params = [*enc.parameters(), *head.parameters(), *feat.parameters(), A]
-    opt = torch.optim.Adam(params, lr=lr)
-    sa = torch.as_tensor(pairs.a.sum(1))
-    sb = torch.as_tensor(pairs.b.sum(1))
-    ta = torch.as_tensor(pairs.a)
-    tb = torch.as_tensor(pairs.b)
-    y = torch.as_tensor(pairs.label)
-    ub = min(users_per_batch, len(users))
-    for _ in range(int(steps)):
-        chosen = rng.choice(len(users), size=ub, replace=False)
-        ctx, qry = [], []
-        for u in chosen:
-            perm = rng.permutation(by_user[u])
-            ctx.append(perm[:context_size])
-            qry.append(perm[context_size:need])
-        ci = torch.as_tensor(np.stack(ctx))
-        qi = torch.as_tensor(np.stack(qry))
-        inp = torch.cat([sa[ci], sb[ci], y[ci].unsqueeze(-1)], dim=-1)          # (U, K, 2d+1)
-        pooled = torch.tanh(enc(inp)).mean(1)
-        stats = head(pooled)
-        mu, logvar = stats[:, :latent_dim], stats[:, latent_dim:].clamp(-8, 8)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        w_user = z @ A                                                           # (U, rank)
-        ha, hb = feat(ta[qi]), feat(tb[qi])                                      # (U, Q, T, rank+1)
-        ra = (ha[..., :-1] * w_user[:, None, None, :]).sum(-1) + ha[..., -1]
-        rb = (hb[..., :-1] * w_user[:, None, None, :]).sum(-1) + hb[..., -1]
-        diff = ra.sum(-1) - rb.sum(-1)
-        yq = y[qi]
-        nll = (yq * nn.functional.softplus(-diff) + (1 - yq) * nn.functional.softplus(diff)).mean()
-        kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(-1).mean()
-        loss = nll + kl_weight * kl
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        enc = mlp([2 * d + 1, enc_hidden, enc_hidden])
+        head = mlp([enc_hidden, 2 * latent_dim])
+        feat = mlp([d, *hidden, rank + 1])
+        A = nn.Parameter(torch.randn(latent_dim, rank, dtype=torch.float64) / np.sqrt(latent_dim))
+        params = [*enc.parameters(), *head.parameters(), *feat.parameters(), A]
+        opt = torch.optim.Adam(params, lr=lr)
+        sa = torch.as_tensor(pairs.a.sum(1))
+        sb = torch.as_tensor(pairs.b.sum(1))
+        ta = torch.as_tensor(pairs.a)
+        tb = torch.as_tensor(pairs.b)
+        y = torch.as_tensor(pairs.label)
+        ub = min(users_per_batch, len(users))
+        for _ in range(int(steps)):
+            chosen = rng.choice(len(users), size=ub, replace=False)
+            ctx, qry = [], []
+            for u in chosen:
+                perm = rng.permutation(by_user[u])
+                ctx.append(perm[:context_size])
+                qry.append(perm[context_size:need])
+            ci = torch.as_tensor(np.stack(ctx))
+            qi = torch.as_tensor(np.stack(qry))
+            inp = torch.cat([sa[ci], sb[ci], y[ci].unsqueeze(-1)], dim=-1)          # (U, K, 2d+1)
+            pooled = torch.tanh(enc(inp)).mean(1)
+            stats = head(pooled)
+            mu, logvar = stats[:, :latent_dim], stats[:, latent_dim:].clamp(-8, 8)
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+            w_user = z @ A                                                           # (U, rank)
+            ha, hb = feat(ta[qi]), feat(tb[qi])                                      # (U, Q, T, rank+1)
+            ra = (ha[..., :-1] * w_user[:, None, None, :]).sum(-1) + ha[..., -1]
+            rb = (hb[..., :-1] * w_user[:, None, None, :]).sum(-1) + hb[..., -1]
+            diff = ra.sum(-1) - rb.sum(-1)
+            yq = y[qi]
+            nll = (yq * nn.functional.softplus(-diff) + (1 - yq) * nn.functional.softplus(diff)).mean()
+            kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(-1).mean()
+            loss = nll + kl_weight * kl
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
 
     def export(seq: nn.Sequential) -> list[tuple[np.ndarray, np.ndarray]]:
         return [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy())

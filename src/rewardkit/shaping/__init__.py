@@ -21,5 +21,5 @@ from .advice import AdviceQLearning, LookBackAdvice, advice_potential, look_ahea
 from .expadard import (AdaptiveTeacher, ExpAdaRDProblem, SoftmaxReinforce, expadard_design, four_room_region_features,
                        run_adaptive_teaching)
 from .explors import ExploRSReward, ExploRSTeacher, count_bonus, run_explors  # noqa: E402  (ExploRS, Devidze et al. 2022)
-try: from .barfi import BARFI, TabularBARFI, barfi_gridworld  # noqa: E402,E701  (BARFI, Gupta et al. 2023; needs torch)
+try: from .barfi import BARFI, TabularBARFI  # noqa: E402,E701  (BARFI, Gupta et al. 2023; needs torch)
 except ImportError: pass  # noqa: E701

@@ -45,9 +45,15 @@ Two estimators are provided:
   implicit gradient uses the exact Hessian (autograd) and a pseudo-inverse.  It
   agrees with finite differences of :math:`J_p(\\theta^*(\\phi))` (tested).
 
-Baselines with the same learner: ``variant="primary"`` (:math:`r_p`), ``"naive"``
-(:math:`r_p + r_{aux}`) and ``"pbrs"`` (:math:`r_p + \\gamma\\Phi(s') - \\Phi(s)`,
-:math:`\\Phi = 0` after termination but kept on truncation).
+The reward the learner optimises is a strategy object (:class:`BarfiReward`):
+:class:`AlignedBlend` (BARFI's :math:`r_\\phi`), and the baselines with the same learner
+:class:`PrimaryReward` (:math:`r_p`), :class:`NaiveSum` (:math:`r_p + r_{aux}`) and
+:class:`PotentialShaped` (:math:`r_p + \\gamma\\Phi(s') - \\Phi(s)`, :math:`\\Phi = 0` after
+termination but kept on truncation); :func:`reward_strategy` maps the names
+``"barfi"``, ``"primary"``, ``"naive"``, ``"pbrs"`` to them.
+
+The BARFI grid world is :func:`rewardkit.tabular.barfi_gridworld`; the learning-curve
+benchmark is ``bench/design/barfi_grid.py``.
 """
 
 from __future__ import annotations
@@ -61,14 +67,14 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
+from ..core.seeding import seeded
 
 __all__ = [
     "discounted_returns", "neumann_inverse_hvp", "LinearSoftmaxPolicy", "AlignedReward", "AlignedGamma",
-    "EpisodeBatch", "collect_episodes", "BARFI", "TabularBARFI", "barfi_gridworld", "finite_horizon_return",
-    "VARIANTS", "BarfiWorld", "barfi_learning_curve",
+    "EpisodeBatch", "collect_episodes", "BARFI", "TabularBARFI", "finite_horizon_return",
+    "BarfiReward", "PrimaryReward", "NaiveSum", "PotentialShaped", "AlignedBlend", "REWARD_STRATEGIES", "VARIANTS",
+    "reward_strategy",
 ]
-
-VARIANTS = ("primary", "naive", "pbrs", "barfi")
 
 
 # ----------------------------------------------------------------------------- pure helpers
@@ -125,7 +131,7 @@ def finite_horizon_return(mdp: Any, pi: np.ndarray, horizon: int, R: np.ndarray 
     a time limit ``horizon`` estimates.
 
     Example:
-        >>> from rewardkit.shaping.barfi import barfi_gridworld
+        >>> from rewardkit.tabular import barfi_gridworld
         >>> w = barfi_gridworld(size=3, slip=0.0)
         >>> pi = np.zeros((w.mdp.n_states, 4)); pi[:, 3] = 0.5; pi[:, 0] = 0.5   # up or right
         >>> round(finite_horizon_return(w.mdp, pi, 2), 6), round(finite_horizon_return(w.mdp, pi, 10), 4) > 0.9
@@ -292,19 +298,138 @@ def collect_episodes(env: Any, policy: LinearSoftmaxPolicy, features: Callable[[
                         (rp * mask).sum(axis=1))
 
 
+# ----------------------------------------------------------------------------- reward strategies
+class BarfiReward:
+    """How a :class:`BARFI` learner turns a batch into the rewards and discount it optimises.
+
+    A strategy is chosen by the caller (``BARFI(..., variant=NaiveSum())``, or by name through
+    :func:`reward_strategy` for configs).  ``learned`` strategies get BARFI's outer
+    (implicit-gradient) step before the inner REINFORCE steps; the fixed ones are the
+    baselines, run with the same learner.  ``__call__(agent, batch, learned)`` returns
+    ``(rewards (B, H), gamma)``; ``learned=False`` must detach anything that depends on
+    :math:`\\phi`.
+
+    Example:
+        >>> from rewardkit.tabular import TabularEnv, barfi_gridworld
+        >>> w = barfi_gridworld(size=3)
+        >>> agent = BARFI(TabularEnv(w.mdp, max_steps=5), w.aux_fn("good"), variant=NaiveSum(), seed=0)
+        >>> batch = collect_episodes(agent.env, agent.policy, agent.features, agent.aux_fn, 2, agent.rng, 0.99)
+        >>> r, g = agent.strategy(agent, batch, learned=False)
+        >>> bool(torch.equal(r, batch.r_primary + batch.r_aux)), g
+        (True, 0.99)
+    """
+
+    name: str = ""
+    learned: bool = False
+    needs_potential: bool = False
+
+    def __call__(self, agent: BARFI, batch: EpisodeBatch, learned: bool) -> tuple[torch.Tensor, torch.Tensor | float]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class PrimaryReward(BarfiReward):
+    """Baseline :math:`r = r_p`, :math:`\\gamma` = the env's (the heuristic is ignored).
+
+    Example:
+        >>> PrimaryReward().learned
+        False
+    """
+
+    name = "primary"
+
+    def __call__(self, agent: BARFI, batch: EpisodeBatch, learned: bool) -> tuple[torch.Tensor, float]:
+        return batch.r_primary, agent.gamma
+
+
+class NaiveSum(BarfiReward):
+    """Baseline :math:`r = r_p + r_{aux}` (naive addition of the heuristic).
+
+    Example:
+        >>> NaiveSum().name
+        'naive'
+    """
+
+    name = "naive"
+
+    def __call__(self, agent: BARFI, batch: EpisodeBatch, learned: bool) -> tuple[torch.Tensor, float]:
+        return batch.r_primary + batch.r_aux, agent.gamma
+
+
+class PotentialShaped(BarfiReward):
+    """Baseline :math:`r = r_p + \\gamma\\Phi(s') - \\Phi(s)`, :math:`\\Phi(s') = 0` after termination
+    (kept on truncation); needs ``BARFI(potential=...)``.
+
+    Example:
+        >>> PotentialShaped().needs_potential
+        True
+    """
+
+    name = "pbrs"
+    needs_potential = True
+
+    def __call__(self, agent: BARFI, batch: EpisodeBatch, learned: bool) -> tuple[torch.Tensor, float]:
+        return batch.r_primary + batch.shaping, agent.gamma
+
+
+class AlignedBlend(BarfiReward):
+    """BARFI's learned reward and discount:
+    :math:`r_\\phi = \\phi_1^\\top f(s) + r_p + (\\phi_2^\\top f(s))\\,r_{aux}`, :math:`\\gamma_\\phi`.
+
+    Example:
+        >>> AlignedBlend().learned
+        True
+    """
+
+    name = "barfi"
+    learned = True
+
+    def __call__(self, agent: BARFI, batch: EpisodeBatch, learned: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        r = agent.reward(batch.feats, batch.r_primary, batch.r_aux)
+        g = agent.align_gamma() if agent.learn_gamma else torch.tensor(agent.align_gamma().item(),
+                                                                       dtype=torch.float64)
+        if not learned:
+            r, g = r.detach(), g.detach()
+        return r, g
+
+
+#: name -> strategy class, for configs and the benchmark (``variant="naive"`` etc.)
+REWARD_STRATEGIES: dict[str, type[BarfiReward]] = {
+    c.name: c for c in (PrimaryReward, NaiveSum, PotentialShaped, AlignedBlend)}
+VARIANTS = tuple(REWARD_STRATEGIES)
+
+
+def reward_strategy(variant: str | BarfiReward) -> BarfiReward:
+    """A :class:`BarfiReward` from a strategy object or one of the names in :data:`VARIANTS`.
+
+    Example:
+        >>> reward_strategy("pbrs"), reward_strategy(NaiveSum())
+        (PotentialShaped(), NaiveSum())
+    """
+    if isinstance(variant, BarfiReward):
+        return variant
+    if isinstance(variant, str) and variant in REWARD_STRATEGIES:
+        return REWARD_STRATEGIES[variant]()
+    raise ConfigError("variant", f"got {variant!r}", f"a BarfiReward or one of {VARIANTS}")
+
+
 # ----------------------------------------------------------------------------- sampled BARFI
 class BARFI:
     """BARFI with a softmax REINFORCE learner on a Gymnasium env (the paper's implicit gradient).
 
     One iteration (:meth:`update`): collect ``episodes_per_update`` episodes with the
-    current policy; if ``variant == "barfi"``, take an outer step on :math:`\\phi`
+    current policy; if the reward strategy is learned (BARFI's), take an outer step on :math:`\\phi`
     (implicit gradient, Neumann series) from this batch; then take ``inner_steps``
     REINFORCE steps on :math:`\\theta` with the (updated) reward and discount.
 
     Args:
         env: a Gymnasium env (``Discrete`` observations get one-hot features by default).
         aux_fn: ``(obs, action, next_obs, info) -> float``, the auxiliary heuristic.
-        variant: ``"barfi"``, or a fixed-reward baseline ``"primary"``, ``"naive"``, ``"pbrs"``.
+        variant: a :class:`BarfiReward` strategy (:class:`AlignedBlend` = BARFI; the baselines
+            :class:`PrimaryReward`, :class:`NaiveSum`, :class:`PotentialShaped`) or its name
+            ``"barfi"``, ``"primary"``, ``"naive"``, ``"pbrs"``.
         potential: ``obs -> float`` for ``"pbrs"``.
         features, n_features: state feature map (default one-hot of ``Discrete(n)``).
         gamma: the environment's discount (defines :math:`J_p` and the baselines' discount).
@@ -320,7 +445,7 @@ class BARFI:
         seed: seeds the policy's action sampling and the env (common random numbers across variants).
 
     Example:
-        >>> from rewardkit.shaping.barfi import barfi_gridworld
+        >>> from rewardkit.tabular import barfi_gridworld
         >>> from rewardkit.tabular import TabularEnv
         >>> w = barfi_gridworld(size=3)
         >>> env = TabularEnv(w.mdp, max_steps=10)
@@ -330,7 +455,7 @@ class BARFI:
         (3, True)
     """
 
-    def __init__(self, env: Any, aux_fn: Callable[..., float], *, variant: str = "barfi",
+    def __init__(self, env: Any, aux_fn: Callable[..., float], *, variant: str | BarfiReward = "barfi",
                  potential: Callable[[Any], float] | None = None,
                  features: Callable[[Any], np.ndarray] | None = None, n_features: int | None = None,
                  gamma: float = 0.99, policy_lr: float = 0.5, entropy_coef: float = 0.01,
@@ -339,10 +464,9 @@ class BARFI:
                  aux_weight_init: float = 0.0, gamma_init: float = 0.99, learn_gamma: bool = True,
                  learn_bias: bool = True, episodes_per_update: int = 8, inner_steps: int = 1, baseline: bool = True,
                  max_steps: int = 1000, seed: int = 0):
-        if variant not in VARIANTS:
-            raise ConfigError("variant", f"got {variant!r}", f"one of {VARIANTS}")
-        if variant == "pbrs" and potential is None:
-            raise ConfigError("potential", "is required for variant 'pbrs'", "a callable obs -> float")
+        strategy = reward_strategy(variant)
+        if strategy.needs_potential and potential is None:
+            raise ConfigError("potential", f"is required for variant {strategy.name!r}", "a callable obs -> float")
         if not callable(aux_fn):
             raise ConfigError("aux_fn", f"got {type(aux_fn).__name__}", "a callable (obs, action, next_obs, info) -> float")
         if features is None:
@@ -353,14 +477,15 @@ class BARFI:
             features, n_features = one_hot_features(int(n)), int(n)
         if n_features is None:
             raise ConfigError("n_features", "is required with a custom feature map", "a positive int")
-        self.env, self.aux_fn, self.variant, self.potential = env, aux_fn, variant, potential
+        self.env, self.aux_fn, self.potential = env, aux_fn, potential
+        self.strategy, self.variant = strategy, strategy.name
         self.features, self.n_features = features, int(n_features)
         self.gamma = float(gamma)
         self.n_actions = int(env.action_space.n)
-        torch.manual_seed(seed)
-        self.policy = LinearSoftmaxPolicy(self.n_features, self.n_actions)
-        self.reward = AlignedReward(self.n_features, aux_weight_init)
-        self.align_gamma = AlignedGamma(gamma_init)
+        with seeded(seed, torch=True):  # local: the caller's global torch RNG is left alone
+            self.policy = LinearSoftmaxPolicy(self.n_features, self.n_actions)
+            self.reward = AlignedReward(self.n_features, aux_weight_init)
+            self.align_gamma = AlignedGamma(gamma_init)
         self.learn_gamma = bool(learn_gamma)
         self.learn_bias = bool(learn_bias)
         self.policy_lr, self.entropy_coef = float(policy_lr), float(entropy_coef)
@@ -380,17 +505,7 @@ class BARFI:
             return float(self.align_gamma())
 
     def _rewards(self, batch: EpisodeBatch, learned: bool) -> tuple[torch.Tensor, torch.Tensor | float]:
-        if self.variant == "primary":
-            return batch.r_primary, self.gamma
-        if self.variant == "naive":
-            return batch.r_primary + batch.r_aux, self.gamma
-        if self.variant == "pbrs":
-            return batch.r_primary + batch.shaping, self.gamma
-        r = self.reward(batch.feats, batch.r_primary, batch.r_aux)
-        g = self.align_gamma() if self.learn_gamma else torch.tensor(self.align_gamma().item(), dtype=torch.float64)
-        if not learned:
-            r, g = r.detach(), g.detach()
-        return r, g
+        return self.strategy(self, batch, learned)
 
     def _surrogate(self, batch: EpisodeBatch, rewards: torch.Tensor, gamma: torch.Tensor | float,
                    entropy: bool) -> torch.Tensor:
@@ -465,7 +580,7 @@ class BARFI:
         self.episodes_seen += self.episodes_per_update
         info = {"primary_return": float(batch.primary_return.mean()),
                 "undiscounted_primary": float(batch.undiscounted_primary.mean())}
-        if self.variant == "barfi":
+        if self.strategy.learned:
             info.update(self.outer_step(batch))
         self.inner_step(batch)
         info["gamma_phi"] = self.gamma_value()
@@ -519,6 +634,7 @@ class TabularBARFI:
         lr: initial outer step size (halved by backtracking when :math:`J_p` would drop).
 
     Example:
+        >>> from rewardkit.tabular import barfi_gridworld
         >>> w = barfi_gridworld(size=3)
         >>> tb = TabularBARFI(w.mdp, w.R_aux["bad"], tau=0.005, aux_weight_init=0.0, lr=5.0)
         >>> before = tb.primary_return()
@@ -687,138 +803,3 @@ class TabularBARFI:
             self.gamma_logit.copy_(saved[2])
         self._theta = saved[3]
         return val
-
-
-# ----------------------------------------------------------------------------- a tiny world for BARFI
-@dataclass
-class BarfiWorld:
-    """A grid MDP with a primary goal reward and two auxiliary heuristics.
-
-    ``R_aux["good"]`` / ``R_aux["bad"]``: progress ``E[d(s) - d(s')]`` towards the true goal /
-    towards a decoy corner, times ``aux_scale``; ``potential[k]`` is the matching
-    :math:`\\Phi(s) = -\\text{aux\\_scale}\\cdot d(s)` for PBRS.
-    """
-
-    mdp: Any
-    size: int
-    start: int
-    goal: int
-    decoy: int
-    R_aux: dict[str, np.ndarray]
-    potential: dict[str, np.ndarray]
-
-    def aux_fn(self, kind: str) -> Callable[..., float]:
-        """``(obs, action, next_obs, info) -> R_aux[kind][obs, action]`` for a Gymnasium loop."""
-        if kind not in self.R_aux:
-            raise ConfigError("kind", f"got {kind!r}", f"one of {sorted(self.R_aux)}")
-        table = self.R_aux[kind]
-        return lambda obs, a, obs2, info: float(table[int(obs), int(a)])
-
-    def potential_fn(self, kind: str) -> Callable[[Any], float]:
-        table = self.potential[kind]
-        return lambda obs: float(table[int(obs)])
-
-
-def barfi_gridworld(size: int = 5, slip: float = 0.1, gamma: float = 0.99, aux_scale: float = 0.5,
-                    decoy: tuple[int, int] | None = None) -> BarfiWorld:
-    """An open ``size x size`` grid: start at ``(0, 0)``, goal at ``(size-1, size-1)``.
-
-    Actions ``up, left, down, right`` (the rewardkit grid convention); a move succeeds
-    with probability ``1 - slip`` and otherwise goes in a uniformly random other
-    direction (a blocked move stays).  Any action in the goal cell pays 1 and enters
-    the absorbing terminal state (index ``size**2``).  The misleading heuristic
-    rewards progress towards the decoy corner ``(size-1, 0)`` instead of the goal.
-
-    Example:
-        >>> w = barfi_gridworld()
-        >>> w.mdp.n_states, w.start, w.goal, w.decoy
-        (26, 0, 24, 4)
-        >>> round(float(w.R_aux["good"][0, 3]), 3), round(float(w.R_aux["bad"][0, 0]), 3)   # right / up at start
-        (0.467, -0.433)
-    """
-    from ..tabular import TabularMDP
-
-    if size < 2:
-        raise ConfigError("size", f"got {size}", "an int >= 2")
-    n = size * size
-    S, A, term = n + 1, 4, n
-    moves = {0: (0, 1), 1: (-1, 0), 2: (0, -1), 3: (1, 0)}
-
-    def nxt(s: int, a: int) -> int:
-        x, y = s % size, s // size
-        dx, dy = moves[a]
-        x2, y2 = x + dx, y + dy
-        return s if not (0 <= x2 < size and 0 <= y2 < size) else y2 * size + x2
-
-    goal = n - 1
-    dx_, dy_ = decoy if decoy is not None else (size - 1, 0)
-    decoy_s = dy_ * size + dx_
-    T = np.zeros((S, A, S))
-    for s in range(n):
-        for a in range(A):
-            if s == goal:
-                T[s, a, term] = 1.0
-                continue
-            T[s, a, nxt(s, a)] += 1.0 - slip
-            for b in range(A):
-                if b != a:
-                    T[s, a, nxt(s, b)] += slip / (A - 1)
-    T[term, :, term] = 1.0
-    R = np.zeros((S, A))
-    R[goal, :] = 1.0
-    mu0 = np.zeros(S)
-    mu0[0] = 1.0
-    terminal = np.zeros(S, dtype=bool)
-    terminal[term] = True
-    mdp = TabularMDP(T, R, gamma, mu0, terminal)
-
-    def dist_to(target: int) -> np.ndarray:
-        tx, ty = target % size, target // size
-        d = np.array([abs(s % size - tx) + abs(s // size - ty) for s in range(n)] + [0], dtype=float)
-        return d
-
-    R_aux, pot = {}, {}
-    for kind, target in (("good", goal), ("bad", decoy_s)):
-        d = dist_to(target)
-        prog = d[:, None] - np.einsum("sat,t->sa", T, d)
-        prog[goal] = 0.0
-        prog[term] = 0.0
-        R_aux[kind] = aux_scale * prog
-        pot[kind] = -aux_scale * d
-        pot[kind][term] = 0.0
-    return BarfiWorld(mdp, size, 0, goal, decoy_s, R_aux, pot)
-
-
-def barfi_learning_curve(world: BarfiWorld, kind: str, variant: str, *, seed: int, n_updates: int,
-                         horizon: int = 30, eval_every: int = 5, **kwargs: Any) -> dict[str, np.ndarray]:
-    """Train one learner on ``world`` (a :class:`~rewardkit.tabular.TabularEnv` with time limit
-    ``horizon``) and record the *exact* finite-horizon primary return of its policy.
-
-    ``kind`` picks the heuristic (``"good"``/``"bad"``), ``variant`` the reward
-    (``primary, naive, pbrs, barfi``); other keyword arguments go to :class:`BARFI`.
-    The same ``seed`` across variants gives common random numbers.
-
-    Example:
-        >>> w = barfi_gridworld(size=3)
-        >>> c = barfi_learning_curve(w, "good", "primary", seed=0, n_updates=4, horizon=10, eval_every=2,
-        ...                          episodes_per_update=2)
-        >>> c["episodes"].tolist(), c["primary_return"].shape
-        ([0, 4, 8], (3,))
-    """
-    from ..tabular import TabularEnv
-
-    env = TabularEnv(world.mdp, max_steps=horizon)
-    agent = BARFI(env, world.aux_fn(kind), variant=variant, potential=world.potential_fn(kind), seed=seed,
-                  gamma=world.mdp.gamma, **kwargs)
-    eps, vals, aux_w, gam = [0], [finite_horizon_return(world.mdp, agent.policy_table(), horizon)], [], []
-
-    def cb(a: BARFI, i: int) -> None:
-        if (i + 1) % eval_every == 0:
-            eps.append(a.episodes_seen)
-            vals.append(finite_horizon_return(world.mdp, a.policy_table(), horizon))
-            aux_w.append(float(a.aux_weights()[: world.size ** 2].mean()))
-            gam.append(a.gamma_value())
-
-    agent.train(n_updates, cb)
-    return {"episodes": np.asarray(eps), "primary_return": np.asarray(vals), "mean_aux_weight": np.asarray(aux_w),
-            "gamma_phi": np.asarray(gam)}

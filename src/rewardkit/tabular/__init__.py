@@ -2,14 +2,14 @@
 
 * :class:`TabularMDP` - ``T (S, A, S)``, ``R (S, A)``, ``gamma``, ``mu0``, ``terminal``;
   exact policy evaluation, value iteration, Q-values, advantages, occupancy measures.
-* :mod:`~rewardkit.tabular.worlds` - EXPRD's four-room grid, ExploRS's chain.
+* :mod:`~rewardkit.tabular.worlds` - EXPRD's four-room grid, ExploRS's chain, BARFI's grid.
 * :class:`TabularEnv` and registered Gymnasium ids ``rewardkit/FourRooms-v0``,
   ``rewardkit/ChainDistractor-v0``, ``rewardkit/Chain-v0``.
 * :class:`QLearning` / :func:`run_q_learning` - the reference learner (explicit tie-breaking).
 """
 
 from .mdp import TabularMDP, as_policy, greedy_policy
-from .worlds import World, GridLayout, ChainLayout, four_rooms, chain_with_distractor
+from .worlds import World, GridLayout, ChainLayout, four_rooms, chain_with_distractor, BarfiWorld, barfi_gridworld
 from .envs import TabularEnv, FourRoomsEnv, ChainDistractorEnv, register_envs
 from .qlearning import QLearning, run_q_learning, episodes_to_fraction
 from . import worlds, qlearning  # noqa: F401
@@ -18,6 +18,7 @@ register_envs()
 
 __all__ = [
     "TabularMDP", "as_policy", "greedy_policy", "World", "GridLayout", "ChainLayout", "four_rooms",
-    "chain_with_distractor", "TabularEnv", "FourRoomsEnv", "ChainDistractorEnv", "register_envs",
+    "chain_with_distractor", "BarfiWorld", "barfi_gridworld", "TabularEnv", "FourRoomsEnv", "ChainDistractorEnv",
+    "register_envs",
     "QLearning", "run_q_learning", "episodes_to_fraction",
 ]

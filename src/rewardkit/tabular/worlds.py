@@ -7,8 +7,11 @@
   Singla, 2022, "Exploration-Guided Reward Shaping for Reinforcement Learning under
   Sparse Rewards", NeurIPS): a sparse goal far to the right and a tiny
   "distractor" reward to the left that traps a non-exploring Q-learner.
+* :func:`barfi_gridworld` - the open grid of BARFI (Gupta, Chandak, Jordan, Thomas & da
+  Silva, 2023, "Behavior Alignment via Reward Function Optimization", NeurIPS) with a
+  helpful and a misleading heuristic; returns a :class:`BarfiWorld`.
 
-Both return a :class:`World` ``(mdp, layout)`` named tuple.  The dynamics follow the
+The first two return a :class:`World` ``(mdp, layout)`` named tuple.  The dynamics follow the
 reference implementations' semantics (documented per function) so that measured
 anchor numbers (informativeness, learning curves) can be reproduced.
 """
@@ -16,14 +19,14 @@ anchor numbers (informativeness, learning curves) can be reproduced.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from ..core.errors import ConfigError
 from .mdp import TabularMDP
 
-__all__ = ["World", "GridLayout", "ChainLayout", "four_rooms", "chain_with_distractor"]
+__all__ = ["World", "GridLayout", "ChainLayout", "four_rooms", "chain_with_distractor", "BarfiWorld", "barfi_gridworld"]
 
 UP, LEFT, DOWN, RIGHT = 0, 1, 2, 3
 GRID_ACTIONS = ("up", "left", "down", "right")
@@ -307,3 +310,101 @@ def chain_with_distractor(n1: int = 20, n2: int = 40, slip: float = 0.05, gamma:
     layout = ChainLayout(n1=n1, n2=n2, start=n2, goal_state=goal, distractor_state=dstate,
                          terminal_state=term, positions=positions)
     return World(TabularMDP(T, R, gamma, mu0, terminal), layout)
+
+
+@dataclass
+class BarfiWorld:
+    """A grid MDP with a primary goal reward and two auxiliary heuristics (BARFI's test world).
+
+    ``R_aux["good"]`` / ``R_aux["bad"]``: progress ``E[d(s) - d(s')]`` towards the true goal /
+    towards a decoy corner, times ``aux_scale``; ``potential[k]`` is the matching
+    :math:`\\Phi(s) = -\\text{aux\\_scale}\\cdot d(s)` for PBRS.
+    """
+
+    mdp: TabularMDP
+    size: int
+    start: int
+    goal: int
+    decoy: int
+    R_aux: dict[str, np.ndarray]
+    potential: dict[str, np.ndarray]
+
+    def aux_fn(self, kind: str) -> Callable[..., float]:
+        """``(obs, action, next_obs, info) -> R_aux[kind][obs, action]`` for a Gymnasium loop."""
+        if kind not in self.R_aux:
+            raise ConfigError("kind", f"got {kind!r}", f"one of {sorted(self.R_aux)}")
+        table = self.R_aux[kind]
+        return lambda obs, a, obs2, info: float(table[int(obs), int(a)])
+
+    def potential_fn(self, kind: str) -> Callable[[Any], float]:
+        table = self.potential[kind]
+        return lambda obs: float(table[int(obs)])
+
+
+def barfi_gridworld(size: int = 5, slip: float = 0.1, gamma: float = 0.99, aux_scale: float = 0.5,
+                    decoy: tuple[int, int] | None = None) -> BarfiWorld:
+    """The BARFI world (Gupta et al. 2023, reproduced in ``bench/design/barfi_grid.py``):
+    an open ``size x size`` grid, start at ``(0, 0)``, goal at ``(size-1, size-1)``.
+
+    Actions ``up, left, down, right`` (the rewardkit grid convention); a move succeeds
+    with probability ``1 - slip`` and otherwise goes in a uniformly random other
+    direction (a blocked move stays).  Any action in the goal cell pays 1 and enters
+    the absorbing terminal state (index ``size**2``).  The misleading heuristic
+    rewards progress towards the decoy corner ``(size-1, 0)`` instead of the goal.
+
+    Example:
+        >>> w = barfi_gridworld()
+        >>> w.mdp.n_states, w.start, w.goal, w.decoy
+        (26, 0, 24, 4)
+        >>> round(float(w.R_aux["good"][0, 3]), 3), round(float(w.R_aux["bad"][0, 0]), 3)   # right / up at start
+        (0.467, -0.433)
+    """
+    if size < 2:
+        raise ConfigError("size", f"got {size}", "an int >= 2")
+    n = size * size
+    S, A, term = n + 1, 4, n
+    moves = {0: (0, 1), 1: (-1, 0), 2: (0, -1), 3: (1, 0)}
+
+    def nxt(s: int, a: int) -> int:
+        x, y = s % size, s // size
+        dx, dy = moves[a]
+        x2, y2 = x + dx, y + dy
+        return s if not (0 <= x2 < size and 0 <= y2 < size) else y2 * size + x2
+
+    goal = n - 1
+    dx_, dy_ = decoy if decoy is not None else (size - 1, 0)
+    decoy_s = dy_ * size + dx_
+    T = np.zeros((S, A, S))
+    for s in range(n):
+        for a in range(A):
+            if s == goal:
+                T[s, a, term] = 1.0
+                continue
+            T[s, a, nxt(s, a)] += 1.0 - slip
+            for b in range(A):
+                if b != a:
+                    T[s, a, nxt(s, b)] += slip / (A - 1)
+    T[term, :, term] = 1.0
+    R = np.zeros((S, A))
+    R[goal, :] = 1.0
+    mu0 = np.zeros(S)
+    mu0[0] = 1.0
+    terminal = np.zeros(S, dtype=bool)
+    terminal[term] = True
+    mdp = TabularMDP(T, R, gamma, mu0, terminal)
+
+    def dist_to(target: int) -> np.ndarray:
+        tx, ty = target % size, target // size
+        d = np.array([abs(s % size - tx) + abs(s // size - ty) for s in range(n)] + [0], dtype=float)
+        return d
+
+    R_aux, pot = {}, {}
+    for kind, target in (("good", goal), ("bad", decoy_s)):
+        d = dist_to(target)
+        prog = d[:, None] - np.einsum("sat,t->sa", T, d)
+        prog[goal] = 0.0
+        prog[term] = 0.0
+        R_aux[kind] = aux_scale * prog
+        pot[kind] = -aux_scale * d
+        pot[kind][term] = 0.0
+    return BarfiWorld(mdp, size, 0, goal, decoy_s, R_aux, pot)
