@@ -41,12 +41,15 @@ Semantics (the same for every form):
 
 Gymnasium citizenship: :class:`RewardWrapper` inherits
 :class:`gymnasium.utils.RecordConstructorArgs`, so ``gym.make(env.spec)`` rebuilds
-the wrapped env; the new wrapper gets a deep copy of the reward (taken when ``env.spec``
-is first read), never shares its state.  It passes Gymnasium's and SB3's
-``check_env``; a *stateful* reward (running normalisation, global counts, a learned
-bonus) changes between two episodes with the same seed by design, so Gymnasium's
-step-determinism check fails for it unless its state is frozen (``Normalized(...,
-frozen=True)``).
+the wrapped env.  Gymnasium hands the recorded arguments over as they are, so the
+rebuilt wrapper holds the *same* reward object (as if one reward were passed to two
+wrappers); for independent state build a fresh reward (e.g. from its config) and wrap
+again.  The wrappers pass Gymnasium's and SB3's ``check_env``.  A *stateful* reward
+(running normalisation, global counts, a learned bonus) changes between two episodes
+with the same seed by design – it is learning – so Gymnasium's step-determinism check
+(same seed, same action, same reward) fails for it and only for it; with its state
+frozen (``Normalized(..., frozen=True)``, an episodic instead of a global count) it
+passes.  ``tests/integrations/test_citizenship.py`` shows both.
 """
 
 from __future__ import annotations
@@ -169,8 +172,8 @@ class VectorRewardWrapper(gym.vector.VectorWrapper):
         return []
 
     def reset(self, *, seed: Any = None, options: dict[str, Any] | None = None):
-        obs, info = self.env.reset(seed=seed, options=options)
-        mask = None if not options or "reset_mask" not in options else np.asarray(options["reset_mask"], bool)
+        mask = None if not options or "reset_mask" not in options else np.array(options["reset_mask"], bool)
+        obs, info = self.env.reset(seed=seed, options=options)  # (Gymnasium pops "reset_mask" from options)
         rows = None if mask is None else np.flatnonzero(mask)
         self.scorer.reset(obs, rows)
         self._pending_reset[slice(None) if rows is None else rows] = False
