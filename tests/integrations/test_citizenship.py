@@ -4,7 +4,7 @@
   over real envs (CartPole, MiniGrid); ``gym.make(env.spec)`` rebuilds the wrapped env.
 * A stateful reward (running normalisation, global counts) changes between two
   episodes with the same seed by design: Gymnasium's step-determinism check fails on
-  it – and only that check – and passes once the state is frozen.
+  it - and only that check - and passes once the state is frozen.
 * One final-observation policy: where a vector layout carries the final observation
   in the info and it is missing, every wrapper raises a BatchError naming the field.
 """
@@ -36,8 +36,8 @@ def _grid(env_id="MiniGrid-DoorKey-5x5-v0"):
 
 WRAPPERS = {
     "RewardWrapper/CartPole": lambda: RewardWrapper(gym.make("CartPole-v1"), build_reward(TASK)),
-    "RewardWrapper/DoorKey": lambda: RewardWrapper(MiniGridStateInfo(_grid()),
-                                                   build_reward({"terms": [{"type": "env_reward"}]}) + DoorKeyShaping()),
+    "RewardWrapper/DoorKey": lambda: RewardWrapper(
+        MiniGridStateInfo(_grid()), build_reward({"terms": [{"type": "env_reward"}]}) + DoorKeyShaping()),
     "RewardWrapper/frozen-normalised": lambda: RewardWrapper(gym.make("CartPole-v1"),
                                                              Normalized(Alive(), statistic="return", frozen=True)),
     "MiniGridStateInfo": lambda: MiniGridStateInfo(_grid()),
@@ -199,8 +199,8 @@ def test_vector_terms_get_each_rows_info_and_the_final_info_at_an_episode_end():
     envs = VectorRewardWrapper(gym.vector.SyncVectorEnv([lambda: AgentPositionInfo(gym.make("MiniGrid-Empty-5x5-v0",
                                                                                               max_steps=2))] * 2,
                                                         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP), rec)
-    _, info0 = envs.reset(seed=0)
-    _, _, _, _, info1 = envs.step(np.array([2, 1]))  # forward; turn right
+    envs.reset(seed=0)
+    envs.step(np.array([2, 1]))  # forward; turn right
     _, _, term, trunc, info2 = envs.step(np.array([2, 2]))  # the time limit ends both episodes
     assert (term | trunc).all()
     assert [i["agent_pos"] for i in rec.seen[0][2]] == [(2, 1), (1, 1)]

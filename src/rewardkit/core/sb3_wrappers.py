@@ -76,7 +76,7 @@ class VecRewardWrapper(VecEnvWrapper):
         dones = np.asarray(dones, dtype=bool)
         terminated, truncated = sb3_done_flags(dones, infos)
         next_obs = sb3_final_obs(obs, dones, infos)
-        original = np.array([float(inf.get(ENV_REWARD, r)) for inf, r in zip(infos, np.asarray(env_r))])
+        original = np.array([float(inf.get(ENV_REWARD, r)) for inf, r in zip(infos, np.asarray(env_r), strict=True)])
         res = self.scorer.step(self._actions, next_obs, obs, env_r, terminated, truncated, list(infos),
                                original=original)
         for i, inf in enumerate(infos):

@@ -24,7 +24,8 @@ stateful terms where an episode ended.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,10 +34,30 @@ from .compose import ComposedReward, RewardResult
 from .errors import BatchError
 from .term import RewardTerm, as_term
 
-__all__ = ["copy_obs", "set_row", "take_obs", "stack_obs", "with_final_obs", "sb3_done_flags",
-           "sb3_final_obs", "gym_final_obs", "vector_info_rows", "as_reward", "evaluate", "term_names",
-           "monitor_keywords", "EpisodeStats", "StepScore", "StepScorer",
-           "ENV_RETURN", "SHAPED_RETURN", "TERM_RETURN", "LENGTH", "ENV_REWARD", "STEP_TERMS"]
+__all__ = [
+    "ENV_RETURN",
+    "ENV_REWARD",
+    "LENGTH",
+    "SHAPED_RETURN",
+    "STEP_TERMS",
+    "TERM_RETURN",
+    "EpisodeStats",
+    "StepScore",
+    "StepScorer",
+    "as_reward",
+    "copy_obs",
+    "evaluate",
+    "gym_final_obs",
+    "monitor_keywords",
+    "sb3_done_flags",
+    "sb3_final_obs",
+    "set_row",
+    "stack_obs",
+    "take_obs",
+    "term_names",
+    "vector_info_rows",
+    "with_final_obs",
+]
 
 #: info keys written at the end of an episode
 ENV_RETURN = "rk/env_return"
@@ -99,7 +120,7 @@ def with_final_obs(obs: Any, rows: Sequence[int], finals: Sequence[Any], source:
     """:math:`s_{t+1}` of a vector step: ``obs`` with row ``rows[j]`` replaced by ``finals[j]``.
 
     Returns ``obs`` itself when there is nothing to replace, else a copy.  A missing
-    (``None``) final observation raises :class:`BatchError` naming ``source`` – the
+    (``None``) final observation raises :class:`BatchError` naming ``source`` - the
     final-observation policy of the module docstring.
 
     Example:
@@ -107,7 +128,7 @@ def with_final_obs(obs: Any, rows: Sequence[int], finals: Sequence[Any], source:
         [[0], [7]]
     """
     out = obs
-    for i, last in zip(rows, finals):
+    for i, last in zip(rows, finals, strict=True):
         if last is None:
             raise BatchError(source, f"missing for sub-env {int(i)} at an episode end",
                              "the true final observation of every ended episode (rewardkit never scores the reset "
@@ -127,7 +148,8 @@ def sb3_done_flags(dones: Any, infos: Sequence[Mapping[str, Any]]) -> tuple[np.n
         ([True, False, False], [False, True, False])
     """
     d = np.asarray(dones, dtype=bool).reshape(-1)
-    trunc = np.array([bool(x and inf.get("TimeLimit.truncated", False)) for x, inf in zip(d, infos)], dtype=bool)
+    trunc = np.array([bool(x and inf.get("TimeLimit.truncated", False)) for x, inf in zip(d, infos, strict=True)],
+                     dtype=bool)
     return d & ~trunc, trunc
 
 
@@ -146,12 +168,13 @@ def sb3_final_obs(obs: Any, dones: np.ndarray, infos: Sequence[Mapping[str, Any]
 def gym_final_obs(obs: Any, done: np.ndarray, info: Mapping[str, Any]) -> Any:
     """:math:`s_{t+1}` of a Gymnasium ``SAME_STEP`` vector step: ``info["final_obs"][i]`` where done.
 
-    Gymnasium ≥ 1.0 writes ``final_obs`` (with a ``_final_obs`` mask); 0.26–0.29 wrote
+    Gymnasium ≥ 1.0 writes ``final_obs`` (with a ``_final_obs`` mask); 0.26-0.29 wrote
     ``final_observation``, which is read when ``final_obs`` is absent.
 
     Example:
         >>> finals = np.array([None, np.array([3.0])], dtype=object)
-        >>> gym_final_obs(np.zeros((2, 1)), np.array([False, True]), {"final_obs": finals}).tolist()
+        >>> gym_final_obs(np.zeros((2, 1)), np.array([False, True]),
+        ...               {"final_obs": finals}).tolist()
         [[0.0], [3.0]]
     """
     ended = np.flatnonzero(done)
@@ -223,7 +246,7 @@ def monitor_keywords(reward: Any) -> tuple[str, ...]:
         >>> monitor_keywords(Constant(1.0, name="alive"))
         ('rk/env_return', 'rk/return', 'rk/length', 'rk/return/alive')
     """
-    return (ENV_RETURN, SHAPED_RETURN, LENGTH) + tuple(TERM_RETURN.format(n) for n in term_names(as_reward(reward)))
+    return (ENV_RETURN, SHAPED_RETURN, LENGTH, *(TERM_RETURN.format(n) for n in term_names(as_reward(reward))))
 
 
 class EpisodeStats:

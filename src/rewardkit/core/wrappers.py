@@ -1,7 +1,7 @@
 """Gymnasium wrappers that apply a rewardkit reward: the one wrapper family.
 
-* :class:`RewardWrapper` – a single :class:`gymnasium.Env`;
-* :class:`VectorRewardWrapper` – a :class:`gymnasium.vector.VectorEnv` (``NEXT_STEP``,
+* :class:`RewardWrapper` - a single :class:`gymnasium.Env`;
+* :class:`VectorRewardWrapper` - a :class:`gymnasium.vector.VectorEnv` (``NEXT_STEP``,
   ``SAME_STEP`` and ``DISABLED`` autoreset modes);
 * SB3's ``VecEnv`` form is :class:`rewardkit.core.sb3_wrappers.VecRewardWrapper`.
 
@@ -35,7 +35,7 @@ Semantics (the same for every form):
   ``info["final_obs"]`` (count keys and other info from ``info["final_info"]``).  SB3:
   ``info["terminal_observation"]``.  Where the layout puts it in the info and it is
   missing, the step raises :class:`~rewardkit.core.errors.BatchError` naming the field
-  (see :mod:`rewardkit.core.vecstep`) – it never falls back to the reset observation.
+  (see :mod:`rewardkit.core.vecstep`) - it never falls back to the reset observation.
 * Gymnasium's ``NEXT_STEP`` pseudo-transition (the step after a done: reset
   observation, reward 0, action ignored) is not shown to the terms and pays 0.
 
@@ -46,7 +46,7 @@ rebuilt wrapper holds the *same* reward object (as if one reward were passed to 
 wrappers); for independent state build a fresh reward (e.g. from its config) and wrap
 again.  The wrappers pass Gymnasium's and SB3's ``check_env``.  A *stateful* reward
 (running normalisation, global counts, a learned bonus) changes between two episodes
-with the same seed by design – it is learning – so Gymnasium's step-determinism check
+with the same seed by design - it is learning - so Gymnasium's step-determinism check
 (same seed, same action, same reward) fails for it and only for it; with its state
 frozen (``Normalized(..., frozen=True)``, an episodic instead of a global count) it
 passes.  ``tests/integrations/test_citizenship.py`` shows both.
@@ -193,7 +193,7 @@ class VectorRewardWrapper(gym.vector.VectorWrapper):
         row_infos = vector_info_rows(info, self.n, rows)
         if same_step and done.any() and isinstance(info.get("final_info"), dict):
             finals = vector_info_rows(info["final_info"], self.n, rows)
-            row_infos = [fin if done[i] else cur for i, cur, fin in zip(rows, row_infos, finals)]
+            row_infos = [fin if done[i] else cur for i, cur, fin in zip(rows, row_infos, finals, strict=True)]
         original = np.asarray(info.get(ENV_REWARD, env_r), dtype=np.float64)
         res = self.scorer.step(actions, next_obs, obs, env_r, terminated, truncated, row_infos, rows, original)
         info[ENV_REWARD] = original

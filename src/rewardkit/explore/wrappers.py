@@ -5,17 +5,17 @@ The exploration wrappers are the reward wrappers of :mod:`rewardkit.core.wrapper
 ``env_reward + BonusTerm(bonus, coef)``: one wrapper family, one final-observation
 policy, the same info keys.
 
-* :class:`BonusWrapper` – a single ``gymnasium.Env``
+* :class:`BonusWrapper` - a single ``gymnasium.Env``
   (a :class:`~rewardkit.core.wrappers.RewardWrapper`).  Several copies can share one
   bonus module (global counts shared by all sub-envs of a vector env): each copy
   takes its own ``env_index``.
-* :class:`BonusVectorWrapper` – a ``gymnasium.vector.VectorEnv``
+* :class:`BonusVectorWrapper` - a ``gymnasium.vector.VectorEnv``
   (a :class:`~rewardkit.core.wrappers.VectorRewardWrapper`).  With the default
   ``AutoresetMode.NEXT_STEP`` the step after an episode end returns the *reset*
   observation with reward 0 and ignores the action; that pseudo-transition
   ``(terminal obs -> reset obs)`` is masked (bonus 0, never shown to the module).
   With ``SAME_STEP`` the true final observation is read from ``info["final_obs"]``.
-* :class:`BonusVecEnvWrapper` – an SB3 ``VecEnv``
+* :class:`BonusVecEnvWrapper` - an SB3 ``VecEnv``
   (a :class:`~rewardkit.core.sb3_wrappers.VecRewardWrapper`): SB3 resets in the same
   step and stores the true last observation in ``info["terminal_observation"]``, which
   is used as ``next_obs`` of that transition.
@@ -60,13 +60,22 @@ from ..core.wrappers import RewardWrapper, VectorRewardWrapper
 from .base import BonusTerm, IntrinsicBonus
 from .coverage import CoverageTracker, visitation_heatmap_png
 
-__all__ = ["BonusWrapper", "BonusVectorWrapper", "BonusVecEnvWrapper", "AgentPositionInfo", "bonus_reward",
-           "CoverageTracker", "visitation_heatmap_png", "INTRINSIC_RETURN", "INTRINSIC_SHARE"]
+__all__ = [
+    "INTRINSIC_RETURN",
+    "INTRINSIC_SHARE",
+    "AgentPositionInfo",
+    "BonusVecEnvWrapper",
+    "BonusVectorWrapper",
+    "BonusWrapper",
+    "CoverageTracker",
+    "bonus_reward",
+    "visitation_heatmap_png",
+]
 
 INTRINSIC_RETURN = "rk/intrinsic_return"
 INTRINSIC_SHARE = "rk/intrinsic_share"
 
-_NEXT_INDEX: "weakref.WeakKeyDictionary[IntrinsicBonus, int]" = weakref.WeakKeyDictionary()
+_NEXT_INDEX: weakref.WeakKeyDictionary[IntrinsicBonus, int] = weakref.WeakKeyDictionary()
 
 
 def bonus_reward(bonus: IntrinsicBonus, coef: Any = 1.0, key_info: str | None = None,
@@ -110,7 +119,7 @@ class _BonusMixin:
 
 # ----------------------------------------------------------------------- single env
 class BonusWrapper(_BonusMixin, RewardWrapper):
-    """Add :math:`\\beta\\, b(s_t, a_t, s_{t+1})` to a single env's reward: a ``RewardWrapper`` with :func:`bonus_reward`.
+    """Add :math:`\\beta\\, b(s_t, a_t, s_{t+1})` to a single env's reward (``RewardWrapper`` + :func:`bonus_reward`).
 
     Args:
         env: the env (put ``Monitor`` inside this wrapper to log extrinsic returns).
@@ -205,7 +214,7 @@ class AgentPositionInfo(gym.Wrapper, gym.utils.RecordConstructorArgs):
     with ``layout=True`` a hash of the grid encoding taken at reset (identifies the
     procedurally generated layout, i.e. the *context* of Henaff et al. 2023), with
     ``grid=True`` a hash of the grid encoding at every step (layout *and* object state:
-    a picked-up key or an opened door changes it – the full privileged state).
+    a picked-up key or an opened door changes it - the full privileged state).
     Vector envs hide ``env.unwrapped``, so this is how counts reach privileged state.
 
     Example:

@@ -1,7 +1,7 @@
 """Gymnasium wrappers that apply a rewardkit reward to an environment.
 
-* :class:`RewardWrapper` – a single :class:`gymnasium.Env`;
-* :class:`VectorRewardWrapper` – a :class:`gymnasium.vector.VectorEnv`;
+* :class:`RewardWrapper` - a single :class:`gymnasium.Env`;
+* :class:`VectorRewardWrapper` - a :class:`gymnasium.vector.VectorEnv`;
 * SB3's ``VecEnv`` form lives in :mod:`rewardkit.integrations.sb3`.
 
 The classes are defined in :mod:`rewardkit.core.wrappers` (so the exploration wrappers

@@ -3,13 +3,14 @@
 * :class:`VecRewardWrapper` (defined in :mod:`rewardkit.core.sb3_wrappers`; its
   docstring states the SB3 semantics: ``terminal_observation``, ``TimeLimit.truncated``,
   the ``rk/*`` info keys read by ``VecMonitor(info_keywords=monitor_keywords(reward))``).
-* :class:`TermReturnsCallback` – puts the per-term episode returns into SB3's own
+* :class:`TermReturnsCallback` - puts the per-term episode returns into SB3's own
   logger, so they reach stdout, CSV and TensorBoard next to ``rollout/ep_rew_mean``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
@@ -17,7 +18,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from rewardkit.core.sb3_wrappers import VecRewardWrapper
 from rewardkit.core.vecstep import ENV_RETURN, TERM_RETURN, monitor_keywords
 
-__all__ = ["VecRewardWrapper", "TermReturnsCallback", "monitor_keywords"]
+__all__ = ["TermReturnsCallback", "VecRewardWrapper", "monitor_keywords"]
 
 _TERM_PREFIX = TERM_RETURN.format("")
 
