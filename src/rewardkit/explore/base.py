@@ -51,7 +51,7 @@ from ..core.errors import BatchError, ConfigError
 from ..core.term import RewardTerm
 
 __all__ = ["IntrinsicBonus", "BonusTerm", "EnvSlots", "as_float_obs", "rollout_arrays",
-           "to_state", "from_state"]
+           "to_state", "from_state", "check_coef"]
 
 ROLLOUT_KEYS = ("obs", "actions", "next_obs", "terminated", "truncated")
 
@@ -397,12 +397,39 @@ def from_state(state: Any, current: Any) -> Any:
 
 
 # ------------------------------------------------------------------ RewardTerm adapter
+def check_coef(coef: Any) -> Any:
+    """``coef`` as a float, or the callable ``coef(global_step) -> float`` itself; else a ConfigError.
+
+    Example:
+        >>> check_coef("0.5")
+        0.5
+    """
+    if callable(coef):
+        return coef
+    try:
+        return float(coef)
+    except (TypeError, ValueError):
+        raise ConfigError("coef", f"got {coef!r}", "a number or a callable step -> number") from None
+
+
+def _info_key(v: Any) -> Any:
+    return tuple(np.asarray(v).reshape(-1).tolist()) if np.ndim(v) else v
+
+
+def _stack_rows(xs: list[Any]) -> Any:
+    if isinstance(xs[0], Mapping):
+        return {k: _stack_rows([x[k] for x in xs]) for k in xs[0]}
+    return np.concatenate([np.asarray(x) for x in xs], axis=0)
+
+
 class BonusTerm(RewardTerm):
     """Any :class:`IntrinsicBonus` as a ``"transition"`` reward term: ``coef * bonus.observe(batch)``.
 
     Calls :meth:`IntrinsicBonus.observe` with the batch's ``obs``, ``action``,
     ``next_obs``, ``terminated``, ``truncated`` and ``env_index`` (so episodic state is
-    per sub-env and resets where the episode ended).
+    per sub-env and resets where the episode ended).  Plugged into any wrapper of
+    :mod:`rewardkit.core.wrappers` it is an exploration bonus; the wrappers of
+    :mod:`rewardkit.explore.wrappers` are exactly that.
 
     Non-finite bonus values (e.g. from a NaN observation) are replaced by 0 with one
     ``RuntimeWarning``; ``nonfinite`` counts them.  ``last_raw`` holds the unscaled bonus.
@@ -413,6 +440,12 @@ class BonusTerm(RewardTerm):
             ``coef(global_step) -> float`` such as a schedule from
             :mod:`rewardkit.core.schedules`).
         name: the term name (default: the bonus' name).
+        key_info: read each row's count key from ``info[key_info]`` (a count bonus only;
+            see :class:`~rewardkit.explore.wrappers.AgentPositionInfo`).  Without it a
+            bonus with its own ``info_key`` reads that.
+        update_every: train a learned bonus (:meth:`IntrinsicBonus.update`) on the
+            transitions scored since the last update, every this many transitions
+            (0: never here; train it elsewhere).  ``last_losses`` holds the latest losses.
 
     Example:
         >>> from rewardkit.core import TransitionBatch
@@ -425,24 +458,42 @@ class BonusTerm(RewardTerm):
 
     batch_kind = "transition"
 
-    def __init__(self, bonus: IntrinsicBonus, coef: Any = 1.0, name: str | None = None):
+    def __init__(self, bonus: IntrinsicBonus, coef: Any = 1.0, name: str | None = None,
+                 key_info: str | None = None, update_every: int = 0):
         if not isinstance(bonus, IntrinsicBonus):
             raise ConfigError("bonus", f"is a {type(bonus).__name__}", "an IntrinsicBonus instance")
         super().__init__(name or bonus.name)
         self.bonus = bonus
-        self.coef = coef
+        self.coef = check_coef(coef)
+        self.key_info = check_key_info(bonus, key_info)
+        if int(update_every) < 0:
+            raise ConfigError("update_every", f"got {update_every}", "a number of transitions >= 0")
+        self.update_every = int(update_every)
         self.last_raw: np.ndarray | None = None
+        self.last_losses: dict[str, float] = {}
         self.nonfinite = 0
         self._warned = False
+        self._buf: list[tuple[Any, Any, Any, np.ndarray, np.ndarray]] = []
+        self._buffered = 0
 
     def current_coef(self) -> float:
         c = self.coef
         return float(c(self.bonus.global_step)) if callable(c) else float(c)
 
-    def compute(self, batch: TransitionBatch) -> np.ndarray:
-        keys = None
+    def _keys(self, batch: TransitionBatch) -> list | None:
+        if self.key_info is not None:
+            try:
+                return [_info_key(inf[self.key_info]) for inf in batch.info]
+            except KeyError:
+                raise ConfigError(f"info.{self.key_info}", "missing",
+                                  "each transition's info to carry the count key (wrap with AgentPositionInfo)"
+                                  ) from None
         if getattr(self.bonus, "info_key", None):
-            keys = self.bonus.keys_from_info(batch.info)  # type: ignore[attr-defined]
+            return self.bonus.keys_from_info(batch.info)  # type: ignore[attr-defined]
+        return None
+
+    def compute(self, batch: TransitionBatch) -> np.ndarray:
+        keys = self._keys(batch)
         coef = self.current_coef()
         if keys is not None:
             raw = self.bonus.observe(batch.obs, batch.action, batch.next_obs, batch.terminated,  # type: ignore[call-arg]
@@ -461,7 +512,32 @@ class BonusTerm(RewardTerm):
                               RuntimeWarning, stacklevel=2)
             raw = np.where(bad, 0.0, raw)
         self.last_raw = raw
+        if self.update_every > 0 and self.bonus.learned:
+            self._buf.append((batch.obs, np.asarray(batch.action), batch.next_obs, batch.terminated.copy(),
+                              batch.truncated.copy()))
+            self._buffered += len(batch)
+            if self._buffered >= self.update_every:
+                self.train()
         return coef * raw
+
+    def train(self) -> dict[str, float]:
+        """Train the bonus on the buffered transitions (layout ``(N, 1, ...)``); returns its losses."""
+        if not self._buf:
+            return self.last_losses
+        obs = _stack_rows([b[0] for b in self._buf])
+        act = np.concatenate([b[1] for b in self._buf], axis=0)
+        nxt = _stack_rows([b[2] for b in self._buf])
+        term = np.concatenate([b[3] for b in self._buf])
+        trunc = np.concatenate([b[4] for b in self._buf])
+
+        def env_axis(x: Any) -> Any:
+            return {k: v[:, None] for k, v in x.items()} if isinstance(x, Mapping) else x[:, None]
+
+        batch = {"obs": env_axis(obs), "actions": act[:, None], "next_obs": env_axis(nxt),
+                 "terminated": term[:, None], "truncated": trunc[:, None]}
+        self.last_losses = dict(self.bonus.update(batch) or {})
+        self._buf, self._buffered = [], 0
+        return self.last_losses
 
     def reset(self, mask: Any = None) -> None:
         self.bonus.reset(mask)

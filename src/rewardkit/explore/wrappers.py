@@ -1,31 +1,44 @@
 """Environment wrappers that add an exploration bonus, plus coverage metrics.
 
-Three places where a bonus can be added to the reward, with the episode boundary
-semantics of each:
+The exploration wrappers are the reward wrappers of :mod:`rewardkit.core.wrappers`
+(the ones :mod:`rewardkit.integrations` exports) with the reward
+``env_reward + BonusTerm(bonus, coef)``: one wrapper family, one final-observation
+policy, the same info keys.
 
-* :class:`BonusWrapper` – a single ``gymnasium.Env``.  Several copies can share one
+* :class:`BonusWrapper` - a single ``gymnasium.Env``
+  (a :class:`~rewardkit.core.wrappers.RewardWrapper`).  Several copies can share one
   bonus module (global counts shared by all sub-envs of a vector env): each copy
   takes its own ``env_index``.
-* :class:`BonusVectorWrapper` – a ``gymnasium.vector.VectorEnv``.  With the default
+* :class:`BonusVectorWrapper` - a ``gymnasium.vector.VectorEnv``
+  (a :class:`~rewardkit.core.wrappers.VectorRewardWrapper`).  With the default
   ``AutoresetMode.NEXT_STEP`` the step after an episode end returns the *reset*
   observation with reward 0 and ignores the action; that pseudo-transition
   ``(terminal obs -> reset obs)`` is masked (bonus 0, never shown to the module).
   With ``SAME_STEP`` the true final observation is read from ``info["final_obs"]``.
-* :class:`BonusVecEnvWrapper` – an SB3 ``VecEnv``: SB3 resets in the same step and
-  stores the true last observation in ``info["terminal_observation"]``, which is
-  used as ``next_obs`` of that transition.
+* :class:`BonusVecEnvWrapper` - an SB3 ``VecEnv``
+  (a :class:`~rewardkit.core.sb3_wrappers.VecRewardWrapper`): SB3 resets in the same
+  step and stores the true last observation in ``info["terminal_observation"]``, which
+  is used as ``next_obs`` of that transition.
 
-In every case the reward returned is :math:`r_t + \\beta\\, b_t` and the episode's
-intrinsic return :math:`\\sum_t \\beta b_t` and its share
-:math:`\\sum|\\beta b| / (\\sum|\\beta b| + \\sum|r|)` are reported in the info of the
-step that ends the episode (``"rk/intrinsic_return"``, ``"rk/intrinsic_share"``).
-Put ``Monitor`` / ``RecordEpisodeStatistics`` *inside* the bonus wrapper (SB3's
-``make_vec_env(..., wrapper_class=BonusWrapper)`` does) so logged returns stay extrinsic.
+Final observation (the policy of every rewardkit wrapper, see :mod:`rewardkit.core.vecstep`):
+where the env layout carries it in the info (``final_obs``, ``terminal_observation``)
+and it is missing at an episode end, the step raises
+:class:`~rewardkit.core.errors.BatchError` naming the field.
+
+In every case the reward returned is :math:`r_t + \\beta\\, b_t`.  Besides the keys
+every reward wrapper writes (``rk/terms``, and at an episode end ``rk/env_return``,
+``rk/return/<term>`` …; the bonus term is named after the bonus), the info of the step
+that ends an episode holds its intrinsic return :math:`\\sum_t \\beta b_t` and share
+:math:`\\sum|\\beta b| / (\\sum|\\beta b| + \\sum|r|)` (``"rk/intrinsic_return"``,
+``"rk/intrinsic_share"``).  Put ``Monitor`` / ``RecordEpisodeStatistics`` *inside* the
+bonus wrapper (SB3's ``make_vec_env(..., wrapper_class=BonusWrapper)`` does) so logged
+returns stay extrinsic.
 
 Learned bonuses (RND, ICM, E3B's encoder …) are trained every ``update_every``
 transitions on the transitions collected since the last update (set
 ``update_every=0`` to train them elsewhere, e.g. with
-:class:`rewardkit.explore.sb3.IntrinsicRewardCallback`).
+:class:`rewardkit.explore.sb3.IntrinsicRewardCallback`); the bonus term
+(``wrapper.bonus_term``) does it and keeps ``last_losses``.
 
 Coverage: :class:`~rewardkit.explore.coverage.CoverageTracker` counts visited cells and
 :func:`~rewardkit.explore.coverage.visitation_heatmap_png` renders them (both re-exported here).
@@ -35,129 +48,78 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from ..core.errors import ConfigError
-from ..core.vecstep import copy_obs, sb3_done_flags, with_final_obs
-from .base import IntrinsicBonus, check_key_info
+from ..core.builtin import EnvReward
+from ..core.compose import ComposedReward
+from ..core.vecstep import EpisodeStats
+from ..core.wrappers import RewardWrapper, VectorRewardWrapper
+from .base import BonusTerm, IntrinsicBonus
 from .coverage import CoverageTracker, visitation_heatmap_png
 
-__all__ = ["BonusWrapper", "BonusVectorWrapper", "BonusVecEnvWrapper", "AgentPositionInfo",
-           "CoverageTracker", "visitation_heatmap_png", "INTRINSIC_RETURN", "INTRINSIC_SHARE"]
+__all__ = [
+    "INTRINSIC_RETURN",
+    "INTRINSIC_SHARE",
+    "AgentPositionInfo",
+    "BonusVecEnvWrapper",
+    "BonusVectorWrapper",
+    "BonusWrapper",
+    "CoverageTracker",
+    "bonus_reward",
+    "visitation_heatmap_png",
+]
 
 INTRINSIC_RETURN = "rk/intrinsic_return"
 INTRINSIC_SHARE = "rk/intrinsic_share"
 
-_NEXT_INDEX: "weakref.WeakKeyDictionary[IntrinsicBonus, int]" = weakref.WeakKeyDictionary()
+_NEXT_INDEX: weakref.WeakKeyDictionary[IntrinsicBonus, int] = weakref.WeakKeyDictionary()
 
 
-def _check_bonus(bonus: Any) -> IntrinsicBonus:
-    if not isinstance(bonus, IntrinsicBonus):
-        raise ConfigError("bonus", f"is a {type(bonus).__name__}", "an IntrinsicBonus instance")
-    return bonus
+def bonus_reward(bonus: IntrinsicBonus, coef: Any = 1.0, key_info: str | None = None,
+                 update_every: int = 0) -> ComposedReward:
+    """The reward of every bonus wrapper: ``env_reward`` plus ``BonusTerm(bonus, coef)``, :math:`r + \\beta b`.
+
+    Example:
+        >>> from rewardkit.explore.counts import CountBonus
+        >>> list(bonus_reward(CountBonus(mode="global", name="count")).terms)
+        ['env_reward', 'count']
+    """
+    term = BonusTerm(bonus, coef, key_info=key_info, update_every=update_every)
+    return ComposedReward([EnvReward(), term])
 
 
-def _check_coef(coef: Any) -> float | Callable[[int], float]:
-    if callable(coef):
-        return coef
-    try:
-        return float(coef)
-    except (TypeError, ValueError):
-        raise ConfigError("coef", f"got {coef!r}", "a number or a callable step -> number") from None
+def _intrinsic_stats(name: str):
+    def extra(stats: EpisodeStats, i: int) -> dict[str, float]:
+        a_int, a_ext = stats.abs_terms[name][i], stats.abs_env[i]
+        tot = a_int + a_ext
+        return {INTRINSIC_RETURN: float(stats.terms[name][i]),
+                INTRINSIC_SHARE: float(a_int / tot) if tot > 0 else 0.0}
+    return extra
 
 
-def _rows(x: Any, idx: Any) -> Any:
-    if isinstance(x, Mapping):
-        return {k: _rows(v, idx) for k, v in x.items()}
-    return np.asarray(x)[idx]
+class _BonusMixin:
+    """What the three bonus wrappers add to their reward wrapper: the bonus term and its episode statistics."""
 
+    reward_fn: ComposedReward
 
-def _stack(xs: Sequence[Any]) -> Any:
-    if isinstance(xs[0], Mapping):
-        return {k: _stack([x[k] for x in xs]) for k in xs[0]}
-    return np.concatenate([np.asarray(x) for x in xs], axis=0)
+    @property
+    def bonus_term(self) -> BonusTerm:
+        return next(t for t in self.reward_fn.terms.values() if isinstance(t, BonusTerm))
 
+    @property
+    def bonus(self) -> IntrinsicBonus:
+        return self.bonus_term.bonus
 
-def _key(v: Any) -> Any:
-    return tuple(np.asarray(v).reshape(-1).tolist()) if np.ndim(v) else v
-
-
-class _Core:
-    """Shared bookkeeping: score rows, accumulate episode statistics, train learned bonuses."""
-
-    def __init__(self, bonus: IntrinsicBonus, coef: Any, key_info: str | None, update_every: int):
-        self.bonus = _check_bonus(bonus)
-        self.coef = _check_coef(coef)
-        self.key_info = check_key_info(self.bonus, key_info)
-        self.update_every = int(update_every)
-        self.ep_int: np.ndarray = np.zeros(0)
-        self.ep_abs_int: np.ndarray = np.zeros(0)
-        self.ep_abs_ext: np.ndarray = np.zeros(0)
-        self._buf: list[tuple[Any, Any, Any, np.ndarray, np.ndarray]] = []
-        self._buffered = 0
-        self.last_losses: dict[str, float] = {}
-
-    def grow(self, n: int) -> None:
-        if self.ep_int.shape[0] < n:
-            pad = n - self.ep_int.shape[0]
-            self.ep_int = np.concatenate([self.ep_int, np.zeros(pad)])
-            self.ep_abs_int = np.concatenate([self.ep_abs_int, np.zeros(pad)])
-            self.ep_abs_ext = np.concatenate([self.ep_abs_ext, np.zeros(pad)])
-
-    def current_coef(self) -> float:
-        c = self.coef
-        return float(c(self.bonus.global_step)) if callable(c) else float(c)
-
-    def score(self, obs: Any, action: Any, next_obs: Any, term: np.ndarray, trunc: np.ndarray,
-              env_index: np.ndarray, keys: list | None, ext: np.ndarray) -> np.ndarray:
-        """Return :math:`\\beta b` for the rows; update episode accumulators; maybe train."""
-        self.grow(int(env_index.max()) + 1 if env_index.size else 0)
-        coef = self.current_coef()
-        if keys is not None:
-            raw = self.bonus.observe(obs, action, next_obs, term, trunc, env_index, keys=keys)  # type: ignore[call-arg]
-        else:
-            raw = self.bonus.observe(obs, action, next_obs, term, trunc, env_index)
-        r_int = coef * np.asarray(raw, dtype=np.float64)
-        self.ep_int[env_index] += r_int
-        self.ep_abs_int[env_index] += np.abs(r_int)
-        self.ep_abs_ext[env_index] += np.abs(np.asarray(ext, dtype=np.float64))
-        if self.update_every > 0 and self.bonus.learned:
-            self._buf.append((obs, np.asarray(action), next_obs, term, trunc))
-            self._buffered += int(env_index.shape[0])
-            if self._buffered >= self.update_every:
-                self.train()
-        return r_int
-
-    def train(self) -> None:
-        if not self._buf:
-            return
-        obs = _stack([b[0] for b in self._buf])
-        act = np.concatenate([b[1].reshape(b[1].shape[0], *b[1].shape[1:]) for b in self._buf], axis=0)
-        nxt = _stack([b[2] for b in self._buf])
-        term = np.concatenate([b[3] for b in self._buf])
-        trunc = np.concatenate([b[4] for b in self._buf])
-        add_env_axis = (lambda x: {k: v[:, None] for k, v in x.items()}) if isinstance(obs, Mapping) \
-            else (lambda x: x[:, None])
-        batch = {"obs": add_env_axis(obs), "actions": act[:, None], "next_obs": add_env_axis(nxt),
-                 "terminated": term[:, None], "truncated": trunc[:, None]}
-        self.last_losses = dict(self.bonus.update(batch) or {})
-        self._buf, self._buffered = [], 0
-
-    def finish(self, e: int) -> dict[str, float]:
-        """Episode statistics of sub-env ``e``, then zero its accumulators."""
-        tot = self.ep_abs_int[e] + self.ep_abs_ext[e]
-        out = {INTRINSIC_RETURN: float(self.ep_int[e]),
-               INTRINSIC_SHARE: float(self.ep_abs_int[e] / tot) if tot > 0 else 0.0}
-        self.ep_int[e] = self.ep_abs_int[e] = self.ep_abs_ext[e] = 0.0
-        return out
+    def _episode_extras(self) -> list:
+        return [_intrinsic_stats(self.bonus_term.name)]
 
 
 # ----------------------------------------------------------------------- single env
-class BonusWrapper(gym.Wrapper):
-    """Add :math:`\\beta\\, b(s_t, a_t, s_{t+1})` to a single env's reward.
+class BonusWrapper(_BonusMixin, RewardWrapper):
+    """Add :math:`\\beta\\, b(s_t, a_t, s_{t+1})` to a single env's reward (``RewardWrapper`` + :func:`bonus_reward`).
 
     Args:
         env: the env (put ``Monitor`` inside this wrapper to log extrinsic returns).
@@ -181,49 +143,22 @@ class BonusWrapper(gym.Wrapper):
 
     def __init__(self, env: gym.Env, bonus: IntrinsicBonus, coef: Any = 1.0, env_index: int | None = None,
                  key_info: str | None = None, update_every: int = 0):
-        super().__init__(env)
-        self.core = _Core(bonus, coef, key_info, update_every)
+        gym.utils.RecordConstructorArgs.__init__(self, bonus=bonus, coef=coef, env_index=env_index,
+                                                 key_info=key_info, update_every=update_every,
+                                                 _disable_deepcopy=True)
+        reward = bonus_reward(bonus, coef, key_info, update_every)
         if env_index is None:
             env_index = _NEXT_INDEX.get(bonus, 0)
             _NEXT_INDEX[bonus] = env_index + 1
-        self.env_index = int(env_index)
-        self._idx = np.array([self.env_index])
-        self._obs: Any = None
-
-    @property
-    def bonus(self) -> IntrinsicBonus:
-        return self.core.bonus
-
-    def reset(self, **kwargs: Any):
-        obs, info = self.env.reset(**kwargs)
-        self.core.bonus.reset(self._idx)
-        self.core.grow(self.env_index + 1)
-        self.core.finish(self.env_index)
-        self._obs = obs
-        return obs, info
-
-    def step(self, action: Any):
-        nxt, r, term, trunc, info = self.env.step(action)
-        keys = None
-        if self.core.key_info is not None:
-            if self.core.key_info not in info:
-                raise ConfigError(f"info.{self.core.key_info}", "missing",
-                                  "the env's info to carry the count key (wrap with AgentPositionInfo)")
-            keys = [_key(info[self.core.key_info])]
-        add = lambda x: {k: np.asarray(v)[None] for k, v in x.items()} if isinstance(x, Mapping) \
-            else np.asarray(x)[None]  # noqa: E731
-        r_int = self.core.score(add(self._obs), np.asarray([action]), add(nxt), np.array([term]),
-                                np.array([trunc]), self._idx, keys, np.array([r]))
-        self._obs = nxt
-        if term or trunc:
-            info = dict(info)
-            info.update(self.core.finish(self.env_index))
-        return nxt, float(r) + float(r_int[0]), term, trunc, info
+        super().__init__(env, reward, env_index=int(env_index))
 
 
 # ----------------------------------------------------------------------- gymnasium vector env
-class BonusVectorWrapper(gym.vector.VectorWrapper):
-    """Add a bonus inside a gymnasium ``VectorEnv`` (any autoreset mode; see module docs).
+class BonusVectorWrapper(_BonusMixin, VectorRewardWrapper):
+    """Add a bonus inside a gymnasium ``VectorEnv``: a ``VectorRewardWrapper`` with :func:`bonus_reward`.
+
+    Any autoreset mode (see the module docs); count keys of an ended ``SAME_STEP``
+    episode come from ``info["final_info"]``.
 
     Example:
         >>> import gymnasium as gym
@@ -237,104 +172,23 @@ class BonusVectorWrapper(gym.vector.VectorWrapper):
 
     def __init__(self, env: gym.vector.VectorEnv, bonus: IntrinsicBonus, coef: Any = 1.0,
                  key_info: str | None = None, update_every: int = 0):
-        super().__init__(env)
-        self.core = _Core(bonus, coef, key_info, update_every)
-        mode = getattr(env, "autoreset_mode", None) or env.metadata.get("autoreset_mode")
-        self.autoreset_mode = gym.vector.AutoresetMode(mode.value if hasattr(mode, "value") else
-                                                        (mode or "NextStep"))
-        self._obs: Any = None
-        self._pseudo = np.zeros(self.num_envs, dtype=bool)
-
-    @property
-    def bonus(self) -> IntrinsicBonus:
-        return self.core.bonus
-
-    def reset(self, *, seed: Any = None, options: dict | None = None):
-        obs, info = self.env.reset(seed=seed, options=options)
-        mask = None if not options or "reset_mask" not in options else np.asarray(options["reset_mask"], bool)
-        if mask is None or self._obs is None:
-            self._obs = obs
-            self._pseudo[:] = False
-            self.core.bonus.reset(np.arange(self.num_envs))
-            self.core.grow(self.num_envs)
-            for e in range(self.num_envs):
-                self.core.finish(e)
-        else:
-            rows = np.flatnonzero(mask)
-            if isinstance(obs, Mapping):
-                for k in obs:
-                    self._obs[k][rows] = obs[k][rows]
-            else:
-                self._obs = np.array(self._obs)
-                self._obs[rows] = np.asarray(obs)[rows]
-            self._pseudo[rows] = False
-            self.core.bonus.reset(rows)
-            for e in rows.tolist():
-                self.core.finish(e)
-        return obs, info
-
-    def step(self, actions: Any):
-        obs, rew, term, trunc, infos = self.env.step(actions)
-        term = np.asarray(term, dtype=bool)
-        trunc = np.asarray(trunc, dtype=bool)
-        done = term | trunc
-        n = self.num_envs
-        valid = ~self._pseudo if self.autoreset_mode == gym.vector.AutoresetMode.NEXT_STEP else np.ones(n, bool)
-        next_obs = obs
-        if self.autoreset_mode == gym.vector.AutoresetMode.SAME_STEP and done.any():
-            final = infos.get("final_obs")
-            if final is None:
-                raise ConfigError("infos.final_obs", "missing at an episode end",
-                                  "a SAME_STEP vector env that reports the final observation")
-            ended = np.flatnonzero(done)
-            next_obs = with_final_obs(obs, ended, [final[e] for e in ended])
-        rows = np.flatnonzero(valid)
-        r_int = np.zeros(n)
-        if rows.size:
-            keys = None
-            if self.core.key_info is not None:
-                col = infos.get(self.core.key_info)
-                if col is None:
-                    raise ConfigError(f"infos.{self.core.key_info}", "missing",
-                                      "each sub-env's info to carry the count key (wrap with AgentPositionInfo)")
-                final = infos.get("final_info", {}).get(self.core.key_info) \
-                    if self.autoreset_mode == gym.vector.AutoresetMode.SAME_STEP else None
-                keys = [_key(final[e] if (final is not None and done[e]) else col[e]) for e in rows.tolist()]
-            r_int[rows] = self.core.score(_rows(self._obs, rows), np.asarray(actions)[rows],
-                                          _rows(next_obs, rows), term[rows], trunc[rows], rows, keys,
-                                          np.asarray(rew)[rows])
-        ended = np.flatnonzero(done & valid)
-        if ended.size:
-            infos = dict(infos)
-            ret = np.zeros(n)
-            share = np.zeros(n)
-            for e in ended.tolist():
-                st = self.core.finish(e)
-                ret[e], share[e] = st[INTRINSIC_RETURN], st[INTRINSIC_SHARE]
-            mask = np.zeros(n, dtype=bool)
-            mask[ended] = True
-            infos[INTRINSIC_RETURN], infos["_" + INTRINSIC_RETURN] = ret, mask
-            infos[INTRINSIC_SHARE], infos["_" + INTRINSIC_SHARE] = share, mask.copy()
-        if self.autoreset_mode == gym.vector.AutoresetMode.NEXT_STEP:
-            self._pseudo = done.copy()
-        self._obs = copy_obs(obs)
-        return obs, np.asarray(rew, dtype=np.float64) + r_int, term, trunc, infos
+        super().__init__(env, bonus_reward(bonus, coef, key_info, update_every))
 
 
 # ----------------------------------------------------------------------- SB3 VecEnv
 try:
-    from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+    from ..core.sb3_wrappers import VecRewardWrapper
 except ImportError:  # pragma: no cover - SB3 is an optional extra
-    VecEnvWrapper = object  # type: ignore[assignment,misc]
-    VecEnv = object  # type: ignore[assignment,misc]
+    VecRewardWrapper = object  # type: ignore[assignment,misc]
 
 
-class BonusVecEnvWrapper(VecEnvWrapper):  # type: ignore[misc,valid-type]
-    """Add a bonus to an SB3 ``VecEnv`` (true last obs from ``info["terminal_observation"]``).
+class BonusVecEnvWrapper(_BonusMixin, VecRewardWrapper):  # type: ignore[misc,valid-type]
+    """Add a bonus to an SB3 ``VecEnv``: a ``VecRewardWrapper`` with :func:`bonus_reward`.
 
-    Works with every SB3 algorithm, on- and off-policy, because the bonus is part of
-    the reward the algorithm sees (the maintainers' recommended route; the bonus then
-    enters GAE as an ordinary reward with the extrinsic ``gamma``).
+    The true last obs comes from ``info["terminal_observation"]``.  Works with every
+    SB3 algorithm, on- and off-policy, because the bonus is part of the reward the
+    algorithm sees (the maintainers' recommended route; the bonus then enters GAE as
+    an ordinary reward with the extrinsic ``gamma``).
 
     Example:
         >>> from stable_baselines3.common.env_util import make_vec_env
@@ -348,51 +202,11 @@ class BonusVecEnvWrapper(VecEnvWrapper):  # type: ignore[misc,valid-type]
 
     def __init__(self, venv: Any, bonus: IntrinsicBonus, coef: Any = 1.0, key_info: str | None = None,
                  update_every: int = 0):
-        super().__init__(venv)
-        self.core = _Core(bonus, coef, key_info, update_every)
-        self._obs: Any = None
-        self._actions: Any = None
-
-    @property
-    def bonus(self) -> IntrinsicBonus:
-        return self.core.bonus
-
-    def reset(self):
-        obs = self.venv.reset()
-        self._obs = copy_obs(obs)
-        self.core.bonus.reset(np.arange(self.num_envs))
-        self.core.grow(self.num_envs)
-        for e in range(self.num_envs):
-            self.core.finish(e)
-        return obs
-
-    def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions)
-        self.venv.step_async(actions)
-
-    def step_wait(self):
-        obs, rew, dones, infos = self.venv.step_wait()
-        dones = np.asarray(dones, dtype=bool)
-        term, trunc = sb3_done_flags(dones, infos)
-        ended = np.flatnonzero(dones)
-        next_obs = with_final_obs(obs, ended, [infos[e].get("terminal_observation") for e in ended])
-        keys = None
-        if self.core.key_info is not None:
-            try:
-                keys = [_key(inf[self.core.key_info]) for inf in infos]
-            except KeyError:
-                raise ConfigError(f"info.{self.core.key_info}", "missing",
-                                  "each sub-env's info to carry the count key (wrap with AgentPositionInfo)") from None
-        idx = np.arange(self.num_envs)
-        r_int = self.core.score(self._obs, self._actions, next_obs, term, trunc, idx, keys, np.asarray(rew))
-        for e in np.flatnonzero(dones):
-            infos[e].update(self.core.finish(int(e)))
-        self._obs = copy_obs(obs)
-        return obs, (np.asarray(rew, dtype=np.float64) + r_int).astype(np.float32), dones, infos
+        super().__init__(venv, bonus_reward(bonus, coef, key_info, update_every))
 
 
 # ----------------------------------------------------------------------- MiniGrid keys
-class AgentPositionInfo(gym.Wrapper):
+class AgentPositionInfo(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Put MiniGrid's privileged agent state into ``info`` (count keys and coverage).
 
     ``info["agent_pos"] = (x, y)`` always; with ``direction=True`` also the facing
@@ -400,7 +214,7 @@ class AgentPositionInfo(gym.Wrapper):
     with ``layout=True`` a hash of the grid encoding taken at reset (identifies the
     procedurally generated layout, i.e. the *context* of Henaff et al. 2023), with
     ``grid=True`` a hash of the grid encoding at every step (layout *and* object state:
-    a picked-up key or an opened door changes it – the full privileged state).
+    a picked-up key or an opened door changes it - the full privileged state).
     Vector envs hide ``env.unwrapped``, so this is how counts reach privileged state.
 
     Example:
@@ -413,7 +227,9 @@ class AgentPositionInfo(gym.Wrapper):
 
     def __init__(self, env: gym.Env, key: str = "agent_pos", direction: bool = False, carrying: bool = False,
                  layout: bool = False, grid: bool = False):
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, key=key, direction=direction, carrying=carrying,
+                                                 layout=layout, grid=grid)
+        gym.Wrapper.__init__(self, env)
         self.grid = grid
         self.key = key
         self.direction = direction

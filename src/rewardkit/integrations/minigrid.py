@@ -82,7 +82,7 @@ def minigrid_state(env: gym.Env) -> np.ndarray:
                      u.grid.width, u.grid.height], dtype=np.int64)
 
 
-class MiniGridStateInfo(gym.Wrapper):
+class MiniGridStateInfo(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Write the privileged MiniGrid state of :math:`s_t` and :math:`s_{t+1}` into ``info``.
 
     Example:
@@ -95,7 +95,8 @@ class MiniGridStateInfo(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env):
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.Wrapper.__init__(self, env)
         self._state: np.ndarray | None = None
 
     def reset(self, **kwargs: Any):
@@ -203,7 +204,7 @@ class DoorKeyShaping(RewardTerm):
         return self.gamma * phi_next * (~batch.terminated) - phi_s
 
 
-class FullGridObs(gym.ObservationWrapper):
+class FullGridObs(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """The whole grid (MiniGrid encoding, agent drawn in) as a ``(W, H, 3)`` uint8 array.
 
     Example:
@@ -215,7 +216,8 @@ class FullGridObs(gym.ObservationWrapper):
     """
 
     def __init__(self, env: gym.Env):
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.ObservationWrapper.__init__(self, env)
         u = env.unwrapped
         high = np.zeros((u.width, u.height, 3), dtype=np.uint8)
         high[..., 0], high[..., 1], high[..., 2] = 10, 5, 3  # max object / colour / state index

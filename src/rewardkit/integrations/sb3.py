@@ -1,91 +1,97 @@
-"""Stable-Baselines3 integration: a ``VecEnvWrapper`` that applies a rewardkit reward.
+"""Stable-Baselines3 integration: the reward ``VecEnvWrapper`` and a per-term logger callback.
 
-SB3 ``VecEnv`` semantics are handled exactly:
-
-* SB3 resets a sub-env in the same step it ends, so the observation returned for a
-  done env is the *reset* observation; the true ``s'`` is
-  ``infos[i]["terminal_observation"]`` and that is what the terms see.
-* SB3 folds ``terminated`` and ``truncated`` into ``dones``; truncation is recovered
-  from ``infos[i]["TimeLimit.truncated"]``, so terms receive both flags separately
-  (``terminated = done and not truncated``).
-* Per-step term values are in ``infos[i]["rk/terms"]``; at episode end ``infos[i]``
-  holds ``rk/env_return``, ``rk/return``, ``rk/length`` and ``rk/return/<term>``.
-  Wrap with ``VecMonitor(venv, info_keywords=monitor_keywords(reward))`` (outside)
-  and SB3 records them in ``info["episode"]`` and ``model.ep_info_buffer``.
+* :class:`VecRewardWrapper` (defined in :mod:`rewardkit.core.sb3_wrappers`; its
+  docstring states the SB3 semantics: ``terminal_observation``, ``TimeLimit.truncated``,
+  the ``rk/*`` info keys read by ``VecMonitor(info_keywords=monitor_keywords(reward))``).
+* :class:`TermReturnsCallback` - puts the per-term episode returns into SB3's own
+  logger, so they reach stdout, CSV and TensorBoard next to ``rollout/ep_rew_mean``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.callbacks import BaseCallback
 
-from rewardkit.core import RewardTerm, TransitionBatch
-from rewardkit.core.vecstep import copy_obs, sb3_done_flags, with_final_obs
+from rewardkit.core.sb3_wrappers import VecRewardWrapper
+from rewardkit.core.vecstep import ENV_RETURN, TERM_RETURN, monitor_keywords
 
-from ._episode import ENV_REWARD, STEP_TERMS, EpisodeAccumulator, as_reward, evaluate, monitor_keywords, term_names
+__all__ = ["TermReturnsCallback", "VecRewardWrapper", "monitor_keywords"]
 
-__all__ = ["VecRewardWrapper", "monitor_keywords"]
+_TERM_PREFIX = TERM_RETURN.format("")
 
 
-class VecRewardWrapper(VecEnvWrapper):
-    """Apply a rewardkit reward to all sub-envs of an SB3 ``VecEnv`` in one batch.
+class TermReturnsCallback(BaseCallback):
+    """Log each term's mean episode return as ``rollout/rk/<term>`` in SB3's logger.
+
+    The value is the mean of ``rk/return/<term>`` over SB3's episode-info buffer
+    (``model.ep_info_buffer``, the last ``stats_window_size`` episodes), exactly as SB3
+    logs ``rollout/ep_rew_mean`` from ``r``:
+
+    .. math:: \\text{rollout/rk/}k = \\frac{1}{|B|} \\sum_{e \\in B} \\sum_{t \\in e} r^{(k)}_t
+
+    The original environment return (``rk/env_return``) is logged as
+    ``rollout/ep_env_rew_mean``.  It needs the ``rk/*`` keys in the episode info: wrap
+    with ``VecMonitor(VecRewardWrapper(venv, reward), info_keywords=monitor_keywords(reward))``
+    (or ``Monitor(RewardWrapper(env, reward), info_keywords=...)`` per env).  Works for
+    on- and off-policy algorithms: values are recorded when episodes end (with the
+    buffer as SB3 will hold it after that step) and at each rollout end, so every
+    ``logger.dump`` (TensorBoard with ``tensorboard_log=``) carries them.
+
+    Args:
+        terms: the term names to log (default: every ``rk/return/<term>`` key found).
 
     Example:
         >>> import gymnasium as gym
+        >>> from stable_baselines3 import PPO
         >>> from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
-        >>> from rewardkit.core import build_reward
-        >>> r = build_reward({"terms": [{"type": "env_reward", "name": "task"},
-        ...                             {"type": "alive", "weight": 0.1}]})
-        >>> venv = VecMonitor(VecRewardWrapper(DummyVecEnv([lambda: gym.make("CartPole-v1")] * 2), r),
+        >>> from rewardkit.core import Constant
+        >>> r = Constant(0.5, name="half")
+        >>> venv = VecMonitor(VecRewardWrapper(DummyVecEnv([lambda: gym.make("CartPole-v1")]), r),
         ...                   info_keywords=monitor_keywords(r))
-        >>> _ = venv.reset()
-        >>> _, rew, _, infos = venv.step([0, 1])
-        >>> [round(x, 2) for x in rew.tolist()], sorted(infos[0]["rk/terms"])
-        ([1.1, 1.1], ['alive', 'task'])
+        >>> cb = TermReturnsCallback()
+        >>> _ = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0).learn(64, callback=cb)
+        >>> sorted(cb.last_means)
+        ['rollout/ep_env_rew_mean', 'rollout/rk/half']
     """
 
-    def __init__(self, venv: VecEnv, reward: Any):
-        super().__init__(venv)
-        self.reward_fn: RewardTerm = as_reward(reward)
-        self._acc = EpisodeAccumulator(self.num_envs, term_names(self.reward_fn))
-        self._obs: Any = None
-        self._actions: Any = None
+    def __init__(self, terms: Iterable[str] | None = None, verbose: int = 0):
+        super().__init__(verbose)
+        self.terms = None if terms is None else list(terms)
+        self.last_means: dict[str, float] = {}
 
-    def reset(self):
-        obs = self.venv.reset()
-        self._obs = copy_obs(obs)
-        every = np.ones(self.num_envs, dtype=bool)
-        self._acc.clear(every)
-        self.reward_fn.reset(every)
-        return obs
+    def _means(self, episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
+        keys: list[str] = []
+        if self.terms is not None:
+            keys = [_TERM_PREFIX + t for t in self.terms]
+        else:
+            for ep in episodes:
+                keys += [k for k in ep if k.startswith(_TERM_PREFIX) and k not in keys]
+        out: dict[str, float] = {}
+        for k in keys:
+            vals = [float(ep[k]) for ep in episodes if k in ep]
+            if vals:
+                out["rollout/rk/" + k[len(_TERM_PREFIX):]] = float(np.mean(vals))
+        env = [float(ep[ENV_RETURN]) for ep in episodes if ENV_RETURN in ep]
+        if env:
+            out["rollout/ep_env_rew_mean"] = float(np.mean(env))
+        return out
 
-    def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions)
-        self.venv.step_async(actions)
+    def _record(self, episodes: Sequence[dict[str, Any]]) -> None:
+        self.last_means = self._means(episodes)
+        for k, v in self.last_means.items():
+            self.logger.record(k, v)
 
-    def step_wait(self):
-        if self._obs is None:
-            raise RuntimeError("VecRewardWrapper.step called before reset(); call venv.reset() first")
-        obs, env_r, dones, infos = self.venv.step_wait()
-        env_r = np.asarray(env_r, dtype=np.float64)
-        dones = np.asarray(dones, dtype=bool)
-        terminated, truncated = sb3_done_flags(dones, infos)
-        ended = np.flatnonzero(dones)
-        next_obs = with_final_obs(obs, ended, [infos[i].get("terminal_observation") for i in ended])
-        original = np.array([float(inf.get(ENV_REWARD, r)) for inf, r in zip(infos, env_r)])
-        batch = TransitionBatch(self._obs, self._actions, next_obs, env_r, terminated, truncated,
-                                list(infos), np.arange(self.num_envs))
-        res = evaluate(self.reward_fn, batch)
-        self._acc.add(np.arange(self.num_envs), original, res)
-        for i, inf in enumerate(infos):
-            inf[ENV_REWARD] = float(original[i])
-            inf[STEP_TERMS] = {k: float(v[i]) for k, v in res.terms.items()}
-            if dones[i]:
-                inf.update(self._acc.episode_info(i))
-        if dones.any():
-            self._acc.clear(dones)
-            self.reward_fn.reset(dones)
-        self._obs = copy_obs(obs)
-        return obs, res.total.astype(np.float32), dones, infos
+    def _on_step(self) -> bool:
+        new = [inf["episode"] for inf in self.locals.get("infos", ()) if inf.get("episode") is not None]
+        if new:  # SB3 appends these to ep_info_buffer right after this call, and may dump before rollout end
+            buf = self.model.ep_info_buffer
+            maxlen = buf.maxlen if buf is not None and buf.maxlen is not None else len(new)
+            self._record((list(buf or ()) + new)[-maxlen:])
+        return True
+
+    def _on_rollout_end(self) -> None:
+        if self.model.ep_info_buffer:
+            self._record(list(self.model.ep_info_buffer))
