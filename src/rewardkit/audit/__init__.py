@@ -1,9 +1,9 @@
 """rewardkit.audit: compare and audit reward functions (EPIC, STARC)."""
 
-from .distances import (as_sas, epic_canonical, epic_distance, pearson_distance, potential_shaping, starc_distance,
+from .distances import (as_sas, epic_canonical, epic_distance, pearson_distance, add_potential_shaping, starc_distance,
                         val_canonical)
 
-__all__ = ["as_sas", "epic_canonical", "epic_distance", "pearson_distance", "potential_shaping", "starc_distance",
+__all__ = ["as_sas", "epic_canonical", "epic_distance", "pearson_distance", "add_potential_shaping", "starc_distance",
            "val_canonical"]
 
 # reward-model evaluation, over-optimisation, hacking diagnostics (+ the "par" term), judge probes

@@ -5,6 +5,7 @@ from .compose import Clip, Component, ComposedReward, Gate, Normalized, RewardRe
 from .config import build_reward, load_config, load_reward, read_mapping
 from .errors import BatchError, ConfigError, RewardkitError
 from .normalize import RewardNormalizer, RunningMeanStd
+from .potential import potential_difference
 from .registry import available_terms, get_factory, register_term
 from .term import Constant, FunctionTerm, RewardFn, RewardTerm, as_term, check_output
 from . import builtin  # noqa: F401  (registers constant/env_reward/alive/info_key)
@@ -13,6 +14,6 @@ __all__ = [
     "Batch", "SampleBatch", "TransitionBatch", "Clip", "Component", "ComposedReward", "Gate",
     "Normalized", "RewardResult", "Scale", "weighted_sum", "build_reward", "load_config",
     "load_reward", "read_mapping", "BatchError", "ConfigError", "RewardkitError", "RewardNormalizer",
-    "RunningMeanStd", "available_terms", "get_factory", "register_term", "Constant", "FunctionTerm",
+    "RunningMeanStd", "potential_difference", "available_terms", "get_factory", "register_term", "Constant", "FunctionTerm",
     "RewardFn", "RewardTerm", "as_term", "check_output",
 ]

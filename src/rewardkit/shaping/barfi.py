@@ -61,6 +61,7 @@ import torch
 from torch import nn
 
 from ..core.errors import ConfigError
+from ..core.potential import potential_difference
 
 __all__ = [
     "discounted_returns", "neumann_inverse_hvp", "LinearSoftmaxPolicy", "AlignedReward", "AlignedGamma",
@@ -262,7 +263,8 @@ def collect_episodes(env: Any, policy: LinearSoftmaxPolicy, features: Callable[[
                 ra = 0.0
             F = 0.0
             if potential is not None:
-                F = (0.0 if terminated else gamma * float(potential(obs2))) - float(potential(obs))
+                F = float(potential_difference(float(potential(obs)), np.nan if terminated else float(potential(obs2)),
+                                               gamma, terminated))
             rec["f"].append(f)
             rec["a"].append(a)
             rec["rp"].append(float(r))
