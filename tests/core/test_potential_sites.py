@@ -15,8 +15,9 @@ Q-values are Q* - Phi on non-terminal states and the optimal actions are unchang
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -168,7 +169,8 @@ def test_spec_RMShaping():
     term.phi = phi                                           # any potential over RM states (terminal included)
 
     def site(ep: Episode) -> np.ndarray:
-        info = [{"rm_state": int(u), "rm_next_state": int(u2)} for u, u2 in zip(ep.states[:-1], ep.states[1:], strict=True)]
+        info = [{"rm_state": int(u), "rm_next_state": int(u2)}
+                for u, u2 in zip(ep.states[:-1], ep.states[1:], strict=True)]
         return term(_batch(ep, np.zeros(ep.T), np.zeros(ep.T), info))
 
     check_telescoping(site, state_potential(phi), random_episodes(11))
