@@ -144,7 +144,7 @@ def test_barfi_runs_on_cartpole_with_linear_features():
     agent = BARFI(env, aux, features=feats, n_features=5, gamma=0.99, episodes_per_update=2,
                   learn_gamma=True, max_steps=200, seed=0)
     theta0 = agent.policy.theta.detach().clone()
-    log = agent.train(3)
+    log = agent.fit(3)
     assert log["primary_return"].shape == (3,) and np.all(log["undiscounted_primary"] >= 8)
     assert not torch.equal(theta0, agent.policy.theta.detach())
     assert agent.gamma_value() != pytest.approx(0.99, abs=1e-9)        # the discount is learned

@@ -35,7 +35,7 @@ from ..core.potential import potential_difference
 from .bt import _build_net, _export
 from .models import MLPReward, read_npz
 
-__all__ = ["AdversarialReward", "train_discriminator", "transition_features"]
+__all__ = ["AdversarialReward", "fit_discriminator", "transition_features"]
 
 
 def transition_features(obs: Any, action: Any = None, n_actions: int | None = None) -> np.ndarray:
@@ -164,7 +164,7 @@ class AdversarialReward:
         return cls(kind[len("adversarial_"):], float(arr["gamma"]), state_only=bool(arr["state_only"]), **parts)
 
 
-def train_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any], *, gamma: float = 0.99,
+def fit_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any], *, gamma: float = 0.99,
                         hidden: Sequence[int] = (32,), state_only: bool = True, steps: int = 500,
                         batch_size: int = 64, lr: float = 3e-3, seed: int = 0,
                         init: AdversarialReward | None = None) -> AdversarialReward:
@@ -182,7 +182,7 @@ def train_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any
         >>> s = np.eye(2)[[0, 1] * 20]
         >>> expert = {"obs": s, "action": np.eye(2)[[1] * 40]}
         >>> policy = {"obs": s, "action": np.eye(2)[[0] * 40]}
-        >>> gail = train_discriminator("gail", expert, policy, steps=100)
+        >>> gail = fit_discriminator("gail", expert, policy, steps=100)
         >>> bool(gail.reward(s[:1], np.eye(2)[[1]])[0] > gail.reward(s[:1], np.eye(2)[[0]])[0])
         True
     """

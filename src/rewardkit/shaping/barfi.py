@@ -327,7 +327,7 @@ class BARFI:
         >>> w = barfi_gridworld(size=3)
         >>> env = TabularEnv(w.mdp, max_steps=10)
         >>> agent = BARFI(env, w.aux_fn("good"), variant="barfi", episodes_per_update=2, seed=0)
-        >>> log = agent.train(n_updates=3)
+        >>> log = agent.fit(n_updates=3)
         >>> len(log["primary_return"]), agent.gamma_value() < 1.0
         (3, True)
     """
@@ -473,7 +473,7 @@ class BARFI:
         info["gamma_phi"] = self.gamma_value()
         return info
 
-    def train(self, n_updates: int, callback: Callable[["BARFI", int], None] | None = None) -> dict[str, np.ndarray]:
+    def fit(self, n_updates: int, callback: Callable[["BARFI", int], None] | None = None) -> dict[str, np.ndarray]:
         """Run ``n_updates`` iterations; returns per-iteration logs as arrays."""
         logs: dict[str, list[float]] = {}
         for i in range(int(n_updates)):
@@ -821,6 +821,6 @@ def barfi_learning_curve(world: BarfiWorld, kind: str, variant: str, *, seed: in
             aux_w.append(float(a.aux_weights()[: world.size ** 2].mean()))
             gam.append(a.gamma_value())
 
-    agent.train(n_updates, cb)
+    agent.fit(n_updates, cb)
     return {"episodes": np.asarray(eps), "primary_return": np.asarray(vals), "mean_aux_weight": np.asarray(aux_w),
             "gamma_phi": np.asarray(gam)}
