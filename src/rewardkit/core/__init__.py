@@ -14,6 +14,7 @@ __all__ = [
     "Batch", "SampleBatch", "TransitionBatch", "Clip", "Component", "ComposedReward", "Gate",
     "Normalized", "RewardResult", "Scale", "weighted_sum", "build_reward", "load_config",
     "load_reward", "read_mapping", "BatchError", "ConfigError", "RewardkitError", "RewardNormalizer",
-    "RunningMeanStd", "potential_difference", "available_terms", "get_factory", "register_term", "Constant", "FunctionTerm",
+    "RunningMeanStd", "available_terms", "get_factory", "register_term", "Constant", "FunctionTerm",
     "RewardFn", "RewardTerm", "as_term", "check_output",
 ]
+__all__ += ["potential_difference"]  # the one potential-shaping primitive (core/potential.py)

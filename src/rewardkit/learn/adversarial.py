@@ -172,8 +172,8 @@ def fit_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any],
 
     Each batch is a dict of arrays: ``obs`` ``(n, ds)``, ``action`` ``(n, da)`` (features,
     e.g. one-hot - see :func:`transition_features`), and for AIRL ``next_obs`` and
-    optionally ``done`` (true on *terminated* transitions only) and ``log_pi`` (the generator's :math:`\\log\\pi(a|s)`; expert
-    transitions are scored under the *current* policy too, as in AIRL).  Balanced
+    optionally ``done`` (true on *terminated* transitions only) and ``log_pi`` (the generator's
+    :math:`\\log\\pi(a|s)`; expert transitions are scored under the *current* policy too, as in AIRL).  Balanced
     minibatches, Adam, binary cross-entropy on the logit.  Pass ``init`` to continue
     training between generator updates (the adversarial loop).
 

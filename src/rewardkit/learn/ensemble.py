@@ -31,7 +31,7 @@ from .bt import fit_linear_bt, fit_bt
 from .models import MLPReward, as_segments
 from .preferences import PreferencePairs, sigmoid
 
-__all__ = ["RewardEnsemble", "fit_ensemble", "preference_strength", "denoise_labels"]
+__all__ = ["RewardEnsemble", "denoise_labels", "fit_ensemble", "preference_strength"]
 
 
 class RewardEnsemble:

@@ -231,7 +231,8 @@ class AdviceQLearning(QLearning):
             a2 = None if terminated else super().act(s2)
             self._next = None if a2 is None else (s2, a2)
             nxt = np.nan if terminated else self.phi[s2, a2]   # ignored where terminated
-            self.phi[s, a] += self.beta * (-self.advice[s, a] + potential_difference(self.phi[s, a], nxt, g, terminated))
+            td_phi = -self.advice[s, a] + potential_difference(self.phi[s, a], nxt, g, terminated)
+            self.phi[s, a] += self.beta * td_phi
             phi_next = np.nan if terminated else float(self.phi[s2, a2])
             F = float(potential_difference(phi_sa, phi_next, g, terminated))
             boot = 0.0 if terminated else g * float(self.Q[s2].max())

@@ -473,7 +473,7 @@ class BARFI:
         info["gamma_phi"] = self.gamma_value()
         return info
 
-    def fit(self, n_updates: int, callback: Callable[["BARFI", int], None] | None = None) -> dict[str, np.ndarray]:
+    def fit(self, n_updates: int, callback: Callable[[BARFI, int], None] | None = None) -> dict[str, np.ndarray]:
         """Run ``n_updates`` iterations; returns per-iteration logs as arrays."""
         logs: dict[str, list[float]] = {}
         for i in range(int(n_updates)):

@@ -22,12 +22,19 @@ import numpy as np
 
 from rewardkit.core import ComposedReward, RewardTerm, as_term, register_term
 
-__all__ = ["linear_scalarization", "tchebycheff", "pareto_mask", "pareto_front", "hypervolume", "Scalarized",
-           "LinearRewardWrapper"]
+__all__ = [
+    "LinearRewardWrapper",
+    "Scalarized",
+    "hypervolume",
+    "linear_scalarization",
+    "pareto_front",
+    "pareto_mask",
+    "tchebycheff",
+]
 
 
 def linear_scalarization(values: np.ndarray, weights: Sequence[float]) -> np.ndarray:
-    """Linear scalarisation :math:`\\mathbf w^\\top \\mathbf r` of each objective vector (row of ``values``, shape ``(n, d)``).
+    """Linear scalarisation :math:`\\mathbf w^\\top \\mathbf r` of each objective vector (row) of ``values`` ``(n, d)``.
 
     Not :func:`rewardkit.core.weighted_sum`, which composes reward *terms*.
 
@@ -120,7 +127,9 @@ def _hv(p: np.ndarray) -> float:
 
 @register_term("scalarized", batch_kind="any")
 class Scalarized(RewardTerm):
-    """Scalarise the term vector of a :class:`ComposedReward` (``method="linear"``: :func:`linear_scalarization`, or ``"tchebycheff"``).
+    """Scalarise the term vector of a :class:`ComposedReward`.
+
+    ``method="linear"`` uses :func:`linear_scalarization`, ``method="tchebycheff"`` :func:`tchebycheff`.
 
     With ``method="tchebycheff"`` and no ``utopia``, the utopian point adapts: it is the
     best value seen so far per objective plus ``tau`` (as in morl-baselines).
