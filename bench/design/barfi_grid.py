@@ -80,7 +80,7 @@ def barfi_learning_curve(world: BarfiWorld, kind: str, variant: str | BarfiRewar
             aux_w.append(float(a.aux_weights()[: world.size ** 2].mean()))
             gam.append(a.gamma_value())
 
-    agent.train(n_updates, cb)
+    agent.fit(n_updates, cb)
     return {"episodes": np.asarray(eps), "primary_return": np.asarray(vals), "mean_aux_weight": np.asarray(aux_w),
             "gamma_phi": np.asarray(gam)}
 

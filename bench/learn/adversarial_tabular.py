@@ -12,7 +12,7 @@ by soft value iteration (AIRL: reward f at temperature 1, since the generator ma
 E[f - log pi]; GAIL: reward -log(1 - D) with entropy weight 0.1); it collects 30
 episodes per round.  The generator moves a fraction ``--mix`` (default 0.3) of the way
 to that optimum per round (a conservative update; full best responses oscillate).  Each round the
-discriminator continues training (``train_discriminator(..., init=previous)``) on
+discriminator continues training (``fit_discriminator(..., init=previous)``) on
 expert vs current-generator transitions (AIRL sees the generator's log pi).  Reported:
 the generator's exact normalised TRUE return per round (uniform policy 0, expert 1),
 and for AIRL the return of the optimal policy of its disentangled reward g.
@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--mix", type=float, default=0.3, help="generator step: pi <- (1-mix) pi + mix pi_new")
     args = ap.parse_args()
 
-    from rewardkit.learn import soft_value_iteration, train_discriminator
+    from rewardkit.learn import soft_value_iteration, fit_discriminator
     from rewardkit.tabular import TabularEnv, TabularMDP
 
     results: dict[str, list[list[float]]] = {"gail": [], "airl": [], "airl g (transfer)": []}
@@ -79,7 +79,7 @@ def main() -> None:
                 if kind == "airl":  # AIRL scores expert transitions under the current policy too
                     s_idx, a_idx = expert["obs"].argmax(1), expert["action"].argmax(1)
                     ex["log_pi"] = np.log(np.maximum(pi[s_idx, a_idx], 1e-12))
-                model = train_discriminator(kind, ex, gen, gamma=0.9, steps=200, seed=seed + r, init=model,
+                model = fit_discriminator(kind, ex, gen, gamma=0.9, steps=200, seed=seed + r, init=model,
                                             lr=3e-3)
                 # generator = the entropy-regularised optimum of the discriminator reward.  AIRL: the
                 # generator maximises E[f - log pi] = soft RL on f at temperature 1 (the -log pi IS the

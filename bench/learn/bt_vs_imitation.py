@@ -78,13 +78,13 @@ def feats(o: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 def run_rewardkit(d: dict, epochs: int, seed: int) -> dict:
     import torch
-    from rewardkit.learn import PreferencePairs, train_bt
+    from rewardkit.learn import PreferencePairs, fit_bt
     torch.set_num_threads(1)
     pairs = PreferencePairs(feats(d["obs1"], d["acts1"]), feats(d["obs2"], d["acts2"]), d["labels"])
     # warm-up (torch's one-time lazy initialisation), as on the imitation side
-    train_bt(pairs.subset(np.arange(64)), hidden=(32, 32), activation="relu", epochs=1, batch_size=32)
+    fit_bt(pairs.subset(np.arange(64)), hidden=(32, 32), activation="relu", epochs=1, batch_size=32)
     w0, c0 = time.perf_counter(), time.process_time()
-    model = train_bt(pairs, hidden=(32, 32), activation="relu", epochs=epochs, batch_size=32, lr=1e-3,
+    model = fit_bt(pairs, hidden=(32, 32), activation="relu", epochs=epochs, batch_size=32, lr=1e-3,
                      weight_decay=0.01, seed=seed)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0
     ra = model(feats(d["test_obs1"], d["test_acts1"]))

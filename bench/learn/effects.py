@@ -25,7 +25,7 @@ import numpy as np
 
 
 def noisy_labels(seeds: list[int]) -> None:
-    from rewardkit.learn import denoise_labels, linear_preference_task, pair_accuracy, preference_strength, train_bt
+    from rewardkit.learn import denoise_labels, linear_preference_task, pair_accuracy, preference_strength, fit_bt
     print("### 1. 30 % flipped labels (250 train pairs, d = 8, MLP 64, 100 full-batch epochs)\n")
     print("| seed | vanilla BT | smooth BT (eps 0.3) | noise-aware BT (eps 0.3) | denoised: flip | denoised: soft |")
     print("|---|---|---|---|---|---|")
@@ -34,7 +34,7 @@ def noisy_labels(seeds: list[int]) -> None:
         train, w, _ = linear_preference_task(250, dim=8, flip_rate=0.3, seed=seed)
         test, _, diff = linear_preference_task(1000, dim=8, seed=100 + seed, w=w)
         kw = dict(hidden=(64,), epochs=100, batch_size=None, lr=1e-2, seed=seed)
-        acc = lambda p, **k: pair_accuracy(train_bt(p, **{**kw, **k}), test.a, test.b, diff)  # noqa: E731
+        acc = lambda p, **k: pair_accuracy(fit_bt(p, **{**kw, **k}), test.a, test.b, diff)  # noqa: E731
         strength, _ = preference_strength(train, seed=seed)
         row = [acc(train), acc(train, loss="smooth", epsilon=0.3), acc(train, loss="noisy", epsilon=0.3),
                acc(denoise_labels(train, strength, "flip")), acc(denoise_labels(train, strength, "soft"))]
@@ -66,14 +66,14 @@ def active(seeds: list[int]) -> None:
 
 
 def pluralistic(seeds: list[int]) -> None:
-    from rewardkit.learn import fit_linear_bt, pair_accuracy, train_vpl, user_groups_task
+    from rewardkit.learn import fit_linear_bt, pair_accuracy, fit_vpl, user_groups_task
     print("### 3. Two user groups with opposed utilities (40 train users x 24 pairs; 20 unseen users)\n")
     print("| seed | VPL-lite group 0 | VPL-lite group 1 | BT group 0 | BT group 1 | VPL train time (s) |")
     print("|---|---|---|---|---|---|")
     for seed in seeds:
         pairs, _, _, w = user_groups_task(40, 24, dim=6, seed=seed)
         t = time.perf_counter()
-        model = train_vpl(pairs, steps=300, seed=seed)
+        model = fit_vpl(pairs, steps=300, seed=seed)
         dt = time.perf_counter() - t
         bt = fit_linear_bt(pairs)
         test, g, tdiff, _ = user_groups_task(20, 48, dim=6, seed=100 + seed, w_opposed=w[0], w_shared=w[1])

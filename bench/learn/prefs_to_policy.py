@@ -56,7 +56,7 @@ def main() -> None:
 
     from rewardkit.core import TransitionBatch
     from rewardkit.learn import (PreferencePairs, RewardModelTerm, boltzmann_labels, fit_linear_bt,
-                                 select_queries, train_ensemble)
+                                 select_queries, fit_ensemble)
     from rewardkit.tabular import TabularEnv, TabularMDP, run_q_learning
 
     S, A = 30, 4
@@ -79,7 +79,7 @@ def main() -> None:
             chosen = init.copy()
             for budget in args.budgets:
                 if len(chosen) < budget:
-                    ens = train_ensemble(PreferencePairs(X[ia[chosen]], X[ib[chosen]], labels[chosen]), 5,
+                    ens = fit_ensemble(PreferencePairs(X[ia[chosen]], X[ib[chosen]], labels[chosen]), 5,
                                          seed=seed, l2=1.0)
                     new = select_queries(ens, X[ia], X[ib], budget - len(chosen), method, chosen, rng)
                     chosen = np.concatenate([chosen, new])

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewardkit.audit import epic_distance, potential_shaping, starc_distance, val_canonical
+from rewardkit.audit import epic_distance, add_potential_shaping, starc_distance, val_canonical
 from rewardkit.tabular import TabularMDP
 
 seeds = st.integers(0, 10_000)
@@ -20,7 +20,7 @@ def random_problem(seed, n_s=6, n_a=3):
 @given(seeds, st.floats(0.1, 10.0), st.floats(-5, 5), st.floats(0.0, 0.99))
 def test_both_ignore_potential_shaping_and_positive_scaling(seed, scale, shift, gamma):
     rng, T, R = random_problem(seed)
-    R2 = scale * potential_shaping(R, 5 * rng.normal(size=R.shape[0]), gamma)
+    R2 = scale * add_potential_shaping(R, 5 * rng.normal(size=R.shape[0]), gamma)
     assert epic_distance(R, R2 + shift, gamma) < 1e-6
     assert starc_distance(R, R2, T, gamma) < 1e-6
 
@@ -50,7 +50,7 @@ def test_val_uses_the_exact_value_of_the_policy():
 def test_zero_starc_distance_means_the_same_optimal_policies(seed):
     rng, T, R = random_problem(seed)
     gamma = 0.9
-    R2 = 3.0 * potential_shaping(R, rng.normal(size=6), gamma)
+    R2 = 3.0 * add_potential_shaping(R, rng.normal(size=6), gamma)
     mu = np.full(6, 1 / 6)
     rr = lambda X: np.einsum("sax,sax->sa", T, X)
     a1 = TabularMDP(T, rr(R), gamma, mu).optimal_actions(1e-8)
@@ -61,7 +61,7 @@ def test_zero_starc_distance_means_the_same_optimal_policies(seed):
 
 def test_shaping_fools_a_naive_distance_but_not_epic_or_starc():
     rng, T, R = random_problem(11)
-    shaped = potential_shaping(R, 20 * rng.normal(size=6), 0.9)
+    shaped = add_potential_shaping(R, 20 * rng.normal(size=6), 0.9)
     z = lambda X: (X - X.mean()) / np.linalg.norm(X - X.mean())
     naive = np.linalg.norm(z(R) - z(shaped))
     assert naive > 0.5

@@ -51,7 +51,7 @@ def run_barfi(seed):
     w = barfi_gridworld(size=3)
     agent = BARFI(TabularEnv(w.mdp, max_steps=10), w.aux_fn("good"), variant="barfi", episodes_per_update=2,
                   seed=seed)
-    agent.train(n_updates=3)
+    agent.fit(n_updates=3)
     return np.concatenate([agent.policy_table().ravel(), agent.aux_weights()])
 
 
@@ -65,30 +65,30 @@ def run_rudder_lstm(seed):
 
 
 def run_bt(seed):
-    from rewardkit.learn.bt import train_bt
+    from rewardkit.learn.bt import fit_bt
     from rewardkit.learn.preferences import linear_preference_task
 
     pairs, _, _ = linear_preference_task(64, dim=4, seed=0)
-    model = train_bt(pairs, hidden=(8,), epochs=3, seed=seed)
+    model = fit_bt(pairs, hidden=(8,), epochs=3, seed=seed)
     return np.concatenate([w.ravel() for w in model.weights])
 
 
 def run_adversarial(seed):
-    from rewardkit.learn import train_discriminator
+    from rewardkit.learn import fit_discriminator
 
     rng = np.random.default_rng(0)
     eye = np.eye(4)
     data = {k: {"obs": eye[rng.integers(4, size=32)], "action": eye[:2][rng.integers(2, size=32)],
                 "next_obs": eye[rng.integers(4, size=32)]} for k in ("expert", "policy")}
-    model = train_discriminator("airl", data["expert"], data["policy"], steps=10, seed=seed)
+    model = fit_discriminator("airl", data["expert"], data["policy"], steps=10, seed=seed)
     return np.concatenate([w.ravel() for w in model.g.weights + model.h.weights])
 
 
 def run_vpl(seed):
-    from rewardkit.learn import train_vpl, user_groups_task
+    from rewardkit.learn import fit_vpl, user_groups_task
 
     pairs, _, _, _ = user_groups_task(6, 20, dim=4, seed=0)
-    model = train_vpl(pairs, steps=5, seed=seed)
+    model = fit_vpl(pairs, steps=5, seed=seed)
     return np.concatenate([model.A.ravel(), *(w.ravel() for w, _ in model.features)])
 
 
@@ -101,8 +101,8 @@ def run_ppo(seed):
     return torch.cat([p.detach().ravel() for p in out["agent"].parameters()]).numpy()
 
 
-TRAINERS = {"shaping.BARFI": run_barfi, "credit.RudderLSTM": run_rudder_lstm, "learn.train_bt": run_bt,
-            "learn.train_discriminator": run_adversarial, "learn.train_vpl": run_vpl, "explore.ppo.train": run_ppo}
+TRAINERS = {"shaping.BARFI": run_barfi, "credit.RudderLSTM": run_rudder_lstm, "learn.fit_bt": run_bt,
+            "learn.fit_discriminator": run_adversarial, "learn.fit_vpl": run_vpl, "explore.ppo.train": run_ppo}
 
 
 @pytest.mark.parametrize("name", sorted(TRAINERS))

@@ -128,7 +128,7 @@ def test_reward_strategies_by_name_and_by_object_are_the_same_learner():
     def run(variant):
         agent = BARFI(TabularEnv(w.mdp, max_steps=8), w.aux_fn("bad"), variant=variant,
                       potential=w.potential_fn("bad"), episodes_per_update=3, seed=4)
-        agent.train(4)
+        agent.fit(4)
         return agent.policy_table()
 
     tables = {}
@@ -146,7 +146,7 @@ def test_reward_strategies_by_name_and_by_object_are_the_same_learner():
 
     agent = BARFI(TabularEnv(w.mdp, max_steps=8), w.aux_fn("bad"), variant=HeuristicOnly(), seed=0)
     assert agent.variant == "aux-only" and not agent.strategy.learned
-    agent.train(2)
+    agent.fit(2)
     with pytest.raises(ConfigError, match="variant"):
         reward_strategy(3)
 
@@ -181,7 +181,7 @@ def test_barfi_runs_on_cartpole_with_linear_features():
     agent = BARFI(env, aux, features=feats, n_features=5, gamma=0.99, episodes_per_update=2,
                   learn_gamma=True, max_steps=200, seed=0)
     theta0 = agent.policy.theta.detach().clone()
-    log = agent.train(3)
+    log = agent.fit(3)
     assert log["primary_return"].shape == (3,) and np.all(log["undiscounted_primary"] >= 8)
     assert not torch.equal(theta0, agent.policy.theta.detach())
     assert agent.gamma_value() != pytest.approx(0.99, abs=1e-9)        # the discount is learned

@@ -7,7 +7,7 @@ import pytest
 
 from rewardkit.core import BatchError, ConfigError, TransitionBatch, build_reward
 from rewardkit.shaping.explors import (
-    Episode, ExploRSReward, ExploRSTeacher, count_bonus, critic_gradient, discounted_return_to_go,
+    Episode, ExploRSReward, ExploRSTeacher, explors_count_bonus, critic_gradient, discounted_return_to_go,
     first_crossing, lirpg_gradient, run_explors, selfrs_gradient, sors_gradient,
 )
 from rewardkit.tabular import chain_with_distractor
@@ -26,7 +26,7 @@ def _random_episodes(rng, S=5, A=3, n=4, L=6):
 
 
 def test_count_bonus_formula_and_terminal():
-    assert np.allclose(count_bonus([0, 5, 12], lam=2.0, b_max=0.5), 2.0 / np.sqrt(16.0 + np.array([0, 5, 12])))
+    assert np.allclose(explors_count_bonus([0, 5, 12], lam=2.0, b_max=0.5), 2.0 / np.sqrt(16.0 + np.array([0, 5, 12])))
     t = ExploRSTeacher(3, 2, 0.9, "explob", terminal=[False, False, True])
     assert t.shaped_reward(0, 0, 1, 0.5) == pytest.approx(1.5)
     assert t.shaped_reward(0, 0, 2, 0.5) == pytest.approx(0.5)      # no bonus for entering the terminal state

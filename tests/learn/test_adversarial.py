@@ -5,7 +5,7 @@ import pytest
 
 from rewardkit.core import TransitionBatch, build_reward
 from rewardkit.core.errors import BatchError, ConfigError
-from rewardkit.learn import AdversarialReward, AdversarialRewardTerm, train_discriminator
+from rewardkit.learn import AdversarialReward, AdversarialRewardTerm, fit_discriminator
 from rewardkit.tabular import TabularMDP
 
 S, A, LEFT, RIGHT = 6, 2, 0, 1
@@ -57,12 +57,12 @@ def _tabular_reward(model, use="train"):
 
 def test_gail_reward_makes_expert_action_optimal(data):
     mdp, expert, policy = data
-    gail = train_discriminator("gail", expert, policy, steps=300, seed=0)
+    gail = fit_discriminator("gail", expert, policy, steps=300, seed=0)
     R = _tabular_reward(gail)
     assert np.all(R >= 0)  # -log(1 - D) is non-negative
     _, _, pi = mdp.value_iteration(R=R)
     assert pi[: S - 1].argmax(1).tolist() == [RIGHT] * (S - 1)
-    untrained = train_discriminator("gail", expert, policy, steps=0, seed=0)
+    untrained = fit_discriminator("gail", expert, policy, steps=0, seed=0)
     assert not np.allclose(_tabular_reward(untrained), R, atol=0.1)
     e = gail.reward(expert["obs"], expert["action"]).mean()
     p = gail.reward(policy["obs"], policy["action"]).mean()
@@ -72,7 +72,7 @@ def test_gail_reward_makes_expert_action_optimal(data):
 @pytest.fixture(scope="module")
 def airl(data):
     _, expert, policy = data
-    return train_discriminator("airl", expert, policy, gamma=0.9, steps=400, seed=0)
+    return fit_discriminator("airl", expert, policy, gamma=0.9, steps=400, seed=0)
 
 
 @pytest.mark.parametrize("use", ["train", "test"])
@@ -88,7 +88,7 @@ def test_airl_reward_makes_expert_action_optimal(data, airl, use):
 
 def test_airl_structure_and_term(data, tmp_path):
     _, expert, policy = data
-    airl = train_discriminator("airl", expert, policy, gamma=0.9, steps=50, seed=1)
+    airl = fit_discriminator("airl", expert, policy, gamma=0.9, steps=50, seed=1)
     s, a, s2 = expert["obs"][:5], expert["action"][:5], expert["next_obs"][:5]
     done = np.array([False, True, False, False, True])
     f = airl.f(s, a, s2, done)
@@ -112,6 +112,6 @@ def test_airl_structure_and_term(data, tmp_path):
 def test_discriminator_bad_input(data):
     _, expert, policy = data
     with pytest.raises(BatchError, match="policy.next_obs"):
-        train_discriminator("airl", expert, {"obs": policy["obs"], "action": policy["action"]}, steps=1)
+        fit_discriminator("airl", expert, {"obs": policy["obs"], "action": policy["action"]}, steps=1)
     with pytest.raises(ConfigError, match="kind"):
-        train_discriminator("wgan", expert, policy, steps=1)
+        fit_discriminator("wgan", expert, policy, steps=1)

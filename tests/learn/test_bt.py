@@ -7,7 +7,7 @@ import pytest
 
 from rewardkit.core.errors import BatchError, ConfigError
 from rewardkit.learn import (MLPReward, PreferencePairs, RewardEnsemble, bt_loss, fit_linear_bt,
-                             linear_preference_task, load_reward_model, pair_accuracy, train_bt, train_ensemble)
+                             linear_preference_task, load_reward_model, pair_accuracy, fit_bt, fit_ensemble)
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,9 @@ def task():
 
 def test_mlp_bt_ranks_heldout_pairs(task):
     train, test, diff = task
-    model = train_bt(train, hidden=(32,), epochs=40, batch_size=64, lr=1e-2, seed=0)
+    model = fit_bt(train, hidden=(32,), epochs=40, batch_size=64, lr=1e-2, seed=0)
     acc = pair_accuracy(model, test.a, test.b, diff)
-    untrained = train_bt(train, hidden=(32,), epochs=0, seed=0)
+    untrained = fit_bt(train, hidden=(32,), epochs=0, seed=0)
     assert acc > 0.9
     assert pair_accuracy(untrained, test.a, test.b, diff) < 0.8  # the effect comes from training
 
@@ -37,12 +37,12 @@ def test_margin_and_scaled_losses_use_the_margin(task):
     strength = np.ones(len(train))
     p = PreferencePairs(train.a, train.b, hard, margin=strength)
     for loss in ("margin", "scaled"):
-        m = train_bt(p, hidden=(), loss=loss, epochs=20, seed=0)
+        m = fit_bt(p, hidden=(), loss=loss, epochs=20, seed=0)
         assert pair_accuracy(m, test.a, test.b, diff) > 0.9
     with pytest.raises(ConfigError, match="margin"):
-        train_bt(train, loss="margin", epochs=1)
+        fit_bt(train, loss="margin", epochs=1)
     with pytest.raises(ConfigError, match="pairs.margin"):
-        train_bt(PreferencePairs(train.a, train.b, hard, margin=-strength), loss="scaled", epochs=1)
+        fit_bt(PreferencePairs(train.a, train.b, hard, margin=-strength), loss="scaled", epochs=1)
 
 
 def test_loss_formulas_match_closed_forms():
@@ -68,20 +68,20 @@ def test_loss_formulas_match_closed_forms():
 def test_center_penalty_centres_rewards(task):
     train, _, _ = task
     x = train.a.reshape(-1, train.dim)
-    plain = train_bt(train, hidden=(16,), epochs=15, seed=1, lr=3e-2)
-    centred = train_bt(train, hidden=(16,), epochs=15, seed=1, lr=3e-2, center_coef=1.0)
+    plain = fit_bt(train, hidden=(16,), epochs=15, seed=1, lr=3e-2)
+    centred = fit_bt(train, hidden=(16,), epochs=15, seed=1, lr=3e-2, center_coef=1.0)
     assert abs(plain(x).mean()) > 0.2       # BT alone leaves the offset free
     assert abs(centred(x).mean()) < 0.05    # the centring penalty pins it near 0
 
 
 def test_save_load_roundtrip(tmp_path, task):
     train, test, _ = task
-    m = train_bt(train, hidden=(8,), epochs=2, seed=0)
+    m = fit_bt(train, hidden=(8,), epochs=2, seed=0)
     m.save(tmp_path / "rm.npz")
     m2 = load_reward_model(tmp_path / "rm.npz")
     x = test.a[:5, 0]
     np.testing.assert_allclose(m(x), m2(x))
-    ens = train_ensemble(train, n_members=3)
+    ens = fit_ensemble(train, n_members=3)
     ens.save(tmp_path / "ens.npz")
     e2 = load_reward_model(tmp_path / "ens.npz")
     assert isinstance(e2, RewardEnsemble) and len(e2) == 3
@@ -100,6 +100,6 @@ def test_bad_input_names_the_field():
     with pytest.raises(BatchError, match="features"):
         MLPReward.linear([1.0, 2.0])(np.zeros((2, 3)))
     with pytest.raises(ConfigError, match="loss"):
-        train_bt(PreferencePairs(np.zeros((2, 3)), np.ones((2, 3))), loss="hinge")
+        fit_bt(PreferencePairs(np.zeros((2, 3)), np.ones((2, 3))), loss="hinge")
     with pytest.raises(BatchError, match="NaN"):
         PreferencePairs(np.full((1, 2), np.nan), np.zeros((1, 2)))

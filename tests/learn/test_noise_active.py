@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rewardkit.learn import (denoise_labels, linear_preference_task, pair_accuracy, preference_strength,
-                             select_queries, train_bt, train_ensemble)
+                             select_queries, fit_bt, fit_ensemble)
 from rewardkit.learn.active import active_learning_curve, queries_to_reach
 
 
@@ -13,10 +13,10 @@ def test_denoised_bt_beats_vanilla_at_30pct_flips(seed):
     train, w, true_diff = linear_preference_task(250, dim=8, flip_rate=0.3, seed=seed)
     test, _, diff = linear_preference_task(1000, dim=8, seed=100 + seed, w=w)
     kw = dict(hidden=(64,), epochs=100, batch_size=None, lr=1e-2, seed=seed)
-    vanilla = pair_accuracy(train_bt(train, **kw), test.a, test.b, diff)
+    vanilla = pair_accuracy(fit_bt(train, **kw), test.a, test.b, diff)
     strength, _ = preference_strength(train, n_folds=5, n_members=3, seed=seed)
     cleaned = denoise_labels(train, strength, "flip")
-    robust = pair_accuracy(train_bt(cleaned, **kw), test.a, test.b, diff)
+    robust = pair_accuracy(fit_bt(cleaned, **kw), test.a, test.b, diff)
     # denoising really fixes labels: fewer wrong labels after than before
     wrong_before = np.mean((train.label > 0.5) != (true_diff > 0))
     wrong_after = np.mean((cleaned.label > 0.5) != (true_diff > 0))
@@ -29,13 +29,13 @@ def test_noise_aware_likelihood_and_soft_labels_are_not_worse_on_clean_data():
     train, w, _ = linear_preference_task(300, dim=6, seed=3)
     test, _, diff = linear_preference_task(800, dim=6, seed=4, w=w)
     for loss in ("noisy", "smooth"):
-        m = train_bt(train, hidden=(), loss=loss, epsilon=0.2, epochs=30, seed=0)
+        m = fit_bt(train, hidden=(), loss=loss, epsilon=0.2, epochs=30, seed=0)
         assert pair_accuracy(m, test.a, test.b, diff) > 0.93
 
 
 def test_disagreement_selection_prefers_uncertain_pairs():
     pool, w, diff = linear_preference_task(400, dim=4, seed=0)
-    ens = train_ensemble(pool.subset(np.arange(15)), n_members=5, seed=0, l2=1.0)
+    ens = fit_ensemble(pool.subset(np.arange(15)), n_members=5, seed=0, l2=1.0)
     pick = select_queries(ens, pool.a, pool.b, 20, exclude=np.arange(15))
     rand = select_queries(ens, pool.a, pool.b, 20, "random", exclude=np.arange(15), rng=1)
     assert not set(pick) & set(range(15))

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from rewardkit.core.errors import ConfigError
-from rewardkit.learn import PreferencePairs, fit_linear_bt, pair_accuracy, train_vpl, user_groups_task
+from rewardkit.learn import PreferencePairs, fit_linear_bt, pair_accuracy, fit_vpl, user_groups_task
 
 
 @pytest.fixture(scope="module")
 def setup():
     pairs, group, diff, w = user_groups_task(40, 24, dim=6, shared=0.3, seed=0)
-    model = train_vpl(pairs, steps=300, context_size=8, query_size=8, seed=0)
+    model = fit_vpl(pairs, steps=300, context_size=8, query_size=8, seed=0)
     baseline = fit_linear_bt(pairs)
     test, g, tdiff, _ = user_groups_task(20, 48, dim=6, shared=0.3, seed=100, w_opposed=w[0], w_shared=w[1])
     return model, baseline, test, g, tdiff
@@ -44,6 +44,6 @@ def test_latent_separates_the_groups(setup):
 def test_vpl_needs_user_ids():
     pairs, _, _, _ = user_groups_task(4, 20, seed=0)
     with pytest.raises(ConfigError, match="pairs.user"):
-        train_vpl(PreferencePairs(pairs.a, pairs.b, pairs.label), steps=1)  # user ids dropped
+        fit_vpl(PreferencePairs(pairs.a, pairs.b, pairs.label), steps=1)  # user ids dropped
     with pytest.raises(ConfigError, match="pairs per user"):
-        train_vpl(pairs, context_size=15, query_size=15, steps=1)
+        fit_vpl(pairs, context_size=15, query_size=15, steps=1)

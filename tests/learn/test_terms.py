@@ -6,7 +6,7 @@ import pytest
 from rewardkit.core import SampleBatch, TransitionBatch, build_reward
 from rewardkit.core.errors import BatchError, ConfigError
 from rewardkit.learn import (MLPReward, PreferencePairs, RewardEnsemble, RewardModelTerm, fit_linear_bt,
-                             linear_preference_task, train_ensemble)
+                             linear_preference_task, fit_ensemble)
 
 
 def test_learned_reward_term_ranks_transitions_like_the_truth(tmp_path):
@@ -69,7 +69,7 @@ def test_reward_model_config_errors(tmp_path):
 
 def test_bagged_ensemble_is_uncertain_off_distribution():
     pairs, _, _ = linear_preference_task(60, dim=3, seed=0)
-    ens = train_ensemble(pairs, n_members=5, seed=0)
+    ens = fit_ensemble(pairs, n_members=5, seed=0)
     near = np.random.default_rng(1).normal(size=(100, 3))
     far = 20 * near
     assert ens.std(far).mean() > 5 * ens.std(near).mean()

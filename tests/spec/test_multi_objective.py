@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from rewardkit.core import Constant, FunctionTerm, SampleBatch, weighted_sum as ws
 from rewardkit.spec.multi_objective import (Scalarized, hypervolume, pareto_front, pareto_mask, tchebycheff,
-                                            weighted_sum)
+                                            linear_scalarization)
 
 pts = st.lists(st.tuples(*[st.integers(0, 6)] * 3), min_size=1, max_size=7)
 
@@ -47,18 +47,18 @@ def test_hypervolume_only_depends_on_the_front_and_grows_with_new_points():
     assert hypervolume(np.vstack([p, [[2.5, 2.5]]]), [0, 0]) > 6.0
 
 
-def test_tchebycheff_reaches_unsupported_pareto_points_weighted_sum_cannot():
+def test_tchebycheff_reaches_unsupported_pareto_points_linear_scalarization_cannot():
     front = np.array([[1.0, 0.0], [0.0, 1.0], [0.4, 0.4]])  # (0.4, 0.4) lies on a concave part
     assert pareto_mask(front).all()
     for w in np.linspace(0, 1, 101):
-        assert np.argmax(weighted_sum(front, [w, 1 - w])) != 2
+        assert np.argmax(linear_scalarization(front, [w, 1 - w])) != 2
     assert np.argmax(tchebycheff(front, [0.5, 0.5], [1.0, 1.0])) == 2
 
 
 def test_scalarized_term_uses_the_composed_terms_as_objectives():
     vec = ws({"a": FunctionTerm("a", lambda b: [1.0, 0.0]), "b": FunctionTerm("b", lambda b: [0.0, 1.0])})
     batch = SampleBatch(["p", "p"], ["x", "y"])
-    s = Scalarized(vec, "weighted_sum", [0.25, 0.75])
+    s = Scalarized(vec, "linear", [0.25, 0.75])
     assert s(batch).tolist() == [0.25, 0.75]
     np.testing.assert_array_equal(s.vector(batch), [[1.0, 0.0], [0.0, 1.0]])
     t = Scalarized(ws({"a": Constant(1.0), "b": Constant(3.0)}), "tchebycheff", [0.5, 0.5], tau=1.0)

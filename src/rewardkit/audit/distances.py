@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from rewardkit.core.potential import potential_difference
+
 __all__ = ["as_sas", "epic_canonical", "pearson_distance", "epic_distance", "val_canonical", "starc_distance",
-           "potential_shaping"]
+           "add_potential_shaping"]
 
 
 def as_sas(R: np.ndarray, n_states: int | None = None) -> np.ndarray:
@@ -49,16 +51,19 @@ def as_sas(R: np.ndarray, n_states: int | None = None) -> np.ndarray:
     return R
 
 
-def potential_shaping(R: np.ndarray, phi: np.ndarray, gamma: float) -> np.ndarray:
-    """:math:`R'(s,a,s') = R(s,a,s') + \\gamma\\Phi(s') - \\Phi(s)` (for tests and audits).
+def add_potential_shaping(R: np.ndarray, phi: np.ndarray, gamma: float) -> np.ndarray:
+    """:math:`R'(s,a,s') = R(s,a,s') + \\gamma\\Phi(s') - \\Phi(s)` (for tests and audits; no terminal states).
+
+    A tabular reward plus :func:`rewardkit.core.potential_difference`; EPIC and STARC treat
+    ``R`` and ``R'`` as the same reward.
 
     Example:
-        >>> potential_shaping(np.zeros((2, 1, 2)), np.array([0.0, 1.0]), 0.5)[:, 0, :].tolist()
+        >>> add_potential_shaping(np.zeros((2, 1, 2)), np.array([0.0, 1.0]), 0.5)[:, 0, :].tolist()
         [[0.0, 0.5], [-1.0, -0.5]]
     """
     R = as_sas(R)
     phi = np.asarray(phi, dtype=np.float64)
-    return R + gamma * phi[None, None, :] - phi[:, None, None]
+    return R + potential_difference(phi[:, None, None], phi[None, None, :], gamma)
 
 
 def epic_canonical(R: np.ndarray, gamma: float, state_dist: np.ndarray | None = None,
@@ -67,7 +72,8 @@ def epic_canonical(R: np.ndarray, gamma: float, state_dist: np.ndarray | None = 
 
     Example:
         >>> rng = np.random.default_rng(0); R = rng.normal(size=(3, 2, 3))
-        >>> bool(np.allclose(epic_canonical(R, 0.9), epic_canonical(potential_shaping(R, rng.normal(size=3), 0.9), 0.9)))
+        >>> R2 = add_potential_shaping(R, rng.normal(size=3), 0.9)
+        >>> bool(np.allclose(epic_canonical(R, 0.9), epic_canonical(R2, 0.9)))
         True
     """
     R = as_sas(R)
@@ -76,7 +82,8 @@ def epic_canonical(R: np.ndarray, gamma: float, state_dist: np.ndarray | None = 
     da = np.full(n_a, 1.0 / n_a) if action_dist is None else np.asarray(action_dist, dtype=np.float64)
     mean_s = np.einsum("sax,a,x->s", R, da, ds)  # E[R(s, A, S')]
     mean_all = float(ds @ mean_s)  # E[R(S, A, S')]
-    return R + gamma * mean_s[None, None, :] - mean_s[:, None, None] - gamma * mean_all
+    # shaping with the potential Phi(s) = E[R(s, A, S')], then the constant -gamma E[R(S, A, S')]
+    return R + potential_difference(mean_s[:, None, None], mean_s[None, None, :], gamma) - gamma * mean_all
 
 
 def pearson_distance(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -129,7 +136,7 @@ def val_canonical(R: np.ndarray, T: np.ndarray, gamma: float, policy: np.ndarray
 
     Example:
         >>> rng = np.random.default_rng(2); T = rng.dirichlet(np.ones(3), size=(3, 2)); R = rng.normal(size=(3, 2, 3))
-        >>> c1 = val_canonical(R, T, 0.9); c2 = val_canonical(potential_shaping(R, rng.normal(size=3), 0.9), T, 0.9)
+        >>> c1 = val_canonical(R, T, 0.9); c2 = val_canonical(add_potential_shaping(R, rng.normal(size=3), 0.9), T, 0.9)
         >>> bool(np.allclose(c1, c2))
         True
     """
@@ -138,7 +145,7 @@ def val_canonical(R: np.ndarray, T: np.ndarray, gamma: float, policy: np.ndarray
     n_s, n_a, _ = T.shape
     pi = np.full((n_s, n_a), 1.0 / n_a) if policy is None else np.asarray(policy, dtype=np.float64)
     v = _policy_value(R, T, gamma, pi)
-    return np.einsum("sax,sax->sa", T, R) - v[:, None] + gamma * (T @ v)
+    return np.einsum("sax,sax->sa", T, R) + potential_difference(v[:, None], T @ v, gamma)  # shaping with Phi = V^pi
 
 
 def starc_distance(Ra: np.ndarray, Rb: np.ndarray, T: np.ndarray, gamma: float, norm: float | str = 2,

@@ -9,6 +9,7 @@ from .normalize import RewardNormalizer, RunningMeanStd, update_from_moments
 from .registry import Registry, available_terms, get_factory, register_term
 from .schedules import Schedule
 from .seeding import seeded
+from .potential import potential_difference
 from .term import Constant, FunctionTerm, RewardFn, RewardTerm, as_term, check_output
 from . import builtin  # noqa: F401  (registers constant/env_reward/alive/info_key)
 
@@ -20,3 +21,4 @@ __all__ = [
     "Constant", "FunctionTerm", "RewardFn", "RewardTerm", "as_term", "check_output", "gae", "bootstrap_values",
     "update_from_moments", "seeded",
 ]
+__all__ += ["potential_difference"]  # the one potential-shaping primitive (core/potential.py)

@@ -41,7 +41,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rewardkit.core import RewardTerm, TransitionBatch, register_term
+from rewardkit.core import RewardTerm, TransitionBatch, potential_difference, register_term
 from rewardkit.core.errors import BatchError
 
 __all__ = ["MiniGridStateInfo", "FullGridObs", "DoorKeyShaping", "doorkey_potential", "minigrid_state",
@@ -201,7 +201,7 @@ class DoorKeyShaping(RewardTerm):
             nxt.append(inf["minigrid/state"])
         phi_s = self.offset + doorkey_potential(np.stack(prev), self.subgoal_cost)
         phi_next = self.offset + doorkey_potential(np.stack(nxt), self.subgoal_cost)
-        return self.gamma * phi_next * (~batch.terminated) - phi_s
+        return potential_difference(phi_s, phi_next, self.gamma, batch.terminated)
 
 
 class FullGridObs(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):

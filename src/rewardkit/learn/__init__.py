@@ -18,27 +18,27 @@ torch is imported only inside the functions that train a network.
 
 from .models import MLPReward, load_reward_model, as_segments
 from .preferences import PreferencePairs, boltzmann_labels, linear_preference_task, pair_accuracy, sigmoid
-from .bt import LOSSES, bt_loss, train_bt, fit_linear_bt
-from .ensemble import RewardEnsemble, train_ensemble, preference_strength, denoise_labels
+from .bt import LOSSES, bt_loss, fit_bt, fit_linear_bt
+from .ensemble import RewardEnsemble, fit_ensemble, preference_strength, denoise_labels
 
 __all__ = [
     "MLPReward", "load_reward_model", "as_segments", "PreferencePairs", "boltzmann_labels",
-    "linear_preference_task", "pair_accuracy", "sigmoid", "LOSSES", "bt_loss", "train_bt", "fit_linear_bt",
-    "RewardEnsemble", "train_ensemble", "preference_strength", "denoise_labels",
+    "linear_preference_task", "pair_accuracy", "sigmoid", "LOSSES", "bt_loss", "fit_bt", "fit_linear_bt",
+    "RewardEnsemble", "fit_ensemble", "preference_strength", "denoise_labels",
 ]
 
 from .active import select_queries, active_learning_curve, queries_to_reach
-from .pluralistic import LatentRewardModel, train_vpl, user_groups_task
+from .pluralistic import LatentRewardModel, fit_vpl, user_groups_task
 from .irl import soft_value_iteration, mce_irl, IRLResult, empirical_occupancy, feature_expectations
-from .adversarial import AdversarialReward, train_discriminator, transition_features
+from .adversarial import AdversarialReward, fit_discriminator, transition_features
 from .terms import RewardModelTerm, AdversarialRewardTerm
 from .text import SentenceEmbedder
 from .data import LoadReport, read_preference_jsonl, save_pairs, load_pairs
 
 __all__ += [
-    "select_queries", "active_learning_curve", "queries_to_reach", "LatentRewardModel", "train_vpl",
+    "select_queries", "active_learning_curve", "queries_to_reach", "LatentRewardModel", "fit_vpl",
     "user_groups_task", "soft_value_iteration", "mce_irl", "IRLResult", "empirical_occupancy",
-    "feature_expectations", "AdversarialReward", "train_discriminator", "transition_features",
+    "feature_expectations", "AdversarialReward", "fit_discriminator", "transition_features",
     "RewardModelTerm", "AdversarialRewardTerm", "SentenceEmbedder", "LoadReport", "read_preference_jsonl",
     "save_pairs", "load_pairs",
 ]

@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.errors import ConfigError
-from .ensemble import RewardEnsemble, train_ensemble
+from .ensemble import RewardEnsemble, fit_ensemble
 from .preferences import PreferencePairs, pair_accuracy
 
 __all__ = ["select_queries", "active_learning_curve", "queries_to_reach", "bald_scores"]
@@ -127,7 +127,7 @@ def active_learning_curve(pool: PreferencePairs, labeller: Callable[[np.ndarray]
     for r in range(rounds):
         idx = np.flatnonzero(labelled)
         data = pool.subset(idx).with_labels(labels[idx])
-        ens = train_ensemble(data, n_members, True, seed * 7919 + r, trainer, **train_kw)
+        ens = fit_ensemble(data, n_members, True, seed * 7919 + r, trainer, **train_kw)
         ns.append(int(idx.size))
         accs.append(pair_accuracy(ens, test.a, test.b, test_diff))
         if r == rounds - 1:

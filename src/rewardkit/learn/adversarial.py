@@ -31,10 +31,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.errors import BatchError, ConfigError
+from ..core.potential import potential_difference
 from .bt import _build_net, _export
 from .models import MLPReward, read_npz
 
-__all__ = ["AdversarialReward", "train_discriminator", "transition_features"]
+__all__ = ["AdversarialReward", "fit_discriminator", "transition_features"]
 
 
 def transition_features(obs: Any, action: Any = None, n_actions: int | None = None) -> np.ndarray:
@@ -109,13 +110,16 @@ class AdversarialReward:
         return np.concatenate([s, np.asarray(a, dtype=np.float64).reshape(s.shape[0], -1)], axis=1)
 
     def f(self, s: Any, a: Any, s_next: Any, done: Any) -> np.ndarray:
-        """AIRL's :math:`f = g + \\gamma (1-\\mathrm{done}) h(s') - h(s)`."""
+        """AIRL's :math:`f = g + \\gamma (1-\\mathrm{done}) h(s') - h(s)`; ``done`` = terminated, not truncated.
+
+        The shaping part is :func:`rewardkit.core.potential_difference` with potential ``h``.
+        """
         if self.kind != "airl":
             raise ConfigError("kind", "f() is defined for AIRL only", "kind='airl'")
         s = np.asarray(s, dtype=np.float64)
         s2 = np.asarray(s_next, dtype=np.float64)
         d = np.asarray(done, dtype=bool).reshape(-1)
-        return self.g(self._g_input(s, a)) + self.gamma * (~d) * self.h(s2) - self.h(s)
+        return self.g(self._g_input(s, a)) + potential_difference(self.h(s), self.h(s2), self.gamma, d)
 
     def logit(self, s: Any, a: Any, s_next: Any = None, done: Any = None, log_pi: Any = None) -> np.ndarray:
         """Discriminator logit :math:`\\ell` (``log_pi`` only matters for AIRL)."""
@@ -160,7 +164,7 @@ class AdversarialReward:
         return cls(kind[len("adversarial_"):], float(arr["gamma"]), state_only=bool(arr["state_only"]), **parts)
 
 
-def train_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any], *, gamma: float = 0.99,
+def fit_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any], *, gamma: float = 0.99,
                         hidden: Sequence[int] = (32,), state_only: bool = True, steps: int = 500,
                         batch_size: int = 64, lr: float = 3e-3, seed: int = 0,
                         init: AdversarialReward | None = None) -> AdversarialReward:
@@ -168,8 +172,8 @@ def train_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any
 
     Each batch is a dict of arrays: ``obs`` ``(n, ds)``, ``action`` ``(n, da)`` (features,
     e.g. one-hot - see :func:`transition_features`), and for AIRL ``next_obs`` and
-    optionally ``done`` and ``log_pi`` (the generator's :math:`\\log\\pi(a|s)`; expert
-    transitions are scored under the *current* policy too, as in AIRL).  Balanced
+    optionally ``done`` (true on *terminated* transitions only) and ``log_pi`` (the generator's
+    :math:`\\log\\pi(a|s)`; expert transitions are scored under the *current* policy too, as in AIRL).  Balanced
     minibatches, Adam, binary cross-entropy on the logit.  Pass ``init`` to continue
     training between generator updates (the adversarial loop).
 
@@ -178,7 +182,7 @@ def train_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any
         >>> s = np.eye(2)[[0, 1] * 20]
         >>> expert = {"obs": s, "action": np.eye(2)[[1] * 40]}
         >>> policy = {"obs": s, "action": np.eye(2)[[0] * 40]}
-        >>> gail = train_discriminator("gail", expert, policy, steps=100)
+        >>> gail = fit_discriminator("gail", expert, policy, steps=100)
         >>> bool(gail.reward(s[:1], np.eye(2)[[1]])[0] > gail.reward(s[:1], np.eye(2)[[0]])[0])
         True
     """
@@ -238,8 +242,8 @@ def train_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any
         if kind == "gail":
             return nets["disc"](torch.cat([s, a], 1)).squeeze(-1)
         gi = s if state_only else torch.cat([s, a], 1)
-        f = (nets["g"](gi).squeeze(-1) + gamma * (1 - B["done"][idx]) * nets["h"](B["next_obs"][idx]).squeeze(-1)
-             - nets["h"](s).squeeze(-1))
+        f = nets["g"](gi).squeeze(-1) + potential_difference(
+            nets["h"](s).squeeze(-1), nets["h"](B["next_obs"][idx]).squeeze(-1), gamma, B["done"][idx] > 0.5)
         return f - B["log_pi"][idx]
 
     gen = torch.Generator().manual_seed(seed)

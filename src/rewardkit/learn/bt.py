@@ -26,7 +26,7 @@ Plus the reward-centring penalty :math:`c\\,\\mathbb{E}[(r_a + r_b)^2]` of Eisen
 (2023, "Helping or herding? Reward model ensembles mitigate but do not eliminate reward
 hacking", eq. 2).
 
-:func:`train_bt` trains an MLP with torch (one intra-op thread); :func:`fit_linear_bt`
+:func:`fit_bt` trains an MLP with torch (one intra-op thread); :func:`fit_linear_bt`
 fits a *linear* reward by Newton's method in NumPy (MAP with a Gaussian prior).
 """
 
@@ -41,7 +41,7 @@ from ..core.seeding import seeded
 from .models import MLPReward
 from .preferences import PreferencePairs, sigmoid
 
-__all__ = ["LOSSES", "bt_loss", "train_bt", "fit_linear_bt"]
+__all__ = ["LOSSES", "bt_loss", "fit_bt", "fit_linear_bt"]
 
 LOSSES = ("bt", "margin", "scaled", "smooth", "noisy")
 
@@ -117,7 +117,7 @@ def _export(net: Any, activation: str, meta: dict) -> MLPReward:
                      activation if len(lin) > 1 else "identity", meta)
 
 
-def train_bt(pairs: PreferencePairs, *, hidden: Sequence[int] = (32,), activation: str = "tanh",
+def fit_bt(pairs: PreferencePairs, *, hidden: Sequence[int] = (32,), activation: str = "tanh",
              loss: str = "bt", epsilon: float = 0.1, epochs: int = 50, batch_size: int | None = 64,
              lr: float = 1e-2, weight_decay: float = 0.0, center_coef: float = 0.0,
              sample_weight: Any = None, seed: int = 0) -> MLPReward:
@@ -139,7 +139,7 @@ def train_bt(pairs: PreferencePairs, *, hidden: Sequence[int] = (32,), activatio
         >>> from rewardkit.learn.preferences import linear_preference_task, pair_accuracy
         >>> train, w, _ = linear_preference_task(300, dim=4, seed=0)
         >>> test, _, diff = linear_preference_task(500, dim=4, seed=1, w=w)
-        >>> model = train_bt(train, hidden=(), epochs=30, seed=0)
+        >>> model = fit_bt(train, hidden=(), epochs=30, seed=0)
         >>> pair_accuracy(model, test.a, test.b, diff) > 0.95
         True
     """

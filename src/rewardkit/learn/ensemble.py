@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ConfigError
-from .bt import fit_linear_bt, train_bt
+from .bt import fit_linear_bt, fit_bt
 from .models import MLPReward, as_segments
 from .preferences import PreferencePairs, sigmoid
 
-__all__ = ["RewardEnsemble", "train_ensemble", "preference_strength", "denoise_labels"]
+__all__ = ["RewardEnsemble", "denoise_labels", "fit_ensemble", "preference_strength"]
 
 
 class RewardEnsemble:
@@ -101,22 +101,22 @@ def _fit(pairs: PreferencePairs, trainer: str, seed: int, kw: dict) -> MLPReward
     if trainer == "linear":
         return fit_linear_bt(pairs, **kw)
     if trainer == "mlp":
-        return train_bt(pairs, seed=seed, **kw)
+        return fit_bt(pairs, seed=seed, **kw)
     raise ConfigError("trainer", f"got {trainer!r}", "'linear' (NumPy Newton) or 'mlp' (torch)")
 
 
-def train_ensemble(pairs: PreferencePairs, n_members: int = 5, bootstrap: bool = True, seed: int = 0,
+def fit_ensemble(pairs: PreferencePairs, n_members: int = 5, bootstrap: bool = True, seed: int = 0,
                    trainer: str = "linear", **kw: Any) -> RewardEnsemble:
     """Train ``n_members`` models on bootstrap resamples (bagging) of ``pairs``.
 
     ``trainer="linear"`` uses :func:`~rewardkit.learn.bt.fit_linear_bt`, ``"mlp"``
-    uses :func:`~rewardkit.learn.bt.train_bt` (a different seed per member); extra
+    uses :func:`~rewardkit.learn.bt.fit_bt` (a different seed per member); extra
     keyword arguments go to the trainer.
 
     Example:
         >>> from rewardkit.learn.preferences import linear_preference_task
         >>> pairs, _, _ = linear_preference_task(50, dim=3, seed=0)
-        >>> ens = train_ensemble(pairs, n_members=3)
+        >>> ens = fit_ensemble(pairs, n_members=3)
         >>> len(ens), ens.disagreement(pairs.a[:4], pairs.b[:4]).shape
         (3, (4,))
     """
@@ -154,7 +154,7 @@ def preference_strength(pairs: PreferencePairs, n_folds: int = 5, n_members: int
     diffs = np.zeros((n_members, len(pairs)))
     for f in range(n_folds):
         held = fold == f
-        ens = train_ensemble(pairs.subset(np.flatnonzero(~held)), n_members, True, seed + 17 * f, trainer, **kw)
+        ens = fit_ensemble(pairs.subset(np.flatnonzero(~held)), n_members, True, seed + 17 * f, trainer, **kw)
         diffs[:, held] = ens.return_diffs(pairs.a[held], pairs.b[held])
     orient = np.where(pairs.label >= 0.5, 1.0, -1.0)
     d = diffs * orient

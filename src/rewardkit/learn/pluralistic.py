@@ -29,7 +29,7 @@ from ..core.errors import ConfigError
 from ..core.seeding import seeded
 from .preferences import PreferencePairs
 
-__all__ = ["LatentRewardModel", "train_vpl", "user_groups_task"]
+__all__ = ["LatentRewardModel", "fit_vpl", "user_groups_task"]
 
 
 def _mlp_np(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.ndarray:
@@ -42,7 +42,7 @@ def _mlp_np(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.nd
 
 @dataclass
 class LatentRewardModel:
-    """NumPy inference for a trained VPL-lite model (see :func:`train_vpl`)."""
+    """NumPy inference for a trained VPL-lite model (see :func:`fit_vpl`)."""
 
     encoder: list[tuple[np.ndarray, np.ndarray]]   # [sum a, sum b, y] -> hidden (pooled)
     head: list[tuple[np.ndarray, np.ndarray]]      # pooled -> (mu, logvar)
@@ -96,7 +96,7 @@ def user_groups_task(n_users: int, pairs_per_user: int, dim: int = 6, shared: fl
     return PreferencePairs(a, b, y, user=user + first_user), group, diff, (wo, ws)
 
 
-def train_vpl(pairs: PreferencePairs, *, latent_dim: int = 4, rank: int = 4, hidden: Sequence[int] = (),
+def fit_vpl(pairs: PreferencePairs, *, latent_dim: int = 4, rank: int = 4, hidden: Sequence[int] = (),
               enc_hidden: int = 32, context_size: int = 8, query_size: int = 8, users_per_batch: int = 16,
               steps: int = 400, lr: float = 1e-2, kl_weight: float = 1e-3, seed: int = 0) -> LatentRewardModel:
     """Train VPL-lite on pairs labelled by many users (``pairs.user`` required).
@@ -107,7 +107,7 @@ def train_vpl(pairs: PreferencePairs, *, latent_dim: int = 4, rank: int = 4, hid
 
     Example:
         >>> pairs, group, diff, w = user_groups_task(40, 24, dim=4, seed=0)
-        >>> model = train_vpl(pairs, steps=150, seed=0)
+        >>> model = fit_vpl(pairs, steps=150, seed=0)
         >>> test, g, tdiff, _ = user_groups_task(2, 40, dim=4, seed=9, w_opposed=w[0], w_shared=w[1])
         >>> from rewardkit.learn.preferences import pair_accuracy
         >>> u0 = test.subset(np.flatnonzero(test.user == 0))

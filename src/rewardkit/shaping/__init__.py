@@ -1,6 +1,7 @@
 """rewardkit.shaping: reward shaping and teacher-driven reward design.
 
-* :mod:`.potential` - potential-based shaping (Ng, Harada & Russell 1999), ``potential_shaping`` term.
+* :mod:`.potential` - potential-based shaping (Ng, Harada & Russell 1999), ``potential_shaping`` term
+  (its F is :func:`rewardkit.core.potential_difference`, the one shaping primitive).
 * :mod:`.informativeness` - ``I_H`` (EXPRD) and ``I_L`` (ExpAdaRD) informativeness of a reward.
 * :mod:`.invariance` - ``assert_policy_invariant``: the target policy stays optimal with a margin.
 * :mod:`.exprd` - EXPRD's LP and greedy sparsity budget (Devidze et al. 2021).
@@ -20,6 +21,52 @@ from .dynamic import DynamicPotentialShaping
 from .advice import AdviceQLearning, LookBackAdvice, advice_potential, look_ahead_advice, look_back_advice
 from .expadard import (AdaptiveTeacher, ExpAdaRDProblem, SoftmaxReinforce, expadard_design, four_room_region_features,
                        run_adaptive_teaching)
-from .explors import ExploRSReward, ExploRSTeacher, count_bonus, run_explors  # noqa: E402  (ExploRS, Devidze et al. 2022)
-try: from .barfi import BARFI, TabularBARFI  # noqa: E402,E701  (BARFI, Gupta et al. 2023; needs torch)
-except ImportError: pass  # noqa: E701
+from .explors import ExploRSReward, ExploRSTeacher, explors_count_bonus, run_explors  # ExploRS, Devidze et al. 2022
+
+__all__ = [
+    "DEFAULT_H",
+    "AdaptiveTeacher",
+    "AdviceQLearning",
+    "DesignInfeasible",
+    "DynamicPotentialShaping",
+    "ExpAdaRDProblem",
+    "ExploRSReward",
+    "ExploRSTeacher",
+    "ExprdProblem",
+    "ExprdResult",
+    "GreedyResult",
+    "InvarianceReport",
+    "LookBackAdvice",
+    "PolicyInvarianceError",
+    "PotentialShaping",
+    "SoftmaxReinforce",
+    "TablePotential",
+    "action_gap",
+    "advice_potential",
+    "as_potential",
+    "assert_policy_invariant",
+    "available_potentials",
+    "expadard_design",
+    "explors_count_bonus",
+    "exprd_design",
+    "exprd_greedy",
+    "four_room_region_features",
+    "informativeness_h",
+    "informativeness_l",
+    "invariance_slack",
+    "look_ahead_advice",
+    "look_back_advice",
+    "pbrs_reward",
+    "potential_shaping",
+    "register_potential",
+    "run_adaptive_teaching",
+    "run_explors",
+    "target_action_mask",
+    "target_policies",
+]
+
+try:  # BARFI (Gupta et al. 2023) needs torch
+    from .barfi import BARFI, TabularBARFI
+    __all__ += ["BARFI", "TabularBARFI"]
+except ImportError:
+    pass

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..core.batch import TransitionBatch
 from ..core.errors import BatchError, ConfigError
+from ..core.potential import potential_difference
 from ..core.registry import register_term
 from ..core.term import RewardTerm
 from ..tabular.mdp import TabularMDP, as_policy
@@ -54,8 +55,7 @@ def look_ahead_advice(phi: np.ndarray, s: Any, a: Any, s2: Any, a2: Any, gamma: 
         0.0
     """
     phi = np.asarray(phi, dtype=np.float64)
-    nxt = np.where(np.asarray(terminated, dtype=bool), 0.0, phi[s2, a2])
-    return np.asarray(gamma * nxt - phi[s, a], dtype=np.float64)
+    return np.asarray(potential_difference(phi[s, a], phi[s2, a2], gamma, terminated), dtype=np.float64)
 
 
 def look_back_advice(phi: np.ndarray, s_prev: Any, a_prev: Any, s: Any, a: Any, gamma: float,
@@ -228,19 +228,20 @@ class AdviceQLearning(QLearning):
         if self.mode == "look_ahead":
             # off-policy form: a' = argmax_a' Q(s',a') + Phi(s',a'), so the fixed point is Q* - Phi
             if terminated:
-                F, boot = -phi_sa, 0.0
+                F, boot = float(potential_difference(phi_sa, 0.0, g, True)), 0.0
             else:
                 qb = self.Q[s2] + self.phi[s2]
                 a2 = int(np.argmax(qb))
-                F, boot = g * float(self.phi[s2, a2]) - phi_sa, g * float(self.Q[s2, a2])
+                F, boot = float(potential_difference(phi_sa, self.phi[s2, a2], g)), g * float(self.Q[s2, a2])
         else:
             # Harutyunyan et al.: on-policy next action, TD on -R† for Phi, then F with the updated Phi
             a2 = None if terminated else super().act(s2)
             self._next = None if a2 is None else (s2, a2)
-            nxt = 0.0 if terminated else self.phi[s2, a2]
-            self.phi[s, a] += self.beta * (-self.advice[s, a] + g * nxt - self.phi[s, a])
-            phi_next = 0.0 if terminated else float(self.phi[s2, a2])
-            F = g * phi_next - phi_sa
+            nxt = np.nan if terminated else self.phi[s2, a2]   # ignored where terminated
+            td_phi = -self.advice[s, a] + potential_difference(self.phi[s, a], nxt, g, terminated)
+            self.phi[s, a] += self.beta * td_phi
+            phi_next = np.nan if terminated else float(self.phi[s2, a2])
+            F = float(potential_difference(phi_sa, phi_next, g, terminated))
             boot = 0.0 if terminated else g * float(self.Q[s2].max())
         self.shaping_paid += F
         td = r + F + boot - self.Q[s, a]
@@ -264,7 +265,8 @@ def advice_potential(mdp: TabularMDP, advice: Any, pi: Any) -> np.ndarray:
         >>> mdp = TabularMDP.random(4, 2, seed=0)
         >>> Rd = np.arange(8.0).reshape(4, 2); pi = np.full((4, 2), 0.5)
         >>> phi = advice_potential(mdp, Rd, pi)
-        >>> F = mdp.gamma * np.einsum("sat,tb,tb->sa", mdp.T, pi, phi) - phi
+        >>> from rewardkit.core import potential_difference
+        >>> F = potential_difference(phi, np.einsum("sat,tb,tb->sa", mdp.T, pi, phi), mdp.gamma)
         >>> bool(np.allclose(F, Rd))
         True
     """

@@ -68,6 +68,7 @@ from torch import nn
 
 from ..core.errors import ConfigError
 from ..core.seeding import seeded
+from ..core.potential import potential_difference
 
 __all__ = [
     "discounted_returns", "neumann_inverse_hvp", "LinearSoftmaxPolicy", "AlignedReward", "AlignedGamma",
@@ -268,7 +269,8 @@ def collect_episodes(env: Any, policy: LinearSoftmaxPolicy, features: Callable[[
                 ra = 0.0
             F = 0.0
             if potential is not None:
-                F = (0.0 if terminated else gamma * float(potential(obs2))) - float(potential(obs))
+                F = float(potential_difference(float(potential(obs)), np.nan if terminated else float(potential(obs2)),
+                                               gamma, terminated))
             rec["f"].append(f)
             rec["a"].append(a)
             rec["rp"].append(float(r))
@@ -450,7 +452,7 @@ class BARFI:
         >>> w = barfi_gridworld(size=3)
         >>> env = TabularEnv(w.mdp, max_steps=10)
         >>> agent = BARFI(env, w.aux_fn("good"), variant="barfi", episodes_per_update=2, seed=0)
-        >>> log = agent.train(n_updates=3)
+        >>> log = agent.fit(n_updates=3)
         >>> len(log["primary_return"]), agent.gamma_value() < 1.0
         (3, True)
     """
@@ -586,7 +588,7 @@ class BARFI:
         info["gamma_phi"] = self.gamma_value()
         return info
 
-    def train(self, n_updates: int, callback: Callable[["BARFI", int], None] | None = None) -> dict[str, np.ndarray]:
+    def fit(self, n_updates: int, callback: Callable[[BARFI, int], None] | None = None) -> dict[str, np.ndarray]:
         """Run ``n_updates`` iterations; returns per-iteration logs as arrays."""
         logs: dict[str, list[float]] = {}
         for i in range(int(n_updates)):

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..core.batch import TransitionBatch
 from ..core.errors import BatchError
+from ..core.potential import potential_difference
 from ..core.term import RewardTerm
 from .potential import _check_gamma
 
@@ -87,8 +88,8 @@ class DynamicPotentialShaping(RewardTerm):
         if fresh.any():
             phi_s[fresh] = self._phi(batch.obs, t, n, "obs")[fresh]
         phi_next = self._phi(batch.next_obs, t + 1, n, "next_obs")
-        phi_next = np.where(batch.terminated, 0.0, phi_next)
-        out = self.gamma * phi_next - phi_s
+        phi_next = np.where(batch.terminated, 0.0, phi_next)   # the potential paid (and cached) for s'
+        out = potential_difference(phi_s, phi_next, self.gamma, batch.terminated)
         done = batch.done
         for i, e in enumerate(envs):
             if done[i]:

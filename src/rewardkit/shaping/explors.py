@@ -55,7 +55,7 @@ from ..core.registry import register_term
 from ..core.term import RewardTerm
 
 __all__ = [
-    "count_bonus", "Episode", "discounted_return_to_go", "selfrs_gradient", "critic_gradient", "sors_gradient",
+    "explors_count_bonus", "Episode", "discounted_return_to_go", "selfrs_gradient", "critic_gradient", "sors_gradient",
     "lirpg_gradient", "ExploRSTeacher", "ExploRSReward", "run_explors", "first_crossing", "behaviour_policy",
     "TEACHER_VARIANTS",
 ]
@@ -66,11 +66,13 @@ _LEARNED = ("selfrs", "explors", "sors", "lirpg")
 
 
 # ----------------------------------------------------------------------------- pure functions
-def count_bonus(counts: Any, lam: float = 1.0, b_max: float = 1.0) -> np.ndarray:
+def explors_count_bonus(counts: Any, lam: float = 1.0, b_max: float = 1.0) -> np.ndarray:
     """:math:`\\lambda / \\sqrt{(\\lambda/B_{max})^2 + N}` (ExploRS's exploration bonus).
 
+    A pure formula on visit counts; the ``count_bonus`` *reward term* is :mod:`rewardkit.explore`'s.
+
     Example:
-        >>> count_bonus([0, 3, 8]).round(4).tolist()
+        >>> explors_count_bonus([0, 3, 8]).round(4).tolist()
         [1.0, 0.5, 0.3333]
     """
     n = np.asarray(counts, dtype=np.float64)
@@ -452,7 +454,7 @@ class ExploRSReward(RewardTerm):
         if t._phi_on:
             out += t.phi[s, a]
         if t._bonus_on:
-            bonus = count_bonus(t.counts[s2], t.lam, t.b_max)
+            bonus = explors_count_bonus(t.counts[s2], t.lam, t.b_max)
             out += np.where(batch.terminated | t.terminal[s2], 0.0, bonus)
         if self.count_on_call:
             np.add.at(t.counts, s, 1.0)

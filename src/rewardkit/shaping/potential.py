@@ -38,6 +38,7 @@ import numpy as np
 
 from ..core.batch import TransitionBatch
 from ..core.errors import BatchError, ConfigError
+from ..core.potential import potential_difference
 from ..core.registry import POTENTIALS, register_term
 from ..core.term import RewardTerm
 
@@ -231,9 +232,7 @@ class PotentialShaping(RewardTerm):
         n = len(batch)
         phi_s = _eval(self.potential, batch.obs, n, "obs")
         phi_next = _eval(self.potential, batch.next_obs, n, "next_obs")
-        if self.zero_terminal:
-            phi_next = np.where(batch.terminated, 0.0, phi_next)
-        return self.gamma * phi_next - phi_s
+        return potential_difference(phi_s, phi_next, self.gamma, batch.terminated if self.zero_terminal else False)
 
 
 @register_term("potential_shaping", batch_kind="transition", uses_discount=True)
@@ -269,5 +268,5 @@ def pbrs_reward(mdp: Any, phi: Any, gamma: float | None = None) -> np.ndarray:
     phi = np.asarray(phi, dtype=np.float64).reshape(-1).copy()
     if phi.shape != (mdp.n_states,):
         raise ConfigError("phi", f"has shape {phi.shape}", f"one potential per state ({mdp.n_states},)")
-    phi[mdp.terminal] = 0.0
-    return mdp.R + g * np.einsum("sat,t->sa", mdp.T, phi) - phi[:, None]
+    phi[mdp.terminal] = 0.0   # Phi(s') = 0 where s' terminates; expected over s' ~ T(.|s,a)
+    return mdp.R + potential_difference(phi[:, None], np.einsum("sat,t->sa", mdp.T, phi), g)

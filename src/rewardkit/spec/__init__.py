@@ -6,10 +6,25 @@ vector rewards and scalarisation, and submodular (history-dependent) rewards.
 
 from .dnf import DNF, parse_dnf
 from .multi_objective import (LinearRewardWrapper, Scalarized, hypervolume, pareto_front, pareto_mask, tchebycheff,
-                              weighted_sum)
+                              linear_scalarization)
 from .reward_machine import RewardMachine, RewardMachineWrapper, RMShaping
 from .submodular import Coverage, MarginalGain, SetFunction, WeightedCoverage
 
-__all__ = ["DNF", "parse_dnf", "RewardMachine", "RewardMachineWrapper", "RMShaping", "LinearRewardWrapper",
-           "Scalarized", "hypervolume", "pareto_front", "pareto_mask", "tchebycheff", "weighted_sum", "Coverage",
-           "MarginalGain", "SetFunction", "WeightedCoverage"]
+__all__ = [
+                              "DNF",
+                              "Coverage",
+                              "LinearRewardWrapper",
+                              "MarginalGain",
+                              "RMShaping",
+                              "RewardMachine",
+                              "RewardMachineWrapper",
+                              "Scalarized",
+                              "SetFunction",
+                              "WeightedCoverage",
+                              "hypervolume",
+                              "linear_scalarization",
+                              "pareto_front",
+                              "pareto_mask",
+                              "parse_dnf",
+                              "tchebycheff",
+]

@@ -22,15 +22,24 @@ import numpy as np
 
 from rewardkit.core import ComposedReward, RewardTerm, as_term, register_term
 
-__all__ = ["weighted_sum", "tchebycheff", "pareto_mask", "pareto_front", "hypervolume", "Scalarized",
-           "LinearRewardWrapper"]
+__all__ = [
+    "LinearRewardWrapper",
+    "Scalarized",
+    "hypervolume",
+    "linear_scalarization",
+    "pareto_front",
+    "pareto_mask",
+    "tchebycheff",
+]
 
 
-def weighted_sum(values: np.ndarray, weights: Sequence[float]) -> np.ndarray:
-    """:math:`\\mathbf w^\\top \\mathbf r` for each row of ``values`` (shape ``(n, d)``).
+def linear_scalarization(values: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """Linear scalarisation :math:`\\mathbf w^\\top \\mathbf r` of each objective vector (row) of ``values`` ``(n, d)``.
+
+    Not :func:`rewardkit.core.weighted_sum`, which composes reward *terms*.
 
     Example:
-        >>> weighted_sum(np.array([[1.0, 2.0]]), [0.5, 0.25]).tolist()
+        >>> linear_scalarization(np.array([[1.0, 2.0]]), [0.5, 0.25]).tolist()
         [1.0]
     """
     v = np.atleast_2d(np.asarray(values, dtype=np.float64))
@@ -118,7 +127,9 @@ def _hv(p: np.ndarray) -> float:
 
 @register_term("scalarized", batch_kind="any")
 class Scalarized(RewardTerm):
-    """Scalarise the term vector of a :class:`ComposedReward` (weighted sum or Tchebycheff).
+    """Scalarise the term vector of a :class:`ComposedReward`.
+
+    ``method="linear"`` uses :func:`linear_scalarization`, ``method="tchebycheff"`` :func:`tchebycheff`.
 
     With ``method="tchebycheff"`` and no ``utopia``, the utopian point adapts: it is the
     best value seen so far per objective plus ``tau`` (as in morl-baselines).
@@ -126,17 +137,17 @@ class Scalarized(RewardTerm):
     Example:
         >>> from rewardkit.core import Constant, SampleBatch, weighted_sum as ws
         >>> vec = ws({"speed": Constant(1.0), "safety": Constant(3.0)})
-        >>> Scalarized(vec, method="weighted_sum", weights=[0.5, 0.5])(SampleBatch(["p"], ["c"])).tolist()
+        >>> Scalarized(vec, method="linear", weights=[0.5, 0.5])(SampleBatch(["p"], ["c"])).tolist()
         [2.0]
     """
 
-    def __init__(self, reward: Any, method: str = "weighted_sum", weights: Sequence[float] | None = None,
+    def __init__(self, reward: Any, method: str = "linear", weights: Sequence[float] | None = None,
                  utopia: Sequence[float] | None = None, rho: float = 0.0, tau: float = 0.1,
                  name: str = "scalarized"):
         super().__init__(name)
         self.reward = reward if isinstance(reward, ComposedReward) else ComposedReward([as_term(reward)])
-        if method not in ("weighted_sum", "tchebycheff"):
-            raise ValueError(f"method: got {method!r}; expected 'weighted_sum' or 'tchebycheff'")
+        if method not in ("linear", "tchebycheff"):
+            raise ValueError(f"method: got {method!r}; expected 'linear' or 'tchebycheff'")
         self.method = method
         d = len(self.reward.components)
         self.weights = np.full(d, 1.0 / d) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -154,8 +165,8 @@ class Scalarized(RewardTerm):
 
     def compute(self, batch: Any) -> np.ndarray:
         v = self.vector(batch)
-        if self.method == "weighted_sum":
-            return weighted_sum(v, self.weights)
+        if self.method == "linear":
+            return linear_scalarization(v, self.weights)
         if self.utopia is not None:
             z = self.utopia
         else:

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import gymnasium as gym
 import numpy as np
 
-from rewardkit.core import RewardTerm, TransitionBatch, register_term
+from rewardkit.core import RewardTerm, TransitionBatch, potential_difference, register_term
 from rewardkit.core.errors import ConfigError
 
 from .dnf import DNF, as_events, parse_dnf
@@ -308,5 +308,4 @@ class RMShaping(RewardTerm):
     def compute(self, batch: TransitionBatch) -> np.ndarray:
         u = np.array([int(i.get("rm_state", self.rm.initial)) for i in batch.info])
         u2 = np.array([int(i.get("rm_next_state", i.get("rm_state", self.rm.initial))) for i in batch.info])
-        phi_next = np.where(batch.terminated | (u2 == self.rm.terminal), 0.0, self.phi[u2])
-        return self.gamma * phi_next - self.phi[u]
+        return potential_difference(self.phi[u], self.phi[u2], self.gamma, batch.terminated | (u2 == self.rm.terminal))

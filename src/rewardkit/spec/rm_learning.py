@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from rewardkit.core.potential import potential_difference
 from rewardkit.tabular.qlearning import QLearning
 
 from .dnf import as_events
@@ -50,6 +51,8 @@ def rm_q_learning(env: Any, rm: RewardMachine, total_steps: int, *, crm: bool = 
     k = rm.n_states + 1
     agent = QLearning(n_s * k, int(env.action_space.n), alpha, gamma, epsilon, tie_break, seed=seed, q_init=q_init)
     phi = rm.potential(rs_gamma) if shaping else np.zeros(k)
+    # the shaping of every RM transition, F[u, u', terminated] (a table: the loop below is the hot path)
+    shaping_table = potential_difference(phi[:, None, None], phi[None, :, None], gamma, np.array([False, True]))
     # counterfactual transitions depend only on (u, events): cache them
     cache: dict[tuple[int, frozenset[str]], tuple[int, float, bool]] = {}
 
@@ -79,7 +82,7 @@ def rm_q_learning(env: Any, rm: RewardMachine, total_steps: int, *, crm: bool = 
             for uc in sources:
                 uc2, rc, dc = (u2, r, rm_done) if uc == u else rm_step(uc, ev)
                 term_c = dc or bool(env_term)
-                shaped = rc + (gamma * (0.0 if term_c else phi[uc2]) - phi[uc] if shaping else 0.0)
+                shaped = rc + (shaping_table[uc, uc2, int(term_c)] if shaping else 0.0)
                 agent.update(s * k + uc, a, shaped, s2 * k + uc2, term_c)
             ep_ret += r
             ep_len += 1

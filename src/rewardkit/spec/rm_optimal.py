@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rewardkit.core.potential import potential_difference
+
 from .dnf import as_events
 from .reward_machine import RewardMachine
 
@@ -40,7 +42,7 @@ def product_value_iteration(next_state: np.ndarray, events: list[str], rm: Rewar
                 u2[s, u, a], r[s, u, a], done[s, u, a] = rm.step(u, as_events(events[next_state[s, a]]))
     if potential is not None:
         phi = np.asarray(potential, dtype=np.float64)
-        r = r + gamma * np.where(done, 0.0, phi[np.minimum(u2, k - 1)]) - phi[None, :rm.n_states, None]
+        r = r + potential_difference(phi[None, :rm.n_states, None], phi[np.minimum(u2, k - 1)], gamma, done)
     q = np.zeros((n_s * k, n_a))
     s2 = np.broadcast_to(next_state[:, None, :], u2.shape)
     rows = (np.arange(n_s)[:, None] * k + np.arange(rm.n_states)[None, :]).reshape(-1)
