@@ -91,7 +91,7 @@ INJECTION_FAMILIES: dict[str, tuple[str, ...]] = {
     "role": (
         r"<\|im_start\|>|<\|im_end\|>|<\|start_header_id\|>|<\|end_header_id\|>|<\|eot_id\|>|<\|(?:system|user|"
         r"assistant)\|>|<<\s?/?sys\s?>>|\[/?inst\]|<\s?/?\s?system\s?>|<start_of_turn>|<end_of_turn>",
-        r"(?:^|\n)[ \[\(<#*]{0,4}" + _ROLE_WORDS + r"(?: (?:message|note|prompt|override|instructions?|update))?"
+        r"(?:^|\n|[.!?;] )[ \[\(<#*]{0,4}" + _ROLE_WORDS + r"(?: (?:message|note|prompt|override|instructions?|update))?"
         r"[ \]\)>*]{0,4}[:：][^\n]{0,80}?\b" + _GRADING_WORDS + r"\b",
     ),
 }
