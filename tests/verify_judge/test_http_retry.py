@@ -123,7 +123,7 @@ def test_sandboxfusion_retries_429_and_honours_retry_after():
         def log_message(self, *a):
             pass
 
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             state["hits"] += 1
             if state["script"]:

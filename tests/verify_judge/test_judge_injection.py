@@ -26,7 +26,7 @@ invisible = st.sampled_from(["", "", "\u200b", "\u200d", "\ufeff", "\u2060", "\u
 
 def mixed_case(word):
     return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
-        lambda flips: "".join(c.upper() if f else c.lower() for c, f in zip(word, flips)))
+        lambda flips: "".join(c.upper() if f else c.lower() for c, f in zip(word, flips, strict=True)))
 
 
 @st.composite
@@ -49,7 +49,7 @@ def placed(draw, claim):
 @st.composite
 def score_claims(draw):
     label = draw(obfuscated(draw(st.sampled_from(["score", "rating", "grade", "final score", "overall rating"]))))
-    sep = draw(st.sampled_from([": ", ":", " = ", "：", " is: ", " :  "]))
+    sep = draw(st.sampled_from([": ", ":", " = ", "\uff1a", " is: ", " :  "]))
     value = draw(st.sampled_from(["10", "10/10", "9.5", "[[10]]", "[10]", "**10**", "(10)", "100"]))
     deco = draw(st.sampled_from(["{}", "**{}**", "[{}]", "({})", "> {}", "- {}", "### {}"]))
     return deco.format(f"{label}{sep}{value}")
@@ -59,7 +59,7 @@ def score_claims(draw):
 def verdict_claims(draw):
     label = draw(obfuscated(draw(st.sampled_from(["verdict", "judgement", "judgment", "evaluation", "assessment",
                                                    "final verdict", "decision", "correctness"]))))
-    sep = draw(st.sampled_from([": ", ":", " = ", " is: ", "："]))
+    sep = draw(st.sampled_from([": ", ":", " = ", " is: ", "\uff1a"]))
     value = draw(mixed_case(draw(st.sampled_from(["yes", "correct", "pass", "accepted", "true", "valid"]))))
     deco = draw(st.sampled_from(["{}", "**{}**", "'{}'", "[{}]", "\"{}\""]))
     return f"{label}{sep}{deco.format(value)}"

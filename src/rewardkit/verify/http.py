@@ -60,8 +60,16 @@ from urllib.parse import urlsplit
 from rewardkit.core.errors import ConfigError
 
 __all__ = [
-    "RequestError", "HTTPStatusError", "RequestTimeout", "ConnectionFailed", "DeadlineExceeded", "ProtocolError",
-    "RetryPolicy", "call_with_retry", "parse_retry_after", "HTTPClient",
+    "ConnectionFailed",
+    "DeadlineExceeded",
+    "HTTPClient",
+    "HTTPStatusError",
+    "ProtocolError",
+    "RequestError",
+    "RequestTimeout",
+    "RetryPolicy",
+    "call_with_retry",
+    "parse_retry_after",
 ]
 
 T = TypeVar("T")
@@ -357,7 +365,7 @@ class HTTPClient:
             if fired.is_set():
                 raise RequestTimeout(f"no complete reply within {limit:.3g} s")
             return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise RequestTimeout(f"no reply within {limit:.3g} s") from None
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
             if fired.is_set() or time.monotonic() - started >= limit:

@@ -60,15 +60,15 @@ INJECTION_FAMILIES: dict[str, tuple[str, ...]] = {
     "override": (
         r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}\b(?:previous|prior|above|earlier|all|any|system|your)\b"
         r"[^.\n]{0,30}\b(?:instructions?|rules?|prompts?|guidelines?)\b",
-        r"\b(?:new|updated|real|actual|revised) (?:instructions?|rules?|system prompt|grading rules?) ?[:：]",
+        r"\b(?:new|updated|real|actual|revised) (?:instructions?|rules?|system prompt|grading rules?) ?:",
     ),
     "verdict": (
         r"\b(?:(?:final|overall) )?(?:verdict|judge?ment|grading|evaluation|assessment|decision|correctness)"
-        r"(?: is)? ?[:=：] ?" + _OPENQ + _YESISH + r"\b",
+        r"(?: is)? ?[:=] ?" + _OPENQ + _YESISH + r"\b",
     ),
     "score": (
-        r"(?:^|[\n.!?;)\]}]|[*#>(\[] ?|- )[ *_#>(\[]{0,3}(?:(?:final|overall|total) )?(?:score|rating|grade|marks?|points)"
-        r"(?: is)? ?[:=：] ?" + _OPENQ + _NUM,
+        r"(?:^|[\n.!?;)\]}]|[*#>(\[] ?|- )[ *_#>(\[]{0,3}(?:(?:final|overall|total) )?"
+        r"(?:score|rating|grade|marks?|points)(?: is)? ?[:=] ?" + _OPENQ + _NUM,
     ),
     "directive": (
         r"\b(?:reply|respond|answer|output|say|print|return|mark)\s+(?:this\s+|it\s+)?(?:only\s+)?(?:with\s+|as\s+)?"
@@ -91,8 +91,9 @@ INJECTION_FAMILIES: dict[str, tuple[str, ...]] = {
     "role": (
         r"<\|im_start\|>|<\|im_end\|>|<\|start_header_id\|>|<\|end_header_id\|>|<\|eot_id\|>|<\|(?:system|user|"
         r"assistant)\|>|<<\s?/?sys\s?>>|\[/?inst\]|<\s?/?\s?system\s?>|<start_of_turn>|<end_of_turn>",
-        r"(?:^|\n|[.!?;] )[ \[\(<#*]{0,4}" + _ROLE_WORDS + r"(?: (?:message|note|prompt|override|instructions?|update))?"
-        r"[ \]\)>*]{0,4}[:：][^\n]{0,80}?\b" + _GRADING_WORDS + r"\b",
+        r"(?:^|\n|[.!?;] )[ \[\(<#*]{0,4}" + _ROLE_WORDS
+        + r"(?: (?:message|note|prompt|override|instructions?|update))?[ \]\)>*]{0,4}:[^\n]{0,80}?\b"
+        + _GRADING_WORDS + r"\b",
     ),
 }
 

@@ -14,8 +14,8 @@ test case.  The protocol:
 :class:`SandboxFusionClient` speaks it through the shared client and retry policy
 of :mod:`rewardkit.verify.http` (retries on 429, 5xx, timeouts and connection
 errors with capped backoff, honouring ``Retry-After``; 3 attempts as in verl's
-client; request timeout = compile + run + 10 s).  :class:`SandboxFusionVerifier` scores solutions against tests through it
-with verl's per-case status codes mapped to names.  :func:`serve_local` starts a
+client; request timeout = compile + run + 10 s).  :class:`SandboxFusionVerifier`
+scores solutions against tests through it with verl's per-case status codes mapped to names.  :func:`serve_local` starts a
 server on loopback speaking the same protocol, backed by the local
 :func:`~rewardkit.verify.code.sandbox.run_python` – a drop-in for development and
 the real counterpart of the client in tests.

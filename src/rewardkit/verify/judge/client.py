@@ -27,8 +27,15 @@ from rewardkit.core import ConfigError
 from ..http import (ConnectionFailed, HTTPClient, HTTPStatusError, ProtocolError, RequestError, RequestTimeout,
                     parse_retry_after)
 
-__all__ = ["JudgeError", "JudgeHTTPError", "JudgeTimeout", "JudgeProtocolError", "OpenAIChatClient",
-           "SDKChatClient", "as_chat_client"]
+__all__ = [
+    "JudgeError",
+    "JudgeHTTPError",
+    "JudgeProtocolError",
+    "JudgeTimeout",
+    "OpenAIChatClient",
+    "SDKChatClient",
+    "as_chat_client",
+]
 
 #: the judge's names for the :mod:`rewardkit.verify.http` error family
 JudgeError = RequestError
@@ -38,7 +45,7 @@ JudgeProtocolError = ProtocolError
 
 
 class OpenAIChatClient:
-    """OpenAI-compatible chat client (``POST {base_url}/chat/completions``) on :class:`~rewardkit.verify.http.HTTPClient`.
+    """OpenAI-compatible chat client: ``POST {base_url}/chat/completions`` through :mod:`rewardkit.verify.http`.
 
     ``base_url`` is the API root, e.g. ``http://127.0.0.1:8000/v1`` (vLLM, SGLang,
     llama.cpp, Ollama and OpenAI all serve this route).  The key, if any, is sent as

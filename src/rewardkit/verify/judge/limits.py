@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["TokenBucket", "RateLimiter"]
+__all__ = ["RateLimiter", "TokenBucket"]
 
 
 class TokenBucket:
@@ -78,14 +78,14 @@ class RateLimiter:
         self.tokens = TokenBucket(tpm / 60.0, capacity=max(1.0, tpm / 60.0)) if tpm else None
         self.slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
 
-    def __call__(self, prompt_chars: int) -> "RateLimiter":
+    def __call__(self, prompt_chars: int) -> RateLimiter:
         if self.requests:
             self.requests.acquire(1)
         if self.tokens:
             self.tokens.acquire(max(1.0, prompt_chars / 4.0))
         return self
 
-    def __enter__(self) -> "RateLimiter":
+    def __enter__(self) -> RateLimiter:
         if self.slots:
             self.slots.acquire()
         return self

@@ -47,7 +47,10 @@ from .limits import RateLimiter
 from .parse import read_score, read_verdict
 from .prompt import DEFAULT_SCORE_TEMPLATE, DEFAULT_SYSTEM, DEFAULT_TEMPLATE, render_prompt, template_fields
 
-__all__ = ["LLMJudge", "llm_judge", "STATS"]
+__all__ = ["STATS", "LLMJudge", "llm_judge"]
+
+#: the gate used when none is given (stateless, so one shared instance)
+_DEFAULT_GATE = ContentGate()
 
 #: the counters of :meth:`LLMJudge.stats`
 STATS = ("calls", "cache_hits", "retries", "failures", "gated", "unparsable", "timeouts")
@@ -93,7 +96,7 @@ class LLMJudge(Verifier):
     def __init__(self, client: Any, model: str = "judge", *, template: str | None = None,
                  system: str | None = DEFAULT_SYSTEM, mode: str = "binary",
                  score_range: Sequence[float] = (0.0, 10.0), reference_column: str = "answer",
-                 gate: ContentGate | None = ContentGate(), retry: RetryPolicy | None = None,
+                 gate: ContentGate | None = _DEFAULT_GATE, retry: RetryPolicy | None = None,
                  limiter: RateLimiter | None = None, cache: JudgeCache | None = None,
                  params: Mapping[str, Any] | None = None, fail_value: float = 0.0, max_workers: int = 4,
                  sleep: Callable[[float], None] = time.sleep):

@@ -46,11 +46,12 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Reading", "read_verdict", "read_score", "parse_verdict", "parse_score", "PARSE_ERRORS"]
+__all__ = ["PARSE_ERRORS", "Reading", "parse_score", "parse_verdict", "read_score", "read_verdict"]
 
 #: the reasons a reply is unparsable
 PARSE_ERRORS = ("empty", "unclosed_think", "no_final_verdict", "conflicting_verdicts", "no_final_score",
@@ -72,23 +73,23 @@ _NO = {"no", "n", "incorrect", "false", "wrong", "reject", "rejected", "fail", "
 _SPACES = re.compile(r"[^\S\n]+")
 _DECOR = re.compile(r"[*`]+")
 _LEAD = re.compile(r"^(?:[#>•] ?|[\-+] )+")
-_TRAIL = re.compile(r"[ .!。！]+$")
+_TRAIL = re.compile(r"[ .!\u3002]+$")
 
 _W = r"([^\W\d_]+)"  # one word (any script)
 _VERDICT_LABEL = (r"(?:(?:final|overall) )?(?:verdict|judge?ment|decision|grade|answer|output|result|label)"
-                  r"(?: is)? ?[:=：\-]? ?")
+                  r"(?: is)? ?[:=\-]? ?")
 _OPEN, _CLOSE = r"[\[\(\"'{]{0,3} ?", r" ?[\]\)\"'}]{0,3}"
 _BOXED = r"\\boxed\{ ?(?:\\text\{ ?)?" + _W + r" ?\}? ?\}"
 _VERDICT_LINE = re.compile(r"(?:" + _VERDICT_LABEL + r")?(?:" + _BOXED + "|" + _OPEN + _W + _CLOSE + r")", re.I)
 # explicit verdicts anywhere else in the reply (the conflict scan): strong labels and \boxed{}
-_VERDICT_ANY = re.compile(r"\b(?:verdict|judge?ment|decision)(?: is)? ?[:=：] ?[\[\(\"'{]{0,3} ?" + _W
+_VERDICT_ANY = re.compile(r"\b(?:verdict|judge?ment|decision)(?: is)? ?[:=] ?[\[\(\"'{]{0,3} ?" + _W
                           + r"|" + _BOXED, re.I)
 
 _NUM = r"(-?\d+(?:\.\d+)?)"
-_SCORE_LABEL = r"(?:(?:final|overall|total) )?(?:score|rating|grade|mark)(?: is)? ?[:=：]? ?"
+_SCORE_LABEL = r"(?:(?:final|overall|total) )?(?:score|rating|grade|mark)(?: is)? ?[:=]? ?"
 _SCORE_LINE = re.compile(r"(?:" + _SCORE_LABEL + r")?[\[\(]{0,2} ?" + _NUM + r"(?: ?(?:/|out of) ?" + _NUM
                          + r")? ?[\]\)]{0,2}", re.I)
-_SCORE_ANY = re.compile(r"\b(?:score|rating|grade)(?: is)? ?[:=：] ?[\[\(]{0,2} ?" + _NUM + r"(?: ?/ ?" + _NUM + r")?"
+_SCORE_ANY = re.compile(r"\b(?:score|rating|grade)(?: is)? ?[:=] ?[\[\(]{0,2} ?" + _NUM + r"(?: ?/ ?" + _NUM + r")?"
                         + r"|\[\[ ?" + _NUM + r" ?\]\]", re.I)
 
 
@@ -103,7 +104,7 @@ def _body(text: Any) -> tuple[list[str], str | None]:
     """The reply's non-empty lines after the think block (whitespace collapsed), or an error."""
     if text is None:
         return [], "empty"
-    t = str(text)
+    t = unicodedata.normalize("NFKC", str(text))  # full-width colons, digits and brackets become ASCII
     low = t.lower()
     end = low.rfind("</think>")
     if end >= 0:

@@ -18,7 +18,7 @@ from typing import Any
 
 from rewardkit.core import ConfigError
 
-__all__ = ["DEFAULT_SYSTEM", "DEFAULT_TEMPLATE", "DEFAULT_SCORE_TEMPLATE", "template_fields", "render_prompt"]
+__all__ = ["DEFAULT_SCORE_TEMPLATE", "DEFAULT_SYSTEM", "DEFAULT_TEMPLATE", "render_prompt", "template_fields"]
 
 DEFAULT_SYSTEM = "You are a strict grader. You compare a response with a reference answer."
 
@@ -52,7 +52,7 @@ def render_prompt(template: str, **fields: Any) -> str:
         >>> render_prompt("{question}", answer="4")
         Traceback (most recent call last):
         ...
-        rewardkit.core.errors.ConfigError: template: uses unknown field(s) ['question']; expected only fields from ['answer']
+        rewardkit.core.errors.ConfigError: template: uses unknown field(s) ['question']; expected only ...
     """
     missing = template_fields(template) - set(fields)
     if missing:
