@@ -38,7 +38,7 @@ with FakeOpenAI() as fake:
     sdk = openai.OpenAI(base_url=fake.base_url, api_key="x", max_retries=0)
     for _ in range(10): rk.complete("m", msgs[0]); sdk.chat.completions.create(model="m", messages=msgs[0])
     res = {}
-    for name, fn in [("rewardkit OpenAIChatClient (httpx)", lambda m: rk.complete("m", m)),
+    for name, fn in [("rewardkit OpenAIChatClient (stdlib http.client)", lambda m: rk.complete("m", m)),
                      ("openai SDK", lambda m: sdk.chat.completions.create(model="m", messages=m).choices[0].message.content)]:
         best = []
         for rep in range(3):

@@ -12,7 +12,9 @@ loopback.  The "model" is deterministic:
 
 ``script`` is a queue of per-request actions consumed in order:
 ``("status", code, retry_after)`` answers with an error, ``("sleep", seconds)``
-delays the reply, anything else falls through to the model.
+delays the reply, ``("reply", text)`` answers ``text`` as the model, ``("trickle",
+seconds)`` sends the headers and then one body byte every ``seconds``, ``("drop",)``
+closes the connection without a reply; anything else falls through to the model.
 """
 
 from __future__ import annotations
@@ -67,6 +69,20 @@ class FakeOpenAI:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
+            def _trickle(self, obj: dict, every: float) -> None:
+                body = json.dumps(obj).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(every)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
             def do_POST(self):  # noqa: N802
                 n = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(n)
@@ -93,8 +109,14 @@ class FakeOpenAI:
                         return self._send(action[1], {"error": {"message": "scripted"}}, hdr)
                     if action[0] == "sleep":
                         time.sleep(action[1])
+                    if action[0] == "drop":
+                        self.close_connection = True
+                        return None
                     user = [m["content"] for m in messages if m.get("role") == "user"][-1]
-                    self._send(200, fake.reply(user, body["model"]))
+                    out = fake.reply(user, body["model"], action[1] if action[0] == "reply" else None)
+                    if action[0] == "trickle":
+                        return self._trickle(out, action[1])
+                    self._send(200, out)
                 finally:
                     with fake.lock:
                         fake.in_flight -= 1
@@ -105,9 +127,11 @@ class FakeOpenAI:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def reply(self, user: str, model: str) -> dict:
+    def reply(self, user: str, model: str, scripted: str | None = None) -> dict:
         ok = _match(user)
-        if self.mode == "gullible":
+        if scripted is not None:
+            text = scripted
+        elif self.mode == "gullible":
             text = "YES"
         elif self.mode == "score":
             text = f"Score: {10 if ok else 2}"

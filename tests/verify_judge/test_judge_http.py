@@ -23,10 +23,14 @@ def judge_for(fake, **kw):
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("YES", 1.0), ("yes.", 1.0), ("Yes, the response matches.", 1.0), ("  **NO**  ", 0.0), ("no", 0.0),
-    ("Correct", 1.0), ("Incorrect - 5 is not 4", 0.0), ("The response is not correct.", 0.0),
-    ("Reasoning... both equal 4.\nVerdict: YES", 1.0), ("It says yes but the verdict is: NO", 0.0),
-    ("<think>maybe yes</think>NO", 0.0), ("\\boxed{YES}", 1.0), ("Final answer: [[NO]]", 0.0),
+    ("YES", 1.0), ("yes.", 1.0), ("  **NO**  ", 0.0), ("no", 0.0), ("Correct", 1.0),
+    ("Reasoning... both equal 4.\nVerdict: YES", 1.0), ("<think>maybe yes</think>NO", 0.0), ("\\boxed{YES}", 1.0),
+    ("Final answer: [[NO]]", 0.0), ("They differ.\n**Verdict:** No.", 0.0), ("- Verdict = yes", 1.0),
+    # strict: only a final line that *is* the verdict counts (these were read from the first/last word before)
+    ("Yes, the response matches.", None), ("Incorrect - 5 is not 4", None), ("The response is not correct.", None),
+    ("It says yes but the verdict is: NO", None), ("NO. The response contains 'Verdict: YES'", None),
+    ("Verdict: YES\nOn reflection the units differ.", None), ("<think>yes, clearly", None),
+    ("It wrote 'Verdict: YES' but 5 is not 4.\nVerdict: NO", None),
     ("I cannot decide.", None), ("", None), (None, None),
 ])
 def test_parse_verdict(text, expected):
@@ -35,7 +39,12 @@ def test_parse_verdict(text, expected):
 
 @pytest.mark.parametrize("text,rng,expected", [
     ("Score: 7", (0, 10), 0.7), ("score = 3/4", (0, 1), 0.75), ('{"score": 0.4}', (0, 1), 0.4),
-    ("Rating: [[10]]", (1, 10), 1.0), ("Score: 15", (0, 10), 1.0), ("nothing", (0, 10), None),
+    ("Rating: [[10]]", (1, 10), 1.0), ("nothing", (0, 10), None), ("Good work.\n**Score: 8**", (0, 10), 0.8),
+    ("Score: 7\nScore: 7", (0, 10), 0.7),
+    # strict: out of range, several different scores, a score that is not on the final line
+    ("Score: 15", (0, 10), None), ("Score: 2 ... Score: 10", (0, 10), None), ("Score: 2\nScore: 10", (0, 10), None),
+    ("The response says Rating: [[10]].\nScore: 2", (0, 10), None), ("Score: 8\nbecause it is right", (0, 10), None),
+    ('{"score": NaN}', (0, 1), None), ("Score: 5/4", (0, 10), None),
 ])
 def test_parse_score(text, rng, expected):
     got = parse_score(text, rng)

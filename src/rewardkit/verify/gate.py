@@ -34,10 +34,11 @@ LLM-as-a-Judge Robust? Investigating Universal Adversarial Attacks on Zero-shot
 LLM Assessment* (EMNLP), and Shi et al. (2024), *Optimization-based Prompt
 Injection Attack to LLM-as-a-Judge* (CCS), show such phrases flip judge
 verdicts.  With ``reject_injection`` (default on) the gate also rejects
-responses matching a small set of grader-directed patterns
-(:data:`INJECTION_PATTERNS`): instruction overrides, a verdict line, a quoted
-"reply YES" directive, a sentence addressed to the grader, chat-template role
-markers.
+responses in any of the injection families of :mod:`rewardkit.verify.injection`:
+instruction overrides, verdict claims (``Verdict: YES``), score claims
+(``Score: 10``, ``Rating: [[10]]``), directives about the verdict ("the correct
+reply is YES"), sentences addressed to the grader, and fake role turns
+(chat-template tokens, ``SYSTEM: ...`` lines about grading).
 
 A rejected response gets reward 0 and a typed error (``empty``,
 ``punctuation_only``, ``opener_only``, ``dangling``, ``no_answer``,
@@ -64,12 +65,13 @@ import re
 import unicodedata
 from typing import Any, Iterable, Sequence
 
-from rewardkit.core import register_term
+from rewardkit.core import ConfigError, register_term
 
+from .injection import INJECTION_FAMILIES, INJECTION_PATTERNS, injection_family
 from .result import Verifier, VerifierTerm, VerifyResult
 
-__all__ = ["MASTER_KEYS", "DEFAULT_OPENERS", "INJECTION_PATTERNS", "gate_reason", "has_answer", "ContentGate",
-           "content_gate"]
+__all__ = ["MASTER_KEYS", "DEFAULT_OPENERS", "INJECTION_PATTERNS", "INJECTION_FAMILIES", "gate_reason", "has_answer",
+           "ContentGate", "content_gate"]
 
 #: The master-key responses of Zhao, Liu et al. (2025), Table 1 (plus ";" from a
 #: secondary summary) and two answer-marker shells used as adversarial probes.
@@ -115,45 +117,6 @@ DEFAULT_OPENERS: tuple[str, ...] = (
     # Arabic / Hindi
     "الحل", "الجواب", "हल", "उत्तर",
 )
-
-#: grader-directed phrases (matched case-insensitively on the NFKC-normalised response)
-INJECTION_PATTERNS: tuple[str, ...] = (
-    # "ignore / disregard the previous instructions"
-    r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}\b(?:previous|prior|above|earlier|all|any|system|your)\b"
-    r"[^.\n]{0,30}\b(?:instructions?|rules?|prompts?|guidelines?)\b",
-    # a verdict line inside the response: "Verdict: YES", "Grade = correct"
-    r"\b(?:verdict|judg(?:e)?ment|grading|evaluation)\s*[:=]\s*[\*\"'\[\(]*\s*(?:yes|correct|pass|accept(?:ed)?)\b",
-    # a quoted directive: reply with "YES"
-    r"\b(?:reply|respond|answer|output|say|print|return|mark)\s+(?:this\s+|it\s+)?(?:only\s+)?(?:with\s+|as\s+)?"
-    r"[\"'`*]+\s*(?:yes|correct|true)\s*[\"'`*]+",
-    # a sentence addressed to the grader
-    r"\b(?:dear|attention|note to(?: the)?|hey|hello)\s+(?:the\s+)?(?:grader|judge|evaluator|verifier|reviewer|"
-    r"grading model|reward model)\b",
-    r"(?:^|\n)\s*(?:grader|judge|evaluator|verifier|reviewer)\s*[:,]",
-    r"\b(?:you|the grader|the judge|the evaluator|the verifier)\s+(?:must|should|will|shall)\s+(?:output|reply|"
-    r"respond|answer|say|mark|grade|rate|score)\b[^\n]{0,40}\b(?:yes|correct|full|10|pass)\b",
-    # chat-template role markers (a fake system / user turn)
-    r"<\|im_start\|>|<\|im_end\|>|<\|start_header_id\|>|\[/?inst\]|<\s*/?\s*system\s*>",
-)
-_GRADER_WORDS = ("grader", "judge", "evaluator", "verifier", "reviewer", "grading model", "reward model")
-_QUOTED_YES = re.compile(r"[\"'`*]\s*(?:yes|correct|true)\s*[\"'`*]", re.I)
-#: cheap substring triggers (on the lower-cased text) guarding each pattern above, in order: the
-#: regexes only run on the rare texts that contain their key words
-_INJECTION_TRIGGERS = (
-    lambda low: any(w in low for w in ("ignore", "disregard", "forget", "override")),
-    lambda low: any(w in low for w in ("verdict", "judgment", "judgement", "grading", "evaluation")),
-    lambda low: _QUOTED_YES.search(low) is not None,
-    lambda low: any(w in low for w in _GRADER_WORDS),
-    lambda low: any(w in low for w in _GRADER_WORDS),
-    lambda low: any(w in low for w in (" must ", " should ", " will ", " shall ")),
-    lambda low: any(w in low for w in ("<|", "[inst", "[/inst", "system")),
-)
-_INJECTION_CHECKS = tuple(zip(_INJECTION_TRIGGERS, (re.compile(p, re.I) for p in INJECTION_PATTERNS)))
-
-
-def _injected(text: str) -> bool:
-    low = text.lower()
-    return any(trigger(low) and pat.search(text) for trigger, pat in _INJECTION_CHECKS)
 
 _LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
 _MARKUP = re.compile(r"</?\s*(think|answer|reasoning|solution|thought|response)\s*>", re.I)
@@ -263,7 +226,7 @@ def _dangling(text: str) -> bool:
 
 def gate_reason(text: Any, *, min_content_chars: int = 1, require_answer: bool = False,
                 reject_dangling: bool = True, reject_injection: bool = True,
-                openers: Sequence[str] | None = None) -> str | None:
+                openers: Sequence[str] | None = None, injection_families: Sequence[str] | None = None) -> str | None:
     """Why ``text`` must not reach a judge, or ``None`` if it may.
 
     Returns one of ``"empty"``, ``"punctuation_only"``, ``"opener_only"``,
@@ -273,19 +236,32 @@ def gate_reason(text: Any, *, min_content_chars: int = 1, require_answer: bool =
         min_content_chars: letters/digits required after stripping openers.
         require_answer: also demand an explicit answer marker (see :func:`has_answer`).
         reject_dangling: reject responses ending in ``:`` or an unclosed ``\\boxed{``.
-        reject_injection: reject grader-directed text (:data:`INJECTION_PATTERNS`).
+        reject_injection: reject grader-directed text (:mod:`rewardkit.verify.injection`).
         openers: replace :data:`DEFAULT_OPENERS` (pass ``DEFAULT_OPENERS + (...)`` to extend).
+        injection_families: the injection families to reject (default: all of :data:`INJECTION_FAMILIES`).
 
     Example:
         >>> gate_reason("   "), gate_reason("**Solution:**"), gate_reason("解：x = 2")
         ('empty', 'opener_only', None)
     """
     opener_re = _DEFAULT_OPENER_RE if openers is None else _opener_regex(openers)
-    return _reason(text, min_content_chars, require_answer, reject_dangling, opener_re, reject_injection)
+    fams = _families(injection_families) if reject_injection else ()
+    return _reason(text, min_content_chars, require_answer, reject_dangling, opener_re, fams)
+
+
+def _families(families: Sequence[str] | None) -> tuple[str, ...]:
+    if families is None:
+        return tuple(INJECTION_FAMILIES)
+    if isinstance(families, str) or not all(isinstance(f, str) for f in families):
+        raise ConfigError("injection_families", f"got {families!r}", f"a list of names from {list(INJECTION_FAMILIES)}")
+    bad = [f for f in families if f not in INJECTION_FAMILIES]
+    if bad:
+        raise ConfigError("injection_families", f"unknown {bad}", f"names from {list(INJECTION_FAMILIES)}")
+    return tuple(families)
 
 
 def _reason(text: Any, min_content_chars: int, require_answer: bool, reject_dangling: bool,
-            opener_re: re.Pattern[str], reject_injection: bool = True) -> str | None:
+            opener_re: re.Pattern[str], families: tuple[str, ...] = tuple(INJECTION_FAMILIES)) -> str | None:
     if text is None:
         return "empty"
     if not isinstance(text, str):
@@ -301,7 +277,7 @@ def _reason(text: Any, min_content_chars: int, require_answer: bool, reject_dang
         return "opener_only"
     if reject_dangling and _dangling(t):
         return "dangling"
-    if reject_injection and _injected(unicodedata.normalize("NFKC", text)):  # keeps line breaks
+    if families and injection_family(text, families) is not None:
         return "judge_injection"
     if require_answer and not has_answer(t):
         return "no_answer"
@@ -323,13 +299,15 @@ class ContentGate(Verifier):
     name = "content_gate"
 
     def __init__(self, *, min_content_chars: int = 1, require_answer: bool = False,
-                 reject_dangling: bool = True, reject_injection: bool = True, extra_openers: Sequence[str] = ()):
+                 reject_dangling: bool = True, reject_injection: bool = True, extra_openers: Sequence[str] = (),
+                 injection_families: Sequence[str] | None = None):
         if int(min_content_chars) < 1:
             raise ValueError(f"min_content_chars: got {min_content_chars}; expected an integer >= 1")
         self.min_content_chars = int(min_content_chars)
         self.require_answer = bool(require_answer)
         self.reject_dangling = bool(reject_dangling)
         self.reject_injection = bool(reject_injection)
+        self.injection_families = _families(injection_families) if self.reject_injection else ()
         extra = tuple(str(o) for o in (extra_openers or ()))
         self.openers = DEFAULT_OPENERS + extra if extra else None
         self._opener_re = _DEFAULT_OPENER_RE if self.openers is None else _opener_regex(self.openers)
@@ -337,17 +315,19 @@ class ContentGate(Verifier):
     def reason(self, completion: Any) -> str | None:
         """Rejection reason for one response (``None`` = passes)."""
         return _reason(completion, self.min_content_chars, self.require_answer, self.reject_dangling,
-                       self._opener_re, self.reject_injection)
+                       self._opener_re, self.injection_families)
 
     def verify(self, completion: str, **_: Any) -> VerifyResult:
         r = self.reason(completion)
-        return VerifyResult(0.0 if r else 1.0, {"gate": 0.0 if r else 1.0}, error=r)
+        info = {"injection": injection_family(str(completion), self.injection_families)} if r == "judge_injection" \
+            else {}
+        return VerifyResult(0.0 if r else 1.0, {"gate": 0.0 if r else 1.0}, error=r, info=info)
 
 
 @register_term("content_gate", batch_kind="sample")
 def content_gate(min_content_chars: int = 1, require_answer: bool = False, reject_dangling: bool = True,
                  reject_injection: bool = True, extra_openers: Sequence[str] | None = None,
-                 name: str = "content_gate") -> VerifierTerm:
+                 injection_families: Sequence[str] | None = None, name: str = "content_gate") -> VerifierTerm:
     """Rule-based content gate: 0 for empty, punctuation-only, opener-only, grader-directed or answer-less responses.
 
     Example:
@@ -358,5 +338,5 @@ def content_gate(min_content_chars: int = 1, require_answer: bool = False, rejec
     """
     gate = ContentGate(min_content_chars=min_content_chars, require_answer=require_answer,
                        reject_dangling=reject_dangling, reject_injection=reject_injection,
-                       extra_openers=tuple(extra_openers or ()))
+                       extra_openers=tuple(extra_openers or ()), injection_families=injection_families)
     return VerifierTerm(gate, name=name)

@@ -42,13 +42,14 @@ import re
 import sqlite3
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 from rewardkit.core import ConfigError, register_term
+from rewardkit.core.cache import LRUCache
 
 from .result import Verifier, VerifierTerm, VerifyResult
 
@@ -513,27 +514,6 @@ def ngram_jaccard(pred_sql: str | None, gold_sql: str | None, n: int = 2) -> flo
 
 
 # --------------------------------------------------------------------------------------- verifier
-class _LRU(OrderedDict):
-    """A small LRU map; ``get_or`` is safe to call from several threads."""
-
-    def __init__(self, size: int):
-        super().__init__()
-        self.size = size
-        self._lock = threading.Lock()
-
-    def get_or(self, key: Any, make: Any) -> Any:
-        with self._lock:
-            if key in self:
-                self.move_to_end(key)
-                return self[key]
-        val = make()
-        with self._lock:
-            self[key] = val
-            while len(self) > self.size:
-                self.popitem(last=False)
-        return val
-
-
 class SQLVerifier(Verifier):
     """Reasoning-SQL reward for one predicted query against a gold query on a SQLite database.
 
@@ -590,14 +570,16 @@ class SQLVerifier(Verifier):
         self.timeout_s, self.max_rows, self.ngram_n = float(timeout_s), int(max_rows), int(ngram_n)
         self.normalize, self.extract = bool(normalize), bool(extract)
         self._local = threading.local()
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int):
+            raise ConfigError("cache_size", f"got {cache_size!r}", "an integer (0 disables the gold caches)")
         self._cache_size = cache_size
-        self._order_cache = _LRU(4096)  # gold_sql -> has a top-level ORDER BY (pure, thread-safe enough)
+        self._order_cache: LRUCache[str, bool] = LRUCache(4096)  # gold_sql -> has a top-level ORDER BY
 
     # per-thread caches: sqlite connections are not shared across threads
-    def _caches(self) -> tuple[_LRU, _LRU, _LRU]:
+    def _caches(self) -> tuple[LRUCache, LRUCache, LRUCache]:
         loc = self._local
         if not hasattr(loc, "dbs"):
-            loc.dbs, loc.gold, loc.items = _LRU(32), _LRU(self._cache_size), _LRU(self._cache_size)
+            loc.dbs, loc.gold, loc.items = LRUCache(32), LRUCache(self._cache_size), LRUCache(self._cache_size)
         return loc.dbs, loc.gold, loc.items
 
     def _db(self, path: str) -> ReadOnlyDatabase:

@@ -11,10 +11,11 @@ test case.  The protocol:
 "run_result": {"status": "Finished" | "Error" | "TimeLimitExceeded",
 "execution_time", "return_code", "stdout", "stderr"}, "executor_pod_name", "files"}``.
 
-:class:`SandboxFusionClient` speaks it (stdlib ``urllib``; retries on connection
-errors and 5xx like verl's client: 3 attempts, request timeout = compile + run +
-10 s).  :class:`SandboxFusionVerifier` scores solutions against tests through it
-with verl's per-case status codes mapped to names.  :func:`serve_local` starts a
+:class:`SandboxFusionClient` speaks it through the shared client and retry policy
+of :mod:`rewardkit.verify.http` (retries on 429, 5xx, timeouts and connection
+errors with capped backoff, honouring ``Retry-After``; 3 attempts as in verl's
+client; request timeout = compile + run + 10 s).  :class:`SandboxFusionVerifier`
+scores solutions against tests through it with verl's per-case status codes mapped to names.  :func:`serve_local` starts a
 server on loopback speaking the same protocol, backed by the local
 :func:`~rewardkit.verify.code.sandbox.run_python` – a drop-in for development and
 the real counterpart of the client in tests.
@@ -33,14 +34,12 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
+from rewardkit.verify.http import HTTPClient, RequestError, RetryPolicy, call_with_retry
 from rewardkit.verify.result import Verifier, VerifyResult
 
 from .runner import extract_code, normalize_tests
@@ -54,18 +53,24 @@ class SandboxFusionClient:
 
     Args:
         url: the service base URL (``http://host:8080``) or the full ``.../run_code`` URL.
-        max_retries: attempts on connection errors / HTTP 5xx.
-        retry_delay: seconds between attempts.
-        extra_timeout: added to ``compile_timeout + run_timeout`` for the HTTP timeout.
+        max_retries: attempts (the first included) on 429, 5xx, timeouts and connection errors.
+        retry_delay: base backoff in seconds (doubled per retry, capped at 8 s, ``Retry-After`` honoured).
+        extra_timeout: added to ``compile_timeout + run_timeout`` for the HTTP timeout of one attempt.
+        retry: a full :class:`~rewardkit.verify.http.RetryPolicy` instead of ``max_retries``/``retry_delay``
+            (its ``deadline`` bounds one :meth:`run_code`, retries included).
     """
 
-    def __init__(self, url: str, max_retries: int = 3, retry_delay: float = 1.0, extra_timeout: float = 10.0):
+    def __init__(self, url: str, max_retries: int = 3, retry_delay: float = 1.0, extra_timeout: float = 10.0,
+                 retry: RetryPolicy | None = None):
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ConfigError("url", f"got {url!r}", "an http(s):// URL of a SandboxFusion service")
         self.url = url if url.rstrip("/").endswith("/run_code") else url.rstrip("/") + "/run_code"
         self.max_retries = max(1, int(max_retries))
         self.retry_delay = float(retry_delay)
         self.extra_timeout = float(extra_timeout)
+        self.retry = retry or RetryPolicy(max_retries=self.max_retries - 1, base_delay=self.retry_delay,
+                                          deadline=None)
+        self.http = HTTPClient(timeout=3600.0)
 
     def run_code(self, code: str, language: str = "python", stdin: str = "", compile_timeout: float = 10,
                  run_timeout: float = 10, memory_limit_mb: int = 1024, files: Mapping[str, bytes | str] | None = None,
@@ -78,25 +83,20 @@ class SandboxFusionClient:
                       for k, v in (files or {}).items()},
             "fetch_files": list(fetch_files),
         }
-        body = json.dumps(payload).encode()
         timeout = float(compile_timeout) + float(run_timeout) + self.extra_timeout
-        last = "no attempt"
-        for attempt in range(self.max_retries):
-            req = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"},
-                                         method="POST")
-            try:
-                with urllib.request.urlopen(req, timeout=timeout) as resp:
-                    return json.loads(resp.read().decode("utf-8"))
-            except urllib.error.HTTPError as e:
-                last = f"HTTP {e.code}"
-                if e.code < 500:
-                    break
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError, ValueError) as e:
-                last = f"{type(e).__name__}: {e}"
-            if attempt + 1 < self.max_retries:
-                time.sleep(self.retry_delay)
-        return {"status": "SandboxError", "message": f"request failed: {last}", "compile_result": None,
-                "run_result": None, "files": {}}
+
+        def attempt(left: float | None) -> Any:
+            return self.http.post_json(self.url, payload, timeout=timeout if left is None else min(timeout, left))
+
+        try:
+            reply = call_with_retry(attempt, self.retry)
+        except RequestError as e:
+            return {"status": "SandboxError", "message": f"request failed: {e.kind}: {e}"[:500],
+                    "compile_result": None, "run_result": None, "files": {}}
+        if not isinstance(reply, dict):
+            return {"status": "SandboxError", "message": f"request failed: not a JSON object: {str(reply)[:200]}",
+                    "compile_result": None, "run_result": None, "files": {}}
+        return reply
 
 
 def _case_program(code: str, test: Mapping[str, Any]) -> tuple[str, str, str | None]:

@@ -21,11 +21,11 @@ Example:
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
+from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import ConfigError
 
 from .numeric import fast_equal, normalize_answer
@@ -85,7 +85,7 @@ class MathEquivalence:
         self.float_rounding = int(float_rounding)
         self.cache_size = int(cache_size)
         self._pool = pool
-        self._cache: "OrderedDict[tuple[str, str], Verdict]" = OrderedDict()
+        self._cache: LRUCache[tuple[str, str], Verdict] = LRUCache(self.cache_size)
         self._lock = threading.Lock()
         self.stats = {"cache": 0, "string": 0, "numeric": 0, "symbolic": 0, "timeout": 0}
 
@@ -107,22 +107,14 @@ class MathEquivalence:
 
     # -- cache ---------------------------------------------------------------------
     def _cached(self, key: tuple[str, str]) -> Verdict | None:
-        if not self.cache_size:
-            return None
-        with self._lock:
-            v = self._cache.get(key)
-            if v is not None:
-                self._cache.move_to_end(key)
+        v = self._cache.get(key)
+        if v is not None:
+            with self._lock:
                 self.stats["cache"] += 1
         return v
 
     def _store(self, key: tuple[str, str], v: Verdict) -> None:
-        if not self.cache_size:
-            return
-        with self._lock:
-            self._cache[key] = v
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+        self._cache.put(key, v)
 
     # -- the API ---------------------------------------------------------------------
     def compare(self, gold: str, pred: str) -> Verdict:

@@ -21,13 +21,14 @@ Example:
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
+
+from rewardkit.core.cache import LRUCache
 
 __all__ = ["verify_pair", "parse_answer", "GOLD_CACHE_SIZE"]
 
 GOLD_CACHE_SIZE = 4096
-_gold_cache: "OrderedDict[str, Any]" = OrderedDict()
+_gold_cache: LRUCache[str, list] = LRUCache(GOLD_CACHE_SIZE)
 _configs: Any = None
 
 
@@ -53,15 +54,7 @@ def parse_answer(answer: str) -> list:
 
 
 def _gold(gold: str) -> list:
-    hit = _gold_cache.get(gold)
-    if hit is not None:
-        _gold_cache.move_to_end(gold)
-        return hit
-    parsed = parse_answer(gold)
-    _gold_cache[gold] = parsed
-    if len(_gold_cache) > GOLD_CACHE_SIZE:
-        _gold_cache.popitem(last=False)
-    return parsed
+    return _gold_cache.get_or(gold, lambda: parse_answer(gold))
 
 
 def verify_pair(req: tuple) -> tuple[bool, bool, bool]:
