@@ -82,7 +82,7 @@ def test_fork_server_filesystem_is_read_only_with_private_tmp(outside):
         assert r.isolation["filesystem_isolated"], r.isolation
         assert f"wrote {host_tmp}" in r.stdout  # into the private tmpfs ...
         assert not os.path.exists(host_tmp)  # ... which the host never sees
-        assert "OSError /etc/x" in r.stdout or "PermissionError /etc/x" in r.stdout
+        assert any(f"{e} /etc/x" in r.stdout for e in ("OSError", "PermissionError", "FileNotFoundError"))
         assert list(outside.iterdir()) == []
         r2 = fs.run(f"import os\nprint(os.path.exists({host_tmp!r}), sorted(os.listdir('/tmp')))")
         assert r2.stdout.startswith("False")  # wiped before the next job
@@ -115,8 +115,8 @@ def test_parent_environment_does_not_leak(monkeypatch, limits, run_python):
            f"    try:\n        print(open(p, 'rb').read())\n    except Exception as e:\n        print(type(e).__name__)\n")
     r = run_python(src, limits=limits)
     assert "s3cr3t" not in r.stdout + r.stderr
-    if ROOT:
-        assert "PermissionError" in r.stdout  # the parent's /proc/<pid>/environ is not readable
+    if ROOT:  # the parent's /proc/<pid>/environ is not readable (exec path) or /proc is not there (minimal root)
+        assert "PermissionError" in r.stdout or "FileNotFoundError" in r.stdout
 
 
 @BOTH
