@@ -203,22 +203,29 @@ class TestReport:
 
 
 _CMP_CONST = {"None": None, "True": True, "False": False}
+_AST_LOCK = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe ("recursion depth mismatch")
+
+
+def _parse(code: str) -> ast.Module | None:
+    with _AST_LOCK:
+        try:
+            return ast.parse(code)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
 
 
 def _literal(node: ast.AST) -> tuple[bool, Any]:
     try:
-        return True, ast.literal_eval(node)
+        with _AST_LOCK:
+            return True, ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return False, None
 
 
 def _as_call(code: str) -> dict[str, Any] | None:
     """``assert f(<literals>) <op> <literal>`` as a call test with a ``compare`` mode, else None."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+    tree = _parse(code)
+    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
         return None
     test, compare, expected = tree.body[0].test, "truthy", None
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
@@ -250,9 +257,8 @@ def _as_call(code: str) -> dict[str, Any] | None:
 
 def _top_level_names(code: str) -> list[str]:
     """Names the solution binds at module level (the checker's remote stand-ins)."""
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+    tree = _parse(code)
+    if tree is None:
         return []
     names: set[str] = set()
     for node in tree.body:
