@@ -59,6 +59,7 @@ from rewardkit.core.errors import ConfigError
 from rewardkit.verify.result import Verifier, VerifyResult
 
 from . import _harness
+from .sandbox import AST_LOCK as _AST_LOCK
 from .sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, run_python
 
 __all__ = ["extract_code", "normalize_tests", "run_tests", "TestReport", "CodeVerifier", "STATUSES",
@@ -203,7 +204,6 @@ class TestReport:
 
 
 _CMP_CONST = {"None": None, "True": True, "False": False}
-_AST_LOCK = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe ("recursion depth mismatch")
 
 
 def _parse(code: str) -> ast.Module | None:

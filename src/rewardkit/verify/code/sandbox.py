@@ -56,6 +56,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -431,6 +432,9 @@ def _check_blob(checks: Mapping[str, Any] | None, nonce: str) -> bytes:
         raise ConfigError("tests", f"cannot be serialised ({e})", "plain data: str, int, float, list, dict, None")
 
 
+AST_LOCK = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe ("recursion depth mismatch")
+
+
 def parse_records(chan: bytes, nonce: str) -> list[dict[str, Any]]:
     """The records on a result pipe that carry this run's nonce (garbage is skipped)."""
     records = []
@@ -438,7 +442,8 @@ def parse_records(chan: bytes, nonce: str) -> list[dict[str, Any]]:
         if len(line) > 16 << 20:
             continue
         try:
-            rec = ast.literal_eval(line)
+            with AST_LOCK:
+                rec = ast.literal_eval(line)
         except Exception:  # noqa: BLE001 - garbage written by the program
             continue
         if isinstance(rec, dict) and rec.pop("nonce", None) == nonce:

@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import threading
 import time
@@ -45,7 +46,7 @@ from rewardkit.verify.result import Verifier, VerifyResult
 
 from . import _harness
 from .runner import _as_call, _compare, extract_code, normalize_tests, safe_message
-from .sandbox import SandboxLimits, run_python
+from .sandbox import AST_LOCK, SandboxLimits, run_python
 
 __all__ = ["SandboxFusionClient", "SandboxFusionVerifier", "serve_local", "LocalSandboxFusionServer"]
 
@@ -100,10 +101,12 @@ class SandboxFusionClient:
                 "run_result": None, "files": {}}
 
 
+@functools.lru_cache(maxsize=1)
 def _encoder_source() -> str:
     import inspect
 
-    return "\n\n_VALUE_CAP = %d\n%s\n%s\n%s\n" % (_harness._VALUE_CAP, inspect.getsource(_harness.Unserialisable),
+    with AST_LOCK:  # inspect parses the module; CPython 3.11's parser is not thread-safe
+        return "\n\n_VALUE_CAP = %d\n%s\n%s\n%s\n" % (_harness._VALUE_CAP, inspect.getsource(_harness.Unserialisable),
                                                  inspect.getsource(_harness._type_name),
                                                  inspect.getsource(_harness.encode))
 
