@@ -355,7 +355,8 @@ FAMILY_2 = {
     "error message": "def f(x):\n    raise RuntimeError(open({p!r}).read())\n",
     "stderr": "import sys\nsys.stderr.write(open({p!r}).read())\ndef f(x):\n    return 0\n",
     "returned as a wrong answer": "def f(x):\n    return open({p!r}).read()\n",
-    "directory listing": "import os\ndef f(x):\n    return repr([os.listdir(d) for d in ('/root', '/home', '/work', '/etc')])\n",
+    "directory listing": "import os\ndef f(x):\n"
+                         "    return repr([os.listdir(d) for d in ('/root', '/home', '/work', '/etc')])\n",
 }
 HOST_FILES = ["/etc/passwd", os.path.join(os.path.dirname(__file__), "..", "..", "README.md")]
 
@@ -418,8 +419,9 @@ def test_family_3_every_non_pass_has_an_error_type(backend, name, code, expected
 
 def test_family_3_counted_in_stats():
     v = CodeVerifier(workers=1, limits=SandboxLimits(wall_seconds=4.0, cpu_seconds=2.0), per_test_timeout=0.5)
-    for code in ("import os\nos.system('true')\ndef f(x):\n    return 42\n", "def f(x):\n    while True:\n        pass\n",
-                 "def f(x):\n    return 42\n", "import os\ndef f(x):\n    try:\n        os.system('x')\n"
+    for code in ("import os\nos.system('true')\ndef f(x):\n    return 42\n",
+                 "def f(x):\n    while True:\n        pass\n", "def f(x):\n    return 42\n",
+                 "import os\ndef f(x):\n    try:\n        os.system('x')\n"
                  "    except PermissionError:\n        pass\n    return 42\n"):
         v.verify(code, tests=["assert f(1) == 42"])
     st = v.stats()

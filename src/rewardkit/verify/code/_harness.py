@@ -61,9 +61,9 @@ def _guard(event, args):
         return
     if event in _BLOCKED:
         _BLOCKED_SEEN.append(event)
-        raise PermissionError("sandbox: %s is not allowed" % event)
+        raise PermissionError("sandbox: {} is not allowed".format(event))
     if event == "open":
-        path, mode, flags = (tuple(args) + (None, None, 0))[:3]
+        path, mode, flags = ((*tuple(args), None, None, 0))[:3]
         writing = bool((flags or 0) & _WRITE_FLAGS) or (isinstance(mode, str) and any(c in mode for c in "wax+"))
         if writing:
             _in_hook[0] = True
@@ -82,7 +82,7 @@ def _guard(event, args):
             _in_hook[0] = False
         if not ok:
             _BLOCKED_SEEN.append(event)
-            raise PermissionError("sandbox: %s outside the working directory is not allowed" % event)
+            raise PermissionError("sandbox: {} outside the working directory is not allowed".format(event))
 
 
 def _make_reporter(fd, nonce):
@@ -151,9 +151,9 @@ def encode(x, limit=_VALUE_CAP, handle_of=None):
         elif t is bool:
             put("T" if v else "F")
         elif t is int:
-            put("i%x;" % v if v >= 0 else "i-%x;" % -v)
+            put("i{:x};".format(v) if v >= 0 else "i-%x;" % -v)
         elif t is float:
-            put("f%s;" % v.hex())
+            put("f{};".format(v.hex()))
         elif t is str:
             put("s%d:" % len(v))
             put(v)
@@ -172,7 +172,7 @@ def encode(x, limit=_VALUE_CAP, handle_of=None):
         else:
             h = handle_of(v) if handle_of is not None else None
             if h is None:
-                raise Unserialisable("a %s is not plain data" % _type_name(v))
+                raise Unserialisable("a {} is not plain data".format(_type_name(v)))
             put("h%d;" % h)
 
     enc(x, 0)
@@ -229,7 +229,7 @@ def decode(s, handle_fn=None):
             return handle_fn(int(number(";")))
         n = count() if tag in "dlStZ" else -1
         if n < 0 or n > len(s):
-            raise Unserialisable("unknown tag %r" % tag)
+            raise Unserialisable("unknown tag {!r}".format(tag))
         try:
             if tag == "d":
                 return {dec(depth + 1): dec(depth + 1) for _ in range(n)}
@@ -315,7 +315,7 @@ def _load(source, ns, timeout):
     except BaseException as e:  # noqa: B902 - untrusted code may raise anything
         status, msg = _error_status(e)
         if isinstance(e, SystemExit):
-            status, msg = "runtime_error", "SystemExit(%s) while loading" % _cap(repr(e.code), 200)
+            status, msg = "runtime_error", "SystemExit({}) while loading".format(_cap(repr(e.code), 200))
         elif status == "wrong_answer":
             status = "runtime_error"
         _report({"setup": status, "error": msg, "time": time.perf_counter() - t0})
@@ -361,7 +361,7 @@ def _run_tests(source, tests, per_test_timeout, rpc=None):
         try:
             rec = _output_of(source, ns, test, timeout)
         except SystemExit as e:
-            rec = {"status": "runtime_error", "error": _cap("SystemExit(%r) during test" % (e.code,))}
+            rec = {"status": "runtime_error", "error": _cap("SystemExit({!r}) during test".format(e.code))}
         except BaseException as e:  # noqa: B902
             status, msg = _error_status(e)
             rec = {"status": "runtime_error" if status == "wrong_answer" else status, "error": msg}
@@ -390,7 +390,7 @@ def _answer_checker(ns, setup_error, rpc, per_test_timeout):
                 reply = _call_for_checker(ns, handles, target, attr, args, kwargs, timeout or per_test_timeout)
             except (Unserialisable, IndexError, ValueError, TypeError) as e:
                 reply = ("exc", "runtime_error", "ValueError", _cap(e))
-            _send_frame(resp_fd, encode((seq,) + reply))
+            _send_frame(resp_fd, encode((seq, *reply)))
     except OSError:
         pass
     finally:
@@ -454,7 +454,7 @@ class _Remote:
         return _CHECKER[0].call(self._target, self._attr, args, kwargs)
 
     def __repr__(self):
-        return "<solution %s>" % (self._target if self._attr is None else "%s.%s" % (self._target, self._attr))
+        return "<solution %s>" % (self._target if self._attr is None else "{}.{}".format(self._target, self._attr))
 
 
 class _Checker:
@@ -473,7 +473,7 @@ class _Checker:
         try:
             req = encode((self.seq, self.timeout, target, attr, list(args), dict(kwargs)), handle_of=self._handle_of)
         except Unserialisable as e:
-            raise _RemoteStatus("runtime_error", _cap("test input cannot be sent: %s" % e)) from None
+            raise _RemoteStatus("runtime_error", _cap("test input cannot be sent: {}".format(e))) from None
         try:
             _send_frame(self.req_fd, req)
             while True:
@@ -542,12 +542,13 @@ def _run_checks(data, req_fd, resp_fd, report):
     for test in data.get("tests", []):
         t0 = time.perf_counter()
         if ready[1] != "ok":
-            report({"i": test["i"], "status": ready[1], "error": _cap("solution failed to load: %s" % ready[2]),
+            report({"i": test["i"], "status": ready[1], "error": _cap("solution failed to load: {}".format(ready[2])),
                     "time": 0.0})
             continue
         ck.timeout = float(test.get("timeout") or timeout)
         try:
-            _run_with_timeout(lambda: exec(compile(test["code"], "test_%d.py" % test["i"], "exec"), g), ck.timeout)
+            code = compile(test["code"], "test_{}.py".format(test["i"]), "exec")
+            _run_with_timeout(lambda code=code: exec(code, g), ck.timeout)
             status, msg = "pass", None
         except BaseException as e:  # noqa: B902
             status, msg = _check_status(e)
@@ -670,7 +671,7 @@ def _main():
     with open("_rk_job.bin", "rb") as f:
         job = marshal.loads(f.read())
     os.remove("_rk_job.bin")
-    sys.argv = ["solution.py"] + list(job.get("argv", []))
+    sys.argv = ["solution.py", *list(job.get("argv", []))]
     _report = _make_reporter(fds[0], job.pop("nonce", ""))
     rpc = _fork_checker(fds[1], fds[2], also_close=(fds[0],)) if len(fds) == 3 else None
     if os.getpid() == 1:
@@ -742,7 +743,7 @@ def _child(job, chan_fd, rpc=None):
     global _report, _CWD
     _CWD = os.path.realpath(os.getcwd())
     _report = _make_reporter(chan_fd, job.pop("nonce", ""))
-    sys.argv = ["solution.py"] + list(job.get("argv", []))
+    sys.argv = ["solution.py", *list(job.get("argv", []))]
     code = 0
     work = _take_work(job)
     del job
@@ -902,8 +903,8 @@ def _serve_one(job, resource, select):
                         pass
     rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     return {"returncode": rc, "stdout": bytes(bufs[out_r]), "stderr": bytes(bufs[err_r]),
-            "chan": bytes(bufs[ch_r]), "checks": bytes(bufs[ck_r]), "timed_out": timed_out, "flooded": flooded, "wall": wall,
-            "fs_isolated": _FS_ISOLATED[0]}
+            "chan": bytes(bufs[ch_r]), "checks": bytes(bufs[ck_r]), "timed_out": timed_out, "flooded": flooded,
+            "wall": wall, "fs_isolated": _FS_ISOLATED[0]}
 
 
 def _confine(resource, lim, uid, cwd):
@@ -1026,7 +1027,7 @@ def _isolate_filesystem():
     try:
         if not mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755"):
             raise OSError("tmpfs")
-        for path in keep + ["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]:
+        for path in [*keep, "/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"]:
             real = _mirror(path, root)
             flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | (0 if path.startswith("/dev/") else MS_NODEV)
             if not (mount(real, root + real, None, MS_BIND | MS_REC, None) and mount(None, root + real, None, flags,
@@ -1085,7 +1086,7 @@ def _serve():
             reply = _serve_one(job, resource, select)
         except BaseException as e:  # noqa: B902 - report, keep serving
             _kill_namespace()
-            reply = {"error": "%s: %s" % (type(e).__name__, e)}
+            reply = {"error": "{}: {}".format(type(e).__name__, e)}
         _send_msg(proto_out, reply)
 
 

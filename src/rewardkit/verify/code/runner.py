@@ -327,7 +327,7 @@ def _compare(case: Mapping[str, Any], rec: Mapping[str, Any]) -> tuple[str, str 
         if not isinstance(got, str):
             return "unserialisable", "stdout missing"
         ok = _normalize_output(got) == _normalize_output(str(case.get("stdout", "")))
-        return ("pass", None) if ok else ("wrong_answer", safe_message("stdout mismatch: %r" % got[-200:]))
+        return ("pass", None) if ok else ("wrong_answer", safe_message("stdout mismatch: {!r}".format(got[-200:])))
     try:
         out = _harness.decode(rec.get("out"))
     except _harness.Unserialisable as e:
@@ -341,7 +341,7 @@ def _compare(case: Mapping[str, Any], rec: Mapping[str, Any]) -> tuple[str, str 
         ok = bool(out) == (mode == "truthy")
     else:
         ok = _plain(out) == _plain(exp)
-    return ("pass", None) if ok else ("wrong_answer", safe_message("got %r" % (out,)))
+    return ("pass", None) if ok else ("wrong_answer", safe_message("got {!r}".format(out)))
 
 
 _HOST_PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.+-]+/)*[\w.+-]+")
@@ -359,7 +359,7 @@ def safe_message(text: Any, cap: int = _MSG_CAP, keep: Sequence[str] = ("/tmp/rk
     import sysconfig
 
     text = str(text)
-    allowed = tuple(keep) + (sysconfig.get_paths()["stdlib"],)
+    allowed = (*tuple(keep), sysconfig.get_paths()["stdlib"])
     text = _HOST_PATH_RE.sub(lambda m: m.group(0) if m.group(0).startswith(allowed) else "<path>", text)
     return text if len(text) <= cap else text[:cap // 2] + " ... " + text[-(cap // 2 - 5):]
 

@@ -429,7 +429,8 @@ def _check_blob(checks: Mapping[str, Any] | None, nonce: str) -> bytes:
     try:
         return marshal.dumps({**dict(checks), "nonce": nonce})
     except ValueError as e:
-        raise ConfigError("tests", f"cannot be serialised ({e})", "plain data: str, int, float, list, dict, None")
+        raise ConfigError("tests", f"cannot be serialised ({e})",
+                          "plain data: str, int, float, list, dict, None") from None
 
 
 AST_LOCK = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe ("recursion depth mismatch")
