@@ -281,7 +281,8 @@ def split_tests(code: str, cases: Sequence[Mapping[str, Any]],
     value*); ``checks`` holds the remaining assert code for the checker process (or None).
 
     Example:
-        >>> inputs, index, checks = split_tests("def f(x):\n    return x", ["assert f(2) == 2", "assert f(1) < 2"])
+        >>> cases = normalize_tests(["assert f(2) == 2", "assert f(1) < 2"])
+        >>> inputs, index, checks = split_tests("def f(x):\\n    return x", cases)
         >>> inputs, index, [t["i"] for t in checks["tests"]]
         ([{'type': 'call', 'fn': 'f', 'args': [2], 'kwargs': {}}], [0], [1])
     """
