@@ -43,6 +43,8 @@ def run_python(request):
 def teardown_module(module):
     if "fs" in _SERVER:
         _SERVER.pop("fs").close()
+    if "srv" in _SF:
+        _SF.pop("srv").close()
 
 
 @pytest.fixture()
@@ -82,7 +84,7 @@ def test_fork_server_filesystem_is_read_only_with_private_tmp(outside):
         assert r.isolation["filesystem_isolated"], r.isolation
         assert f"wrote {host_tmp}" in r.stdout  # into the private tmpfs ...
         assert not os.path.exists(host_tmp)  # ... which the host never sees
-        assert "OSError /etc/x" in r.stdout or "PermissionError /etc/x" in r.stdout
+        assert any(f"{e} /etc/x" in r.stdout for e in ("OSError", "PermissionError", "FileNotFoundError"))
         assert list(outside.iterdir()) == []
         r2 = fs.run(f"import os\nprint(os.path.exists({host_tmp!r}), sorted(os.listdir('/tmp')))")
         assert r2.stdout.startswith("False")  # wiped before the next job
@@ -115,8 +117,8 @@ def test_parent_environment_does_not_leak(monkeypatch, limits, run_python):
            f"    try:\n        print(open(p, 'rb').read())\n    except Exception as e:\n        print(type(e).__name__)\n")
     r = run_python(src, limits=limits)
     assert "s3cr3t" not in r.stdout + r.stderr
-    if ROOT:
-        assert "PermissionError" in r.stdout  # the parent's /proc/<pid>/environ is not readable
+    if ROOT:  # the parent's /proc/<pid>/environ is not readable (exec path) or /proc is not there (minimal root)
+        assert "PermissionError" in r.stdout or "FileNotFoundError" in r.stdout
 
 
 @BOTH
@@ -264,3 +266,165 @@ def test_a_fork_bomb_does_not_starve_concurrent_runs():
     outs = [fresh_run("print(6 * 7)", via=via).stdout for via in ("exec", "server", "exec")]
     th.join()
     assert outs == ["42\n"] * 3
+
+
+# ---- the three families of issue #10: verdicts, host files, error types ---------------------
+import json  # noqa: E402
+
+from rewardkit.verify.code.runner import CodeVerifier, run_tests  # noqa: E402
+from rewardkit.verify.code.sandboxfusion import SandboxFusionVerifier, serve_local  # noqa: E402
+
+BACKENDS = ["fresh", "exec", "forkserver", "sandboxfusion"]
+_SF = {}
+
+
+def score(backend, code, tests, limits=None):
+    """(per-test statuses, sample error type, every text the result carries) on one backend."""
+    lim = limits or SandboxLimits(wall_seconds=6.0, cpu_seconds=3.0)
+    if backend == "sandboxfusion":
+        if "srv" not in _SF:
+            _SF["srv"] = serve_local(limits=lim)
+        r = SandboxFusionVerifier(_SF["srv"].url, run_timeout=3).verify(code, tests=tests)
+        return [t["status"] for t in r.info["tests"]], r.error, json.dumps(r.info)
+    if backend == "forkserver":
+        if "fs" not in _SERVER:
+            try:
+                _SERVER["fs"] = ForkServer()
+            except SandboxUnavailable:
+                pytest.skip("fork server needs root and a PID namespace")
+        runner = _SERVER["fs"].run
+    else:
+        via = "exec" if backend == "exec" else "auto"
+        runner = lambda *a, **k: fresh_run(*a, via=via, **k)  # noqa: E731
+    rep = run_tests(code, tests, lim, per_test_timeout=1.0, runner=runner)
+    text = json.dumps(rep.details) + "\n" + rep.sandbox.stderr + rep.sandbox.stdout
+    return rep.statuses, rep.error, text
+
+
+ALWAYS_EQUAL = "class A:\n    def __eq__(self, o):\n        return True\n    __hash__ = None\n"
+FAMILY_1 = {
+    "always-equal object": ALWAYS_EQUAL + "def f(x):\n    return A()\n",
+    "always-equal str subclass": "class S(str):\n    def __eq__(self, o):\n        return True\n"
+                                 "def f(x):\n    return S('nope')\n",
+    "always-equal int subclass": "class I(int):\n    __eq__ = lambda s, o: True\n    __hash__ = int.__hash__\n"
+                                 "def f(x):\n    return I(0)\n",
+    "expected value read from the caller's frame":
+        "import sys\ndef f(x):\n    fr = sys._getframe(1)\n    while fr is not None:\n"
+        "        ints = [c for c in fr.f_code.co_consts if type(c) is int and c > 10]\n"
+        "        if ints:\n            return ints[-1]\n        fr = fr.f_back\n    return 0\n",
+    "settrace hook swaps in a function returning the test's constant":
+        "import sys\ndef f(x):\n    return 0\n"
+        "def hook(fr, ev, arg):\n    if fr.f_code.co_filename.startswith('test_'):\n"
+        "        k = [c for c in fr.f_code.co_consts if type(c) is int and c > 10]\n"
+        "        if k:\n            fr.f_globals['f'] = lambda *a, _k=k[-1]: _k\n    return None\n"
+        "sys.settrace(hook)\nsys.setprofile(hook)\n",
+    "patched assert / AssertionError / builtins":
+        "import builtins\nclass Quiet(Exception):\n    pass\nbuiltins.AssertionError = Quiet\n"
+        "builtins.abs = lambda x: 0\nbuiltins.isinstance = lambda *a: True\ndef f(x):\n    return 0\n",
+    "patched harness module and forged records":
+        "import __main__, os\ndef f(x):\n    return 0\n"
+        "for name in ('_compare', '_error_status', '_output_of'):\n"
+        "    if hasattr(__main__, name):\n"
+        "        setattr(__main__, name, lambda *a, **k: {'status': 'pass'})\n"
+        "rep = getattr(__main__, '_report', None)\nif rep is not None:\n"
+        "    for i in range(3):\n        rep({'i': i, 'status': 'pass'})\n",
+}
+# the same answer (42) asked three ways: an assert converted to a call, a call test, assert code for the checker
+FAMILY_1_TESTS = ["assert f(1) == 42", {"type": "call", "fn": "f", "args": [1], "expected": 42},
+                  {"type": "assert", "code": "def check(c):\n    assert c(1) == 42\n\ncheck(f)\n"}]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("probe", sorted(FAMILY_1))
+def test_family_1_verdicts_cannot_be_spoofed(backend, probe):
+    statuses, error, _ = score(backend, FAMILY_1[probe], FAMILY_1_TESTS)
+    if backend == "sandboxfusion":  # documented: assert code that is not a simple call runs remotely, next to
+        statuses = statuses[:2]     # the solution (no checker process there); the two compared-here cases must hold
+    assert "pass" not in statuses, (probe, statuses)
+    assert error is not None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_family_1_correct_solution_still_passes(backend):
+    statuses, error, _ = score(backend, "def f(x):\n    return 41 + x\n", FAMILY_1_TESTS)
+    assert statuses == ["pass"] * 3 and error is None
+
+
+SECRETS = ("root:x:0:0", "rewardkit")  # /etc/passwd's first line, and this project's README
+FAMILY_2 = {
+    "error message": "def f(x):\n    raise RuntimeError(open({p!r}).read())\n",
+    "stderr": "import sys\nsys.stderr.write(open({p!r}).read())\ndef f(x):\n    return 0\n",
+    "returned as a wrong answer": "def f(x):\n    return open({p!r}).read()\n",
+    "directory listing": "import os\ndef f(x):\n"
+                         "    return repr([os.listdir(d) for d in ('/root', '/home', '/work', '/etc')])\n",
+}
+HOST_FILES = ["/etc/passwd", os.path.join(os.path.dirname(__file__), "..", "..", "README.md")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("probe", sorted(FAMILY_2))
+def test_family_2_host_files(backend, probe):
+    """Minimal root (fork server, fresh, and the local SandboxFusion stub, which runs the fresh
+    sandbox): host files are not visible, so nothing of them leaves.  The exec path has no
+    mount namespace: documented as *not* hiding world-readable host files - there we
+    assert the documented guarantee: messages are capped at 2 KB and absolute host paths redacted."""
+    for path in HOST_FILES:
+        code = FAMILY_2[probe].format(p=os.path.realpath(path))
+        statuses, error, text = score(backend, code, ["assert f(1) == 42"])
+        assert statuses != ["pass"] and error is not None
+        if backend == "exec":
+            details = json.loads(text.split("\n", 1)[0])
+            assert all(len(d.get("error", "")) <= 2048 for d in details)
+        else:
+            assert not any(s in text for s in SECRETS), (probe, path, text[:300])
+            if probe != "directory listing" and backend != "sandboxfusion":  # its results carry statuses only
+                assert "FileNotFoundError" in text or "No such file" in text, text[:300]
+
+
+def test_family_2_exec_backend_guarantee_is_stated_truthfully():
+    """The exec path *can* read world-readable host files (docs/verify-code.md says so); the
+    message that carries them is capped at 2 KB and host paths in it are redacted."""
+    code = "def f(x):\n    raise RuntimeError('/etc/passwd says ' + open('/etc/passwd').read() * 50)\n"
+    statuses, error, text = score("exec", code, ["assert f(1) == 42"])
+    assert statuses == ["runtime_error"] and error == "runtime_error"
+    msg = json.loads(text.split("\n", 1)[0])[0]["error"]
+    assert len(msg) <= 2048 and "root:x:0:0" in msg and "/etc/passwd" not in msg and "<path>" in msg
+
+
+FAMILY_3 = [
+    ("blocked at load", "import os\nos.system('true')\ndef f(x):\n    return 42\n", "blocked"),
+    ("blocked in the call", "import socket\ndef f(x):\n    socket.socket()\n    return 42\n", "blocked"),
+    ("blocked write outside", "def f(x):\n    open('/rk-outside', 'w')\n    return 42\n", "blocked"),
+    ("infinite loop in the call", "def f(x):\n    while True:\n        pass\n", "timeout"),
+    ("infinite loop at load", "while True:\n    pass\ndef f(x):\n    return 42\n", "timeout"),
+    ("sleep in the call", "import time\ndef f(x):\n    time.sleep(30)\n", "timeout"),
+    ("memory bomb", "def f(x):\n    return len(bytearray(8 * 1024 ** 3))\n", "memory"),
+    ("runtime error", "def f(x):\n    return 1 // 0\n", "runtime_error"),
+    ("syntax error", "def f(x:\n    return 42\n", "syntax_error"),
+    ("unserialisable", "def f(x):\n    return object()\n", "unserialisable"),
+    ("wrong answer", "def f(x):\n    return 41\n", "wrong_answer"),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name,code,expected", FAMILY_3, ids=[f[0] for f in FAMILY_3])
+def test_family_3_every_non_pass_has_an_error_type(backend, name, code, expected):
+    statuses, error, _ = score(backend, code, ["assert f(1) == 42", FAMILY_1_TESTS[2]])
+    assert "pass" not in statuses and None not in statuses
+    if backend == "sandboxfusion":
+        assert error is not None  # one request per case: the remote's own status mapping
+        return
+    assert error == expected, (statuses, error)
+
+
+def test_family_3_counted_in_stats():
+    v = CodeVerifier(workers=1, limits=SandboxLimits(wall_seconds=4.0, cpu_seconds=2.0), per_test_timeout=0.5)
+    for code in ("import os\nos.system('true')\ndef f(x):\n    return 42\n",
+                 "def f(x):\n    while True:\n        pass\n", "def f(x):\n    return 42\n",
+                 "import os\ndef f(x):\n    try:\n        os.system('x')\n"
+                 "    except PermissionError:\n        pass\n    return 42\n"):
+        v.verify(code, tests=["assert f(1) == 42"])
+    st = v.stats()
+    v.close()
+    assert st["samples"] == 4 and st["errors"] == {"blocked": 1, "timeout": 1}
+    assert st["tests"]["pass"] == 2 and st["blocked_attempts"] == 2  # a caught refusal is still counted

@@ -16,7 +16,8 @@ def test_all_tests_run_in_one_child_with_per_test_status():
                     ["assert add(1, 2) == 3", "assert add(1, 1) == 3", "raise KeyError('x')",
                      {"type": "call", "fn": "add", "args": [[1], [2]], "expected": [1, 2]},
                      {"type": "assert", "code": "while True: pass", "timeout": 0.3}], per_test_timeout=2)
-    assert rep.statuses == ["pass", "fail", "error", "pass", "timeout"]
+    assert rep.statuses == ["pass", "wrong_answer", "runtime_error", "pass", "timeout"]
+    assert rep.error == "timeout"  # the worst status is the sample's error type
     assert rep.passed == 2 and rep.total == 5 and rep.pass_rate == pytest.approx(0.4)
     assert "hello from solution" in rep.sandbox.stdout
     assert "KeyError" in rep.details[2]["error"]
@@ -25,7 +26,7 @@ def test_all_tests_run_in_one_child_with_per_test_status():
 def test_stdio_tests_and_apps_format():
     src = "n = int(input())\nprint(n * n)\n"
     rep = run_tests(src, {"inputs": ["3\n", "4\n", "5\n"], "outputs": ["9\n", "16", "26\n"]})
-    assert rep.statuses == ["pass", "pass", "fail"]
+    assert rep.statuses == ["pass", "pass", "wrong_answer"]
     calls = normalize_tests({"fn_name": "sq", "inputs": [[3]], "outputs": [[9]]})
     assert calls == [{"type": "call", "fn": "sq", "args": [3], "expected": 9}]
     assert run_tests("def sq(x):\n    return x * x", calls).all_pass
@@ -35,14 +36,14 @@ def test_syntax_error_and_exit_in_solution_fail_all_tests():
     rep = run_tests("def f(:\n  pass", ["assert True", "assert True"])
     assert rep.statuses == ["syntax_error", "syntax_error"]
     rep = run_tests("import sys\nsys.exit(0)", ["assert True"])
-    assert rep.statuses == ["error"]  # exiting during load cannot pass the tests
+    assert rep.statuses == ["runtime_error"]  # exiting during load cannot pass the tests
 
 
 def test_cheating_by_exiting_early_or_forging_results_fails():
-    # os._exit before the tests run: nothing reported -> not_run -> 0 reward
+    # os._exit before the tests run: nothing reported -> runtime_error -> 0 reward
     v = CodeVerifier(mode="all_pass", workers=1)
     r = v.verify("import os\nos._exit(0)", tests=["assert False"])
-    assert r.value == 0.0 and r.info["tests"][0]["status"] == "not_run"
+    assert r.value == 0.0 and r.info["tests"][0]["status"] == "runtime_error" and r.error == "runtime_error"
     # writing a fake 'pass' record on the result fd: no nonce, ignored
     forge = ("import os, json\nfor fd in range(3, 20):\n    try:\n        os.write(fd, (json.dumps({'i': 0, "
              "'status': 'pass', 'nonce': 'x'}) + '\\n').encode())\n    except OSError:\n        pass\n")
@@ -118,7 +119,7 @@ def test_backends_agree_and_fork_server_recovers():
         pytest.skip("fork server needs root and a PID namespace")
     with fs:
         warm = run_tests(ADD, tests, runner=fs.run)
-        assert warm.statuses == fresh.statuses == ["pass", "fail", "pass"]
+        assert warm.statuses == fresh.statuses == ["pass", "wrong_answer", "pass"]
         assert warm.sandbox.isolation["fork_server"] and warm.sandbox.isolation["privileges_dropped"]
         # a job cannot see files of the previous job (private, removed directory)
         fs.run("open('left.txt', 'w').write('x')")

@@ -48,10 +48,10 @@ def test_client_retries_then_reports_sandbox_error():
 def test_verifier_through_the_service(server):
     v = SandboxFusionVerifier(server.url)
     r = v.verify("n = int(input())\nprint(n + 1)", tests={"inputs": ["1", "2"], "outputs": ["2", "4"]})
-    assert r.value == 0.5 and [t["status"] for t in r.info["tests"]] == ["pass", "fail"]
+    assert r.value == 0.5 and [t["status"] for t in r.info["tests"]] == ["pass", "wrong_answer"]
     r = v.verify("def f(x):\n    return [x, x]", tests=[{"type": "call", "fn": "f", "args": [2], "expected": [2, 2]},
                                                          "assert f(1) == [1, 2]", "assert g(1)"])
-    assert [t["status"] for t in r.info["tests"]] == ["pass", "fail", "error"]
+    assert [t["status"] for t in r.info["tests"]] == ["pass", "wrong_answer", "runtime_error"]
     before = server.requests
     assert SandboxFusionVerifier(server.url, mode="all_pass").verify("print(1)", tests=["assert True"]).value == 1.0
     assert server.requests == before + 1

@@ -38,7 +38,6 @@ Example:
 
 from __future__ import annotations
 
-import ast
 import atexit
 import os
 import queue
@@ -52,8 +51,8 @@ from typing import Any, Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
-from .sandbox import (_HARNESS_SOURCE, SandboxLimits, SandboxResult, SandboxUnavailable, _kill_group,
-                      sandbox_capabilities, sandbox_python, sandbox_uid)
+from .sandbox import (_HARNESS_SOURCE, SandboxLimits, SandboxResult, SandboxUnavailable, _check_blob, _kill_group,
+                      parse_records, sandbox_capabilities, sandbox_python, sandbox_uid)
 
 __all__ = ["ForkServer", "ForkServerPool", "DEFAULT_PRELOAD"]
 
@@ -131,17 +130,24 @@ class ForkServer:
     def run(self, source: str, stdin: str | bytes = "", limits: SandboxLimits | None = None, *,
             tests: Sequence[Mapping[str, Any]] | None = None, per_test_timeout: float = 0.0,
             files: Mapping[str, str | bytes] | None = None, argv: Sequence[str] = (),
-            label: str = "") -> SandboxResult:
-        """Same contract as :func:`~rewardkit.verify.code.sandbox.run_python`."""
+            label: str = "", checks: Mapping[str, Any] | None = None) -> SandboxResult:
+        """Same contract as :func:`~rewardkit.verify.code.sandbox.run_python`.
+
+        ``checks`` travel after the job and are read by the server only after it forked the
+        job, into a buffer it wipes: neither this job nor a later one inherits them.
+        """
         lim = limits or self.limits
         nonce = secrets.token_hex(16)
+        check_blob = _check_blob(checks, nonce)
+        uid = sandbox_uid()
         job = {
             "mode": "tests" if tests is not None else "script", "source": str(source),
             "tests": [dict(t) for t in (tests or [])], "per_test_timeout": float(per_test_timeout),
             "guard": bool(lim.audit_guard), "argv": [str(a) for a in argv], "nonce": nonce,
             "stdin": stdin.encode() if isinstance(stdin, str) else bytes(stdin or b""),
             "files": {str(k): (v.encode() if isinstance(v, str) else bytes(v)) for k, v in (files or {}).items()},
-            "limits": {"uid": sandbox_uid(), "cpu": max(1, int(round(lim.cpu_seconds))), "mem": int(lim.memory_mb) << 20,
+            "checks_len": len(check_blob),
+            "limits": {"uid": uid, "uid2": uid + 1 if uid + 1 < 260_000 else uid - 1, "cpu": max(1, int(round(lim.cpu_seconds))), "mem": int(lim.memory_mb) << 20,
                        "nproc": int(lim.max_processes), "fsize": int(lim.max_file_mb * (1 << 20)),
                        "nofile": int(lim.max_open_files), "wall": float(lim.wall_seconds),
                        "out_cap": int(lim.max_output_bytes)},
@@ -159,27 +165,22 @@ class ForkServer:
                "audit_guard": bool(lim.audit_guard), "fork_server": not self.one_shot}
         t0 = time.perf_counter()
         with self._lock:
-            reply = self._exchange(blob, lim.wall_seconds + 10.0)
+            reply = self._exchange(blob, lim.wall_seconds + 10.0, check_blob)
         if reply is None:
             return SandboxResult(None, timed_out=True, wall_time=time.perf_counter() - t0, isolation=iso,
                                  error="fork_server_unresponsive")
         if "error" in reply:
             return SandboxResult(None, wall_time=time.perf_counter() - t0, isolation=iso,
                                  error=f"fork_server:{reply['error']}"[:300])
-        records, rc = [], reply["returncode"]
-        for line in reply["chan"].decode("utf-8", "replace").splitlines():
-            try:
-                rec = ast.literal_eval(line)
-            except Exception:  # noqa: BLE001 - garbage written by the program
-                continue
-            if isinstance(rec, dict) and rec.pop("nonce", None) == nonce:
-                records.append(rec)
         self.jobs += 1
         iso["filesystem_isolated"] = bool(reply.get("fs_isolated"))
-        return SandboxResult(rc, reply["stdout"].decode("utf-8", "replace"), reply["stderr"].decode("utf-8", "replace"),
-                             reply["timed_out"], reply["flooded"], reply["wall"], iso, records)
+        iso["minimal_root"] = reply.get("fs_isolated") == "minimal_root"
+        return SandboxResult(reply["returncode"], reply["stdout"].decode("utf-8", "replace"),
+                             reply["stderr"].decode("utf-8", "replace"), reply["timed_out"], reply["flooded"],
+                             reply["wall"], iso, parse_records(reply["chan"], nonce),
+                             checks=parse_records(reply.get("checks", b""), nonce))
 
-    def _exchange(self, blob: bytes, timeout: float) -> dict | None:
+    def _exchange(self, blob: bytes, timeout: float, extra: bytes = b"") -> dict | None:
         import marshal
 
         for attempt in range(2):
@@ -190,7 +191,7 @@ class ForkServer:
                     self.restarts += 1
                 p = self._start()
             try:
-                p.stdin.write(len(blob).to_bytes(4, "big") + blob)
+                p.stdin.write(len(blob).to_bytes(4, "big") + blob + extra)
                 p.stdin.flush()
                 head = self._read(p, 4, timeout)
                 body = self._read(p, int.from_bytes(head, "big"), timeout)
@@ -228,10 +229,10 @@ class ForkServerPool:
             self._idle.put(s)
         _LIVE.append(self)
 
-    def run(self, source: str, **kw: Any) -> SandboxResult:
+    def run(self, source: str, *args: Any, **kw: Any) -> SandboxResult:
         s = self._idle.get()
         try:
-            return s.run(source, **kw)
+            return s.run(source, *args, **kw)
         finally:
             self._idle.put(s)
 

@@ -10,6 +10,16 @@ correctness protocol) runs the program against the task's tests:
     r_{\\text{all}} = \\prod_{j=1}^{T} [\\text{test}_j \\text{ passes}], \\qquad
     r_{\\text{rate}} = \\frac{1}{T} \\sum_{j=1}^{T} [\\text{test}_j \\text{ passes}]
 
+**Verdicts are reached outside the untrusted interpreter.**  The sandboxed child only
+computes outputs for the test inputs (it never receives an expected value) and sends them
+back through a strict serialiser of plain data (:func:`~rewardkit.verify.code._harness.encode`);
+this module compares them.  ``assert f(<literals>) == <literal>`` tests (also ``is``,
+bare ``assert f(...)`` and ``assert not f(...)``) are turned into such input/expected
+pairs; other test code (HumanEval ``check(candidate)``, method calls, tolerances) runs in
+a second, clean *checker* process that calls the solution's functions with plain data
+and gets plain data back.  So an object whose ``__eq__`` is always true, a trace hook or
+a patched ``assert``/test module in the solution changes nothing.
+
 Starting a Python interpreter costs ~30 ms, more than most test cases, so every
 test of one solution runs in **one** child (:func:`~rewardkit.verify.code.sandbox.run_python`
 with ``tests=``): the harness loads the solution once, runs each case under its own
@@ -31,12 +41,13 @@ Example:
     >>> v = CodeVerifier(mode="pass_rate")
     >>> r = v.verify("```python\\ndef add(a, b):\\n    return a + b\\n```",
     ...              tests=["assert add(1, 2) == 3", "assert add(2, 2) == 5"])
-    >>> r.value, r.components["all_pass"], [t["status"] for t in r.info["tests"]]
-    (0.5, 0.0, ['pass', 'fail'])
+    >>> r.value, r.components["all_pass"], [t["status"] for t in r.info["tests"]], r.error
+    (0.5, 0.0, ['pass', 'wrong_answer'], 'wrong_answer')
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -47,9 +58,17 @@ from rewardkit.core import SampleBatch
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.result import Verifier, VerifyResult
 
+from . import _harness
+from .sandbox import AST_LOCK as _AST_LOCK
 from .sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, run_python
 
-__all__ = ["extract_code", "normalize_tests", "run_tests", "TestReport", "CodeVerifier"]
+__all__ = ["extract_code", "normalize_tests", "run_tests", "TestReport", "CodeVerifier", "STATUSES",
+           "split_tests", "safe_message"]
+
+#: every per-test status, and the sample-level error types, worst first
+STATUSES = ("pass", "sandbox_error", "timeout", "memory", "blocked", "output_limit", "syntax_error",
+            "unserialisable", "runtime_error", "wrong_answer")
+_MSG_CAP = 2048
 
 _FENCE_RE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)  # no stacked quantifiers: linear
 
@@ -148,12 +167,17 @@ def _check_test(t: dict[str, Any], f: str) -> dict[str, Any]:
 
 @dataclass
 class TestReport:
-    """Per-solution outcome: ``statuses[j]`` is ``"pass"``, ``"fail"``, ``"error"``,
-    ``"timeout"``, ``"syntax_error"`` or ``"not_run"`` (the child died first)."""
+    """Per-solution outcome: ``statuses[j]`` is ``"pass"`` or one of the error types in
+    :data:`STATUSES` (``wrong_answer``, ``runtime_error``, ``timeout``, ``memory``,
+    ``blocked``, ``syntax_error``, ``unserialisable``, ``output_limit``, ``sandbox_error``).
+
+    ``error`` is the sample's error type: the worst non-pass status (``None`` if all pass).
+    """
 
     statuses: list[str]
     details: list[dict[str, Any]] = field(default_factory=list)
     sandbox: SandboxResult | None = None
+    blocked_events: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -171,32 +195,230 @@ class TestReport:
     def all_pass(self) -> bool:
         return self.total > 0 and self.passed == self.total
 
+    @property
+    def error(self) -> str | None:
+        bad = {s for s in self.statuses if s != "pass"}
+        if not self.statuses:
+            return "runtime_error"
+        return next((s for s in STATUSES if s in bad), None)
+
+
+_CMP_CONST = {"None": None, "True": True, "False": False}
+
+
+def _parse(code: str) -> ast.Module | None:
+    with _AST_LOCK:
+        try:
+            return ast.parse(code)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return None
+
+
+def _literal(node: ast.AST) -> tuple[bool, Any]:
+    try:
+        with _AST_LOCK:
+            return True, ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+
+
+def _as_call(code: str) -> dict[str, Any] | None:
+    """``assert f(<literals>) <op> <literal>`` as a call test with a ``compare`` mode, else None."""
+    tree = _parse(code)
+    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return None
+    test, compare, expected = tree.body[0].test, "truthy", None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, compare = test.operand, "falsy"
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, op, right = test.left, test.ops[0], test.comparators[0]
+        if not isinstance(left, ast.Call) and isinstance(right, ast.Call) and isinstance(op, ast.Eq):
+            left, right = right, left
+        if isinstance(op, ast.Eq):
+            ok, expected = _literal(right)
+            compare = "exact"
+        elif isinstance(op, ast.Is) and isinstance(right, ast.Constant) and repr(right.value) in _CMP_CONST:
+            ok, expected, compare = True, right.value, "is"
+        else:
+            return None
+        if not ok:
+            return None
+        test = left
+    if not (isinstance(test, ast.Call) and isinstance(test.func, ast.Name)):
+        return None
+    args = [_literal(a) for a in test.args if not isinstance(a, ast.Starred)]
+    kwargs = {k.arg: _literal(k.value) for k in test.keywords if k.arg}
+    if len(args) != len(test.args) or len(kwargs) != len(test.keywords) or not all(
+            ok for ok, _ in args + list(kwargs.values())):
+        return None
+    return {"type": "call", "fn": test.func.id, "args": [v for _, v in args],
+            "kwargs": {k: v for k, (_, v) in kwargs.items()}, "expected": expected, "compare": compare}
+
+
+def _top_level_names(code: str) -> list[str]:
+    """Names the solution binds at module level (the checker's remote stand-ins)."""
+    tree = _parse(code)
+    if tree is None:
+        return []
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+    return sorted(names)
+
+
+def split_tests(code: str, cases: Sequence[Mapping[str, Any]],
+                per_test_timeout: float = 0.0) -> tuple[list[dict[str, Any]], list[int], dict[str, Any] | None]:
+    """Split normalised tests into what the untrusted child gets and what stays trusted.
+
+    Returns ``(inputs, index, checks)``: ``inputs[j]`` is the input-only form of test
+    ``index[j]`` (call and stdio tests, and asserts converted to calls - *no expected
+    value*); ``checks`` holds the remaining assert code for the checker process (or None).
+
+    Example:
+        >>> cases = normalize_tests(["assert f(2) == 2", "assert f(1) < 2"])
+        >>> inputs, index, checks = split_tests("def f(x):\\n    return x", cases)
+        >>> inputs, index, [t["i"] for t in checks["tests"]]
+        ([{'type': 'call', 'fn': 'f', 'args': [2], 'kwargs': {}}], [0], [1])
+    """
+    inputs, index, checked = [], [], []
+    for i, t in enumerate(cases):
+        t = dict(t)
+        if t.get("type", "assert") == "assert":
+            conv = _as_call(str(t.get("code", "")))
+            if conv is None:
+                checked.append({"i": i, "code": str(t.get("code", "")), "timeout": float(t.get("timeout") or 0)})
+                continue
+            t = {**conv, "timeout": t.get("timeout")}
+        keep = ("type", "fn", "args", "kwargs", "timeout") if t["type"] == "call" else ("type", "stdin", "timeout")
+        inputs.append({k: t[k] for k in keep if t.get(k) is not None})
+        index.append(i)
+    checks = {"tests": checked, "names": _top_level_names(code), "per_test_timeout": float(per_test_timeout)}
+    return inputs, index, (checks if checked else None)
+
+
+def _plain(x: Any) -> Any:
+    """Tuples as lists, dict keys as strings: how JSON test data sees a return value."""
+    if isinstance(x, (tuple, list)):
+        return [_plain(v) for v in x]
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    return x
+
+
+def _normalize_output(s: str) -> str:
+    lines = [ln.rstrip() for ln in s.replace("\r\n", "\n").split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _compare(case: Mapping[str, Any], rec: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The verdict of one call/stdio test from the child's *data*, reached here."""
+    if "status" in rec:  # the child reports only failures; a claimed "pass" is not one
+        st = str(rec["status"])
+        return (st if st in STATUSES[1:] else "runtime_error"), safe_message(rec.get("error", ""))
+    if case.get("type") == "stdio":
+        got = rec.get("stdout")
+        if not isinstance(got, str):
+            return "unserialisable", "stdout missing"
+        ok = _normalize_output(got) == _normalize_output(str(case.get("stdout", "")))
+        return ("pass", None) if ok else ("wrong_answer", safe_message("stdout mismatch: {!r}".format(got[-200:])))
+    try:
+        out = _harness.decode(rec.get("out"))
+    except _harness.Unserialisable as e:
+        return "unserialisable", safe_message(str(e))
+    mode, exp = case.get("compare", "plain"), case.get("expected")
+    if mode == "exact":  # the assert's own ``==``, now on plain data only
+        ok = out == exp
+    elif mode == "is":
+        ok = out is exp
+    elif mode in ("truthy", "falsy"):
+        ok = bool(out) == (mode == "truthy")
+    else:
+        ok = _plain(out) == _plain(exp)
+    return ("pass", None) if ok else ("wrong_answer", safe_message("got {!r}".format(out)))
+
+
+_HOST_PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.+-]+/)*[\w.+-]+")
+
+
+def safe_message(text: Any, cap: int = _MSG_CAP, keep: Sequence[str] = ("/tmp/rk-sbx-",)) -> str:
+    """A message that may leave the sandbox: at most ``cap`` characters (head and tail
+    kept), absolute paths replaced by ``<path>`` unless under a ``keep`` prefix (the work
+    directory) or the interpreter's standard library.
+
+    Example:
+        >>> safe_message("FileNotFoundError: '/etc/passwd' in /tmp/rk-sbx-1/solution.py")
+        "FileNotFoundError: '<path>' in /tmp/rk-sbx-1/solution.py"
+    """
+    import sysconfig
+
+    text = str(text)
+    allowed = (*tuple(keep), sysconfig.get_paths()["stdlib"])
+    text = _HOST_PATH_RE.sub(lambda m: m.group(0) if m.group(0).startswith(allowed) else "<path>", text)
+    return text if len(text) <= cap else text[:cap // 2] + " ... " + text[-(cap // 2 - 5):]
+
+
+def _sample_cause(res: SandboxResult) -> str:
+    """Why tests the sandbox never finished failed."""
+    if res.error:
+        return "sandbox_error"
+    if res.timed_out or res.killed_by in ("SIGXCPU", "SIGKILL"):
+        return "timeout"
+    if res.output_limit_exceeded:
+        return "output_limit"
+    if "MemoryError" in res.stderr[-2000:]:
+        return "memory"
+    return "runtime_error"
+
 
 def run_tests(code: str, tests: Any, limits: SandboxLimits | None = None,
               per_test_timeout: float = 2.0, runner: Callable[..., SandboxResult] | None = None) -> TestReport:
-    """Run all ``tests`` against ``code`` in one sandboxed child.
+    """Run all ``tests`` against ``code`` in one sandboxed child; verdicts are reached here
+    (call/stdio outputs) or in the checker process (other assert code), never in the child.
 
     Example:
         >>> run_tests("def f(x):\\n    return 2 * x", ["assert f(2) == 4", "assert f(3) == 7"]).statuses
-        ['pass', 'fail']
+        ['pass', 'wrong_answer']
     """
     cases = normalize_tests(tests)
-    res = (runner or run_python)(code, tests=cases, limits=limits, per_test_timeout=per_test_timeout)
+    inputs, index, checks = split_tests(code, cases, per_test_timeout)
+    res = (runner or run_python)(code, tests=inputs, checks=checks, limits=limits, per_test_timeout=per_test_timeout)
     statuses = ["not_run"] * len(cases)
     details: list[dict[str, Any]] = [{} for _ in cases]
     setup = next((r for r in res.channel if "setup" in r), None)
+    conv = {i: (_as_call(str(cases[i].get("code", ""))) if cases[i].get("type", "assert") == "assert" else cases[i])
+            for i in index}
     for rec in res.channel:
+        j = rec.get("i")
+        if isinstance(j, int) and 0 <= j < len(index):
+            i = index[j]
+            statuses[i], msg = _compare(conv[i], rec)
+            details[i] = {"time": rec.get("time", 0.0), **({"error": msg} if msg else {})}
+    for rec in res.checks:
         i = rec.get("i")
-        if isinstance(i, int) and 0 <= i < len(cases):
-            statuses[i] = str(rec.get("status", "error"))
-            details[i] = {k: v for k, v in rec.items() if k != "i"}
-    if res.timed_out or res.output_limit_exceeded:
-        why = "timeout" if res.timed_out else "output_limit"
-        statuses = [s if s != "not_run" else why for s in statuses]
+        if isinstance(i, int) and 0 <= i < len(cases) and i not in conv:
+            st = str(rec.get("status", "runtime_error"))
+            statuses[i] = st if st in STATUSES or st == "crashed" else "runtime_error"
+            details[i] = {"time": rec.get("time", 0.0)}
+            if rec.get("error"):
+                details[i]["error"] = safe_message(rec["error"])
+    cause = _sample_cause(res)
+    statuses = [cause if s in ("not_run", "crashed") else s for s in statuses]
     if setup is not None and setup.get("setup") not in (None, "ok"):
         for d in details:
-            d.setdefault("setup_error", str(setup.get("error", ""))[-300:])
-    return TestReport(statuses, details, res)
+            d.setdefault("setup_error", safe_message(setup.get("error", "")))
+    blocked = next((r["blocked"] for r in res.channel if isinstance(r.get("blocked"), list)), None)
+    rep = TestReport(statuses, details, res)
+    if blocked:
+        rep.blocked_events = [str(b)[:40] for b in blocked[:20]]
+    return rep
 
 
 class CodeVerifier(Verifier):
@@ -242,6 +464,7 @@ class CodeVerifier(Verifier):
         self.backend = backend
         self._pool: Any = None
         self._pool_lock = threading.Lock()
+        self._stats: dict[str, Any] = {"samples": 0, "errors": {}, "tests": {}, "blocked_attempts": 0}
 
     def _runner(self) -> Callable[..., SandboxResult]:
         if self.backend == "fresh":
@@ -284,24 +507,36 @@ class CodeVerifier(Verifier):
         rep = run_tests(code, cases, self.limits, self.per_test_timeout, runner=self._runner())
         sb = rep.sandbox
         value = rep.pass_rate if self.mode == "pass_rate" else float(rep.all_pass)
-        error = None
-        if sb is not None and sb.error:
-            error = "sandbox_error"
-        elif sb is not None and sb.timed_out:
-            error = "timeout"
-        elif sb is not None and sb.output_limit_exceeded:
-            error = "output_limit"
-        elif "syntax_error" in rep.statuses:
-            error = "syntax_error"
-        elif rep.statuses and all(s == "not_run" for s in rep.statuses):
-            error = "runtime_error"
+        error = rep.error
         info = {"tests": [{"status": s, **d} for s, d in zip(rep.statuses, rep.details)],
                 "passed": rep.passed, "total": rep.total}
+        if rep.blocked_events:
+            info["blocked_events"] = rep.blocked_events
         if sb is not None:
             info.update(wall_time=sb.wall_time, returncode=sb.returncode, isolation=sb.isolation,
-                        stderr_tail=sb.stderr[-500:])
+                        stderr_tail=safe_message(sb.stderr[-_MSG_CAP:]))
+        self._count(error, rep.statuses, bool(rep.blocked_events))
         return VerifyResult(value, {"pass_rate": rep.pass_rate, "all_pass": float(rep.all_pass)}, code, error,
                             latency=sb.wall_time if sb else 0.0, info=info)
+
+    def _count(self, error: str | None, statuses: Sequence[str], blocked: bool) -> None:
+        with self._pool_lock:
+            st = self._stats
+            st["samples"] += 1
+            if error:
+                st["errors"][error] = st["errors"].get(error, 0) + 1
+            for s in statuses:
+                st["tests"][s] = st["tests"].get(s, 0) + 1
+            st["blocked_attempts"] += int(blocked)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts since creation: ``samples``, ``errors`` (sample error type → count),
+        ``tests`` (per-test status → count) and ``blocked_attempts`` (samples in which the
+        guard refused an action, even if the solution caught the refusal)."""
+        with self._pool_lock:
+            st = self._stats
+            return {"samples": st["samples"], "errors": dict(st["errors"]), "tests": dict(st["tests"]),
+                    "blocked_attempts": st["blocked_attempts"]}
 
     def verify_batch(self, batch: SampleBatch) -> list[VerifyResult]:
         texts = batch.completion_texts()

@@ -56,6 +56,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +146,8 @@ class SandboxResult:
         wall_time: seconds from start to exit.
         isolation: which layers were active (``network_isolated``, ``pid_namespace``,
             ``privileges_dropped``, ``rlimits``, ``audit_guard``).
-        channel: records the in-child harness reported (test results).
+        channel: records the untrusted child reported (test *outputs*; never trusted as verdicts).
+        checks: records of the checker process (verdicts of assert code it ran on plain data).
         error: ``None`` or why the sandbox itself failed (``"spawn_failed:..."``).
     """
 
@@ -158,6 +160,7 @@ class SandboxResult:
     isolation: dict[str, bool] = field(default_factory=dict)
     channel: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def killed_by(self) -> str | None:
@@ -235,7 +238,7 @@ def sandbox_capabilities(python: str | None = None) -> dict[str, bool]:
     return caps
 
 
-def _command(limits: SandboxLimits, result_fd: int, label: str = "",
+def _command(limits: SandboxLimits, result_fd: int | str, label: str = "",
              uid: int = _NOBODY) -> tuple[list[str], dict[str, bool]]:
     py = limits.python or sandbox_python()
     caps = sandbox_capabilities(py)
@@ -291,7 +294,7 @@ def _fallback_rlimits(limits: SandboxLimits):  # pragma: no cover - only without
 def run_python(source: str, stdin: str | bytes = "", limits: SandboxLimits | None = None, *,
                tests: Sequence[Mapping[str, Any]] | None = None, per_test_timeout: float = 0.0,
                files: Mapping[str, str | bytes] | None = None, argv: Sequence[str] = (),
-               label: str = "", via: str = "auto") -> SandboxResult:
+               label: str = "", via: str = "auto", checks: Mapping[str, Any] | None = None) -> SandboxResult:
     """Run Python ``source`` in a fresh sandbox and return what happened.
 
     ``via="server"`` starts a one-shot :class:`~rewardkit.verify.code.forkserver.ForkServer`
@@ -309,11 +312,12 @@ def run_python(source: str, stdin: str | bytes = "", limits: SandboxLimits | Non
 
         fs = ForkServer(lim, preload=(), label=label, one_shot=True)
         try:
-            return fs.run(source, stdin, lim, tests=tests, per_test_timeout=per_test_timeout, files=files, argv=argv)
+            return fs.run(source, stdin, lim, tests=tests, per_test_timeout=per_test_timeout, files=files, argv=argv,
+                          checks=checks)
         finally:
             fs.close()
     return _run_exec(source, stdin, lim, tests=tests, per_test_timeout=per_test_timeout, files=files, argv=argv,
-                     label=label)
+                     label=label, checks=checks)
 
 
 def _server_available(lim: SandboxLimits) -> bool:
@@ -326,7 +330,7 @@ def _server_available(lim: SandboxLimits) -> bool:
 def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None = None, *,
               tests: Sequence[Mapping[str, Any]] | None = None, per_test_timeout: float = 0.0,
               files: Mapping[str, str | bytes] | None = None, argv: Sequence[str] = (),
-              label: str = "") -> SandboxResult:
+              label: str = "", checks: Mapping[str, Any] | None = None) -> SandboxResult:
     """Run Python ``source`` in a fresh exec'd sandbox and return what happened.
 
     Args:
@@ -340,11 +344,15 @@ def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None
         files: extra files to create in the working directory (name → content).
         argv: ``sys.argv[1:]`` of the program.
         label: shown in the child's command line (``ps``) as ``rk-sandbox:<label>``.
+        checks: assert code for the checker process (``{"tests": [{"i", "code", "timeout"}],
+            "names": [...], "per_test_timeout"}``, see :func:`~rewardkit.verify.code.runner.split_tests`);
+            sent on a pipe only the checker reads.
     """
     lim = limits or _DEFAULT_LIMITS
     t_start = time.perf_counter()
     workdir = tempfile.mkdtemp(prefix="rk-sbx-")
     read_fd = write_fd = -1
+    ck_fds: list[int] = []
     proc = None
     try:
         job = {"mode": "tests" if tests is not None else "script", "source": str(source),
@@ -363,8 +371,15 @@ def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_bytes(content.encode() if isinstance(content, str) else bytes(content))
         read_fd, write_fd = os.pipe()
+        check_blob = _check_blob(checks, nonce)
+        fd_arg = str(write_fd)
+        if check_blob:
+            data_r, data_w = os.pipe()
+            out_r, out_w = os.pipe()
+            ck_fds = [data_r, data_w, out_r, out_w]
+            fd_arg = f"{write_fd},{data_r},{out_w}"
         uid = sandbox_uid()
-        cmd, iso = _command(lim, write_fd, "".join(c for c in str(label) if c.isalnum() or c in "-_.")[:64], uid)
+        cmd, iso = _command(lim, fd_arg, "".join(c for c in str(label) if c.isalnum() or c in "-_.")[:64], uid)
         if iso["privileges_dropped"]:
             for root, dirs, fls in os.walk(workdir):
                 for n in [root] + [os.path.join(root, d) for d in dirs] + [os.path.join(root, f) for f in fls]:
@@ -373,40 +388,68 @@ def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None
         preexec = None if iso["rlimits"] else _fallback_rlimits(lim)
         iso["rlimits"] = True
         try:
+            passed = (write_fd, ck_fds[0], ck_fds[3]) if ck_fds else (write_fd,)
             proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    cwd=workdir, env={}, pass_fds=(write_fd,), start_new_session=True,
+                                    cwd=workdir, env={}, pass_fds=passed, start_new_session=True,
                                     preexec_fn=preexec, close_fds=True)
         except (OSError, subprocess.SubprocessError) as e:
             return SandboxResult(None, error=f"spawn_failed:{type(e).__name__}: {e}", isolation=iso,
                                  wall_time=time.perf_counter() - t_start)
-        os.close(write_fd)
+        for fd in [write_fd] + ([ck_fds[0], ck_fds[3]] if ck_fds else []):
+            os.close(fd)
         write_fd = -1
-        out = _communicate(proc, stdin, read_fd, lim, t_start)
-        stdout, stderr, chan, timed_out, flooded = out
-        records = []
-        returncode = proc.returncode
-        for line in chan.decode("utf-8", "replace").splitlines():
-            try:
-                rec = ast.literal_eval(line)
-            except Exception:  # noqa: BLE001 - garbage written by the program
-                continue
-            if isinstance(rec, dict) and rec.pop("nonce", None) == nonce:
-                if "signal" in rec and isinstance(rec["signal"], int):  # reported by the namespace init
-                    returncode = -rec["signal"]
-                    continue
-                records.append(rec)
+        if ck_fds:
+            ck_fds = [ck_fds[1], ck_fds[2]]
+        data_fd, ck_fds = (ck_fds[0], ck_fds[1:]) if ck_fds else (-1, [])  # _communicate closes data_fd
+        out = _communicate(proc, stdin, read_fd, lim, t_start, data_fd, ck_fds[0] if ck_fds else -1, check_blob)
+        stdout, stderr, chan, timed_out, flooded, chk = out
+        records, returncode = parse_records(chan, nonce), proc.returncode
+        for rec in [r for r in records if isinstance(r.get("signal"), int)]:  # reported by the namespace init
+            returncode = -rec["signal"]
+            records.remove(rec)
         return SandboxResult(returncode, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"),
-                             timed_out, flooded, time.perf_counter() - t_start, iso, records)
+                             timed_out, flooded, time.perf_counter() - t_start, iso, records,
+                             checks=parse_records(chk, nonce))
     finally:
         if proc is not None and proc.poll() is None:
             _kill_group(proc)
-        for fd in (read_fd, write_fd):
+        for fd in (read_fd, write_fd, *ck_fds):
             if fd >= 0:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _check_blob(checks: Mapping[str, Any] | None, nonce: str) -> bytes:
+    """The checker's data (marshal of plain data), or ``b""`` when there is nothing to check."""
+    if not checks or not checks.get("tests"):
+        return b""
+    try:
+        return marshal.dumps({**dict(checks), "nonce": nonce})
+    except ValueError as e:
+        raise ConfigError("tests", f"cannot be serialised ({e})",
+                          "plain data: str, int, float, list, dict, None") from None
+
+
+AST_LOCK = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe ("recursion depth mismatch")
+
+
+def parse_records(chan: bytes, nonce: str) -> list[dict[str, Any]]:
+    """The records on a result pipe that carry this run's nonce (garbage is skipped)."""
+    records = []
+    for line in chan.decode("utf-8", "replace").splitlines():
+        if len(line) > 16 << 20:
+            continue
+        try:
+            with AST_LOCK:
+                rec = ast.literal_eval(line)
+        except Exception:  # noqa: BLE001 - garbage written by the program
+            continue
+        if isinstance(rec, dict) and rec.pop("nonce", None) == nonce:
+            records.append(rec)
+    return records
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -425,25 +468,33 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def _communicate(proc: subprocess.Popen, stdin: str | bytes, chan_fd: int, lim: SandboxLimits,
-                 t_start: float) -> tuple[bytes, bytes, bytes, bool, bool]:
-    """Feed stdin, read stdout/stderr/result channel with caps, enforce the wall deadline."""
+                 t_start: float, data_fd: int = -1, check_fd: int = -1,
+                 check_data: bytes = b"") -> tuple[bytes, bytes, bytes, bool, bool, bytes]:
+    """Feed stdin (and the checker's data), read stdout/stderr/result channels with caps,
+    enforce the wall deadline."""
     cap = lim.max_output_bytes
-    bufs = {"out": bytearray(), "err": bytearray(), "chan": bytearray()}
-    caps = {"out": cap, "err": cap, "chan": 8 * cap}
+    bufs = {"out": bytearray(), "err": bytearray(), "chan": bytearray(), "chk": bytearray()}
+    caps = {"out": cap, "err": cap, "chan": 8 * cap, "chk": 8 * cap}
     sel = selectors.DefaultSelector()
     assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
     sel.register(proc.stdout, selectors.EVENT_READ, "out")
     sel.register(proc.stderr, selectors.EVENT_READ, "err")
     sel.register(chan_fd, selectors.EVENT_READ, "chan")
-    data = stdin.encode() if isinstance(stdin, str) else bytes(stdin or b"")
-    if data:
+    open_readers = 3
+    if check_fd >= 0:
+        sel.register(check_fd, selectors.EVENT_READ, "chk")
+        open_readers += 1
+    pending = {"in": stdin.encode() if isinstance(stdin, str) else bytes(stdin or b""), "data": check_data}
+    if pending["in"]:
         os.set_blocking(proc.stdin.fileno(), False)
         sel.register(proc.stdin, selectors.EVENT_WRITE, "in")
     else:
         proc.stdin.close()
+    if data_fd >= 0:
+        os.set_blocking(data_fd, False)
+        sel.register(data_fd, selectors.EVENT_WRITE, "data")
     deadline = t_start + lim.wall_seconds
     timed_out = flooded = False
-    open_readers = 3
     try:
         while open_readers:
             remaining = deadline - time.perf_counter()
@@ -452,15 +503,8 @@ def _communicate(proc: subprocess.Popen, stdin: str | bytes, chan_fd: int, lim: 
                 break
             for key, _ in sel.select(timeout=min(remaining, 0.5)):
                 tag = key.data
-                if tag == "in":
-                    try:
-                        n = os.write(key.fd, data[:65536])
-                        data = data[n:]
-                    except (BrokenPipeError, OSError):
-                        data = b""
-                    if not data:
-                        sel.unregister(key.fileobj)
-                        proc.stdin.close()
+                if tag in pending:
+                    _feed(sel, key, pending, tag, proc)
                     continue
                 try:
                     chunk = os.read(key.fd, 65536)
@@ -488,6 +532,8 @@ def _communicate(proc: subprocess.Popen, stdin: str | bytes, chan_fd: int, lim: 
                 _kill_group(proc)
     finally:
         sel.close()
+        if data_fd >= 0 and not pending.get("data_closed"):
+            os.close(data_fd)
         if not proc.stdin.closed:
             try:
                 proc.stdin.close()
@@ -495,7 +541,26 @@ def _communicate(proc: subprocess.Popen, stdin: str | bytes, chan_fd: int, lim: 
                 pass
         proc.stdout.close()
         proc.stderr.close()
-    return bytes(bufs["out"]), bytes(bufs["err"]), bytes(bufs["chan"]), timed_out, flooded
+    return bytes(bufs["out"]), bytes(bufs["err"]), bytes(bufs["chan"]), timed_out, flooded, bytes(bufs["chk"])
+
+
+def _feed(sel: selectors.BaseSelector, key: selectors.SelectorKey, pending: dict[str, bytes], tag: str,
+          proc: subprocess.Popen) -> None:
+    """Write the next chunk of ``pending[tag]``; unregister and close the pipe when done."""
+    data = pending[tag]
+    try:
+        n = os.write(key.fd, data[:65536])
+        data = data[n:]
+    except (BrokenPipeError, OSError):
+        data = b""
+    pending[tag] = data
+    if not data:
+        sel.unregister(key.fileobj)
+        if tag == "in":
+            proc.stdin.close()
+        else:
+            os.close(key.fd)
+            pending["data_closed"] = b"1"
 
 
 _DEFAULT_LIMITS = SandboxLimits()

@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -42,8 +43,9 @@ from rewardkit.core.errors import ConfigError
 from rewardkit.verify.http import HTTPClient, RequestError, RetryPolicy, call_with_retry
 from rewardkit.verify.result import Verifier, VerifyResult
 
-from .runner import extract_code, normalize_tests
-from .sandbox import SandboxLimits, run_python
+from . import _harness
+from .runner import _as_call, _compare, extract_code, normalize_tests, safe_message
+from .sandbox import AST_LOCK, SandboxLimits, run_python
 
 __all__ = ["SandboxFusionClient", "SandboxFusionVerifier", "serve_local", "LocalSandboxFusionServer"]
 
@@ -99,32 +101,59 @@ class SandboxFusionClient:
         return reply
 
 
-def _case_program(code: str, test: Mapping[str, Any]) -> tuple[str, str, str | None]:
-    """(program, stdin, expected stdout or None) for one normalised test case."""
+@functools.lru_cache(maxsize=1)
+def _encoder_source() -> str:
+    import inspect
+
+    with AST_LOCK:  # inspect parses the module; CPython 3.11's parser is not thread-safe
+        return "\n\n_VALUE_CAP = %d\n%s\n%s\n%s\n" % (_harness._VALUE_CAP, inspect.getsource(_harness.Unserialisable),
+                                                 inspect.getsource(_harness._type_name),
+                                                 inspect.getsource(_harness.encode))
+
+
+def _case_program(code: str, test: Mapping[str, Any], marker: str = "") -> tuple[str, str, dict[str, Any] | None]:
+    """(program, stdin, the case to compare in this process - or None: the remote exit status decides).
+
+    A call test (and an ``assert f(<literals>) == <literal>`` converted to one) sends no
+    expected value: the program prints ``marker`` + the encoded return value, and
+    :meth:`SandboxFusionVerifier._run_case` compares it here.  Other assert code still runs
+    remotely next to the solution (see the guarantee table in docs/verify-code.md).
+    """
     kind = test.get("type", "assert")
     if kind == "stdio":
-        return code, str(test.get("stdin", "")), str(test.get("stdout", ""))
-    if kind == "call":
-        blob = json.dumps({"args": test.get("args", []), "kwargs": test.get("kwargs", {}),
-                           "expected": test.get("expected")})
-        check = (f"\n\nimport json as _j\n_c = _j.loads({blob!r})\n_o = {test['fn']}(*_c['args'], **_c['kwargs'])\n"
-                 "_n = lambda x: [_n(v) for v in x] if isinstance(x, (list, tuple)) else x\n"
-                 "assert _n(_o) == _n(_c['expected']), 'got %r' % (_o,)\n")
-        return code + check, "", None
-    return code + "\n\n" + str(test.get("code", "")) + "\n", "", None
+        return code, str(test.get("stdin", "")), dict(test)
+    case = dict(test) if kind == "call" else _as_call(str(test.get("code", "")))
+    if case is None:
+        return code + "\n\n" + str(test.get("code", "")) + "\n", "", None
+    blob = json.dumps({"args": case.get("args", []), "kwargs": case.get("kwargs", {})})
+    check = (f"\n\nimport json as _rk_j\n_rk_c = _rk_j.loads({blob!r})\n"
+             f"_rk_o = {case['fn']}(*_rk_c['args'], **_rk_c['kwargs'])\n" + _encoder_source() +
+             f"print('\\n' + {marker!r} + encode(_rk_o))\n")
+    return code + check, "", case
 
 
-def _norm_out(s: str) -> str:
-    lines = [ln.rstrip() for ln in s.replace("\r\n", "\n").split("\n")]
-    while lines and not lines[-1]:
-        lines.pop()
-    return "\n".join(lines)
+def _remote_error(stderr: str, is_assert: bool) -> str:
+    """The error type of a failed remote run, from the tail of its stderr."""
+    last = safe_message(stderr[-_harness._MSG_CAP:]).strip().split("\n")[-1]
+    if is_assert and last.startswith("AssertionError"):
+        return "wrong_answer"
+    if last.startswith("MemoryError"):
+        return "memory"
+    if "sandbox:" in last or last.startswith("PermissionError"):
+        return "blocked"
+    if last.startswith("SyntaxError"):
+        return "syntax_error"
+    if "Unserialisable" in last:
+        return "unserialisable"
+    return "runtime_error"
 
 
 class SandboxFusionVerifier(Verifier):
     """Unit-test reward through a SandboxFusion-compatible service (one request per case,
-    as verl does).  Per-case statuses: ``pass``, ``fail``, ``error`` (runtime error,
-    verl −2), ``timeout`` (−3), ``compile_error`` (−4), ``api_error`` (−1).
+    as verl does).  Per-case statuses: ``pass``, ``wrong_answer``, ``runtime_error`` (verl −2),
+    ``timeout`` (−3), ``compile_error`` (−4), ``api_error`` (−1), ``memory``, ``blocked``,
+    ``syntax_error``, ``unserialisable``.  Call and stdio outputs (and simple asserts,
+    converted to calls) are compared in this process.
 
     Args:
         url: service URL.
@@ -148,7 +177,10 @@ class SandboxFusionVerifier(Verifier):
         self.concurrency = max(1, int(concurrency))
 
     def _run_case(self, code: str, test: Mapping[str, Any]) -> str:
-        prog, stdin, expected = _case_program(code, test)
+        import secrets
+
+        marker = "rk-out-" + secrets.token_hex(8) + ":"
+        prog, stdin, case = _case_program(code, test, marker)
         resp = self.client.run_code(prog, stdin=stdin, run_timeout=self.run_timeout,
                                     memory_limit_mb=self.memory_limit_mb)
         status = resp.get("status")
@@ -160,13 +192,17 @@ class SandboxFusionVerifier(Verifier):
             return "compile_error"
         if run.get("status") == "TimeLimitExceeded":
             return "timeout"
+        stdout, stderr = str(run.get("stdout", "")), str(run.get("stderr", ""))
         if run.get("status") != "Finished" or run.get("return_code", 1) != 0:
-            if expected is None and "AssertionError" in str(run.get("stderr", "")):
-                return "fail"
-            return "error"
-        if expected is not None:
-            return "pass" if _norm_out(str(run.get("stdout", ""))) == _norm_out(expected) else "fail"
-        return "pass"
+            return _remote_error(stderr, case is None)
+        if case is None:
+            return "pass"
+        if case.get("type") == "stdio":
+            return _compare(case, {"stdout": stdout})[0]
+        line = next((ln for ln in reversed(stdout.split("\n")) if ln.startswith(marker)), None)
+        if line is None:
+            return "unserialisable"
+        return _compare(case, {"out": line[len(marker):]})[0]
 
     def verify(self, completion: str, **references: Any) -> VerifyResult:
         tests = references.get(self.tests_column, references.get("tests"))
@@ -181,7 +217,9 @@ class SandboxFusionVerifier(Verifier):
         passed = sum(s == "pass" for s in statuses)
         rate = passed / len(statuses) if statuses else 0.0
         allp = float(bool(statuses) and passed == len(statuses))
-        err = "api_error" if "api_error" in statuses else None
+        order = ("api_error", "compile_error", "timeout", "memory", "blocked", "syntax_error", "unserialisable",
+                 "runtime_error", "wrong_answer")
+        err = next((e for e in order if e in statuses), None)
         return VerifyResult(rate if self.mode == "pass_rate" else allp, {"pass_rate": rate, "all_pass": allp}, code,
                             err, info={"tests": [{"status": s} for s in statuses]})
 
