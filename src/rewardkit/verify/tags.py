@@ -33,7 +33,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["TagBlock", "fold_ascii", "find_tag_blocks", "count_tags", "last_tag_block", "tag_content",
+__all__ = ["TagBlock", "Fence", "find_fences", "fold_ascii", "find_tag_blocks", "count_tags", "last_tag_block", "tag_content",
            "valid_tag_name"]
 
 _TAG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
@@ -187,3 +187,51 @@ def tag_content(text: str, tag: str = "answer", which: str = "last") -> str | No
         blocks = find_tag_blocks(text, tag)
         b = blocks[0] if blocks else None
     return None if b is None else b.content(text).strip()
+
+
+_LANG = re.compile(r"[ \t]*([A-Za-z0-9_+-]*)")
+
+
+@dataclass(frozen=True)
+class Fence:
+    """One Markdown code fence: ``lang`` is the info word after the opening backticks (may be
+    empty), ``content_start``/``content_end`` the body (indices into the original text)."""
+
+    lang: str
+    content_start: int
+    content_end: int
+
+    def content(self, text: str) -> str:
+        """The body of this fence in ``text``."""
+        return text[self.content_start:self.content_end]
+
+
+def find_fences(text: str) -> list[Fence]:
+    r"""All fenced code blocks ```` ```lang\n…``` ```` in text order, in linear time.
+
+    A fence opens at three backticks, its info line runs to the next newline, and its body
+    runs to the next three backticks (the same blocks as the lazy regex
+    ```` ```[ \t]*(\w*)[^\n]*\n(.*?)``` ````, which is quadratic on ```` '```' * n ````).
+
+    Example:
+        >>> t = "a ```sql\nSELECT 1\n``` b ```\nx\n```"
+        >>> [(f.lang, f.content(t)) for f in find_fences(t)]
+        [('sql', 'SELECT 1\n'), ('', 'x\n')]
+    """
+    out: list[Fence] = []
+    if not isinstance(text, str):
+        return out
+    pos = 0
+    while True:
+        o = text.find("```", pos)
+        if o < 0:
+            return out
+        nl = text.find("\n", o + 3)
+        if nl < 0:
+            return out
+        c = text.find("```", nl + 1)
+        if c < 0:
+            return out
+        m = _LANG.match(text, o + 3, nl)
+        out.append(Fence(m.group(1) if m else "", nl + 1, c))
+        pos = c + 3
