@@ -276,8 +276,8 @@ def _as_call(obj: Any) -> dict | None:
     args = obj.get("arguments", obj.get("parameters", {}))
     if isinstance(args, str):
         try:
-            args = json.loads(args) if args.strip() else {}
-        except json.JSONDecodeError:
+            args = load_json(args) if args.strip() else {}
+        except (json.JSONDecodeError, ParseLimitError):
             return None
     if args is None:
         args = {}

@@ -90,10 +90,11 @@ def extract_tagged(text: str) -> tuple[str | None, int]:
     """``(content of the last <answer> tag or None, number of answer tags)``."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    from rewardkit.verify.tags import count_tags
+
     from .extract import last_answer_tag
 
-    low = text.lower()
-    n_tags = low.count("<answer>") + low.count("</answer>")
+    n_tags = sum(count_tags(text, "answer").values())
     span = last_answer_tag(text)
     return (text[span[0]:span[1]].strip() if span else None), n_tags
 
