@@ -183,7 +183,7 @@ def load_yaml(text: str, limits: ParseLimits | None = None, **overrides: int) ->
         lim = ParseLimits(**{**lim.__dict__, **overrides})
     _size(text, lim, "yaml")
     try:
-        value = yaml.load(text, Loader=_yaml_loader(lim))  # noqa: S506 - a SafeLoader subclass
+        value = yaml.load(text, Loader=_yaml_loader(lim))  # a SafeLoader subclass
     except RecursionError:
         raise ParseLimitError("yaml: nesting too deep for the parser") from None
     return check_shape(value, lim.max_depth, lim.max_nodes, "yaml")

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
-__all__ = ["TagBlock", "Fence", "find_fences", "fold_ascii", "find_tag_blocks", "count_tags", "last_tag_block", "tag_content",
-           "valid_tag_name"]
+__all__ = ["Fence", "TagBlock", "count_tags", "find_fences", "find_tag_blocks", "fold_ascii", "last_tag_block",
+           "tag_content", "valid_tag_name"]
 
 _TAG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
