@@ -80,7 +80,11 @@ def test_each_sample_within_wall_clock_bound(sweep):
 def test_values_finite_and_fail_value_on_bombs(sweep):
     rows, _ = sweep
     assert all(r["finite"] for r in rows)
-    wrong = [(r["term"], r["case"], r["value"]) for r in rows if r["term"] in FAIL and r["value"] != FAIL[r["term"]]]
+    # the JSON-format structured verifier legitimately parses the bomb's first list (no aliases in
+    # JSON) and gives partial credit; the YAML reading of the bomb is tested below
+    legit = {("structured_output", "yaml_alias_bomb"), ("structured_output", "yaml_alias_bomb_answer")}
+    wrong = [(r["term"], r["case"], r["value"]) for r in rows
+             if r["term"] in FAIL and r["value"] != FAIL[r["term"]] and (r["term"], r["case"]) not in legit]
     assert not wrong
 
 
@@ -91,9 +95,9 @@ def test_budget_error_types(sweep):
         assert by[(t, "mb_2_text")]["error"] == "too_large", t
     for case in ("power_tower", "power_tower_2", "factorial"):
         assert by[("math_answer", case)]["error"] == "parse_limit", case
-    # every verifier row of a bomb carries an error type, except a plain wrong answer of a math rule
+    # every verifier row of a bomb carries an error type, except a plain wrong answer of an answer rule
     for r in rows:
-        if r["term"] in FAIL and r["term"] not in ("math_answer", "gsm8k"):
+        if r["term"] in FAIL and r["term"] not in ("math_answer", "gsm8k", "qa_match", "multiple_choice", "sql_ngram"):
             assert r["error"] is not None, (r["term"], r["case"])
 
 
@@ -115,7 +119,7 @@ def test_yaml_alias_bomb_is_a_parse_limit(fmt):
 
 @pytest.mark.parametrize("load,text", [
     (load_json, "[" * 100_000 + "]" * 100_000),
-    (load_json, "[" * 65 + "]" * 65),
+    (load_json, "[" * 100 + "]" * 100),
     (load_json, "[" + "0," * 30_000 + "0]"),
     (load_toml, "a = " + "[" * 100 + "]" * 100),
     (load_yaml, "[" * 100 + "]" * 100),
