@@ -155,7 +155,7 @@ def test_repeated_open_tags_scale_linearly(f):
     t1 = min(_time(f, one) for _ in range(3))
     t2 = min(_time(f, two) for _ in range(3))
     assert t2 < 1.0
-    assert t2 < 3.0 * t1 + 0.02  # quadratic would be 4x
+    assert t2 < 3.0 * t1 + 0.05  # quadratic would be 4x (and seconds, not milliseconds)
 
 
 def test_format_verifier_repeated_tags_2mb_fast():
