@@ -23,29 +23,27 @@ from typing import Any
 
 from rewardkit.core import ConfigError, register_term
 
+from .budget import DEFAULT_BUDGETS, Budget
 from .result import Verifier, VerifierTerm, VerifyResult
+from .tags import count_tags, find_tag_blocks, fold_ascii, tag_content, valid_tag_name
 
 __all__ = ["TagFormatVerifier", "extract_tag", "tag_counts"]
 
-_TAG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
-
 
 def tag_counts(text: str, tags: tuple[str, ...]) -> dict[str, int]:
-    """Occurrences of ``<tag>`` and ``</tag>`` for each tag.
+    """Occurrences of ``<tag>`` and ``</tag>`` for each tag (ASCII case-insensitive, see
+    :mod:`rewardkit.verify.tags`).
 
     Example:
-        >>> tag_counts("<think>a</think><answer>1</answer><answer>2</answer>", ("think", "answer"))
+        >>> tag_counts("<think>a</think><answer>1</answer><ANSWER>2</answer>", ("think", "answer"))
         {'<think>': 1, '</think>': 1, '<answer>': 2, '</answer>': 2}
     """
-    out: dict[str, int] = {}
-    for t in tags:
-        out[f"<{t}>"] = text.count(f"<{t}>")
-        out[f"</{t}>"] = text.count(f"</{t}>")
-    return out
+    return count_tags(text, tags)
 
 
 def extract_tag(text: str, tag: str = "answer", last: bool = True) -> str | None:
-    """Content of the last (or first) ``<tag>…</tag>`` block, stripped; ``None`` if absent.
+    """Content of the last (or first) ``<tag>…</tag>`` block, stripped; ``None`` if absent
+    (:func:`rewardkit.verify.tags.tag_content`, linear time).
 
     Example:
         >>> extract_tag("<answer> 4 </answer> <answer>5</answer>")
@@ -55,10 +53,14 @@ def extract_tag(text: str, tag: str = "answer", last: bool = True) -> str | None
     """
     if not isinstance(text, str):
         return None
-    found = re.findall(f"<{re.escape(tag)}>(.*?)</{re.escape(tag)}>", text, re.S)
-    if not found:
-        return None
-    return (found[-1] if last else found[0]).strip()
+    return tag_content(text, tag, "last" if last else "first")
+
+
+_WS = re.compile(r"\s*")
+
+
+def _skip_ws(text: str, i: int) -> int:
+    return _WS.match(text, i).end()  # type: ignore[union-attr]
 
 
 class TagFormatVerifier(Verifier):
@@ -70,10 +72,13 @@ class TagFormatVerifier(Verifier):
         require_think: if False, the think block is optional (answer-only outputs pass).
         require_nonempty: think and answer bodies must contain non-whitespace.
         allow_trailing_text: allow text after ``</answer>`` (default: only whitespace).
+        budget: the per-sample :class:`~rewardkit.verify.budget.Budget` (default: 1,000,000 chars).
 
+    Tags follow :mod:`rewardkit.verify.tags` (ASCII case-insensitive names, no attributes).
     ``components``: ``tag_counts_ok`` (exactly one of each tag), ``grammar_ok`` (order and nothing
     outside the tags), ``nonempty_ok``; ``value`` is 1 only when all hold.  ``extracted`` is
-    the answer body.  Errors: ``tag_spam``, ``missing_tag``, ``bad_grammar``, ``empty_block``.
+    the answer body.  Errors: ``tag_spam``, ``missing_tag``, ``bad_grammar``, ``empty_block``,
+    ``too_large``.  Linear time in the completion length.
 
     Example:
         >>> v = TagFormatVerifier()
@@ -88,30 +93,63 @@ class TagFormatVerifier(Verifier):
     name = "think_answer_format"
 
     def __init__(self, think_tag: str = "think", answer_tag: str = "answer", prefilled_think: bool = False,
-                 require_think: bool = True, require_nonempty: bool = True, allow_trailing_text: bool = False):
+                 require_think: bool = True, require_nonempty: bool = True, allow_trailing_text: bool = False,
+                 budget: Budget | None = None):
         for field, tag in (("think_tag", think_tag), ("answer_tag", answer_tag)):
-            if not isinstance(tag, str) or not _TAG_NAME.match(tag):
+            if not valid_tag_name(tag):
                 raise ConfigError(field, f"got {tag!r}", "a tag name such as 'think' (letters, digits, _ . : -)")
-        if think_tag == answer_tag:
+        if fold_ascii(think_tag) == fold_ascii(answer_tag):
             raise ConfigError("answer_tag", "equals think_tag", "two different tag names")
-        self.think_tag, self.answer_tag = think_tag, answer_tag
+        self.think_tag, self.answer_tag = fold_ascii(think_tag), fold_ascii(answer_tag)
         self.prefilled_think = bool(prefilled_think)
         self.require_think = bool(require_think) or self.prefilled_think
         self.require_nonempty = bool(require_nonempty)
         self.allow_trailing_text = bool(allow_trailing_text)
-        t, a = re.escape(think_tag), re.escape(answer_tag)
-        tail = r"(?:.*)" if allow_trailing_text else r"\s*"
+        self.budget = budget or DEFAULT_BUDGETS["format"]
+
+    def _grammar(self, text: str, low: str) -> tuple[bool, str | None, str | None]:
+        """``(grammar_ok, think_body, answer_body)`` by one left-to-right walk: optional
+        whitespace, the think block, whitespace, the answer block, then whitespace (or
+        anything with ``allow_trailing_text``).  Each tag ends at its first closing tag,
+        except that without trailing text the answer runs to the final ``</answer>``."""
+        ot, ct, oa, ca = (f"<{self.think_tag}>", f"</{self.think_tag}>", f"<{self.answer_tag}>",
+                          f"</{self.answer_tag}>")
+        think = None
+        pos = 0
         if self.prefilled_think:
-            think = rf"(?P<think>.*?)</{t}>\s*"
-        elif self.require_think:
-            think = rf"\s*<{t}>(?P<think>.*?)</{t}>\s*"
+            c = low.find(ct)
+            if c < 0:
+                return False, None, None
+            think, pos = text[:c], c + len(ct)
         else:
-            think = rf"\s*(?:<{t}>(?P<think>.*?)</{t}>\s*)?"
-        self._grammar = re.compile(rf"{think}<{a}>(?P<answer>.*?)</{a}>{tail}", re.S)
+            s = _skip_ws(text, 0)
+            if low.startswith(ot, s):
+                c = low.find(ct, s + len(ot))
+                if c < 0:
+                    return False, None, None
+                think, pos = text[s + len(ot):c], c + len(ct)
+            elif self.require_think:
+                return False, None, None
+        a = _skip_ws(text, pos)
+        if not low.startswith(oa, a):
+            return False, think, None
+        a += len(oa)
+        if self.allow_trailing_text:
+            c = low.find(ca, a)
+        else:
+            e = len(text.rstrip())
+            c = e - len(ca) if e - len(ca) >= a and low.startswith(ca, e - len(ca)) else -1
+        if c < 0:
+            return False, think, None
+        return True, think, text[a:c]
 
     def verify(self, completion: str, **_: Any) -> VerifyResult:
         text = completion or ""
-        counts = tag_counts(text, (self.think_tag, self.answer_tag))
+        big = self.budget.too_large(text, 0.0, {"tag_counts_ok": 0.0, "grammar_ok": 0.0, "nonempty_ok": 0.0})
+        if big is not None:
+            return big
+        low = fold_ascii(text)
+        counts = count_tags(text, (self.think_tag, self.answer_tag), folded=low)
         ot, ct = f"<{self.think_tag}>", f"</{self.think_tag}>"
         oa, ca = f"<{self.answer_tag}>", f"</{self.answer_tag}>"
         expected = {oa: 1, ca: 1}
@@ -122,12 +160,14 @@ class TagFormatVerifier(Verifier):
         else:
             expected.update({ot: 0, ct: 0})
         counts_ok = all(counts[k] == v for k, v in expected.items())
-        m = self._grammar.fullmatch(text)
-        grammar_ok = m is not None
-        answer = m.group("answer").strip() if m else extract_tag(text, self.answer_tag)
+        grammar_ok, think_body, answer_body = self._grammar(text, low)
+        if grammar_ok:
+            answer = (answer_body or "").strip()
+        else:
+            blocks = find_tag_blocks(text, self.answer_tag, folded=low)
+            answer = blocks[-1].content(text).strip() if blocks else None
         nonempty_ok = True
-        if m is not None and self.require_nonempty:
-            think_body = m.group("think")
+        if grammar_ok and self.require_nonempty:
             nonempty_ok = bool(answer) and (think_body is None or bool(think_body.strip()))
         comps = {"tag_counts_ok": float(counts_ok), "grammar_ok": float(grammar_ok), "nonempty_ok": float(nonempty_ok)}
         error = None

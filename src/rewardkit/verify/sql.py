@@ -51,7 +51,9 @@ from urllib.parse import quote
 from rewardkit.core import ConfigError, register_term
 from rewardkit.core.cache import LRUCache
 
+from .budget import DEFAULT_BUDGETS, TIMEOUT, Budget
 from .result import Verifier, VerifierTerm, VerifyResult
+from .tags import find_fences, last_tag_block
 
 __all__ = [
     "MatchSemantics", "SEMANTICS", "ExecResult", "ReadOnlyDatabase", "extract_sql", "sql_syntax_ok",
@@ -295,8 +297,6 @@ def _quote_ident(name: str) -> str:
 
 
 # --------------------------------------------------------------------------------------- extraction
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
 _STATEMENT_START = re.compile(r"(?is)\b(select|with)\b")
 _RAW_SQL = re.compile(r"(?is)^\s*(select|with|insert|update|delete|replace|drop|create|alter|pragma|attach|"
                       r"detach|values|explain|vacuum|reindex|analyze|begin|commit)\b")
@@ -305,7 +305,7 @@ _RAW_SQL = re.compile(r"(?is)^\s*(select|with|insert|update|delete|replace|drop|
 def extract_sql(text: str) -> str | None:
     """Pull the SQL query out of a model completion.
 
-    Order: the last ```` ```sql ```` fence (else the last unlabelled fence) – searched inside the
+    Tags and fences are found by :mod:`rewardkit.verify.tags` (linear time).  Order: the last ```` ```sql ```` fence (else the last unlabelled fence) – searched inside the
     last ``<answer>…</answer>`` first if there is one; then the ``<answer>`` body itself; then the
     whole text if it starts with an SQL keyword; then the last ``SELECT``/``WITH`` statement of
     the text (up to ``;`` or the end).  Trailing
@@ -321,16 +321,16 @@ def extract_sql(text: str) -> str | None:
     """
     if not isinstance(text, str) or not text.strip():
         return None
-    answers = _ANSWER.findall(text)
-    scope = answers[-1] if answers else text
-    fences = _FENCE.findall(scope)
+    block = last_tag_block(text, "answer")
+    scope = block.content(text) if block is not None else text
+    fences = find_fences(scope)
     if fences:
-        sql_fences = [body for lang, body in fences if lang.lower() in ("sql", "sqlite")]
-        plain = [body for lang, body in fences if not lang]
-        pick = sql_fences or plain or [body for _, body in fences]
+        sql_fences = [f.content(scope) for f in fences if f.lang.lower() in ("sql", "sqlite")]
+        plain = [f.content(scope) for f in fences if not f.lang]
+        pick = sql_fences or plain or [f.content(scope) for f in fences]
         return _clean(pick[-1])
-    if answers:
-        return _clean(answers[-1])
+    if block is not None:
+        return _clean(scope)
     if _RAW_SQL.match(text):  # the whole completion is a statement
         return _clean(text)
     starts = [m.start() for m in _STATEMENT_START.finditer(text)]
@@ -531,7 +531,10 @@ class SQLVerifier(Verifier):
     * ``ngram`` – :func:`ngram_jaccard`.
 
     Gold results, gold schema items and connections are cached (a GRPO group shares one gold).
-    Errors: ``no_sql`` (nothing extracted), ``timeout``, ``row_cap``, ``sql_error``,
+    Budget: completions over 200,000 characters get 0 and ``too_large`` before any scan; the
+    ``timeout_s`` deadline starts when :meth:`verify` starts, so extraction and parsing count
+    against it and the query gets only what is left.
+    Errors: ``no_sql`` (nothing extracted), ``timeout``, ``row_cap``, ``sql_error``, ``too_large``,
     ``not_authorized`` (prediction), ``bad_reference`` (gold fails or db missing).
 
     Example:
@@ -569,6 +572,7 @@ class SQLVerifier(Verifier):
             raise ConfigError("ngram_n", f"got {ngram_n}", "a positive integer")
         self.timeout_s, self.max_rows, self.ngram_n = float(timeout_s), int(max_rows), int(ngram_n)
         self.normalize, self.extract = bool(normalize), bool(extract)
+        self.budget = Budget(DEFAULT_BUDGETS["sql"].max_chars, self.timeout_s, DEFAULT_BUDGETS["sql"].memory_mb)
         self._local = threading.local()
         if isinstance(cache_size, bool) or not isinstance(cache_size, int):
             raise ConfigError("cache_size", f"got {cache_size!r}", "an integer (0 disables the gold caches)")
@@ -588,7 +592,11 @@ class SQLVerifier(Verifier):
 
     def verify(self, completion: str, db_path: Any = None, gold_sql: Any = None, schema: Any = None,
                **_: Any) -> VerifyResult:
+        t0 = time.perf_counter()  # the timeout covers extraction and parsing too
         comps = {k: 0.0 for k in _COMPONENTS}
+        big = self.budget.too_large(completion, 0.0, comps)
+        if big is not None:
+            return big
         pred = extract_sql(completion) if self.extract else _clean(completion or "")
         if pred is not None and len(pred) > _MAX_SQL_CHARS:
             pred = None
@@ -617,7 +625,10 @@ class SQLVerifier(Verifier):
             if not gold_res.ok:
                 return VerifyResult(0.0, comps, pred, error="bad_reference",
                                     info={"message": f"gold query failed: {gold_res.error} {gold_res.message}"[:300]})
-            res = db.execute(pred, self.timeout_s, self.max_rows)
+            remaining = self.timeout_s - (time.perf_counter() - t0)
+            if remaining <= 0:
+                return self._result(comps, pred, TIMEOUT, {"message": f"exceeded {self.timeout_s}s before execution"})
+            res = db.execute(pred, remaining, self.max_rows)
             comps["executes"] = float(res.ok)
             if res.ok:
                 comps["execution"] = float(results_match(res.rows, gold_res.rows, self.semantics, gold_ordered))
@@ -696,6 +707,9 @@ class _SyntaxOnly(Verifier):
     name = "sql_syntax"
 
     def verify(self, completion: str, **_: Any) -> VerifyResult:
+        big = DEFAULT_BUDGETS["sql"].too_large(completion, 0.0, {"syntax": 0.0})
+        if big is not None:
+            return big
         pred = extract_sql(completion)
         if pred is None:
             return VerifyResult(0.0, {"syntax": 0.0}, None, error="no_sql")
@@ -715,6 +729,9 @@ class _NgramOnly(Verifier):
     def verify(self, completion: str, gold_sql: Any = None, **_: Any) -> VerifyResult:
         if not isinstance(gold_sql, str):
             return VerifyResult(0.0, error="bad_reference", info={"message": "gold_sql missing"})
+        big = DEFAULT_BUDGETS["sql"].too_large(completion, 0.0, {"ngram": 0.0})
+        if big is not None:
+            return big
         pred = extract_sql(completion)
         if pred is None:
             return VerifyResult(0.0, {"ngram": 0.0}, None, error="no_sql")

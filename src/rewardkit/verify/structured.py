@@ -43,16 +43,18 @@ from typing import Any, Mapping
 
 from rewardkit.core import ConfigError, register_term
 
+from ._bounded import DEFAULT_LIMITS, ParseLimitError, check_shape, load_json, load_toml, load_yaml
+from .budget import DEFAULT_BUDGETS
 from .result import Verifier, VerifierTerm, VerifyResult
+from .tags import find_fences, last_tag_block
 
 __all__ = ["parse_structured", "strictify", "schema_checks", "grade_structured", "StructuredGrade",
            "StructuredOutputVerifier", "FORMATS"]
 
 FORMATS = ("json", "yaml", "toml", "auto")
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
-_MAX_CHARS = 200_000
+_MAX_CHARS = DEFAULT_BUDGETS["structured"].max_chars
 _MAX_REF_DEPTH = 8
+_BUDGET_ERRORS = ("empty_response", "too_large", "parse_limit")
 
 # keywords checked as one unit at their node
 _LEAF_KEYWORDS = (
@@ -71,32 +73,41 @@ _CONTEXT = {  # sibling keywords a keyword needs to be evaluated correctly on it
 
 
 # --------------------------------------------------------------------------------------- parsing
-def _yaml_load(text: str) -> Any:
-    import yaml
+# model output is parsed by the bounded loaders (size, depth, nodes, YAML aliases): _bounded.py
+_MAX_RAW_DECODE_TRIES = 16  # JSON embedded in prose: decode attempts from successive '{' / '['
 
-    return yaml.safe_load(text)
+
+def _yaml_load(text: str) -> Any:
+    return load_yaml(text, DEFAULT_LIMITS)
 
 
 def _toml_load(text: str) -> Any:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - py3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    return tomllib.loads(text)
+    return load_toml(text, DEFAULT_LIMITS)
 
 
 def _json_load(text: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text, DEFAULT_LIMITS)
     except json.JSONDecodeError:
-        # a JSON value embedded in prose: decode from the first '{' or '['
+        # a JSON value embedded in prose: decode from the first few '{' or '[' (bounded tries,
+        # each linear: an unbounded scan is quadratic on text such as '[1,' * n)
         dec = json.JSONDecoder()
-        for i, ch in enumerate(text):
-            if ch in "{[":
-                try:
-                    return dec.raw_decode(text, i)[0]
-                except json.JSONDecodeError:
-                    continue
+        tries = 0
+        i = 0
+        while tries < _MAX_RAW_DECODE_TRIES:
+            starts = [p for p in (text.find("{", i), text.find("[", i)) if p >= 0]
+            if not starts:
+                break
+            i = min(starts)
+            tries += 1
+            try:
+                value = dec.raw_decode(text, i)[0]
+            except json.JSONDecodeError:
+                i += 1
+                continue
+            except RecursionError:
+                raise ParseLimitError("json: nesting too deep for the parser") from None
+            return check_shape(value, DEFAULT_LIMITS.max_depth, DEFAULT_LIMITS.max_nodes, "json")
         raise
 
 
@@ -112,7 +123,10 @@ def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str
     whole text.  ``fmt="auto"`` tries the fence's language, then JSON, TOML, YAML (YAML only if
     it yields a mapping or list, since almost any text is a YAML string).
 
-    Returns ``(value, error, format_used)``; ``error`` is ``None`` on success or a short message.
+    Returns ``(value, error, format_used)``; ``error`` is ``None`` on success or a short message
+    (starting with ``too_large`` or ``parse_limit`` when a budget limit was hit).  Tags and fences
+    are found in linear time (:mod:`rewardkit.verify.tags`); parsing goes through the bounded
+    loaders of :mod:`rewardkit.verify._bounded` (size, depth, node and YAML alias limits).
 
     Example:
         >>> parse_structured('Here: ```json\\n{"a": 1}\\n```')
@@ -127,20 +141,22 @@ def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str
     if not isinstance(text, str) or not text.strip():
         return None, "empty_response", fmt
     if len(text) > _MAX_CHARS:
-        return None, f"too long ({len(text)} chars > {_MAX_CHARS})", fmt
-    answers = _ANSWER.findall(text)
-    scope = answers[-1] if answers else text
-    fences = _FENCE.findall(scope)
+        return None, f"too_large: {len(text)} chars > {_MAX_CHARS}", fmt
+    block = last_tag_block(text, "answer")
+    scope = block.content(text) if block is not None else text
+    fences = find_fences(scope)
     lang = None
     payload = scope
     if fences:
-        lang_raw, payload = fences[-1]
+        lang_raw, payload = fences[-1].lang, fences[-1].content(scope)
         lang = _LANG.get(lang_raw.lower())
     order = [fmt] if fmt != "auto" else ([lang] if lang else []) + [f for f in ("json", "toml", "yaml") if f != lang]
     last_err = "parse_error"
     for f in order:
         try:
             val = _LOADERS[f](payload.strip())
+        except ParseLimitError as e:  # a bomb: do not try the other formats
+            return None, f"parse_limit: {str(e)[:200]}", f
         except Exception as e:  # each loader has its own exception types
             last_err = f"{f}: {' '.join(str(e).split())[:200]}"
             continue
@@ -480,7 +496,9 @@ class StructuredOutputVerifier(Verifier):
     given to the constructor.  ``mode="partial"`` returns the fraction of checks passed
     (:func:`grade_structured`); ``mode="binary"`` returns 1 iff it parses and validates.
     ``strict=True`` applies :func:`strictify` first.  Errors (NeMo-Gym's taxonomy):
-    ``empty_response``, ``parse_error``, ``schema_violation``, ``bad_reference`` (bad schema).
+    ``empty_response``, ``parse_error``, ``schema_violation``, ``bad_reference`` (bad schema);
+    budget errors (value 0): ``too_large`` (over 200,000 characters) and ``parse_limit`` (YAML
+    aliases, nesting depth or node count over :data:`rewardkit.verify._bounded.DEFAULT_LIMITS`).
 
     Example:
         >>> v = StructuredOutputVerifier(schema={"type": "object", "required": ["a", "b"],
@@ -540,7 +558,7 @@ class StructuredOutputVerifier(Verifier):
                  "checks_passed": float(grade.passed), "checks_total": float(grade.total)}
         score = grade.score if self.mode == "partial" else float(grade.valid)
         if perr is not None:
-            error = "empty_response" if perr == "empty_response" else "parse_error"
+            error = perr.split(":")[0] if perr.split(":")[0] in _BUDGET_ERRORS else "parse_error"
         else:
             error = None if grade.valid else "schema_violation"
         info = {"format": fmt_used, "failed_checks": grade.failed_checks, "violations": grade.violations}

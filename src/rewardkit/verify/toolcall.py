@@ -53,7 +53,10 @@ import numpy as np
 
 from rewardkit.core import ConfigError, register_term
 
+from ._bounded import ParseLimitError, load_json
+from .budget import DEFAULT_BUDGETS, Budget
 from .result import Verifier, VerifierTerm, VerifyResult
+from .tags import find_fences, find_tag_blocks
 
 __all__ = [
     "toolrl_match_score", "toolrl_format_reward", "toolrl_tool_call_score", "toolrl_correctness_reward",
@@ -108,7 +111,8 @@ def toolrl_format_reward(response: str, gold_answer: str, max_reward: float = 1.
         0.0
     """
     pattern, once = _toolrl_pattern(gold_answer)
-    if re.search(pattern, response, re.DOTALL) and all(response.count(t) == 1 for t in once):
+    # counts first: with one of each tag the lazy pattern has a single way to match (linear time)
+    if all(response.count(t) == 1 for t in once) and re.search(pattern, response, re.DOTALL):
         return float(max_reward)
     return float(min_reward)
 
@@ -211,7 +215,10 @@ class ToolRLVerifier(Verifier):
     Reference column ``gold_calls``: a ToolRL answer string (``<tool_call>`` lines and/or a
     ``<response>``) or a list of call dicts.  ``strip=True`` strips the completion first, as
     ToolRL's ``compute_score`` does after removing the chat template.  ``components``:
-    ``format``, ``correctness``.
+    ``format``, ``correctness``.  This mode reproduces the released reward, so its tag checks
+    stay case-sensitive ``str.count``/``split`` (linear, like :mod:`rewardkit.verify.tags`).
+    Budget: a completion over 200,000 characters gets the minimum ``format_range[0] +
+    correct_range[0]`` and ``error="too_large"``.
 
     Example:
         >>> v = ToolRLVerifier()
@@ -232,8 +239,13 @@ class ToolRLVerifier(Verifier):
         self.format_range = (float(format_range[0]), float(format_range[1]))
         self.correct_range = (float(correct_range[0]), float(correct_range[1]))
         self.strip, self.use_format = bool(strip), bool(use_format)
+        self.budget: Budget = DEFAULT_BUDGETS["toolcall"]
 
     def verify(self, completion: str, gold_calls: Any = None, **_: Any) -> VerifyResult:
+        fail = (self.format_range[0] if self.use_format else 0.0) + self.correct_range[0]
+        big = self.budget.too_large(completion, fail, {"format": 0.0, "correctness": self.correct_range[0]})
+        if big is not None:
+            return big
         try:
             gold = gold_calls if isinstance(gold_calls, str) else calls_to_toolrl_answer(gold_calls or [])
         except (ConfigError, ValueError, TypeError) as e:
@@ -251,8 +263,6 @@ class ToolRLVerifier(Verifier):
 
 
 # ====================================================================================== schema mode
-_TOOL_CALL_BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.S)
-_FENCE = re.compile(r"```[ \t]*(?:json)?[^\n]*\n(.*?)```", re.S)
 
 
 def _as_call(obj: Any) -> dict | None:
@@ -266,8 +276,8 @@ def _as_call(obj: Any) -> dict | None:
     args = obj.get("arguments", obj.get("parameters", {}))
     if isinstance(args, str):
         try:
-            args = json.loads(args) if args.strip() else {}
-        except json.JSONDecodeError:
+            args = load_json(args) if args.strip() else {}
+        except (json.JSONDecodeError, ParseLimitError):
             return None
     if args is None:
         args = {}
@@ -282,17 +292,17 @@ def _calls_from_json_text(text: str) -> tuple[list[dict], int]:
     if not text:
         return [], 0
     try:
-        obj = json.loads(text)
+        obj = load_json(text)
         items = obj if isinstance(obj, list) else [obj]
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, ParseLimitError):
         items = []
         bad = 0
         for line in text.splitlines():
             if not line.strip():
                 continue
             try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError:
+                items.append(load_json(line))
+            except (json.JSONDecodeError, ParseLimitError):
                 bad += 1
         calls = [_as_call(i) for i in items]
         return [c for c in calls if c], bad + sum(c is None for c in calls)
@@ -303,8 +313,10 @@ def _calls_from_json_text(text: str) -> tuple[list[dict], int]:
 def parse_tool_calls(text: str) -> tuple[list[dict], int]:
     """Tool calls in a completion as ``[{"name", "arguments"}]`` plus the number of malformed ones.
 
-    Looks in every ``<tool_call>…</tool_call>`` block; without blocks, in the last ```` ```json ````
-    fence, else the whole text if it is JSON.
+    Looks in every ``<tool_call>…</tool_call>`` block (:mod:`rewardkit.verify.tags`: linear time,
+    ASCII case-insensitive); without blocks, in the last ```` ```json ```` fence, else the whole
+    text if it is JSON.  JSON is parsed with :func:`rewardkit.verify._bounded.load_json`
+    (nesting-depth and size limits).
 
     Example:
         >>> parse_tool_calls('<tool_call>\\n{"name": "f", "arguments": "{\\\\"x\\\\": 1}"}\\n</tool_call>')
@@ -314,18 +326,18 @@ def parse_tool_calls(text: str) -> tuple[list[dict], int]:
     """
     if not isinstance(text, str):
         return [], 0
-    blocks = _TOOL_CALL_BLOCK.findall(text)
+    blocks = find_tag_blocks(text, "tool_call")
     if blocks:
         calls: list[dict] = []
         bad = 0
         for b in blocks:
-            c, n = _calls_from_json_text(b)
+            c, n = _calls_from_json_text(b.content(text))
             calls += c
             bad += n
         return calls, bad
-    fences = _FENCE.findall(text)
+    fences = find_fences(text)
     if fences:
-        return _calls_from_json_text(fences[-1])
+        return _calls_from_json_text(fences[-1].content(text))
     stripped = text.strip()
     if stripped[:1] in "{[":
         return _calls_from_json_text(stripped)
@@ -455,7 +467,7 @@ class ToolCallVerifier(Verifier):
     ``components``: ``precision``, ``recall`` (name-level), ``schema_valid`` (fraction of
     predicted calls whose arguments validate), ``values`` (mean argument-value match over
     matched gold calls).  Errors: ``no_tool_call``, ``parse_error``, ``unknown_tool``,
-    ``schema_violation``, ``bad_reference``.
+    ``schema_violation``, ``bad_reference``, ``too_large`` (over 200,000 characters, value 0).
 
     Example:
         >>> tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {
@@ -477,8 +489,12 @@ class ToolCallVerifier(Verifier):
     def __init__(self, ordered: bool = False, no_call_reward: float = 1.0, unexpected_call_reward: float = 0.0):
         self.ordered = bool(ordered)
         self.no_call_reward, self.unexpected_call_reward = float(no_call_reward), float(unexpected_call_reward)
+        self.budget: Budget = DEFAULT_BUDGETS["toolcall"]
 
     def verify(self, completion: str, gold_calls: Any = None, tools: Any = None, **_: Any) -> VerifyResult:
+        big = self.budget.too_large(completion, 0.0)
+        if big is not None:
+            return big
         try:
             gold = _gold_calls(gold_calls)
             specs = _tool_specs(tools)

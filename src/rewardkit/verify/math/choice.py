@@ -28,6 +28,7 @@ import re
 from typing import Any
 
 from rewardkit.core.errors import ConfigError
+from rewardkit.verify.budget import DEFAULT_BUDGETS
 from rewardkit.verify.result import Verifier, VerifyResult
 
 __all__ = ["extract_choice", "MultipleChoiceVerifier"]
@@ -89,6 +90,9 @@ class MultipleChoiceVerifier(Verifier):
         self.reference_columns = (answer_column,)
 
     def verify(self, completion: str, **references: Any) -> VerifyResult:
+        big = DEFAULT_BUDGETS["choice"].too_large(completion, 0.0, {"correct": 0.0})
+        if big is not None:
+            return big
         gold = _gold_letter(references.get(self.answer_column, references.get("answer")), self.letters)
         pred = extract_choice(completion, self.letters)
         if gold is None:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from rewardkit.core.errors import ConfigError
+from rewardkit.verify.tags import last_tag_block
 
 __all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES", "last_number", "last_answer_tag",
            "last_math_span"]
@@ -219,22 +220,16 @@ def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extr
 
 
 def last_answer_tag(text: str) -> tuple[int, int] | None:
-    """Span of the content of the last ``<answer>...</answer>`` (case-insensitive), found
-    with two reverse searches (linear time, unlike a lazy regex over many open tags).
+    """Span of the content of the last ``<answer>...</answer>`` block
+    (:func:`rewardkit.verify.tags.last_tag_block`: ASCII case-insensitive, linear time).
 
     Example:
         >>> t = "<answer>1</answer> and <ANSWER> 2 </answer>"
         >>> a, b = last_answer_tag(t); t[a:b]
         ' 2 '
     """
-    low = text.lower()
-    end = low.rfind("</answer>")
-    if end < 0:
-        return None
-    start = low.rfind("<answer>", 0, end)
-    if start < 0:
-        return None
-    return start + len("<answer>"), end
+    block = last_tag_block(text, "answer")
+    return None if block is None else (block.content_start, block.content_end)
 
 
 def _rule_answer_tag(text: str, cfg: ExtractConfig):

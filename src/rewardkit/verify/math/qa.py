@@ -34,6 +34,7 @@ from collections import Counter
 from typing import Any
 
 from rewardkit.core.errors import ConfigError
+from rewardkit.verify.budget import DEFAULT_BUDGETS
 from rewardkit.verify.result import Verifier, VerifyResult
 
 __all__ = ["normalize_squad", "exact_match", "sub_match", "token_f1", "QAVerifier", "extract_tagged"]
@@ -90,10 +91,11 @@ def extract_tagged(text: str) -> tuple[str | None, int]:
     """``(content of the last <answer> tag or None, number of answer tags)``."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    from rewardkit.verify.tags import count_tags
+
     from .extract import last_answer_tag
 
-    low = text.lower()
-    n_tags = low.count("<answer>") + low.count("</answer>")
+    n_tags = sum(count_tags(text, "answer").values())
     span = last_answer_tag(text)
     return (text[span[0]:span[1]].strip() if span else None), n_tags
 
@@ -123,6 +125,9 @@ class QAVerifier(Verifier):
         self.tag_spam_factor = float(tag_spam_factor)
 
     def verify(self, completion: str, **references: Any) -> VerifyResult:
+        big = DEFAULT_BUDGETS["qa"].too_large(completion, 0.0, {"correct": 0.0})
+        if big is not None:
+            return big
         golds = references.get(self.answer_column, references.get("answer"))
         pred, n_tags = extract_tagged(completion)
         if pred is None and not self.require_tags:

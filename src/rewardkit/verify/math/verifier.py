@@ -26,16 +26,109 @@ Example:
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Sequence
 
 from rewardkit.core import SampleBatch
+from rewardkit.verify.budget import DEFAULT_BUDGETS, PARSE_LIMIT, Budget
 from rewardkit.verify.result import Verifier, VerifyResult
 
 from .equivalence import MathEquivalence, Verdict
 from .extract import ExtractConfig, Extraction, extract_answer, find_boxed
 
-__all__ = ["MathVerifier", "gold_answer"]
+__all__ = ["MathVerifier", "gold_answer", "answer_limit"]
+
+
+def _group_before(s: str, end: int, limit: int = 200) -> str:
+    """The bracket group ``(...)`` / ``{...}`` that closes at ``s[end]`` (at most ``limit`` chars)."""
+    close = s[end]
+    opener = "(" if close == ")" else "{"
+    depth = 0
+    for i in range(end, max(-1, end - limit), -1):
+        if s[i] == close:
+            depth += 1
+        elif s[i] == opener:
+            depth -= 1
+            if depth == 0:
+                return s[i:end + 1]
+    return s[max(0, end - limit):end + 1]
+
+
+def _exponent_depth(s: str) -> int:
+    """Deepest nesting of exponents (``^{…}``, ``^x``, ``**``) in one linear pass."""
+    s = s.replace("**", "^")
+    level, best, stack = 0, 0, []
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == "^":
+            j = i + 1
+            while j < n and s[j] == " ":
+                j += 1
+            if j < n and s[j] == "{":
+                stack.append(level)
+                level += 1
+                best = max(best, level)
+                i = j + 1
+                continue
+            best = max(best, level + 1)
+            k = j
+            while k < n and (s[k].isalnum() or s[k] == "\\"):
+                k += 1
+            if k < n and s[k] == "^":  # a^b^c: a chained tower
+                level += 1
+            i = k
+            continue
+        if c == "{":
+            stack.append(level)
+        elif c == "}":
+            level = stack.pop() if stack else 0
+        i += 1
+    return best
+
+
+_VARIABLE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")  # a letter that is not part of a LaTeX command
+
+
+def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits: int = 3) -> str | None:
+    """Why an extracted answer is too costly to compare symbolically, or ``None``.
+
+    Power towers (exponents nested deeper than ``max_exponent_depth``, e.g.
+    ``9^{9^{9^{9}}}``) and factorials of large or exponential operands (``(10^{100})!``,
+    ``12345!``) and numeric towers of depth two (``9^{9^{9}}``, ``9^9^9``; a tower with a
+    variable such as ``x^{y^{z}}`` stays symbolic) make sympy evaluate numbers with
+    astronomically many digits; they get
+    ``error="parse_limit"`` without reaching the worker (one linear pass).
+
+    Example:
+        >>> answer_limit("9^{9^{9^{9}}}"), answer_limit("(10^{100})!"), answer_limit("2^{10}+(n+1)!") is None
+        ('exponent tower deeper than 2', 'factorial of a huge operand', True)
+    """
+    depth = _exponent_depth(answer)
+    if depth > max_exponent_depth:
+        return f"exponent tower deeper than {max_exponent_depth}"
+    if depth >= 2 and not _VARIABLE.search(answer):  # 9^{9^{9}} has 369 million digits
+        return "numeric exponent tower"
+    pos = answer.find("!")
+    while pos > 0:
+        j = pos - 1
+        while j >= 0 and answer[j] == " ":
+            j -= 1
+        if j >= 0:
+            if answer[j].isdigit():
+                k = j
+                while k >= 0 and answer[k].isdigit():
+                    k -= 1
+                if j - k > max_factorial_digits:
+                    return "factorial of a huge operand"
+            elif answer[j] in ")}":
+                group = _group_before(answer, j)
+                if "^" in group or "**" in group or any(len(t) > max_factorial_digits for t in
+                                                       "".join(ch if ch.isdigit() else " " for ch in group).split()):
+                    return "factorial of a huge operand"
+        pos = answer.find("!", pos + 1)
+    return None
 
 
 def gold_answer(gold: Any) -> str | None:
@@ -80,6 +173,12 @@ class MathVerifier(Verifier):
         symbolic, workers, deadline, float_rounding: see :class:`MathEquivalence`.
         correct, incorrect: rewards for a right / wrong (or missing) answer.
         equivalence: share one :class:`MathEquivalence` (and its caches) between verifiers.
+
+    Budget per sample: a completion over 400,000 characters gets ``incorrect`` and
+    ``too_large`` before extraction (which is linear below the cap); an answer that
+    :func:`answer_limit` flags (power towers, huge factorials) gets ``parse_limit`` without
+    a symbolic step; the symbolic step runs in a worker process killed after ``deadline``
+    seconds (``timeout``).
     """
 
     name = "math_answer"
@@ -94,6 +193,8 @@ class MathVerifier(Verifier):
                                                           float_rounding=float_rounding)
         self.correct = float(correct)
         self.incorrect = float(incorrect)
+        base = DEFAULT_BUDGETS["math"]
+        self.budget = Budget(base.max_chars, self.equivalence.deadline, base.memory_mb)
 
     # -- one sample -------------------------------------------------------------------
     def verify(self, completion: str, **references: Any) -> VerifyResult:
@@ -120,6 +221,10 @@ class MathVerifier(Verifier):
         alt_count = [0] * n
         for i, (text, gold) in enumerate(zip(texts, golds)):
             text = text if isinstance(text, str) else ("" if text is None else str(text))
+            big = self.budget.too_large(text, self.incorrect, {"correct": 0.0})
+            if big is not None:
+                results[i] = big
+                continue
             ex = extract_answer(text, self.extract_config)
             extractions[i] = ex
             alts = [gold_answer(g) for g in gold] if isinstance(gold, (list, tuple)) else [gold_answer(gold)]
@@ -130,6 +235,11 @@ class MathVerifier(Verifier):
                 continue
             if ex.answer is None or not ex.answer.strip():
                 results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, None, "no_answer", info=_info(ex))
+                continue
+            limit = answer_limit(ex.answer)
+            if limit is not None:
+                results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, ex.answer, PARSE_LIMIT,
+                                          info={**_info(ex), "message": limit})
                 continue
             alt_count[i] = len(alts)
             for j, a in enumerate(alts):
