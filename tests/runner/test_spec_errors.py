@@ -35,7 +35,7 @@ BAD = [
     ("env.id", "rewardkit/NoSuchEnv-v0", "env.id: unknown environment"),
     ("env.kwargs", {"n1": 3, "bogus": 1}, "env.kwargs:"),
     ("env.wrappers", ["no_such_wrapper"], "env.wrappers[0].type: unknown wrapper"),
-    ("learner.type", "dqn", "learner.type: got 'dqn'"),
+    ("learner.type", "dqn", "learner.type: unknown learner 'dqn'"),
     ("learner.params", {"alpha": 0.5}, "learner.params.tie_break: missing"),
     ("learner.params", {"alpha": "fast", "tie_break": "first"}, "learner.params.alpha: got 'fast'"),
     ("learner.params", {"tie_break": "first", "lr": 0.1}, "learner.params.lr: unknown parameter"),

@@ -49,7 +49,7 @@ from typing import Any, Generic, TypeVar
 from .errors import ConfigError, DuplicateNameError
 
 __all__ = ["ENVS", "LEARNERS", "POTENTIALS", "TERMS", "Entry", "Registry", "TermSpec", "all_registries",
-           "available_terms", "get_factory", "plain_summary", "register_term"]
+           "available_terms", "get_factory", "load_plugins", "plain_summary", "register_term"]
 
 E = TypeVar("E", bound="Entry")
 
@@ -274,6 +274,45 @@ def all_registries() -> dict[str, Registry[Any]]:
     for reg in list(_ALL.values()):
         reg.load()
     return dict(_ALL)
+
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def load_plugins(modules: Any, field: str = "plugins") -> list[str]:
+    """Import user modules that register terms, potentials, environments or learners.
+
+    A config names its plugins (``plugins: [my_project.rewards]``) so the registrations also
+    happen in worker processes started with ``spawn``, which do not inherit the parent's imports.
+    Returns the validated list; a bad name or a failing import is one :class:`ConfigError` line.
+
+    Example:
+        >>> load_plugins(["rewardkit.core.builtin"])
+        ['rewardkit.core.builtin']
+        >>> load_plugins(["no_such_module_xyz"])
+        Traceback (most recent call last):
+        ...
+        rewardkit.core.errors.ConfigError: plugins[0]: cannot import 'no_such_module_xyz' (ModuleNotFoundError); \
+expected an importable module that registers entries
+    """
+    if modules is None:
+        return []
+    if isinstance(modules, str) or not isinstance(modules, (list, tuple)):
+        raise ConfigError(field, f"got {modules!r}", "a list of module names")
+    out = []
+    for i, mod in enumerate(modules):
+        f = f"{field}[{i}]"
+        if not isinstance(mod, str) or len(mod) > 200 or not _MODULE_NAME.fullmatch(mod):
+            raise ConfigError(f, f"got {mod!r}", "a dotted module name such as my_project.rewards")
+        try:
+            importlib.import_module(mod)
+        except ConfigError:
+            raise
+        except Exception as e:
+            raise ConfigError(f, f"cannot import {mod!r} ({type(e).__name__})",
+                              "an importable module that registers entries") from None
+        out.append(mod)
+    return out
 
 
 def register_term(name: str, factory: Callable[..., Any] | None = None, *, batch_kind: str = "any",

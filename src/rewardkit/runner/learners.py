@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from rewardkit.core import ComposedReward, RewardTerm, build_reward
-from rewardkit.core.registry import LEARNERS
+from rewardkit.core.registry import LEARNERS, load_plugins
 
 from .envs import make_env
 
@@ -105,6 +105,7 @@ def train(config: Mapping[str, Any], on_eval: EvalCallback, on_progress: Progres
 
     ``config`` is :meth:`~rewardkit.runner.spec.ExperimentSpec.run_config`.
     """
+    load_plugins(config.get("plugins"))  # a spawn worker registers the experiment's plugins itself
     if reward is None:
         reward = build_reward(config["reward"], field=f"variants.{config['variant']}.reward")
     loop = LEARNERS.get(config["learner"]["type"], "learner.type").factory

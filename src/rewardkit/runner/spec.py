@@ -13,7 +13,7 @@ Schema (YAML; TOML is the same tree)::
       wrappers: [full_grid]        # observation wrappers applied in order (see WRAPPERS)
       max_episode_steps: null      # optional time limit override
     learner:
-      type: ppo                    # ppo (Stable-Baselines3 PPO) | q_learning (tabular)
+      type: ppo                    # ppo (SB3 PPO) | q_learning (tabular) | a name from register_learner()
       n_envs: 8                    # ppo: parallel envs in one DummyVecEnv
       params: {n_steps: 128}       # ppo: PPO keyword arguments; q_learning: alpha/gamma/epsilon/tie_break
     budget: {steps: 100000}        # or {episodes: 500} (q_learning only)
@@ -28,6 +28,8 @@ Schema (YAML; TOML is the same tree)::
     parallel: 2                    # worker processes
     variants:                      # name -> reward section (rewardkit.core.build_reward schema)
       sparse: {reward: {terms: [{type: env_reward}]}}
+    plugins: [my_project.rewards]  # optional: modules that register terms/envs/learners (imported by
+                                   # the driver and by every spawn worker before a name is looked up)
 
 Example:
     >>> spec = parse_spec({"env": {"id": "CartPole-v1"}, "learner": {"type": "ppo"},
@@ -56,6 +58,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from rewardkit.core import ConfigError, build_reward, get_factory, read_mapping
+from rewardkit.core.registry import load_plugins
 
 __all__ = ["MAX_INT", "MAX_PARALLEL", "MAX_SEED", "MAX_SEEDS", "PPO_PARAMS", "QLEARNING_PARAMS", "SCHEMA_VERSION",
            "ExperimentSpec", "RunSpec", "canonical_hash", "check_seeds", "load_spec", "parse_spec"]
@@ -63,7 +66,8 @@ __all__ = ["MAX_INT", "MAX_PARALLEL", "MAX_SEED", "MAX_SEEDS", "PPO_PARAMS", "QL
 #: bumped when the meaning of a stored run changes, so old results are not reused
 SCHEMA_VERSION = 1
 
-_TOP_KEYS = {"name", "env", "learner", "budget", "eval", "success", "seeds", "parallel", "variants", "description"}
+_TOP_KEYS = {"name", "env", "learner", "budget", "eval", "success", "seeds", "parallel", "variants", "description",
+             "plugins"}
 _ENV_KEYS = {"id", "kwargs", "wrappers", "max_episode_steps"}
 _LEARNER_KEYS = {"type", "n_envs", "params", "policy"}
 _EVAL_KEYS = {"every", "episodes", "deterministic"}
@@ -138,6 +142,7 @@ class ExperimentSpec:
     variants: dict[str, dict[str, Any]]
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)
 
     @property
     def config_hash(self) -> str:
@@ -157,9 +162,12 @@ class ExperimentSpec:
         Report-only fields (name, success threshold, parallelism, descriptions)
         are left out, so changing them re-reports without re-running.
         """
-        return {"schema": SCHEMA_VERSION, "env": self.env, "learner": self.learner,
-                "budget": {self.budget_unit: self.budget}, "eval": self._eval_config(),
-                "variant": variant, "reward": self.variants[variant]["reward"], "seed": seed}
+        cfg = {"schema": SCHEMA_VERSION, "env": self.env, "learner": self.learner,
+               "budget": {self.budget_unit: self.budget}, "eval": self._eval_config(),
+               "variant": variant, "reward": self.variants[variant]["reward"], "seed": seed}
+        if self.plugins:  # only when used, so the run keys of plugin-free experiments stay as they were
+            cfg["plugins"] = list(self.plugins)
+        return cfg
 
     def runs(self) -> list[RunSpec]:
         """All runs, seed-major (seed 0 of every variant first) so early results are comparable."""
@@ -226,6 +234,7 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
     for req in ("env", "learner", "budget", "variants"):
         if req not in data:
             raise ConfigError(req, "missing", "a section '" + req + "'")
+    plugins = load_plugins(data.get("plugins"), "plugins")  # before any registered name is looked up
     name = _name(data.get("name", "experiment"), "name")
     env = _env(data["env"])
     learner = _learner(data["learner"])
@@ -257,7 +266,8 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
     if not isinstance(desc, str):
         raise ConfigError("description", f"got {desc!r}", "a string")
     spec = ExperimentSpec(name, env, learner, budget, budget_unit, every, episodes, det, thr, above, seeds,
-                          parallel, variants, desc, raw=json.loads(json.dumps(dict(data), default=str)))
+                          parallel, variants, desc, raw=json.loads(json.dumps(dict(data), default=str)),
+                          plugins=plugins)
     if check_env:
         _check_env(spec)
     return spec
@@ -321,14 +331,15 @@ def _learner(lr: Any) -> dict[str, Any]:
     if isinstance(lr, str):
         lr = {"type": lr}
     if not isinstance(lr, Mapping):
-        raise ConfigError("learner", f"is a {type(lr).__name__}", "a mapping with 'type' (ppo or q_learning)")
+        raise ConfigError("learner", f"is a {type(lr).__name__}",
+                          "a mapping with 'type' (ppo, q_learning or a registered learner)")
     _no_unknown(lr, _LEARNER_KEYS, "learner")
     typ = lr.get("type")
-    if typ not in ("ppo", "q_learning"):
-        raise ConfigError("learner.type", "missing" if typ is None else f"got {typ!r}", "'ppo' or 'q_learning'")
     params = lr.get("params", {}) or {}
     if not isinstance(params, Mapping):
         raise ConfigError("learner.params", f"is a {type(params).__name__}", "a mapping of keyword arguments")
+    if typ not in ("ppo", "q_learning"):
+        return _registered_learner(typ, lr, params)
     allowed = PPO_PARAMS if typ == "ppo" else QLEARNING_PARAMS
     out: dict[str, Any] = {}
     for k, v in params.items():
@@ -383,6 +394,20 @@ def _learner(lr: Any) -> dict[str, Any]:
     out.setdefault("epsilon", 0.1)
     out.setdefault("q_init", 0.0)
     return {"type": "q_learning", "params": out}
+
+
+def _registered_learner(typ: Any, lr: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """A learner registered with :func:`rewardkit.runner.learners.register_learner`: its params are plain data."""
+    from rewardkit.core.registry import LEARNERS
+
+    if not isinstance(typ, str):
+        raise ConfigError("learner.type", "missing" if typ is None else f"got {typ!r}",
+                          "one of: " + ", ".join(sorted(LEARNERS.names())))
+    LEARNERS.get(typ, "learner.type")  # an unknown name: one line with the close matches
+    for key in ("n_envs", "policy"):
+        if key in lr:
+            raise ConfigError(f"learner.{key}", "only used by ppo", f"no {key} for {typ}")
+    return {"type": typ, "params": _plain(dict(params), "learner.params")}
 
 
 def _policy_kwargs(v: Any, f: str) -> dict[str, Any]:
