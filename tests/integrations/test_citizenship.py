@@ -26,6 +26,26 @@ from rewardkit.explore.wrappers import AgentPositionInfo, BonusVecEnvWrapper, Bo
 from rewardkit.integrations.gymnasium import RewardWrapper, VectorRewardWrapper
 from rewardkit.integrations.minigrid import DoorKeyShaping, FullGridObs, MiniGridStateInfo
 from rewardkit.integrations.sb3 import VecRewardWrapper
+from rewardkit.credit.redistribute import DelayedRewardWrapper
+from rewardkit.credit.walk import CoinWalk  # noqa: F401  (registers rewardkit/CoinWalk-v0)
+from rewardkit.spec.multi_objective import LinearRewardWrapper
+from rewardkit.spec.office import OFFICE_T3
+from rewardkit.spec.reward_machine import RewardMachine, RewardMachineWrapper
+from rewardkit.tabular.envs import register_envs
+
+register_envs()
+
+
+class TwoObjectives(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """A two-objective CartPole (pole reward, and -0.1 per step), for the MO scalariser."""
+
+    def __init__(self, env):
+        gym.utils.RecordConstructorArgs.__init__(self)
+        super().__init__(env)
+
+    def step(self, action):
+        obs, r, term, trunc, info = self.env.step(action)
+        return obs, np.array([r, -0.1]), term, trunc, info
 
 TASK = {"terms": [{"type": "env_reward", "name": "task"}, {"type": "alive", "weight": 0.1}]}
 
@@ -46,6 +66,14 @@ WRAPPERS = {
     "BonusWrapper/CartPole-episodic": lambda: BonusWrapper(gym.make("CartPole-v1"), CountBonus(mode="episodic"), 0.1),
     "BonusWrapper/MiniGrid-keys": lambda: BonusWrapper(AgentPositionInfo(_grid()), CountBonus(mode="episodic"),
                                                        0.1, key_info="agent_pos"),
+    "LinearRewardWrapper/two-objective": lambda: LinearRewardWrapper(TwoObjectives(gym.make("CartPole-v1")),
+                                                                     [1.0, 0.5]),
+    "RewardMachineWrapper/Office": lambda: RewardMachineWrapper(gym.make("rewardkit/Office-v0"),
+                                                                RewardMachine.from_text(OFFICE_T3)),
+    "DelayedRewardWrapper/CartPole": lambda: DelayedRewardWrapper(gym.make("CartPole-v1")),
+    "TabularEnv/Chain": lambda: gym.make("rewardkit/Chain-v0"),
+    "OfficeWorld": lambda: gym.make("rewardkit/Office-v0"),
+    "CoinWalk": lambda: gym.make("rewardkit/CoinWalk-v0"),
 }
 
 

@@ -47,7 +47,7 @@ def coin_mass(redistributed: np.ndarray, true_events: np.ndarray) -> float:
     return float(r[np.asarray(true_events, dtype=bool)].sum() / tot) if tot > 0 else 0.0
 
 
-class DelayedRewardWrapper(gym.Wrapper):
+class DelayedRewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Withhold the reward and pay the episode return at the last step.
 
     The immediate reward that was withheld stays visible in ``info["immediate_reward"]``
@@ -63,6 +63,7 @@ class DelayedRewardWrapper(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env):
+        gym.utils.RecordConstructorArgs.__init__(self)
         super().__init__(env)
         self._acc = 0.0
 

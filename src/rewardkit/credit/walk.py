@@ -44,3 +44,7 @@ class CoinWalk(gym.Env):
         done = self.t >= self.length
         reward = (self.acc if done else 0.0) if self.delayed else immediate
         return self.pos + self.half, reward, False, done, {"immediate_reward": immediate}
+
+
+if "rewardkit/CoinWalk-v0" not in gym.registry:  # gym.make("rewardkit/CoinWalk-v0") once rewardkit.credit is imported
+    gym.register(id="rewardkit/CoinWalk-v0", entry_point="rewardkit.credit.walk:CoinWalk")

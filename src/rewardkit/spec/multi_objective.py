@@ -176,7 +176,7 @@ class Scalarized(RewardTerm):
         return tchebycheff(v, self.weights, z, self.rho)
 
 
-class LinearRewardWrapper(gym.Wrapper):
+class LinearRewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Scalarise an env's *vector* reward with weights (MO-Gymnasium convention).
 
     ``info["vector_reward"]`` keeps the vector; :meth:`set_weights` changes ``w``.
@@ -194,6 +194,7 @@ class LinearRewardWrapper(gym.Wrapper):
     """
 
     def __init__(self, env: gym.Env, weights: Sequence[float]):
+        gym.utils.RecordConstructorArgs.__init__(self, weights=weights)
         super().__init__(env)
         self.set_weights(weights)
 
@@ -207,7 +208,7 @@ class LinearRewardWrapper(gym.Wrapper):
             raise ValueError(f"reward: env returned {vec.shape[0]} objectives; weights have {self.weights.shape[0]}")
         info = dict(info)
         info["vector_reward"] = vec
-        info["reward_weights"] = self.weights
+        info["reward_weights"] = self.weights.copy()  # a new object per step (check_env: infos must not share)
         return obs, float(vec @ self.weights), term, trunc, info
 
 

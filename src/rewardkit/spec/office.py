@@ -112,3 +112,7 @@ class OfficeWorld(gym.Env):
         self.s = int(self.next_state[self.s, int(action)])
         self.t += 1
         return self.s, 0.0, False, self.t >= self.max_episode_steps, {"events": self.events[self.s]}
+
+
+if "rewardkit/Office-v0" not in gym.registry:  # gym.make("rewardkit/Office-v0") once rewardkit.spec is imported
+    gym.register(id="rewardkit/Office-v0", entry_point="rewardkit.spec.office:OfficeWorld")

@@ -195,7 +195,7 @@ class RewardMachine:
         return out
 
 
-class RewardMachineWrapper(gym.Wrapper):
+class RewardMachineWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """The product of a Gymnasium env and a reward machine.
 
     Args:
@@ -223,6 +223,8 @@ class RewardMachineWrapper(gym.Wrapper):
     def __init__(self, env: gym.Env, rm: RewardMachine,
                  labeling: Callable[..., Iterable[str] | str] | None = None,
                  reward_mode: str = "replace", counterfactual: bool = False):
+        gym.utils.RecordConstructorArgs.__init__(self, rm=rm, labeling=labeling, reward_mode=reward_mode,
+                                                 counterfactual=counterfactual)
         super().__init__(env)
         if reward_mode not in ("replace", "add"):
             raise ValueError(f"reward_mode: got {reward_mode!r}; expected 'replace' or 'add'")
