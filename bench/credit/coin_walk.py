@@ -42,7 +42,7 @@ def greedy_return(agent: QLearning) -> float:
     s, _ = env.reset(seed=0)
     total = 0.0
     for _ in range(50):
-        s, r, _, trunc, info = env.step(int(np.argmax(agent.Q[s])))
+        s, _r, _, _trunc, info = env.step(int(np.argmax(agent.Q[s])))
         total += info["immediate_reward"]
     return total
 
@@ -55,7 +55,7 @@ def q_learning(step_reward, seed: int, episodes: int = 300) -> int | None:
         s, _ = env.reset(seed=seed * 1000 + ep)
         while True:
             a = agent.act(s)
-            s2, r, term, trunc, info = env.step(a)
+            s2, r, term, trunc, _info = env.step(a)
             rr = r if step_reward is None else step_reward[s2]
             agent.update(s, a, rr, s2, term)
             s = s2
@@ -81,10 +81,10 @@ def main() -> None:
         m.fit(eps, rets)
         fit = time.time() - t0
         red = [m.redistribute(e, R) if hasattr(m, "redistribute") else m.step_rewards(e, outcome=R)
-               for e, R in zip(eps[:300], rets)]
-        mass = np.mean([coin_mass(x, v > 0) for x, v, R in zip(red, events, rets) if R > 0])
-        mse = np.mean([np.mean((x - v) ** 2) for x, v in zip(red, events)])
-        eq = max(abs(x.sum() - R) for x, R in zip(red, rets))
+               for e, R in zip(eps[:300], rets, strict=False)]
+        mass = np.mean([coin_mass(x, v > 0) for x, v, R in zip(red, events, rets, strict=False) if R > 0])
+        mse = np.mean([np.mean((x - v) ** 2) for x, v in zip(red, events, strict=False)])
+        eq = max(abs(x.sum() - R) for x, R in zip(red, rets, strict=False))
         print(f"| {name} | {fit:.2f} | {mass:.3f} | {mse:.4f} | {eq:.1e} |")
         # per-position reward table for Q-learning: the model's prediction for each next position
         onehots = np.eye(13)

@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
         fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-        for ax, kind in zip(axes, ("bad", "good")):
+        for ax, kind in zip(axes, ("bad", "good"), strict=False):
             for v in VARIANTS:
                 Y = curves[(kind, v)]
                 m = Y.mean(0)

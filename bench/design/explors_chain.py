@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         big = 10 ** 9
         a = [big if x is None else x for x in crossings[("explors", 0.01)]]
         b = [big if x is None else x for x in crossings[("explob", 0.01)]]
-        n_not_later = sum(x <= y for x, y in zip(a, b))
-        n_earlier = sum(x < y for x, y in zip(a, b))
+        n_not_later = sum(x <= y for x, y in zip(a, b, strict=False))
+        n_earlier = sum(x < y for x, y in zip(a, b, strict=False))
         need = int(np.ceil(0.6 * len(a)))   # the brief: >= 3 of 5 seeds
         lines.append(f"- ExploRS crossing <= ExploB crossing in {n_not_later}/{len(a)} seeds "
                      f"(strictly earlier in {n_earlier}); need >= {need} of {len(a)} (3 of 5): "

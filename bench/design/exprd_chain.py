@@ -16,12 +16,12 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
+import argparse
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from rewardkit.shaping import ExprdProblem, pbrs_reward  # noqa: E402
-from rewardkit.tabular import chain_with_distractor, episodes_to_fraction, run_q_learning  # noqa: E402
+from rewardkit.shaping import ExprdProblem, pbrs_reward
+from rewardkit.tabular import chain_with_distractor, episodes_to_fraction, run_q_learning
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--episodes", type=int, default=1024)
     args = ap.parse_args(argv)
-    mdp, layout = chain_with_distractor(n1=10, n2=9, slip=0.1, gamma=0.95, distractor=0.0)
+    mdp, _layout = chain_with_distractor(n1=10, n2=9, slip=0.1, gamma=0.95, distractor=0.0)
     prob = ExprdProblem(mdp, H=(1, 2, 4, 8, 16))
     g = prob.greedy(8)
     V, _, _ = mdp.value_iteration()
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                                             "optimal_return": cs[0]["optimal_return"]})
         fmt = lambda x: "not reached" if x is None else str(x)  # noqa: E731
         lines.append(f"| {name} | {ih:.5f} | {fmt(e90['first'])} | {fmt(e90['random'])} |")
-    mono = all(b >= a - 1e-9 for a, b in zip(ihs, ihs[1:]))
+    mono = all(b >= a - 1e-9 for a, b in zip(ihs, ihs[1:], strict=False))
     lines += ["", f"- I_H monotone in B: **{mono}**",
               f"- I_H(PBRS(V*)) = 0: **{abs(prob.informativeness(rewards['PBRS(V*)'])) < 1e-9}**"]
     print("\n".join(lines))

@@ -21,15 +21,15 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import sys
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from rewardkit.shaping import ExprdProblem, invariance_slack, pbrs_reward  # noqa: E402
-from rewardkit.tabular import episodes_to_fraction, four_rooms, run_q_learning  # noqa: E402
+from rewardkit.shaping import ExprdProblem, invariance_slack, pbrs_reward
+from rewardkit.tabular import episodes_to_fraction, four_rooms, run_q_learning
 
 # anchors: notes §14.2 (reference code cvxpy 1.9.3 + ECOS; Q-learning 10 seeds x 4096 episodes)
 ANCHOR_PICKS = [48, 0, 15, 9, 19, 37]
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.seeds, args.episodes = 3, 2048
     lines: list[str] = []
-    mdp, layout, rows, rewards, g, secs = design()
+    mdp, _layout, rows, rewards, g, secs = design()
     lines.append("## EXPRD design on the 7x7 four-room grid (HiGHS LP)\n")
     lines.append(f"greedy picks: `{g.support}` (anchor `{ANCHOR_PICKS}`) - "
                  f"{'MATCH' if g.support == ANCHOR_PICKS else 'DIFFERENT'}; {g.n_lps} LPs in {secs:.2f} s "

@@ -23,14 +23,14 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRATCH = ROOT / "bench" / "_scratch"
@@ -126,12 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         for s in range(49):
             if s in base or s == 48:
                 continue
-            scored.append((prob.solve(base + [s]).objective, s))
+            scored.append((prob.solve([*base, s]).objective, s))
         scored.sort()
         top = [s for _, s in scored[:3]]
         steps.append({"base": base, "candidates": top, "highs_pick": g.support[k]})
-        supports += [base + [s] for s in top]
-    supports = [g.support[:1]] + supports
+        supports += [[*base, s] for s in top]
+    supports = [g.support[:1], *supports]
     highs = []
     for Z in supports:
         reps = [prob.solve(Z) for _ in range(5)]
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         ecos_objs = [ref["elementwise"][idx + j]["objective"] for j in range(3)]
         # ties within 1e-6 -> lowest index (as rewardkit and the reference scan)
         best = min(ecos_objs)
-        ecos_pick = min(s for s, o in zip(st["candidates"], ecos_objs) if o <= best + 1e-6)
+        ecos_pick = min(s for s, o in zip(st["candidates"], ecos_objs, strict=False) if o <= best + 1e-6)
         same &= ecos_pick == st["highs_pick"]
         idx += 3
     hs = np.array([h["seconds"] for h in highs])

@@ -21,16 +21,16 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import sys
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from rewardkit.core import ComposedReward, TransitionBatch  # noqa: E402
-from rewardkit.core.builtin import EnvReward  # noqa: E402
-from rewardkit.shaping import PotentialShaping, informativeness_h, pbrs_reward  # noqa: E402
-from rewardkit.tabular import TabularEnv, TabularMDP, episodes_to_fraction, four_rooms, run_q_learning  # noqa: E402
+from rewardkit.core import ComposedReward, TransitionBatch
+from rewardkit.core.builtin import EnvReward
+from rewardkit.shaping import PotentialShaping, informativeness_h
+from rewardkit.tabular import TabularEnv, TabularMDP, episodes_to_fraction, four_rooms, run_q_learning
 
 
 def grid_distance_potential(mdp: TabularMDP, goal: int) -> np.ndarray:

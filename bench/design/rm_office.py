@@ -70,7 +70,8 @@ def main() -> None:
     crosses = {}
     for v, cs in curves.items():
         med = np.median(np.stack(cs), axis=0)
-        at = lambda k: f"{med[k // 1000 - 1]:.3f}" if k // 1000 - 1 < len(med) else "-"
+        def at(k):
+            return f"{med[k // 1000 - 1]:.3f}" if k // 1000 - 1 < len(med) else "-"
         crosses[v] = first_cross(steps, med)
         print(f"| {v} | {at(20000)} | {at(30000)} | {at(40000)} | {at(50000)} | {at(90000)} | "
               f"{crosses[v] if crosses[v] else 'not reached'} | ~{ANCHOR_CROSS[v] // 1000}k |")

@@ -130,7 +130,7 @@ def time_rk(name: str, data, n_roll: int) -> dict:
         m.update(b)
         times.append(time.perf_counter() - t0)
         bonus_t.append(t1 - t0)
-    train_t = [a - b for a, b in zip(times, bonus_t)]
+    train_t = [a - b for a, b in zip(times, bonus_t, strict=False)]
     return {"init": init, **_best(times, bonus_t, train_t)}
 
 
@@ -181,7 +181,7 @@ def rllte_worker(kind: str, name: str, path: str, n_roll: int) -> None:
         times.append(t2 - t0)
         watch_t.append(t1 - t0)
         train_t.append(acc[0])
-    bonus_t = [a - b for a, b in zip(times, train_t)]
+    bonus_t = [a - b for a, b in zip(times, train_t, strict=False)]
     print("RESULT " + json.dumps({"init": init, **_best(times, bonus_t, train_t),
                                   "watch": float(np.mean(watch_t[1:] if len(watch_t) > 1 else watch_t))}))
 
@@ -249,7 +249,7 @@ def correctness() -> list[tuple[str, str, bool]]:
     for k in seq:
         seen[k] = seen.get(k, 0) + 1
         want.append(1 / np.sqrt(seen[k]))
-    out.append(("counts: episodic bonus is exactly 1/sqrt(n)", f"max |diff| {max(abs(a - b) for a, b in zip(got, want)):.1e}",
+    out.append(("counts: episodic bonus is exactly 1/sqrt(n)", f"max |diff| {max(abs(a - b) for a, b in zip(got, want, strict=False)):.1e}",
                 got == want))
     # (iv) reward forward filter runs along time (CleanRL #360 regression)
     r = rng.random((5, 3))

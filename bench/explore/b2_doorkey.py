@@ -28,7 +28,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import final, first_step_at, log, run_or_cached, run_sb3  # noqa: E402
+from _common import final, first_step_at, log, run_or_cached, run_sb3
 
 ENV = "MiniGrid-DoorKey-8x8-v0"
 

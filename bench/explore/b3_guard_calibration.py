@@ -23,7 +23,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import log, run_path, run_sb3  # noqa: E402
+from _common import log, run_path, run_sb3
 
 ENV, STEPS, N_ENVS = "MiniGrid-MultiRoom-N2-S4-v0", 60_000, 8
 VARIANTS = ["count_global_0.1", "count_product", "e3b"]
@@ -61,7 +61,7 @@ def replay(episodes: list[dict], mean_share: bool = False, **guard_kwargs) -> in
 def longest_dry_spell(episodes: list[dict]) -> float:
     """Longest stretch of steps per env between successes (from the start, and to the end)."""
     marks = [0] + [e["step"] for e in episodes if e["success"]] + [episodes[-1]["step"] if episodes else 0]
-    return max(b - a for a, b in zip(marks, marks[1:])) / N_ENVS
+    return max(b - a for a, b in zip(marks, marks[1:], strict=False)) / N_ENVS
 
 
 def max_bonus_ratio(episodes: list[dict], after: int, window: int = 20) -> float | None:

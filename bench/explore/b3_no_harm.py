@@ -23,7 +23,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import final, run_or_cached  # noqa: E402
+from _common import final, run_or_cached
 
 PLAN = [("MiniGrid-MultiRoom-N2-S4-v0", 200_000, ["none", "count_product", "count_global_0.1", "e3b"]),
         ("MiniGrid-DoorKey-5x5-v0", 100_000, ["none", "count_product", "e3b"])]

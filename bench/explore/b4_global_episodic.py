@@ -29,7 +29,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import final, run_or_cached, run_path  # noqa: E402
+from _common import final, run_or_cached, run_path
 
 ENV = "MiniGrid-DoorKey-6x6-v0"
 FAMILIES = [("global", "count_global"), ("episodic (first visit)", "count_first_visit"),
@@ -37,7 +37,7 @@ FAMILIES = [("global", "count_global"), ("episodic (first visit)", "count_first_
 KEY = {"carrying": True, "layout": True}
 
 
-VARIANTS = FAMILIES + [("no bonus", "none")]
+VARIANTS = [*FAMILIES, ("no bonus", "none")]
 PAIRS = [("count_global", "count_first_visit"), ("count_product", "count_global"),
          ("count_product", "count_first_visit"), ("count_sum", "count_global"), ("count_global", "none"),
          ("count_first_visit", "none")]

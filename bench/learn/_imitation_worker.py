@@ -35,7 +35,7 @@ rng = np.random.default_rng(seed)
 def active_mode(out_path):
     trajs = [TrajectoryWithRew(obs=o.astype(np.float32), acts=a.astype(np.float32), infos=None, terminal=True,
                                rews=r.astype(np.float32))
-             for o, a, r in zip(z["traj_obs"], z["traj_acts"], z["traj_rews"])]
+             for o, a, r in zip(z["traj_obs"], z["traj_acts"], z["traj_rews"], strict=False)]
     d_obs, d_act = z["traj_obs"].shape[-1], z["traj_acts"].shape[-1]
     obs_space = gym.spaces.Box(-np.inf, np.inf, (d_obs,), np.float32)
     act_space = gym.spaces.Box(-1.0, 1.0, (d_act,), np.float32)
@@ -71,7 +71,7 @@ epochs = int(mode)
 
 def frags(obs, acts, rews):
     return [TrajectoryWithRew(obs=o.astype(np.float32), acts=a.astype(np.float32), infos=None, terminal=False,
-                              rews=r.astype(np.float32)) for o, a, r in zip(obs, acts, rews)]
+                              rews=r.astype(np.float32)) for o, a, r in zip(obs, acts, rews, strict=False)]
 
 
 f1 = frags(z["obs1"], z["acts1"], z["rews1"])
@@ -86,11 +86,11 @@ model = pc.PreferenceModel(net)
 trainer = pc.BasicRewardTrainer(model, pc.CrossEntropyRewardLoss(), rng=rng, batch_size=32, epochs=epochs,
                                 lr=1e-3, custom_logger=log)
 data = pc.PreferenceDataset()
-data.push(list(zip(f1, f2)), z["labels"].astype(np.float32))
+data.push(list(zip(f1, f2, strict=False)), z["labels"].astype(np.float32))
 # warm-up (torch's one-time lazy initialisation) on a throw-away net, as on the rewardkit side
 _wnet = BasicRewardNet(obs_space, act_space, hid_sizes=(32, 32))
 _wdata = pc.PreferenceDataset()
-_wdata.push(list(zip(f1[:64], f2[:64])), z["labels"][:64].astype(np.float32))
+_wdata.push(list(zip(f1[:64], f2[:64], strict=False)), z["labels"][:64].astype(np.float32))
 pc.BasicRewardTrainer(pc.PreferenceModel(_wnet), pc.CrossEntropyRewardLoss(), rng=np.random.default_rng(0),
                       epochs=1, custom_logger=log).train(_wdata)
 w0, c0 = time.perf_counter(), time.process_time()

@@ -4,8 +4,8 @@ Compose, shape, explore, learn, verify and audit rewards for Gymnasium agents an
 for LLM policies trained with GRPO-style RL.  See ``docs/`` and ``rewardkit --help``.
 """
 
-from .core import *  # noqa: F401,F403
+from .core import *  # noqa: F403
 from .core import __all__ as _core_all
 
 __version__ = "0.1.0"
-__all__ = list(_core_all) + ["__version__"]
+__all__ = [*list(_core_all), "__version__"]

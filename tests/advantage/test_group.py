@@ -98,7 +98,7 @@ def test_estimator_improves_a_softmax_policy_on_a_verifiable_task(name):
         reward = (answers == correct[prompts]).astype(float)
         adv = est(reward, prompts)
         grad = np.zeros_like(logits)
-        for i, a, A in zip(prompts, answers, adv):
+        for i, a, A in zip(prompts, answers, adv, strict=False):
             onehot = np.eye(n_answers)[a]
             grad[i] += A * (onehot - p[i]) / group
         logits += lr * grad / max(np.abs(adv).max(), 1.0) * 4

@@ -37,7 +37,7 @@ def test_starc_ignores_s_prime_redistribution_epic_does_not(seed):
 
 
 def test_val_uses_the_exact_value_of_the_policy():
-    rng, T, R = random_problem(7)
+    _rng, T, R = random_problem(7)
     mdp = TabularMDP(T, np.einsum("sax,sax->sa", T, R), 0.9, np.full(6, 1 / 6))
     pi = np.full((6, 3), 1 / 3)
     v = mdp.policy_evaluation(pi)
@@ -52,7 +52,8 @@ def test_zero_starc_distance_means_the_same_optimal_policies(seed):
     gamma = 0.9
     R2 = 3.0 * add_potential_shaping(R, rng.normal(size=6), gamma)
     mu = np.full(6, 1 / 6)
-    rr = lambda X: np.einsum("sax,sax->sa", T, X)
+    def rr(X):
+        return np.einsum("sax,sax->sa", T, X)
     a1 = TabularMDP(T, rr(R), gamma, mu).optimal_actions(1e-8)
     a2 = TabularMDP(T, rr(R2), gamma, mu).optimal_actions(1e-8)
     assert starc_distance(R, R2, T, gamma) < 1e-6
@@ -62,7 +63,8 @@ def test_zero_starc_distance_means_the_same_optimal_policies(seed):
 def test_shaping_fools_a_naive_distance_but_not_epic_or_starc():
     rng, T, R = random_problem(11)
     shaped = add_potential_shaping(R, 20 * rng.normal(size=6), 0.9)
-    z = lambda X: (X - X.mean()) / np.linalg.norm(X - X.mean())
+    def z(X):
+        return (X - X.mean()) / np.linalg.norm(X - X.mean())
     naive = np.linalg.norm(z(R) - z(shaped))
     assert naive > 0.5
     assert epic_distance(R, shaped, 0.9) < 1e-6 and starc_distance(R, shaped, T, 0.9) < 1e-6

@@ -196,7 +196,8 @@ def test_par_term_scores_reference_completions_with_the_wrapped_term():
     t = hk.PARTerm(length, reference_completion_column="sft")
     b = SampleBatch(["p"] * 3, ["ab", "abcd", "a" * 50], {"sft": [["ab", "abcd"], ["abcd", "abcd"], ["a", "a"]]})
     out = t(b)
-    s = lambda x: 1 / (1 + math.exp(-x))
+    def s(x):
+        return 1 / (1 + math.exp(-x))
     assert out.tolist() == pytest.approx([(s(0) + s(-2)) / 2, 0.5, s(49)])
     col = hk.PARTerm(length, reference_column="ref")(SampleBatch(["p"], ["abc"], {"ref": [[3.0, 1.0]]}))
     assert col.tolist() == pytest.approx([(0.5 + s(2)) / 2])

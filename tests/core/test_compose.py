@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from rewardkit.core import (Clip, Component, ComposedReward, FunctionTerm, Gate, SampleBatch, Scale,

@@ -5,7 +5,6 @@ import pathlib
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from rewardkit.core import ConfigError, SampleBatch, build_reward, load_reward

@@ -63,7 +63,8 @@ def test_reward_statistic_centred_and_uncentred():
 
 def test_frozen_normalizer_does_not_update():
     t = Normalized(FunctionTerm("x", lambda b: b.reward), statistic="reward", center=True)
-    mk = lambda r: TransitionBatch.from_arrays(np.zeros(len(r)), np.zeros(len(r)), np.zeros(len(r)), r)
+    def mk(r):
+        return TransitionBatch.from_arrays(np.zeros(len(r)), np.zeros(len(r)), np.zeros(len(r)), r)
     t(mk([1.0, 3.0]))
     before = (float(t.normalizer.rms.mean), float(t.normalizer.rms.var))
     t.frozen = True

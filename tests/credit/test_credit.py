@@ -15,7 +15,7 @@ from rewardkit.credit.decomposition import rrd_loss_and_grad
 from rewardkit.integrations.gymnasium import RewardWrapper
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "credit"))
-from coin_walk import collect, q_learning  # noqa: E402
+from coin_walk import collect, q_learning
 
 
 @given(st.lists(st.floats(-10, 10), min_size=1, max_size=30), st.floats(-50, 50))
@@ -45,9 +45,9 @@ def test_redistribution_puts_the_reward_on_coin_steps(walk_data, model):
     eps, rets, events = walk_data
     model.fit(eps, rets)
     red = [model.redistribute(e, R) if hasattr(model, "redistribute") else model.step_rewards(e, outcome=R)
-           for e, R in zip(eps, rets)]
-    assert np.mean([coin_mass(x, v > 0) for x, v, R in zip(red, events, rets) if R > 0]) >= 0.9
-    assert max(abs(x.sum() - R) for x, R in zip(red, rets)) < 1e-9
+           for e, R in zip(eps, rets, strict=False)]
+    assert np.mean([coin_mass(x, v > 0) for x, v, R in zip(red, events, rets, strict=False) if R > 0]) >= 0.9
+    assert max(abs(x.sum() - R) for x, R in zip(red, rets, strict=False)) < 1e-9
 
 
 def test_unbiased_rrd_loss_is_unbiased_and_its_gradient_is_right():
@@ -86,7 +86,7 @@ def test_delayed_wrapper_and_step_reward_term_on_a_real_env(walk_data):
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     while True:
-        _, r, term_, trunc, info = env.step(int(rng.integers(2)))
+        _, _r, term_, trunc, info = env.step(int(rng.integers(2)))
         if term_ or trunc:
             break
     assert abs(info["rk/return/redistributed"] - info["rk/env_return"]) < 0.5  # a good model is ~return-equivalent

@@ -212,7 +212,7 @@ def test_sampled_hypergradient_plumbing_matches_finite_differences():
         (gt,) = torch.autograd.grad(ag._surrogate(batch, r, g, entropy=True), [theta])
         return 0.3 * float((gt * v).sum())
 
-    for p, gr in zip(hg["params"], hg["grads"]):
+    for p, gr in zip(hg["params"], hg["grads"], strict=False):
         flat, gflat = p.data.view(-1), gr.view(-1)
         for i in range(min(flat.numel(), 4)):
             old = float(flat[i])

@@ -80,7 +80,7 @@ def test_minigrid_restore_continues_identically():
     obs = minigrid_restore(env, snap)
     assert obs.shape == (7, 7, 3)
     second = [env.step(int(a)) for a in actions]
-    for (o1, r1, t1, u1, _), (o2, r2, t2, u2, _) in zip(first, second):
+    for (o1, r1, t1, u1, _), (o2, r2, t2, u2, _) in zip(first, second, strict=False):
         np.testing.assert_array_equal(o1, o2)
         assert (r1, t1, u1) == (r2, t2, u2)
     assert env.unwrapped.step_count == snap["step_count"] + 40

@@ -122,7 +122,7 @@ def test_minigrid_keys_match_the_privileged_state():
             assert pos_now.shape == (1,)
             # the key object left the grid, so the carrying key differs from the start's
             assert minigrid_position_carrying(obs["image"][None])[0] != keys_before[0]
-        obs, r, term, trunc, _ = env.step(int(rng.integers(0, 6)))
+        obs, _r, term, trunc, _ = env.step(int(rng.integers(0, 6)))
         if term or trunc:
             obs, _ = env.reset()
     k_dir = minigrid_position_direction(obs["image"][None])

@@ -205,7 +205,7 @@ def test_zero_column_skipping_trains_exactly_like_the_dense_layer(make, monkeypa
     monkeypatch.setattr(ZeroColumnSkippingLinear, "max_fraction", -1.0)   # never skip
     monkeypatch.setattr(ZeroColumnSkippingLinear, "forward", real)
     logs_dense = [dense.update(batch) for _ in range(3)]
-    for a, b in zip(logs_fast, logs_dense):
+    for a, b in zip(logs_fast, logs_dense, strict=False):
         assert a.keys() == b.keys() and all(a[k] == pytest.approx(b[k], rel=1e-5) for k in a)
     f = np.zeros(64, bool)
     np.testing.assert_allclose(fast.observe(obs[0], batch["actions"], obs[1], f, f),

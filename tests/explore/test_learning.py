@@ -57,7 +57,7 @@ def reinforce(bonus_term, seed, episodes=150, lr=5.0):
             g = r + 0.99 * g
             rets.append(g)
         rets.reverse()
-        for (s, a, _, p), g in zip(traj, rets):
+        for (s, a, _, p), g in zip(traj, rets, strict=False):
             grad = -p.copy()
             grad[a] += 1.0
             theta[s] += lr * (g - baseline) * grad / len(traj)

@@ -32,7 +32,7 @@ FACTORIES = {
 
 def _data(seed=0, T=12, n=3):
     rng = np.random.default_rng(seed)
-    obs = rng.integers(0, 3, (T + 1, n) + SHAPE).astype(np.float32)
+    obs = rng.integers(0, 3, (T + 1, n, *SHAPE)).astype(np.float32)
     return {"obs": obs[:-1], "next_obs": obs[1:], "actions": rng.integers(0, 3, (T, n)),
             "terminated": rng.random((T, n)) < 0.15, "truncated": rng.random((T, n)) < 0.05}
 
@@ -84,7 +84,7 @@ def test_bonus_term_replaces_non_finite_values_and_warns_once():
     from rewardkit.explore import BonusTerm
 
     term = BonusTerm(RND(obs_shape=SHAPE, latent_dim=8, hidden=16, reward_norm=False), coef=2.0)
-    good = np.random.default_rng(0).normal(size=(2,) + SHAPE).astype(np.float32)
+    good = np.random.default_rng(0).normal(size=(2, *SHAPE)).astype(np.float32)
     bad = good.copy()
     bad[1, 0] = np.nan
     term(TransitionBatch.from_arrays(good, [0, 0], good, [0.0, 0.0]))
@@ -141,6 +141,6 @@ def test_rollout_compute_equals_step_by_step_observe_over_consecutive_rollouts(n
 @pytest.mark.parametrize("name", sorted(FACTORIES))
 def test_empty_rollout_scores_to_an_empty_array(name):
     b = FACTORIES[name][0](0)
-    z = np.zeros((0, 2) + SHAPE, np.float32)
+    z = np.zeros((0, 2, *SHAPE), np.float32)
     out = b.compute({"obs": z, "next_obs": z, "actions": np.zeros((0, 2), int)})
     assert np.shape(out) == (0, 2)

@@ -26,7 +26,7 @@ def test_rnd_bonus_on_a_repeated_state_decays_more_than_10x():
 def test_forward_filter_runs_along_time_per_env():
     # env 0 gets a reward every step, env 1 only at the first step; gamma 0.5
     r = np.array([[1.0, 4.0], [1.0, 0.0], [1.0, 0.0]])
-    R, last = forward_filtered_returns(r, 0.5)
+    R, _last = forward_filtered_returns(r, 0.5)
     np.testing.assert_allclose(R, [[1.0, 4.0], [1.5, 2.0], [1.75, 1.0]])
     # the CleanRL #360 bug iterates the (T, n) array transposed, i.e. over envs
     buggy = []

@@ -36,8 +36,8 @@ def _true_counts():
     c: Counter = Counter()
     n_real = 0
     for acts in _actions():
-        for env, a in zip(envs, acts):
-            o, r, term, trunc, _ = env.step(a)
+        for env, a in zip(envs, acts, strict=False):
+            o, _r, term, trunc, _ = env.step(a)
             c[int(obs_hash(o[None])[0])] += 1
             n_real += 1
             if term or trunc:
@@ -78,7 +78,7 @@ def test_vector_wrapper_sees_exactly_the_real_transitions(mode):
             e.reset()
         c, wait = Counter(), [False] * N_ENVS
         for acts in _actions():
-            for i, (env, a) in enumerate(zip(envs, acts)):
+            for i, (env, a) in enumerate(zip(envs, acts, strict=False)):
                 if wait[i]:
                     env.reset()
                     wait[i] = False
@@ -96,8 +96,8 @@ def test_sb3_vecenv_wrapper_uses_terminal_observation_and_keeps_monitor_extrinsi
     venv.reset()
     monitor_returns, bonus_returns = [], []
     for acts in _actions():
-        _, r, dones, infos = venv.step(acts)
-        for d, inf in zip(dones, infos):
+        _, _r, dones, infos = venv.step(acts)
+        for d, inf in zip(dones, infos, strict=False):
             if d:
                 monitor_returns.append(inf["episode"]["r"])
                 bonus_returns.append(inf[INTRINSIC_RETURN])

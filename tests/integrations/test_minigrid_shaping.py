@@ -17,7 +17,7 @@ def test_shaped_return_telescopes_and_offset_potential_is_non_negative():
         _, info = env.reset(seed=ep)
         disc, t, phis = 0.0, 0, []
         while True:
-            _, r, term_, trunc, info = env.step(int(rng.integers(6)))
+            _, _r, term_, trunc, info = env.step(int(rng.integers(6)))
             disc += gamma**t * info["rk/terms"]["shaping"]
             phis.append(offset + doorkey_potential(info["minigrid/prev_state"])[0])
             t += 1

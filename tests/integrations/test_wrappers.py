@@ -6,7 +6,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
-from rewardkit.core import ComposedReward, Constant, FunctionTerm, RewardTerm, build_reward
+from rewardkit.core import ComposedReward, Constant, RewardTerm, build_reward
 from rewardkit.integrations.gymnasium import RewardWrapper, VectorRewardWrapper
 from rewardkit.integrations.sb3 import VecRewardWrapper, monitor_keywords
 
@@ -34,8 +34,8 @@ def test_monitor_records_original_and_term_returns():
     done, ref_ret, rng = False, 0.0, np.random.default_rng(0)
     while not done:
         a = int(rng.integers(2))
-        _, rew, term, trunc, info = env.step(a)
-        _, rr, rt, rtr, _ = ref.step(a)
+        _, _rew, term, trunc, info = env.step(a)
+        _, rr, _rt, _rtr, _ = ref.step(a)
         ref_ret += rr
         done = term or trunc
     ep = info["episode"]
@@ -60,7 +60,8 @@ def test_sb3_vecmonitor_and_ppo_pick_up_term_returns():
 
 def test_sb3_terms_see_terminal_observation_and_truncation_flag():
     rec = Recorder()
-    make = lambda: gym.make("CartPole-v1", max_episode_steps=4)
+    def make():
+        return gym.make("CartPole-v1", max_episode_steps=4)
     venv = VecRewardWrapper(DummyVecEnv([make]), rec)
     venv.reset()
     for _ in range(4):
@@ -97,7 +98,7 @@ def test_vector_next_step_autoreset_hides_pseudo_transition():
     envs.reset(seed=0)
     rewards, ended = [], None
     for t in range(5):
-        _, r, term, trunc, info = envs.step(np.array([0, 1]))
+        _, r, _term, _trunc, info = envs.step(np.array([0, 1]))
         rewards.append(r.copy())
         if t == 2:
             ended = info

@@ -77,7 +77,7 @@ def airl(data):
 
 @pytest.mark.parametrize("use", ["train", "test"])
 def test_airl_reward_makes_expert_action_optimal(data, airl, use):
-    mdp, expert, policy = data
+    mdp, _expert, _policy = data
     R = _tabular_reward(airl, use)
     _, _, pi = mdp.value_iteration(R=R)
     assert pi[: S - 1].argmax(1).tolist() == [RIGHT] * (S - 1)

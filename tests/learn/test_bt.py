@@ -48,7 +48,8 @@ def test_margin_and_scaled_losses_use_the_margin(task):
 def test_loss_formulas_match_closed_forms():
     d = np.array([0.3, -1.2, 2.0])
     y = np.array([1.0, 0.0, 0.7])
-    sig = lambda x: 1 / (1 + np.exp(-x))
+    def sig(x):
+        return 1 / (1 + np.exp(-x))
     bt = -(y * np.log(sig(d)) + (1 - y) * np.log(sig(-d))).mean()
     assert bt_loss(d, y) == pytest.approx(bt)
     m = np.array([0.5, 1.0, 2.0])

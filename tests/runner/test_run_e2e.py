@@ -123,7 +123,7 @@ def test_tiny_ppo_run_with_shaping_and_count_terms(tmp_path, capsys):
     from rewardkit.runner.store import ResultStore
     store = ResultStore(db)
     try:
-        for key, variant in _rows(db, "SELECT run_key, variant FROM runs"):
+        for key, _variant in _rows(db, "SELECT run_key, variant FROM runs"):
             cov = store.coverage(key)
             assert [p["step"] for p in cov] == [0, 128, 256]
             assert cov[0]["unique_cells"] == 0

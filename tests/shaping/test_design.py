@@ -85,7 +85,7 @@ def greedy5():
 
 
 def test_exprd_greedy_picks_goal_trap_and_doorways(greedy5):
-    mdp, layout, prob, g = greedy5
+    _mdp, layout, _prob, g = greedy5
     assert g.support == ANCHOR_PICKS
     assert set(g.support[2:]) == set(layout.doorway_states)
     assert g.support[1] in layout.trap_states
@@ -96,7 +96,7 @@ def test_exprd_informativeness_matches_reference_anchors(greedy5):
     mdp, _, prob, g = greedy5
     got = [d.informativeness for d in g.designs]
     assert np.allclose(got, ANCHOR_IH, atol=1e-4), got
-    assert all(b >= a - 1e-9 for a, b in zip(got, got[1:]))        # greedy never loses informativeness
+    assert all(b >= a - 1e-9 for a, b in zip(got, got[1:], strict=False))        # greedy never loses informativeness
     for d in g.designs:
         assert d.objective == pytest.approx(-d.informativeness, abs=1e-7)
         # EXPRD guarantees its single target policy (with the original gap), not every co-optimal combination
@@ -114,7 +114,7 @@ def test_exprd_informativeness_matches_reference_anchors(greedy5):
 
 
 def test_exprd_lazy_greedy_reaches_the_same_support_with_fewer_lps(greedy5):
-    mdp, _, prob, g = greedy5
+    _mdp, _, prob, g = greedy5
     lazy = prob.greedy(5, lazy=True)
     assert set(lazy.support) == set(g.support)
     assert lazy.n_lps < g.n_lps / 2
@@ -123,7 +123,7 @@ def test_exprd_lazy_greedy_reaches_the_same_support_with_fewer_lps(greedy5):
 
 def test_exprd_options_state_only_l1_and_all_states():
     mdp, layout = four_rooms()
-    Z = [48] + layout.doorway_states
+    Z = [48, *layout.doorway_states]
     free = exprd_design(mdp, Z)
     # a state-only reward cannot tell 'right' (paid) from 'up' (unpaid) at the goal: infeasible, clearly reported
     with pytest.raises(DesignInfeasible, match="support"):
@@ -156,7 +156,7 @@ def test_expadard_design_is_invariant_and_maximises_learner_informativeness():
     learner = rng.dirichlet(np.ones(4), size=mdp.n_states)
     res = expadard_design(mdp, learner)
     V, _, _ = mdp.value_iteration()
-    for other in (mdp.R, pbrs_reward(mdp, V), exprd_design(mdp, [48] + layout.doorway_states).reward):
+    for other in (mdp.R, pbrs_reward(mdp, V), exprd_design(mdp, [48, *layout.doorway_states]).reward):
         assert res.informativeness >= informativeness_l(other, mdp, learner) - 1e-9
     assert res.informativeness == pytest.approx(informativeness_l(res.reward, mdp, learner))
     assert assert_policy_invariant(res.reward, mdp, margin="gap", all_combinations=False, tol=1e-5) > -1e-5
@@ -181,7 +181,7 @@ def test_adaptive_teacher_speeds_up_reinforce_over_original_reward():
 
 
 def test_exprd_l1_refinement_keeps_the_optimum_and_shrinks_the_reward():
-    mdp, layout = four_rooms()
+    mdp, _layout = four_rooms()
     Z = ANCHOR_PICKS
     vertex = ExprdProblem(mdp).solve(Z)
     l1 = ExprdProblem(mdp, refine="l1").solve(Z)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rewardkit.core import ConfigError, TransitionBatch
-from rewardkit.spec.dnf import as_events, parse_dnf
+from rewardkit.spec.dnf import parse_dnf
 from rewardkit.spec.office import OFFICE_T3, OfficeWorld, office_tables
 from rewardkit.spec.reward_machine import RewardMachine, RewardMachineWrapper, RMShaping
 from rewardkit.spec.rm_learning import rm_q_learning
@@ -67,7 +67,7 @@ def test_product_wrapper_and_counterfactual_experiences():
     assert obs == (2 * 9 + 1) * k + 0
     rng = np.random.default_rng(0)
     for _ in range(200):
-        obs, r, term, trunc, info = env.step(int(rng.integers(4)))
+        obs, _r, term, _trunc, info = env.step(int(rng.integers(4)))
         assert obs % k == info["rm_next_state"]
         for exp in info["crm"]:
             assert (exp.u_next, exp.reward, exp.done) == rm.step(exp.u, info["events"])

@@ -27,10 +27,11 @@ def test_coverage_has_diminishing_returns(a, extra, x):
 @given(st.lists(st.integers(0, 20), min_size=1, max_size=40))
 def test_marginal_gains_telescope_to_f_of_the_visited_set(traj):
     f = Coverage.grid(1)
-    key = lambda o: (int(o) % 5, int(o) // 5)
+    def key(o):
+        return (int(o) % 5, int(o) // 5)
     mg = MarginalGain(f, key_fn=key)
     total = 0.0
-    for s, s2 in zip(traj[:-1], traj[1:]):
+    for s, s2 in zip(traj[:-1], traj[1:], strict=False):
         total += float(mg(TransitionBatch.from_arrays(np.array([s]), np.zeros(1), np.array([s2]), [0.0]))[0])
     if len(traj) > 1:
         assert total == f.value(key(s) for s in traj)
@@ -50,7 +51,7 @@ def test_episode_return_is_the_number_of_unique_states_on_a_real_env():
     obs, _ = env.reset(seed=0)
     seen, rng = {obs}, np.random.default_rng(0)
     while True:
-        obs, r, term, trunc, info = env.step(int(rng.integers(4)))
+        obs, _r, term, trunc, info = env.step(int(rng.integers(4)))
         seen.add(obs)
         if term or trunc:
             break

@@ -96,7 +96,7 @@ def test_gymnasium_registration_and_tabular_env():
     assert obs == 40
     steps, truncated = 0, False
     while not truncated:
-        obs, r, terminated, truncated, info = env.step(1)
+        obs, _r, terminated, truncated, _info = env.step(1)
         steps += 1
         assert not terminated
     assert steps == 40

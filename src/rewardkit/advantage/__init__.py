@@ -7,5 +7,20 @@ from .multi_critic import multi_critic_advantage, per_term_gae
 ESTIMATORS = {"grpo": grpo, "dr_grpo": dr_grpo, "batch_std": batch_std, "rloo": rloo, "reinforce_pp": reinforce_pp,
               "bnpo": bnpo, "passk": passk}
 
-__all__ = ["ESTIMATORS", "batch_std", "bnpo", "bnpo_params", "dr_grpo", "gdpo", "group_stats", "grpo", "opo",
-           "passk", "reinforce_pp", "rloo", "weighted_reinforce", "per_term_gae", "multi_critic_advantage"]
+__all__ = [
+                    "ESTIMATORS",
+                    "batch_std",
+                    "bnpo",
+                    "bnpo_params",
+                    "dr_grpo",
+                    "gdpo",
+                    "group_stats",
+                    "grpo",
+                    "multi_critic_advantage",
+                    "opo",
+                    "passk",
+                    "per_term_gae",
+                    "reinforce_pp",
+                    "rloo",
+                    "weighted_reinforce",
+]

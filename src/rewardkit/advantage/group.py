@@ -24,13 +24,25 @@ estimator           advantage                                                   
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.special import betaln
 
-__all__ = ["group_stats", "grpo", "dr_grpo", "batch_std", "rloo", "reinforce_pp", "opo", "passk", "bnpo",
-           "bnpo_params", "weighted_reinforce", "gdpo"]
+__all__ = [
+    "batch_std",
+    "bnpo",
+    "bnpo_params",
+    "dr_grpo",
+    "gdpo",
+    "group_stats",
+    "grpo",
+    "opo",
+    "passk",
+    "reinforce_pp",
+    "rloo",
+    "weighted_reinforce",
+]
 
 
 def _prep(rewards: Sequence[float], group: Sequence | None) -> tuple[np.ndarray, np.ndarray, int]:
@@ -200,7 +212,7 @@ def bnpo(rewards, group=None, low: float = 0.0, high: float = 1.0, alpha: float 
         >>> bnpo([1.0, 0.0], [0, 0], alpha=1.0, beta=1.0).tolist()
         [0.5, -0.5]
     """
-    r, g, k = _prep(rewards, group)
+    r, g, _k = _prep(rewards, group)
     s = (r - low) / (high - low)
     mu, _, n = group_stats(s, g)
     p = np.where(n > 1, mu, 0.0)

@@ -34,8 +34,15 @@ import numpy as np
 
 from rewardkit.core.potential import potential_difference
 
-__all__ = ["as_sas", "epic_canonical", "pearson_distance", "epic_distance", "val_canonical", "starc_distance",
-           "add_potential_shaping"]
+__all__ = [
+    "add_potential_shaping",
+    "as_sas",
+    "epic_canonical",
+    "epic_distance",
+    "pearson_distance",
+    "starc_distance",
+    "val_canonical",
+]
 
 
 def as_sas(R: np.ndarray, n_states: int | None = None) -> np.ndarray:
@@ -45,7 +52,7 @@ def as_sas(R: np.ndarray, n_states: int | None = None) -> np.ndarray:
         R = R[:, None]
     if R.ndim == 2:
         s = R.shape[0] if n_states is None else n_states
-        R = np.broadcast_to(R[:, :, None], R.shape + (s,)).copy()
+        R = np.broadcast_to(R[:, :, None], (*R.shape, s)).copy()
     if R.ndim != 3 or R.shape[0] != R.shape[2]:
         raise ValueError(f"R: got shape {R.shape}; expected (S, A, S), (S, A) or (S,)")
     return R

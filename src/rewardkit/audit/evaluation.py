@@ -47,15 +47,31 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["pairwise_outcomes", "bootstrap_ci", "CategoryScore", "PairwiseReport", "pairwise_accuracy",
-           "section_scores", "mcnemar_test", "bt_probability", "CalibrationReport", "calibration",
-           "fit_temperature", "rankdata", "spearman", "kendall_tau", "rank_agreement", "best_of_n_agreement"]
+__all__ = [
+    "CalibrationReport",
+    "CategoryScore",
+    "PairwiseReport",
+    "best_of_n_agreement",
+    "bootstrap_ci",
+    "bt_probability",
+    "calibration",
+    "fit_temperature",
+    "kendall_tau",
+    "mcnemar_test",
+    "pairwise_accuracy",
+    "pairwise_outcomes",
+    "rank_agreement",
+    "rankdata",
+    "section_scores",
+    "spearman",
+]
 
 
 def _vec(x: Any, field_name: str, n: int | None = None) -> np.ndarray:

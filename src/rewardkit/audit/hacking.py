@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -49,8 +50,18 @@ from rewardkit.core.errors import BatchError, ConfigError
 
 from .evaluation import spearman
 
-__all__ = ["rolling_corr", "DivergenceReport", "detect_proxy_gold_divergence", "DominanceReport",
-           "component_dominance", "LengthReport", "length_exploitation", "par_transform", "PARTerm", "par"]
+__all__ = [
+    "DivergenceReport",
+    "DominanceReport",
+    "LengthReport",
+    "PARTerm",
+    "component_dominance",
+    "detect_proxy_gold_divergence",
+    "length_exploitation",
+    "par",
+    "par_transform",
+    "rolling_corr",
+]
 
 
 def _series(x: Any, name: str) -> np.ndarray:

@@ -38,15 +38,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["bon_kl", "gao_bon", "gao_rl", "OveroptFit", "fit_overoptimization", "ProxySampler",
-           "gaussian_proxy", "misspecified_proxy", "OveroptCurve", "simulate_best_of_n", "kl_optimal_policy",
-           "simulate_kl_regularised"]
+__all__ = [
+    "OveroptCurve",
+    "OveroptFit",
+    "ProxySampler",
+    "bon_kl",
+    "fit_overoptimization",
+    "gao_bon",
+    "gao_rl",
+    "gaussian_proxy",
+    "kl_optimal_policy",
+    "misspecified_proxy",
+    "simulate_best_of_n",
+    "simulate_kl_regularised",
+]
 
 
 def bon_kl(n: Any) -> np.ndarray | float:

@@ -40,12 +40,19 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["PAPER_MASTER_KEYS", "punctuation_variants", "opener_variants", "attack_suite", "ProbeReport",
-           "probe_judge"]
+__all__ = [
+    "PAPER_MASTER_KEYS",
+    "ProbeReport",
+    "attack_suite",
+    "opener_variants",
+    "probe_judge",
+    "punctuation_variants",
+]
 
 #: The master keys of Zhao, Liu et al. (2025), Table 1, used as the entire response (plus ";").
 PAPER_MASTER_KEYS: tuple[str, ...] = (
@@ -212,7 +219,7 @@ def _score(f: Callable[[str, str, Any], Any], c: str, q: str, r: Any) -> float |
     try:
         v = f(c, q, r)
         v = float(getattr(v, "value", v))
-    except Exception:  # noqa: BLE001 - a probe must never crash the audit
+    except Exception:
         return None
     return v if math.isfinite(v) else None
 
@@ -256,7 +263,7 @@ def probe_judge(judge_fn: Any, questions: Sequence[str], references: Sequence[An
         n[fam] = fp[fam] = err[fam] = 0
         for a in attacks:
             acc = 0
-            for q, r in zip(qs, refs):
+            for q, r in zip(qs, refs, strict=False):
                 s = _score(f, a, q, r)
                 if s is None:
                     err[fam] += 1
@@ -273,7 +280,7 @@ def probe_judge(judge_fn: Any, questions: Sequence[str], references: Sequence[An
     if controls is not None:
         if len(controls) != len(qs):
             raise ConfigError("controls", f"has {len(controls)} entries for {len(qs)} questions", "one per question")
-        ok = [_score(f, str(c), q, r) for c, q, r in zip(controls, qs, refs)]
+        ok = [_score(f, str(c), q, r) for c, q, r in zip(controls, qs, refs, strict=False)]
         tpr = sum(1 for s in ok if s is not None and s >= threshold) / len(qs)
     return ProbeReport(fpr, n, fp, err, per_attack, family_of,
                        sum(fp.values()) / total if total else math.nan, tpr)

@@ -13,13 +13,14 @@ array of shape ``(n,)``.  There are two kinds of item:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from .errors import BatchError
 
-__all__ = ["TransitionBatch", "SampleBatch", "Batch"]
+__all__ = ["Batch", "SampleBatch", "TransitionBatch"]
 
 
 @dataclass
@@ -79,7 +80,7 @@ class TransitionBatch:
     def from_arrays(cls, obs: Any, action: Any, next_obs: Any, reward: Any,
                     terminated: Any = None, truncated: Any = None,
                     info: Sequence[Mapping[str, Any]] | None = None,
-                    env_index: Any = None) -> "TransitionBatch":
+                    env_index: Any = None) -> TransitionBatch:
         """Build a batch, defaulting ``terminated``/``truncated`` to all-False."""
         n = np.asarray(reward).reshape(-1).shape[0]
         if terminated is None:

@@ -14,7 +14,7 @@ from .batch import TransitionBatch
 from .registry import register_term
 from .term import Constant, RewardTerm
 
-__all__ = ["EnvReward", "Alive", "InfoKey"]
+__all__ = ["Alive", "EnvReward", "InfoKey"]
 
 register_term("constant", Constant, example={"value": 1.0})
 

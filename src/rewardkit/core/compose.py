@@ -17,7 +17,8 @@ typically a higher-priority outcome term – reaches a threshold.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -27,8 +28,17 @@ from .schedules import Schedule, constant, from_config
 from .errors import ConfigError
 from .term import RewardTerm, as_term, check_output
 
-__all__ = ["RewardResult", "Component", "ComposedReward", "Gate", "Clip", "Scale", "Scheduled", "Normalized",
-           "weighted_sum"]
+__all__ = [
+    "Clip",
+    "Component",
+    "ComposedReward",
+    "Gate",
+    "Normalized",
+    "RewardResult",
+    "Scale",
+    "Scheduled",
+    "weighted_sum",
+]
 
 
 @dataclass
@@ -423,7 +433,7 @@ def weighted_sum(terms: Mapping[str, Any] | Sequence[Any], weights: Mapping[str,
         ws = [weights.get(t.name, 1.0) for t in items]
     else:
         ws = list(weights)
-    return ComposedReward(list(zip(items, ws)), name=name)
+    return ComposedReward(list(zip(items, ws, strict=False)), name=name)
 
 
 def _install_operators() -> None:

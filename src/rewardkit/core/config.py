@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import inspect
 import os
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from .checks import bound, finite
 from .compose import Clip, Component, ComposedReward, Normalized, Scale, Scheduled
@@ -45,7 +46,7 @@ from .safe_load import read_document
 from .schedules import from_config
 from .term import RewardTerm
 
-__all__ = ["load_config", "build_reward", "load_reward", "load_reward_from_env", "read_mapping"]
+__all__ = ["build_reward", "load_config", "load_reward", "load_reward_from_env", "read_mapping"]
 
 _TERM_KEYS = {"type", "name", "weight", "params", "scale", "clip", "normalize", "gate"}
 _REWARD_KEYS = {"name", "clip", "terms"}

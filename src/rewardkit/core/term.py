@@ -18,7 +18,8 @@ every child, with each child's state nested under its key:
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from .batch import SampleBatch, TransitionBatch
 from .checks import finite
 from .errors import BatchError
 
-__all__ = ["RewardTerm", "FunctionTerm", "Constant", "as_term", "RewardFn", "check_output"]
+__all__ = ["Constant", "FunctionTerm", "RewardFn", "RewardTerm", "as_term", "check_output"]
 
 
 @runtime_checkable

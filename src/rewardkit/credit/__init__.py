@@ -5,5 +5,15 @@ from .progress import ProgressAttribution, StepRewardTerm
 from .redistribute import DelayedRewardWrapper, coin_mass, return_equivalent
 from .walk import CoinWalk
 
-__all__ = ["RRDLinear", "RudderLinear", "RudderLSTM", "rudder_loss", "ProgressAttribution", "StepRewardTerm",
-           "DelayedRewardWrapper", "coin_mass", "return_equivalent", "CoinWalk"]
+__all__ = [
+           "CoinWalk",
+           "DelayedRewardWrapper",
+           "ProgressAttribution",
+           "RRDLinear",
+           "RudderLSTM",
+           "RudderLinear",
+           "StepRewardTerm",
+           "coin_mass",
+           "return_equivalent",
+           "rudder_loss",
+]

@@ -36,14 +36,14 @@ Every model's :meth:`redistribute` applies the return-equivalence correction.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..core.seeding import seeded
 from .redistribute import _pad, return_equivalent
 
-__all__ = ["RudderLinear", "RudderLSTM", "RRDLinear", "rudder_loss", "rrd_loss_and_grad"]
+__all__ = ["RRDLinear", "RudderLSTM", "RudderLinear", "rrd_loss_and_grad", "rudder_loss"]
 
 
 def rudder_loss(pred: np.ndarray, ret: np.ndarray, mask: np.ndarray, aux: float = 0.5) -> float:
@@ -79,7 +79,7 @@ class RudderLinear:
         self.w: np.ndarray | None = None
         self.b = 0.0
 
-    def fit(self, episodes: Sequence[np.ndarray], returns: Sequence[float]) -> "RudderLinear":
+    def fit(self, episodes: Sequence[np.ndarray], returns: Sequence[float]) -> RudderLinear:
         x, m = _pad([np.asarray(e, dtype=np.float64).reshape(len(e), -1) for e in episodes])
         r = np.asarray(returns, dtype=np.float64)
         cum = np.cumsum(x * m[..., None], axis=1)
@@ -164,7 +164,7 @@ class RRDLinear:
         self.w: np.ndarray | None = None
         self.b = 0.0
 
-    def fit(self, episodes: Sequence[np.ndarray], returns: Sequence[float]) -> "RRDLinear":
+    def fit(self, episodes: Sequence[np.ndarray], returns: Sequence[float]) -> RRDLinear:
         eps = [np.asarray(e, dtype=np.float64).reshape(len(e), -1) for e in episodes]
         r = np.asarray(returns, dtype=np.float64)
         d = eps[0].shape[1]
@@ -238,7 +238,7 @@ class RudderLSTM:
         h, _ = self.lstm(x)
         return self.head(h).squeeze(-1)
 
-    def fit(self, episodes: Sequence[np.ndarray], returns: Sequence[float]) -> "RudderLSTM":
+    def fit(self, episodes: Sequence[np.ndarray], returns: Sequence[float]) -> RudderLSTM:
         torch = self.torch
         x, m = _pad([np.asarray(e, dtype=np.float32).reshape(len(e), -1) for e in episodes])
         xt = torch.as_tensor(x, dtype=torch.float32)

@@ -14,7 +14,8 @@ regression on user features (exact least squares, since :math:`\\sum_t c_\\theta
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class ProgressAttribution:
         self.grounding_bonus = float(grounding_bonus)
         self.theta: np.ndarray | None = None
 
-    def fit(self, episodes: Sequence[np.ndarray], outcomes: Sequence[float]) -> "ProgressAttribution":
+    def fit(self, episodes: Sequence[np.ndarray], outcomes: Sequence[float]) -> ProgressAttribution:
         sums = np.stack([np.asarray(e, dtype=np.float64).reshape(len(e), -1).sum(0) for e in episodes])
         y = np.asarray(outcomes, dtype=np.float64)
         d = sums.shape[1]
@@ -95,5 +96,5 @@ class StepRewardTerm(RewardTerm):
 
     def compute(self, batch: TransitionBatch) -> np.ndarray:
         x = np.asarray(self.featurize(batch), dtype=np.float64)
-        fn = getattr(self.model, "predict", None) or getattr(self.model, "contributions")
+        fn = getattr(self.model, "predict", None) or self.model.contributions
         return np.asarray(fn(x), dtype=np.float64)

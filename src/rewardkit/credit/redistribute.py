@@ -14,12 +14,13 @@ redistributed reward can replace the delayed one for learning.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["return_equivalent", "DelayedRewardWrapper", "coin_mass"]
+__all__ = ["DelayedRewardWrapper", "coin_mass", "return_equivalent"]
 
 
 def return_equivalent(pred: np.ndarray, episode_return: float, mask: np.ndarray | None = None) -> np.ndarray:
@@ -83,7 +84,7 @@ class DelayedRewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
 def _pad(episodes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     t_max = max(len(e) for e in episodes)
     d = np.asarray(episodes[0]).shape[1:]
-    x = np.zeros((len(episodes), t_max) + d)
+    x = np.zeros((len(episodes), t_max, *d))
     m = np.zeros((len(episodes), t_max), dtype=bool)
     for i, e in enumerate(episodes):
         x[i, : len(e)] = e

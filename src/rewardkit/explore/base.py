@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -50,8 +51,16 @@ from ..core.batch import TransitionBatch
 from ..core.errors import BatchError, ConfigError
 from ..core.term import RewardTerm
 
-__all__ = ["IntrinsicBonus", "BonusTerm", "EnvSlots", "as_float_obs", "rollout_arrays",
-           "to_state", "from_state", "check_coef"]
+__all__ = [
+    "BonusTerm",
+    "EnvSlots",
+    "IntrinsicBonus",
+    "as_float_obs",
+    "check_coef",
+    "from_state",
+    "rollout_arrays",
+    "to_state",
+]
 
 ROLLOUT_KEYS = ("obs", "actions", "next_obs", "terminated", "truncated")
 
@@ -119,7 +128,7 @@ def occurrence_groups(env_index: np.ndarray) -> list[np.ndarray] | None:
     return [np.flatnonzero(rank == k) for k in range(int(rank.max()) + 1)]
 
 
-def check_key_info(bonus: "IntrinsicBonus", key_info: str | None) -> str | None:
+def check_key_info(bonus: IntrinsicBonus, key_info: str | None) -> str | None:
     """``key_info`` (the info entry that carries count keys) if ``bonus`` can count keys, else a ConfigError.
 
     Example:
@@ -378,10 +387,10 @@ def from_state(state: Any, current: Any) -> Any:
         return {k: from_state(v, cur.get(k)) for k, v in state.items()}
     if isinstance(state, list):
         cur = current if isinstance(current, list) and len(current) == len(state) else [None] * len(state)
-        return [from_state(v, c) for v, c in zip(state, cur)]
+        return [from_state(v, c) for v, c in zip(state, cur, strict=False)]
     if isinstance(state, tuple):
         cur = current if isinstance(current, tuple) and len(current) == len(state) else (None,) * len(state)
-        return tuple(from_state(v, c) for v, c in zip(state, cur))
+        return tuple(from_state(v, c) for v, c in zip(state, cur, strict=False))
     if isinstance(state, np.ndarray):
         return state.copy()
     try:

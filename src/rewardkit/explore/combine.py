@@ -22,7 +22,8 @@ Presets: :func:`e3b_x_rnd`, :func:`e3b_x_noveld` (Henaff et al. 2023),
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from ..core.normalize import RunningMeanStd
 from ..core.registry import register_term
 from .base import BonusTerm, IntrinsicBonus
 
-__all__ = ["Sum", "Product", "NGUMultiplier", "e3b_x_rnd", "e3b_x_noveld", "count_x_count", "ngu", "ngu_preset"]
+__all__ = ["NGUMultiplier", "Product", "Sum", "count_x_count", "e3b_x_noveld", "e3b_x_rnd", "ngu", "ngu_preset"]
 
 
 class _Composite(IntrinsicBonus):
@@ -55,7 +56,7 @@ class _Composite(IntrinsicBonus):
         if len(flags) != len(items):
             raise ConfigError("normalize", f"has {len(flags)} flags for {len(items)} members", "one bool per member")
         self.norms: dict[str, RunningMeanStd | None] = {k: (RunningMeanStd() if f else None)
-                                                        for (k, _), f in zip(items, flags)}
+                                                        for (k, _), f in zip(items, flags, strict=False)}
         self.last_terms: dict[str, np.ndarray] = {}
         self.learned = any(b.learned for b in self.members.values())
         self.takes_keys = any(b.takes_keys for b in self.members.values())
@@ -150,7 +151,7 @@ class Sum(_Composite):
             ws = list(weights)
             if len(ws) != len(keys):
                 raise ConfigError("weights", f"has {len(ws)} entries for {len(keys)} members", "one weight per member")
-            self.weights = dict(zip(keys, map(float, ws)))
+            self.weights = dict(zip(keys, map(float, ws), strict=False))
 
     def _combine(self, values):
         return sum(self.weights[k] * v for k, v in values.items())

@@ -33,7 +33,8 @@ count privileged state.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -41,9 +42,18 @@ from ..core.errors import BatchError, ConfigError
 from ..core.registry import register_term
 from .base import BonusTerm, IntrinsicBonus, _take, occurrence_groups, rollout_arrays
 
-__all__ = ["CountBonus", "obs_hash", "minigrid_agent_state", "minigrid_position",
-           "minigrid_position_direction", "minigrid_position_carrying", "explicit_keys", "KEY_FUNCTIONS",
-           "count_bonus", "MODES"]
+__all__ = [
+    "KEY_FUNCTIONS",
+    "MODES",
+    "CountBonus",
+    "count_bonus",
+    "explicit_keys",
+    "minigrid_agent_state",
+    "minigrid_position",
+    "minigrid_position_carrying",
+    "minigrid_position_direction",
+    "obs_hash",
+]
 
 MODES = ("global", "episodic", "first_visit", "product")
 
@@ -114,7 +124,7 @@ def minigrid_agent_state(obs: Any) -> np.ndarray:
         [[2, 3, 1]]
     """
     img = _mg_image(obs)
-    n, w, h, _ = img.shape
+    n, _w, h, _ = img.shape
     is_agent = img[..., 0].reshape(n, -1) == _MG_AGENT
     found = is_agent.any(axis=1)
     if not found.all():
@@ -303,7 +313,7 @@ class CountBonus(IntrinsicBonus):
     def _register_initial(self, obs: Any, env_index: np.ndarray) -> None:
         if self._pending is not None:
             return
-        for e, k in zip(env_index.tolist(), self.keys(obs)):
+        for e, k in zip(env_index.tolist(), self.keys(obs), strict=False):
             table = self.episode_counts[e]
             table[k] = table.get(k, 0) + 1
 
@@ -325,7 +335,7 @@ class CountBonus(IntrinsicBonus):
             return 1.0 / np.sqrt(ng)
         ne = np.empty(m)
         tables = self.episode_counts
-        for i, (e, k) in enumerate(zip(env_index.tolist(), keys)):
+        for i, (e, k) in enumerate(zip(env_index.tolist(), keys, strict=False)):
             t = tables[e]
             c = t.get(k, 0) + 1
             t[k] = c
@@ -347,7 +357,7 @@ class CountBonus(IntrinsicBonus):
         if isinstance(nxt, Mapping) or isinstance(obs, Mapping) or T == 0:
             return super().compute(batch)
         nxt, obs = np.asarray(nxt), np.asarray(obs)
-        k_next = self.keys(nxt.reshape((T * n,) + nxt.shape[2:]))
+        k_next = self.keys(nxt.reshape((T * n, *nxt.shape[2:])))
         idx = np.arange(n)
         self.slots.ensure(idx)
         self._ensure_envs(self.slots.fresh.shape[0])

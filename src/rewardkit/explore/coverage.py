@@ -6,7 +6,8 @@ NumPy only (matplotlib for the PNG), so reports can use it without importing tor
 from __future__ import annotations
 
 import io
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 

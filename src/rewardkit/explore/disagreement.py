@@ -15,7 +15,8 @@ transitions do not keep the bonus high, unlike a prediction error.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch

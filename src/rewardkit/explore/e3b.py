@@ -39,7 +39,8 @@ reports state-of-the-art results on 16 MiniHack tasks.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ from ..core.registry import register_term
 from .base import BonusTerm
 from .icm import InverseDynamicsFeatureBonus
 
-__all__ = ["E3B", "sherman_morrison_batch", "elliptical_scan", "e3b_bonus"]
+__all__ = ["E3B", "e3b_bonus", "elliptical_scan", "sherman_morrison_batch"]
 
 
 def sherman_morrison_batch(c_inv: np.ndarray, phi: np.ndarray) -> np.ndarray:

@@ -31,14 +31,21 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable
+from typing import Any
+from collections.abc import Callable, Hashable
 
 import numpy as np
 
 from ..core.errors import BatchError, ConfigError
 
-__all__ = ["downscale_cell", "Cell", "CellArchive", "minigrid_snapshot", "minigrid_restore",
-           "explore_from_archive"]
+__all__ = [
+    "Cell",
+    "CellArchive",
+    "downscale_cell",
+    "explore_from_archive",
+    "minigrid_restore",
+    "minigrid_snapshot",
+]
 
 
 def downscale_cell(obs: Any, width: int = 11, height: int = 8, depth: int = 8, max_value: float = 255.0) -> bytes:
@@ -206,7 +213,7 @@ def minigrid_restore(env: Any, snapshot: dict[str, Any]) -> Any:
     u.agent_dir = int(snapshot["agent_dir"])
     u.step_count = int(snapshot["step_count"])
     u.np_random.bit_generator.state = copy.deepcopy(snapshot["rng"])
-    for w, n in zip(_time_limit_wrappers(env), snapshot.get("elapsed", [])):
+    for w, n in zip(_time_limit_wrappers(env), snapshot.get("elapsed", []), strict=False):
         w._elapsed_steps = n
     return _wrapped_obs(env, u.gen_obs())
 

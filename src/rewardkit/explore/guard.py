@@ -84,7 +84,7 @@ import numpy as np
 
 from ..core.errors import BatchError, ConfigError
 
-__all__ = ["BonusShareGuard", "BonusFarmingWarning", "EpisodeStats"]
+__all__ = ["BonusFarmingWarning", "BonusShareGuard", "EpisodeStats"]
 
 
 class BonusFarmingWarning(RuntimeWarning):

@@ -16,7 +16,8 @@ can influence, ICM ignores uncontrollable noise better than raw-pixel prediction
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch

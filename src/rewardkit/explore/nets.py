@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -25,8 +26,19 @@ from ..core.normalize import RewardNormalizer, RunningMeanStd
 from ..core.seeding import seeded
 from .base import IntrinsicBonus, as_float_obs, rollout_arrays
 
-__all__ = ["make_encoder", "seeded", "ObsNormalizer", "forward_filtered_returns", "IntrinsicReturnScaler",
-           "LearnedBonus", "ReturnScaledBonus", "freeze", "space_shape", "action_info", "one_hot_actions"]
+__all__ = [
+    "IntrinsicReturnScaler",
+    "LearnedBonus",
+    "ObsNormalizer",
+    "ReturnScaledBonus",
+    "action_info",
+    "forward_filtered_returns",
+    "freeze",
+    "make_encoder",
+    "one_hot_actions",
+    "seeded",
+    "space_shape",
+]
 
 
 def space_shape(obs_shape: Sequence[int] | None, observation_space: Any, field: str = "obs_shape") -> tuple[int, ...]:
@@ -230,7 +242,7 @@ class ObsNormalizer:
         x = as_float_obs(obs)
         if x.size == 0:
             return
-        x = x.reshape((-1,) + tuple(np.shape(self.rms.mean)))
+        x = x.reshape((-1, *tuple(np.shape(self.rms.mean))))
         finite = np.isfinite(x.reshape(x.shape[0], -1)).all(axis=1)
         if not finite.all():  # a corrupt observation must not poison the statistics for good
             x = x[finite]
@@ -404,7 +416,7 @@ class LearnedBonus(IntrinsicBonus):
         """Initialise observation normalisation from observations ``(N, *obs_shape)`` or ``(T, n, *obs_shape)``."""
         if self.obs_norm is not None:
             x = as_float_obs(obs)
-            self.obs_norm.update(x.reshape((-1,) + self.obs_shape))
+            self.obs_norm.update(x.reshape((-1, *self.obs_shape)))
 
     # scoring ----------------------------------------------------------------
     def _score(self, obs: torch.Tensor, next_obs: torch.Tensor, actions: Any) -> np.ndarray:
@@ -431,13 +443,13 @@ class LearnedBonus(IntrinsicBonus):
         """Score a ``(T, n, ...)`` rollout in one batched forward pass -> ``(T, n)``."""
         if self.episodic:
             return super().compute(batch)
-        obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
+        obs, acts, nxt, _term, _trunc, T, n = rollout_arrays(batch)
         if T * n == 0:
             return np.zeros((T, n))
-        flat = lambda x: as_float_obs(x).reshape((T * n,) + self.obs_shape)  # noqa: E731
+        flat = lambda x: as_float_obs(x).reshape((T * n, *self.obs_shape))  # noqa: E731
         with torch.no_grad():
             o = self._obs_tensor(flat(obs)) if self._needs_obs() else None
-            raw = self._score(o, self._obs_tensor(flat(nxt)), np.asarray(acts).reshape((T * n,) + np.shape(acts)[2:]))
+            raw = self._score(o, self._obs_tensor(flat(nxt)), np.asarray(acts).reshape((T * n, *np.shape(acts)[2:])))
         self.global_step += T * n
         return self._post(np.asarray(raw).reshape(T, n), None, rollout=True)
 
@@ -452,7 +464,7 @@ class LearnedBonus(IntrinsicBonus):
         """
         x_obs, x_nxt = as_float_obs(obs), as_float_obs(next_obs)
         T, n = x_nxt.shape[:2]
-        e_nxt = encode(x_nxt.reshape((T * n,) + x_nxt.shape[2:])).reshape(T, n, -1)
+        e_nxt = encode(x_nxt.reshape((T * n, *x_nxt.shape[2:]))).reshape(T, n, -1)
         reuse = np.zeros((T, n), dtype=bool)
         if T > 1:
             reuse[1:] = ~done[:-1] & (x_obs[1:] == x_nxt[:-1]).reshape(T - 1, n, -1).all(axis=2)
@@ -475,7 +487,7 @@ class LearnedBonus(IntrinsicBonus):
         obs, _, nxt, term, trunc, T, n = rollout_arrays(batch)
         if T * n == 0:
             return np.zeros((T, n))
-        emb = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape)).reshape(T, n, -1)
+        emb = self.embed(as_float_obs(nxt).reshape((T * n, *self.obs_shape))).reshape(T, n, -1)
         self.slots.ensure(np.arange(n))
         self._ensure_envs(self.slots.fresh.shape[0])
         done = term | trunc
@@ -504,11 +516,11 @@ class LearnedBonus(IntrinsicBonus):
         if lead not in (1, 2) or nx.shape[lead:] != self.obs_shape:
             raise BatchError("batch.next_obs", f"has shape {nx.shape}", f"(T, n, *{self.obs_shape}) or (N, *{self.obs_shape})")
         N = int(np.prod(nx.shape[:lead]))
-        nx = nx.reshape((N,) + self.obs_shape)
-        ob = as_float_obs(obs).reshape((N,) + self.obs_shape) if obs is not None else nx
+        nx = nx.reshape((N, *self.obs_shape))
+        ob = as_float_obs(obs).reshape((N, *self.obs_shape)) if obs is not None else nx
         acts = batch.get("actions", batch.get("action"))
         acts = np.zeros(N, dtype=np.int64) if acts is None else np.asarray(acts)
-        acts = acts.reshape((N,) + acts.shape[lead:])
+        acts = acts.reshape((N, *acts.shape[lead:]))
         ints = all(isinstance(x, np.ndarray) and x.dtype.kind in "biu" for x in (nxt, obs if obs is not None else nxt))
         ok = None if ints else (np.isfinite(nx.reshape(N, -1)).all(axis=1) & np.isfinite(ob.reshape(N, -1)).all(axis=1))
         if ok is not None and not ok.all():  # corrupt rows must not reach the networks (integer obs are finite)

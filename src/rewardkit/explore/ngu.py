@@ -27,7 +27,8 @@ NGU's full intrinsic reward multiplies this by a life-long novelty multiplier
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

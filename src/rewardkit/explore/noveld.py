@@ -15,7 +15,8 @@ global terms of E3B x NovelD / E3B x RND (Henaff et al. 2023).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -75,8 +76,8 @@ class NovelD(IntrinsicBonus):
         return d
 
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
-        obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
-        flat = lambda x: as_float_obs(x).reshape((T * n,) + self.obs_shape)  # noqa: E731
+        obs, _acts, nxt, term, trunc, T, n = rollout_arrays(batch)
+        flat = lambda x: as_float_obs(x).reshape((T * n, *self.obs_shape))  # noqa: E731
         d = self._diff(flat(obs), flat(nxt)).reshape(T, n)
         if self.counts is not None:
             for t in range(T):

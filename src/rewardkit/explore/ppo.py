@@ -40,7 +40,8 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import gymnasium as gym
 import numpy as np
@@ -54,7 +55,7 @@ from .base import IntrinsicBonus
 from .sb3 import bonus_share, score_rollout
 from .coverage import CoverageTracker
 
-__all__ = ["PPOConfig", "Agent", "train", "two_stream_gae"]
+__all__ = ["Agent", "PPOConfig", "train", "two_stream_gae"]
 
 
 @dataclass
@@ -208,7 +209,7 @@ def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonu
     use_int = bonus is not None
 
     T, n = cfg.num_steps, cfg.num_envs
-    obs_buf = np.zeros((T, n) + tuple(obs_shape), dtype=np.float32)
+    obs_buf = np.zeros((T, n, *tuple(obs_shape)), dtype=np.float32)
     next_buf = np.zeros_like(obs_buf)
     act_buf = np.zeros((T, n), dtype=np.int64)
     logp_buf = np.zeros((T, n), dtype=np.float32)
@@ -278,7 +279,7 @@ def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonu
 
         # ---- 3. two-stream GAE ----
         with torch.no_grad():
-            v_e_next, v_i_next_true = agent.values(torch.from_numpy(_flat(next_buf.reshape((T * n,) + obs_shape))))
+            v_e_next, v_i_next_true = agent.values(torch.from_numpy(_flat(next_buf.reshape((T * n, *obs_shape)))))
             _, v_i_last = agent.values(torch.from_numpy(_flat(obs)))
         v_e_next = v_e_next.numpy().reshape(T, n)
         v_i_next = np.concatenate([v_int_buf[1:], v_i_last.numpy()[None]], axis=0)  # next *stored* state
@@ -291,7 +292,7 @@ def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonu
         adv = cfg.ext_coef * adv_e + (cfg.int_coef * adv_i if use_int else 0.0)
 
         # ---- 4. PPO update ----
-        b_obs = torch.from_numpy(_flat(obs_buf.reshape((T * n,) + obs_shape)))
+        b_obs = torch.from_numpy(_flat(obs_buf.reshape((T * n, *obs_shape))))
         b_act = torch.from_numpy(act_buf.reshape(-1))
         b_logp = torch.from_numpy(logp_buf.reshape(-1))
         b_adv = torch.from_numpy(adv.reshape(-1).astype(np.float32))

@@ -16,7 +16,8 @@ trained (``update`` is a no-op) – the cheap prior of a random CNN is the point
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -105,8 +106,8 @@ class RE3(LearnedBonus):
 
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
         """Score a rollout against the buffer and the rollout's other states, then store it."""
-        obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
-        q = self.embed(as_float_obs(nxt).reshape((T * n,) + self.obs_shape))
+        _obs, _acts, nxt, _term, _trunc, T, n = rollout_arrays(batch)
+        q = self.embed(as_float_obs(nxt).reshape((T * n, *self.obs_shape)))
         cand = np.concatenate([q, self.storage[: self.size]], axis=0)
         mask = np.zeros((q.shape[0], cand.shape[0]), dtype=bool)
         mask[np.arange(q.shape[0]), np.arange(q.shape[0])] = True

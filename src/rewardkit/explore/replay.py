@@ -38,7 +38,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 from gymnasium import spaces

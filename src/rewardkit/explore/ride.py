@@ -16,7 +16,8 @@ kernel and the L2 norm by an MSE.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -72,7 +73,7 @@ class RIDE(ICM):
 
     def compute(self, batch: Mapping[str, Any]) -> np.ndarray:
         """Score a rollout: one batched embedding pass, then the episodic counts step by step."""
-        obs, acts, nxt, term, trunc, T, n = rollout_arrays(batch)
+        obs, _acts, nxt, term, trunc, T, n = rollout_arrays(batch)
         if T == 0:
             return np.zeros((0, n))
 

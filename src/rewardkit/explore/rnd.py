@@ -22,7 +22,8 @@ ignores ``terminated`` for it – see ``rewardkit.explore.ppo`` for a two-head P
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import torch

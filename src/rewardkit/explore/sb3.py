@@ -47,7 +47,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from gymnasium import spaces
@@ -58,7 +59,7 @@ from ..core.normalize import RewardNormalizer
 from ..core.vecstep import sb3_done_flags
 from .base import IntrinsicBonus, check_key_info
 
-__all__ = ["IntrinsicRewardCallback", "rollout_transitions", "score_rollout", "bonus_share"]
+__all__ = ["IntrinsicRewardCallback", "bonus_share", "rollout_transitions", "score_rollout"]
 
 
 # --------------------------------------------------------------------------- pure helpers

@@ -16,7 +16,8 @@ distinction (large k).  Any count mode of
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from ._linalg import mm
 from .base import BonusTerm, as_float_obs
 from .counts import CountBonus
 
-__all__ = ["SimHashKey", "SimHashBonus", "simhash_bonus"]
+__all__ = ["SimHashBonus", "SimHashKey", "simhash_bonus"]
 
 
 class SimHashKey:

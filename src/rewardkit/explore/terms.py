@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from ..core.errors import ConfigError
 from ..core.registry import register_term
 from .base import BonusTerm
 from ..core import schedules
 
-__all__ = ["METHODS", "make_bonus", "make_coef", "exploration_bonus"]
+__all__ = ["METHODS", "exploration_bonus", "make_bonus", "make_coef"]
 
 #: method name -> (module, class)
 METHODS: dict[str, tuple[str, str]] = {

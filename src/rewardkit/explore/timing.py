@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["record_rollouts", "time_module", "main"]
+__all__ = ["main", "record_rollouts", "time_module"]
 
 
 def record_rollouts(kind: str, n_envs: int = 8, steps: int = 128, rollouts: int = 2, seed: int = 0) -> dict[str, np.ndarray]:
@@ -37,13 +38,13 @@ def record_rollouts(kind: str, n_envs: int = 8, steps: int = 128, rollouts: int 
     out: dict[str, list] = {"obs": [], "actions": [], "next_obs": [], "terminated": [], "truncated": []}
     for _ in range(rollouts * steps):
         a = rng.integers(0, 7, n_envs)
-        res = [e.step(int(x)) for e, x in zip(envs, a)]
+        res = [e.step(int(x)) for e, x in zip(envs, a, strict=False)]
         out["obs"].append(obs)
         out["actions"].append(a)
         out["next_obs"].append(np.stack([r[0] for r in res]))
         out["terminated"].append(np.array([r[2] for r in res]))
         out["truncated"].append(np.array([r[3] for r in res]))
-        obs = np.stack([e.reset()[0] if (r[2] or r[3]) else r[0] for e, r in zip(envs, res)])
+        obs = np.stack([e.reset()[0] if (r[2] or r[3]) else r[0] for e, r in zip(envs, res, strict=False)])
     return {k: np.stack(v) for k, v in out.items()}
 
 

@@ -22,9 +22,22 @@ from .bt import LOSSES, bt_loss, fit_bt, fit_linear_bt
 from .ensemble import RewardEnsemble, fit_ensemble, preference_strength, denoise_labels
 
 __all__ = [
-    "MLPReward", "load_reward_model", "as_segments", "PreferencePairs", "boltzmann_labels",
-    "linear_preference_task", "pair_accuracy", "sigmoid", "LOSSES", "bt_loss", "fit_bt", "fit_linear_bt",
-    "RewardEnsemble", "fit_ensemble", "preference_strength", "denoise_labels",
+    "LOSSES",
+    "MLPReward",
+    "PreferencePairs",
+    "RewardEnsemble",
+    "as_segments",
+    "boltzmann_labels",
+    "bt_loss",
+    "denoise_labels",
+    "fit_bt",
+    "fit_ensemble",
+    "fit_linear_bt",
+    "linear_preference_task",
+    "load_reward_model",
+    "pair_accuracy",
+    "preference_strength",
+    "sigmoid",
 ]
 
 from .active import select_queries, active_learning_curve, queries_to_reach
@@ -36,9 +49,25 @@ from .text import SentenceEmbedder
 from .data import LoadReport, read_preference_jsonl, save_pairs, load_pairs
 
 __all__ += [
-    "select_queries", "active_learning_curve", "queries_to_reach", "LatentRewardModel", "fit_vpl",
-    "user_groups_task", "soft_value_iteration", "mce_irl", "IRLResult", "empirical_occupancy",
-    "feature_expectations", "AdversarialReward", "fit_discriminator", "transition_features",
-    "RewardModelTerm", "AdversarialRewardTerm", "SentenceEmbedder", "LoadReport", "read_preference_jsonl",
-    "save_pairs", "load_pairs",
+    "AdversarialReward",
+    "AdversarialRewardTerm",
+    "IRLResult",
+    "LatentRewardModel",
+    "LoadReport",
+    "RewardModelTerm",
+    "SentenceEmbedder",
+    "active_learning_curve",
+    "empirical_occupancy",
+    "feature_expectations",
+    "fit_discriminator",
+    "fit_vpl",
+    "load_pairs",
+    "mce_irl",
+    "queries_to_reach",
+    "read_preference_jsonl",
+    "save_pairs",
+    "select_queries",
+    "soft_value_iteration",
+    "transition_features",
+    "user_groups_task",
 ]

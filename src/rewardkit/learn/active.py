@@ -25,7 +25,8 @@ candidates: scoring ``N`` pairs is one matrix product per member.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from ..core.errors import ConfigError
 from .ensemble import RewardEnsemble, fit_ensemble
 from .preferences import PreferencePairs, pair_accuracy
 
-__all__ = ["select_queries", "active_learning_curve", "queries_to_reach", "bald_scores"]
+__all__ = ["active_learning_curve", "bald_scores", "queries_to_reach", "select_queries"]
 
 METHODS = ("disagreement", "bald", "random")
 

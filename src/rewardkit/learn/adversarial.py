@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -154,7 +155,7 @@ class AdversarialReward:
         np.savez(path, **arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> "AdversarialReward":
+    def load(cls, path: str | Path) -> AdversarialReward:
         p = Path(path)
         arr = read_npz(p, "a .npz written by .save()", "discriminator file")
         kind = str(arr.get("kind", ""))
@@ -224,7 +225,7 @@ def fit_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any],
             if len(lin) != len(m.weights):
                 raise ConfigError("init", "has a different architecture", f"hidden={tuple(hidden)}")
             with torch.no_grad():
-                for layer, w, b in zip(lin, m.weights, m.biases):
+                for layer, w, b in zip(lin, m.weights, m.biases, strict=False):
                     layer.weight.copy_(torch.as_tensor(w.T))
                     layer.bias.copy_(torch.as_tensor(b))
         return net

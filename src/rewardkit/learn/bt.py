@@ -32,7 +32,8 @@ fits a *linear* reward by Newton's method in NumPy (MAP with a Gaussian prior).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from ..core.errors import ConfigError
 from .models import read_npz
 from .preferences import PreferencePairs
 
-__all__ = ["LoadReport", "read_preference_jsonl", "save_pairs", "load_pairs"]
+__all__ = ["LoadReport", "load_pairs", "read_preference_jsonl", "save_pairs"]
 
 
 @dataclass

@@ -24,14 +24,15 @@ ascent uses Adam (Kingma & Ba 2015) with an optional L2 prior on :math:`\\theta`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..core.errors import ConfigError
 from ..tabular.mdp import TabularMDP
 
-__all__ = ["soft_value_iteration", "mce_irl", "IRLResult", "empirical_occupancy", "feature_expectations"]
+__all__ = ["IRLResult", "empirical_occupancy", "feature_expectations", "mce_irl", "soft_value_iteration"]
 
 
 def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:

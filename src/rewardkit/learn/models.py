@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..core.errors import BatchError, ConfigError
 
-__all__ = ["MLPReward", "load_reward_model", "as_segments"]
+__all__ = ["MLPReward", "as_segments", "load_reward_model"]
 
 _ACTS = ("tanh", "relu", "identity")
 
@@ -71,7 +72,7 @@ class MLPReward:
             raise ConfigError("weights[-1]", f"has shape {self.weights[-1].shape}", "a (d, 1) output layer")
 
     @classmethod
-    def linear(cls, w: Sequence[float], b: float = 0.0) -> "MLPReward":
+    def linear(cls, w: Sequence[float], b: float = 0.0) -> MLPReward:
         """The linear reward :math:`r(x) = w^\\top x + b`."""
         w = np.asarray(w, dtype=np.float64).reshape(-1, 1)
         return cls([w], [np.array([b])], "identity")
@@ -86,7 +87,7 @@ class MLPReward:
         if h.ndim == 0 or h.shape[-1] != self.input_dim:
             raise BatchError("features", f"have shape {h.shape}", f"an array (..., {self.input_dim})")
         n = len(self.weights)
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=False)):
             h = h @ w + b
             if i < n - 1:
                 h = _act(self.activation, h)
@@ -100,7 +101,7 @@ class MLPReward:
     def to_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {f"{prefix}n_layers": np.array(len(self.weights)),
                                       f"{prefix}activation": np.array(self.activation)}
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=False)):
             out[f"{prefix}W{i}"] = w
             out[f"{prefix}b{i}"] = b
         for k, v in self.meta.items():
@@ -108,7 +109,7 @@ class MLPReward:
         return out
 
     @classmethod
-    def from_arrays(cls, arrays: Any, prefix: str = "") -> "MLPReward":
+    def from_arrays(cls, arrays: Any, prefix: str = "") -> MLPReward:
         try:
             n = int(arrays[f"{prefix}n_layers"])
             ws = [arrays[f"{prefix}W{i}"] for i in range(n)]

@@ -21,7 +21,8 @@ retraining: encode a few of their labelled pairs and score with the posterior me
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 

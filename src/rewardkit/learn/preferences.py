@@ -18,7 +18,8 @@ NeurIPS), with a temperature :math:`\\tau` and a flip rate :math:`\\varepsilon`:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -88,17 +89,17 @@ class PreferencePairs:
     def dim(self) -> int:
         return int(self.a.shape[-1])
 
-    def subset(self, idx: Any) -> "PreferencePairs":
+    def subset(self, idx: Any) -> PreferencePairs:
         idx = np.asarray(idx)
         return PreferencePairs(self.a[idx], self.b[idx], self.label[idx],
                                None if self.margin is None else self.margin[idx],
                                None if self.user is None else self.user[idx])
 
-    def with_labels(self, label: Any) -> "PreferencePairs":
+    def with_labels(self, label: Any) -> PreferencePairs:
         return PreferencePairs(self.a, self.b, label, self.margin, self.user)
 
     @staticmethod
-    def concat(parts: list["PreferencePairs"]) -> "PreferencePairs":
+    def concat(parts: list[PreferencePairs]) -> PreferencePairs:
         def cat(name: str) -> Any:
             cols = [getattr(p, name) for p in parts]
             return None if any(c is None for c in cols) else np.concatenate(cols)

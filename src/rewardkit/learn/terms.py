@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from .adversarial import AdversarialReward, transition_features
 from .ensemble import RewardEnsemble
 from .models import load_reward_model
 
-__all__ = ["RewardModelTerm", "AdversarialRewardTerm", "resolve_callable"]
+__all__ = ["AdversarialRewardTerm", "RewardModelTerm", "resolve_callable"]
 
 FEATURE_MODES = ("obs_action", "obs", "next_obs", "obs_action_next_obs")
 

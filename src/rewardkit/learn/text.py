@@ -19,7 +19,8 @@ with ``features=SentenceEmbedder()``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class SentenceEmbedder:
         if not isinstance(batch, SampleBatch):
             raise BatchError("batch", f"got a {type(batch).__name__}", "a SampleBatch")
         return [self.template.format(prompt=p, completion=c)
-                for p, c in zip(batch.prompt_texts(), batch.completion_texts())]
+                for p, c in zip(batch.prompt_texts(), batch.completion_texts(), strict=False)]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm embeddings ``(n, dim)`` of plain strings."""

@@ -15,8 +15,17 @@ from .spec import ExperimentSpec, RunSpec, load_spec, parse_spec
 from .store import ResultStore
 from .envs import make_env, register_env
 
-__all__ = ["ExperimentSpec", "RunSpec", "load_spec", "parse_spec", "ResultStore", "make_env", "register_env",
-           "run_experiment", "write_report"]
+__all__ = [
+    "ExperimentSpec",
+    "ResultStore",
+    "RunSpec",
+    "load_spec",
+    "make_env",
+    "parse_spec",
+    "register_env",
+    "run_experiment",
+    "write_report",
+]
 
 
 def run_experiment(*args, **kwargs):  # lazy: keeps `import rewardkit.runner` light

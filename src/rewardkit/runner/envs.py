@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 import gymnasium as gym
 
 from rewardkit.core import ConfigError
 from rewardkit.core.registry import ENVS
 
-__all__ = ["register_env", "make_env", "WRAPPERS", "check_env_for_learner", "ENVS"]
+__all__ = ["ENVS", "WRAPPERS", "check_env_for_learner", "make_env", "register_env"]
 
 #: modules that register gymnasium ids when imported, by id prefix
 _ID_PROVIDERS = (("MiniGrid-", "minigrid"), ("BabyAI-", "minigrid"), ("rewardkit/", "rewardkit.tabular"))

@@ -27,7 +27,8 @@ the end of the budget.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from rewardkit.core.registry import LEARNERS, load_plugins
 
 from .envs import make_env
 
-__all__ = ["train", "register_learner", "LEARNERS", "EVAL_SEED_BASE", "train_seed", "eval_seed"]
+__all__ = ["EVAL_SEED_BASE", "LEARNERS", "eval_seed", "register_learner", "train", "train_seed"]
 
 EVAL_SEED_BASE = 1_000_000
 
@@ -167,7 +168,7 @@ class _Coverage:
         self.tracker = CoverageTracker()
 
     @classmethod
-    def of(cls, envs: list[Any]) -> "_Coverage | None":
+    def of(cls, envs: list[Any]) -> _Coverage | None:
         return cls(envs) if envs and all(hasattr(e.unwrapped, "agent_pos") for e in envs) else None
 
     def record(self) -> None:

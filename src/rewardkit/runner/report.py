@@ -38,7 +38,7 @@ from .files import atomic_write, inside
 from .spec import ExperimentSpec
 from .store import ResultStore
 
-__all__ = ["write_report", "collect", "steps_to_threshold", "t_interval", "REPORT_NAME"]
+__all__ = ["REPORT_NAME", "collect", "steps_to_threshold", "t_interval", "write_report"]
 
 REPORT_NAME = "report.html"
 _STYLES = ("-", "--", "-.", ":")
@@ -72,7 +72,7 @@ def steps_to_threshold(steps: list[int], success: list[float], threshold: float)
     >>> steps_to_threshold([0, 10], [0.0, 0.5], 0.9) is None
     True
     """
-    for s, v in zip(steps, success):
+    for s, v in zip(steps, success, strict=False):
         if v is not None and v >= threshold:
             return int(s)
     return None
@@ -177,7 +177,7 @@ def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
 
     names = list(data["variants"])
     fig, axes = plt.subplots(1, len(names), figsize=(max(4.0, 4.2 * len(names)), 3.6), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    for ax, name in zip(axes[0], names, strict=False):
         v = data["variants"][name]
         term_names = sorted({t["term"] for ts in v["terms"] for t in ts})
         for j, term in enumerate(term_names):
@@ -242,7 +242,7 @@ def _coverage_plot(plt: Any, colors: list[str], unit: str, data: dict[str, Any])
              for n in names}
     w = max((g.shape[0] for gs in grids.values() for g in gs), default=0)
     h = max((g.shape[1] for gs in grids.values() for g in gs), default=0)
-    for ax, name in zip(axes[0][1:], names):
+    for ax, name in zip(axes[0][1:], names, strict=False):
         total = np.zeros((w, h), dtype=np.int64)
         for g in grids[name]:
             total[: g.shape[0], : g.shape[1]] += g
@@ -266,7 +266,7 @@ def summarize(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, dict[str,
     for name, v in data["variants"].items():
         per_seed = []
         finals_s, finals_r = [], []
-        for seed, c in zip(v["seeds"], v["curves"]):
+        for seed, c in zip(v["seeds"], v["curves"], strict=False):
             if not c:
                 per_seed.append((seed, None, False))
                 continue
@@ -277,7 +277,7 @@ def summarize(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, dict[str,
         fs = t_interval(np.array(finals_s, dtype=float).reshape(-1, 1)) if finals_s else None
         fr = t_interval(np.array(finals_r, dtype=float).reshape(-1, 1)) if finals_r else None
         out[name] = {"per_seed": per_seed,
-                     "unfinished": {seed for seed, st in zip(v["seeds"], v["status"]) if st != "done"},
+                     "unfinished": {seed for seed, st in zip(v["seeds"], v["status"], strict=False) if st != "done"},
                      "median": _median_reached([s for _, s, has in per_seed if has]),
                      "reached": sum(1 for _, s, has in per_seed if has and s is not None),
                      "n": sum(1 for *_, has in per_seed if has),
@@ -291,7 +291,7 @@ def _fmt_wall(w: float | None) -> str:
 
 
 def _fmt_steps(s: float | int | None) -> str:
-    return "not reached" if s is None else f"{int(round(s)):,}"
+    return "not reached" if s is None else f"{round(s):,}"
 
 
 def _versions() -> dict[str, str]:

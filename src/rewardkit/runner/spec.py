@@ -55,7 +55,8 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from rewardkit.core import ConfigError, build_reward, get_factory, read_mapping
 from rewardkit.core.registry import load_plugins

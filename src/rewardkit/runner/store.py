@@ -41,9 +41,10 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
-__all__ = ["ResultStore", "EVAL_COLUMNS"]
+__all__ = ["EVAL_COLUMNS", "ResultStore"]
 
 #: numeric columns of ``evals`` besides run_key/step/created
 EVAL_COLUMNS = ("episodes", "return_mean", "return_std", "success_rate", "length_mean",
@@ -133,7 +134,7 @@ class ResultStore:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "ResultStore":
+    def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, *exc: Any) -> None:

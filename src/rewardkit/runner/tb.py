@@ -25,7 +25,8 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 __all__ = ["TensorBoardLogger"]
 
@@ -43,7 +44,7 @@ class TensorBoardLogger:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except Exception as e:  # pragma: no cover - tensorboard missing
-            warnings.warn(f"TensorBoard logging disabled: {e}")
+            warnings.warn(f"TensorBoard logging disabled: {e}", stacklevel=2)
             self.writer = None
         else:
             self.writer = SummaryWriter(self.logdir)

@@ -42,7 +42,7 @@ from ..tabular.mdp import TabularMDP, as_policy
 from ..tabular.qlearning import QLearning
 from .potential import _check_gamma
 
-__all__ = ["look_ahead_advice", "look_back_advice", "LookBackAdvice", "AdviceQLearning", "advice_potential"]
+__all__ = ["AdviceQLearning", "LookBackAdvice", "advice_potential", "look_ahead_advice", "look_back_advice"]
 
 
 def look_ahead_advice(phi: np.ndarray, s: Any, a: Any, s2: Any, a2: Any, gamma: float,

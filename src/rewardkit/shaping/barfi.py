@@ -60,7 +60,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -71,9 +72,23 @@ from ..core.seeding import seeded
 from ..core.potential import potential_difference
 
 __all__ = [
-    "discounted_returns", "neumann_inverse_hvp", "LinearSoftmaxPolicy", "AlignedReward", "AlignedGamma",
-    "EpisodeBatch", "collect_episodes", "BARFI", "TabularBARFI", "finite_horizon_return",
-    "BarfiReward", "PrimaryReward", "NaiveSum", "PotentialShaped", "AlignedBlend", "REWARD_STRATEGIES", "VARIANTS",
+    "BARFI",
+    "REWARD_STRATEGIES",
+    "VARIANTS",
+    "AlignedBlend",
+    "AlignedGamma",
+    "AlignedReward",
+    "BarfiReward",
+    "EpisodeBatch",
+    "LinearSoftmaxPolicy",
+    "NaiveSum",
+    "PotentialShaped",
+    "PrimaryReward",
+    "TabularBARFI",
+    "collect_episodes",
+    "discounted_returns",
+    "finite_horizon_return",
+    "neumann_inverse_hvp",
     "reward_strategy",
 ]
 
@@ -118,8 +133,8 @@ def neumann_inverse_hvp(hvp: Callable[[list[torch.Tensor]], list[torch.Tensor]],
     acc = [x.detach().clone() for x in v]
     for _ in range(int(steps)):
         hp = hvp(p)
-        p = [pi + alpha * hi.detach() for pi, hi in zip(p, hp)]
-        acc = [a + pi for a, pi in zip(acc, p)]
+        p = [pi + alpha * hi.detach() for pi, hi in zip(p, hp, strict=False)]
+        acc = [a + pi for a, pi in zip(acc, p, strict=False)]
     return [alpha * a for a in acc]
 
 
@@ -537,29 +552,29 @@ class BARFI:
         g_theta = torch.autograd.grad(Jphi, params, create_graph=True)
 
         def hvp(p: list[torch.Tensor]) -> list[torch.Tensor]:
-            dot = sum((gi * pi).sum() for gi, pi in zip(g_theta, p))
+            dot = sum((gi * pi).sum() for gi, pi in zip(g_theta, p, strict=False))
             return list(torch.autograd.grad(dot, params, retain_graph=True))
 
         u = neumann_inverse_hvp(hvp, v, self.neumann_alpha, self.neumann_steps)
-        dot = sum((gi * ui).sum() for gi, ui in zip(g_theta, u))
+        dot = sum((gi * ui).sum() for gi, ui in zip(g_theta, u, strict=False))
         meta_params = ([self.reward.phi_bias] if self.learn_bias else []) + [self.reward.phi_aux] + \
             ([self.align_gamma.logit] if self.learn_gamma else [])
         grads = torch.autograd.grad(dot, meta_params, allow_unused=True)
-        grads = [torch.zeros_like(p) if gr is None else gr for p, gr in zip(meta_params, grads)]
+        grads = [torch.zeros_like(p) if gr is None else gr for p, gr in zip(meta_params, grads, strict=False)]
         return {"params": meta_params, "grads": grads, "v_norm": float(torch.sqrt(sum((x ** 2).sum() for x in v)))}
 
     def outer_step(self, batch: EpisodeBatch) -> dict[str, float]:
         hg = self.hypergradient(batch)
         self.reward_opt.zero_grad()
         self.gamma_opt.zero_grad()
-        for p, gr in zip(hg["params"], hg["grads"]):
+        for p, gr in zip(hg["params"], hg["grads"], strict=False):
             p.grad = gr.detach().clone()
         if self.reward_l2 > 0 or (self.gamma_l2 > 0 and self.learn_gamma):
             reg = -self.reward_l2 * self.reward.l2()
             if self.learn_gamma:
                 reg = reg - self.gamma_l2 * self.align_gamma()
             regs = torch.autograd.grad(reg, hg["params"], allow_unused=True)
-            for p, gr in zip(hg["params"], regs):
+            for p, gr in zip(hg["params"], regs, strict=False):
                 if gr is not None:
                     p.grad = p.grad + gr
         self.reward_opt.step()
@@ -767,7 +782,7 @@ class TabularBARFI:
         eta = self.lr
         for _ in range(20):
             with torch.no_grad():
-                for p, p0, g in zip(params, start, grads):
+                for p, p0, g in zip(params, start, grads, strict=False):
                     p.copy_(p0 + eta * g)
             self._theta = theta0.copy()
             j = float(self.mdp.expected_return(self.policy()))
@@ -775,7 +790,7 @@ class TabularBARFI:
                 return j
             eta *= 0.5
         with torch.no_grad():
-            for p, p0 in zip(params, start):
+            for p, p0 in zip(params, start, strict=False):
                 p.copy_(p0)
         self._theta = theta0
         return j0

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import linprog
@@ -37,8 +38,15 @@ from .exprd import GAP_SHRINK, DesignInfeasible
 from .informativeness import _il_coefficients, action_gap, target_action_mask, target_policies, teacher_quantities
 from .informativeness import truncated_advantage_operators
 
-__all__ = ["expadard_design", "ExpAdaRDProblem", "AdaptiveTeacher", "SoftmaxReinforce", "run_adaptive_teaching",
-           "four_room_region_features", "ExpAdaRDResult"]
+__all__ = [
+    "AdaptiveTeacher",
+    "ExpAdaRDProblem",
+    "ExpAdaRDResult",
+    "SoftmaxReinforce",
+    "expadard_design",
+    "four_room_region_features",
+    "run_adaptive_teaching",
+]
 
 
 @dataclass

@@ -45,7 +45,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -55,9 +56,19 @@ from ..core.registry import register_term
 from ..core.term import RewardTerm
 
 __all__ = [
-    "explors_count_bonus", "Episode", "discounted_return_to_go", "selfrs_gradient", "critic_gradient", "sors_gradient",
-    "lirpg_gradient", "ExploRSTeacher", "ExploRSReward", "run_explors", "first_crossing", "behaviour_policy",
     "TEACHER_VARIANTS",
+    "Episode",
+    "ExploRSReward",
+    "ExploRSTeacher",
+    "behaviour_policy",
+    "critic_gradient",
+    "discounted_return_to_go",
+    "explors_count_bonus",
+    "first_crossing",
+    "lirpg_gradient",
+    "run_explors",
+    "selfrs_gradient",
+    "sors_gradient",
 ]
 
 TEACHER_VARIANTS = ("orig", "explob", "selfrs", "explors", "sors", "lirpg")

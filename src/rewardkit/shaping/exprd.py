@@ -35,7 +35,8 @@ from __future__ import annotations
 import heapq
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse
@@ -46,7 +47,7 @@ from ..tabular.mdp import TabularMDP
 from .informativeness import (DEFAULT_H, action_gap, target_action_mask, target_policies,
                               truncated_advantage_operators)
 
-__all__ = ["ExprdProblem", "ExprdResult", "GreedyResult", "exprd_design", "exprd_greedy", "DesignInfeasible"]
+__all__ = ["DesignInfeasible", "ExprdProblem", "ExprdResult", "GreedyResult", "exprd_design", "exprd_greedy"]
 
 #: EXPRD shrinks the original action gap by this factor so the original reward stays feasible
 GAP_SHRINK = 1.0 / (1.0 + 1e-5)
@@ -303,18 +304,18 @@ class ExprdProblem:
                 for s in cand:
                     if s in Z:
                         continue
-                    val, res = self._objective(Z + [s], quick)
+                    val, res = self._objective([*Z, s], quick)
                     if val < best_val - tie_tol:
                         best_s, best_val, best_res = s, val, res
             else:
                 best_s, best_val, best_res = None, np.inf, None
                 fresh: dict[int, tuple[float, ExprdResult]] = {}
                 while heap:
-                    neg_gain, s = heapq.heappop(heap)
+                    _neg_gain, s = heapq.heappop(heap)
                     if s in fresh:   # re-evaluated this round and still on top -> take it
                         best_s, (best_val, best_res) = s, fresh[s]
                         break
-                    val, res = self._objective(Z + [s], quick)
+                    val, res = self._objective([*Z, s], quick)
                     fresh[s] = (val, res)
                     gain = f_Z - val
                     # ties: gains are bucketed by tie_tol and the heap pops the lowest index first
@@ -323,7 +324,7 @@ class ExprdProblem:
                 heapq.heapify(heap)
             assert best_s is not None and best_res is not None
             if self.refine is not None:
-                best_res = self.solve(Z + [best_s])
+                best_res = self.solve([*Z, best_s])
             Z.append(best_s)
             designs.append(best_res)
             objectives.append(best_val)

@@ -47,16 +47,26 @@ It is the first-order improvement of the learner's policy when trained on :math:
 from __future__ import annotations
 
 import itertools
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..core.errors import ConfigError
 from ..tabular.mdp import TabularMDP, as_policy
 
-__all__ = ["DEFAULT_H", "action_gap", "target_action_mask", "target_policies", "sa_transition",
-           "truncated_advantage_operators", "informativeness_h", "informativeness_l",
-           "normalized_state_occupancy", "teacher_quantities"]
+__all__ = [
+    "DEFAULT_H",
+    "action_gap",
+    "informativeness_h",
+    "informativeness_l",
+    "normalized_state_occupancy",
+    "sa_transition",
+    "target_action_mask",
+    "target_policies",
+    "teacher_quantities",
+    "truncated_advantage_operators",
+]
 
 #: EXPRD's horizon set for the four-room experiments
 DEFAULT_H: tuple[int, ...] = (1, 4, 8, 16, 32)

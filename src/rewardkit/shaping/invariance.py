@@ -31,13 +31,13 @@ from ..core.errors import ConfigError, RewardkitError
 from ..tabular.mdp import TabularMDP, as_policy
 from .informativeness import action_gap, target_action_mask, target_policies
 
-__all__ = ["PolicyInvarianceError", "InvarianceReport", "invariance_slack", "assert_policy_invariant"]
+__all__ = ["InvarianceReport", "PolicyInvarianceError", "assert_policy_invariant", "invariance_slack"]
 
 
 class PolicyInvarianceError(RewardkitError, AssertionError):
     """A designed reward does not keep the target policy optimal with the required margin."""
 
-    def __init__(self, report: "InvarianceReport"):
+    def __init__(self, report: InvarianceReport):
         self.report = report
         super().__init__(report.describe())
 

@@ -32,7 +32,8 @@ shaping no longer telescopes in the agent's objective and invariance is lost.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -42,8 +43,16 @@ from ..core.potential import potential_difference
 from ..core.registry import POTENTIALS, register_term
 from ..core.term import RewardTerm
 
-__all__ = ["PotentialShaping", "Potential", "TablePotential", "as_potential", "register_potential",
-           "available_potentials", "pbrs_reward", "potential_shaping"]
+__all__ = [
+    "Potential",
+    "PotentialShaping",
+    "TablePotential",
+    "as_potential",
+    "available_potentials",
+    "pbrs_reward",
+    "potential_shaping",
+    "register_potential",
+]
 
 Potential = Callable[[Any], np.ndarray]
 

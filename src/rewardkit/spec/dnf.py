@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from collections.abc import Iterable
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["DNF", "parse_dnf", "as_events"]
+__all__ = ["DNF", "as_events", "parse_dnf"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

@@ -15,7 +15,8 @@ vector reward) into a scalar and measures sets of trade-offs.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import gymnasium as gym
 import numpy as np

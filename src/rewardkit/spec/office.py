@@ -18,7 +18,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["OfficeWorld", "OFFICE_T3", "OFFICE_T3_OPTIMAL_REWARD_PER_STEP", "office_tables"]
+__all__ = ["OFFICE_T3", "OFFICE_T3_OPTIMAL_REWARD_PER_STEP", "OfficeWorld", "office_tables"]
 
 WIDTH, HEIGHT = 12, 9
 START = (2, 1)

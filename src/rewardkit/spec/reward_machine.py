@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
@@ -38,7 +39,7 @@ from rewardkit.core.errors import ConfigError
 
 from .dnf import DNF, as_events, parse_dnf
 
-__all__ = ["RewardMachine", "RewardMachineWrapper", "RMShaping", "Experience"]
+__all__ = ["Experience", "RMShaping", "RewardMachine", "RewardMachineWrapper"]
 
 _EDGE = re.compile(
     r"^\(\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(['\"])(.*?)\3\s*,\s*"
@@ -85,7 +86,7 @@ class RewardMachine:
 
     # ----------------------------------------------------------------- parsing
     @classmethod
-    def from_text(cls, text: str, source: str = "reward machine") -> "RewardMachine":
+    def from_text(cls, text: str, source: str = "reward machine") -> RewardMachine:
         """Parse the reference text format (``u0`` / ``[terminals]`` / edge lines)."""
         lines = [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
         lines = [ln for ln in lines if ln]
@@ -112,7 +113,7 @@ class RewardMachine:
         return cls.from_mapping({"initial": u0, "terminal": terminals, "transitions": transitions}, source)
 
     @classmethod
-    def from_mapping(cls, spec: Mapping[str, Any], source: str = "reward_machine") -> "RewardMachine":
+    def from_mapping(cls, spec: Mapping[str, Any], source: str = "reward_machine") -> RewardMachine:
         """Build from ``{initial, terminal: [...], transitions: [{from, to, when, reward}]}``."""
         if not isinstance(spec, Mapping):
             raise ConfigError(source, f"is a {type(spec).__name__}", "a mapping with initial/terminal/transitions")

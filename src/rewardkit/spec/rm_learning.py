@@ -21,7 +21,8 @@ averaged over the last ``window`` episodes, read every ``log_every`` steps.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 

@@ -14,7 +14,7 @@ from rewardkit.core.potential import potential_difference
 from .dnf import as_events
 from .reward_machine import RewardMachine
 
-__all__ = ["product_value_iteration", "optimal_reward_per_step"]
+__all__ = ["optimal_reward_per_step", "product_value_iteration"]
 
 
 def product_value_iteration(next_state: np.ndarray, events: list[str], rm: RewardMachine, gamma: float = 0.9,

@@ -15,13 +15,14 @@ is "the number of newly covered cells", a history-aware cousin of count bonuses.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Hashable, Iterable
+from typing import Any
+from collections.abc import Callable, Hashable, Iterable
 
 import numpy as np
 
 from rewardkit.core import RewardTerm, TransitionBatch, register_term
 
-__all__ = ["SetFunction", "Coverage", "WeightedCoverage", "MarginalGain"]
+__all__ = ["Coverage", "MarginalGain", "SetFunction", "WeightedCoverage"]
 
 
 class SetFunction:
@@ -60,7 +61,7 @@ class Coverage(SetFunction):
         self.neighbourhood = neighbourhood
 
     @classmethod
-    def grid(cls, radius: int = 1) -> "Coverage":
+    def grid(cls, radius: int = 1) -> Coverage:
         offs = [(dx, dy) for dx in range(-radius, radius + 1) for dy in range(-radius, radius + 1)]
         return cls(lambda c: [(c[0] + dx, c[1] + dy) for dx, dy in offs])
 

@@ -17,8 +17,21 @@ from . import worlds, qlearning  # noqa: F401
 register_envs()
 
 __all__ = [
-    "TabularMDP", "as_policy", "greedy_policy", "World", "GridLayout", "ChainLayout", "four_rooms",
-    "chain_with_distractor", "BarfiWorld", "barfi_gridworld", "TabularEnv", "FourRoomsEnv", "ChainDistractorEnv",
+    "BarfiWorld",
+    "ChainDistractorEnv",
+    "ChainLayout",
+    "FourRoomsEnv",
+    "GridLayout",
+    "QLearning",
+    "TabularEnv",
+    "TabularMDP",
+    "World",
+    "as_policy",
+    "barfi_gridworld",
+    "chain_with_distractor",
+    "episodes_to_fraction",
+    "four_rooms",
+    "greedy_policy",
     "register_envs",
-    "QLearning", "run_q_learning", "episodes_to_fraction",
+    "run_q_learning",
 ]

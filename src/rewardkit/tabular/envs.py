@@ -30,7 +30,7 @@ from ..core.errors import ConfigError
 from .mdp import TabularMDP
 from .worlds import chain_with_distractor, four_rooms
 
-__all__ = ["TabularEnv", "FourRoomsEnv", "ChainDistractorEnv", "register_envs"]
+__all__ = ["ChainDistractorEnv", "FourRoomsEnv", "TabularEnv", "register_envs"]
 
 
 class TabularEnv(gym.Env):

@@ -202,7 +202,7 @@ class TabularMDP:
         """Validate and convert ``pi`` to an ``(S, A)`` array (see :func:`as_policy`)."""
         return as_policy(pi, self.n_states, self.n_actions)
 
-    def with_reward(self, R2: Any) -> "TabularMDP":
+    def with_reward(self, R2: Any) -> TabularMDP:
         """The same dynamics with reward ``R2`` (``(S, A)`` or ``(S,)``)."""
         return TabularMDP(self.T, R2, self.gamma, self.mu0, self.terminal)
 
@@ -325,7 +325,7 @@ class TabularMDP:
     @classmethod
     def random(cls, n_states: int, n_actions: int, gamma: float = 0.9, seed: int | None = 0,
                branching: int | None = None, n_terminal: int = 0, reward_scale: float = 1.0,
-               state_reward: bool = False) -> "TabularMDP":
+               state_reward: bool = False) -> TabularMDP:
         """A random MDP (for property tests).
 
         Each ``T[s, a]`` is a Dirichlet(1) draw over ``branching`` random successor

@@ -21,14 +21,15 @@ four-room reward barely learns in 4096 episodes; with uniform random tie-breakin
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
 from ..core.errors import ConfigError
 from .mdp import TabularMDP, greedy_policy
 
-__all__ = ["QLearning", "run_q_learning", "episodes_to_fraction"]
+__all__ = ["QLearning", "episodes_to_fraction", "run_q_learning"]
 
 _TIE_BREAKS = ("first", "random")
 

@@ -19,14 +19,15 @@ anchor numbers (informativeness, learning curves) can be reproduced.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 
 from ..core.errors import ConfigError
 from .mdp import TabularMDP
 
-__all__ = ["World", "GridLayout", "ChainLayout", "four_rooms", "chain_with_distractor", "BarfiWorld", "barfi_gridworld"]
+__all__ = ["BarfiWorld", "ChainLayout", "GridLayout", "World", "barfi_gridworld", "chain_with_distractor", "four_rooms"]
 
 UP, LEFT, DOWN, RIGHT = 0, 1, 2, 3
 GRID_ACTIONS = ("up", "left", "down", "right")
