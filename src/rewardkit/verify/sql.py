@@ -49,6 +49,7 @@ from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 from rewardkit.core import ConfigError, register_term
+from rewardkit.core.pickling import RebuildOnUnpickle
 
 from .result import Verifier, VerifierTerm, VerifyResult
 
@@ -534,7 +535,7 @@ class _LRU(OrderedDict):
         return val
 
 
-class SQLVerifier(Verifier):
+class SQLVerifier(RebuildOnUnpickle, Verifier):
     """Reasoning-SQL reward for one predicted query against a gold query on a SQLite database.
 
     Reference columns: ``db_path`` (SQLite file), ``gold_sql``, optional ``schema``
@@ -592,6 +593,9 @@ class SQLVerifier(Verifier):
         self._local = threading.local()
         self._cache_size = cache_size
         self._order_cache = _LRU(4096)  # gold_sql -> has a top-level ORDER BY (pure, thread-safe enough)
+
+    # pickling drops the per-thread sqlite connections and the caches
+    _transient = {"_local": threading.local, "_order_cache": lambda: _LRU(4096)}
 
     # per-thread caches: sqlite connections are not shared across threads
     def _caches(self) -> tuple[_LRU, _LRU, _LRU]:

@@ -45,6 +45,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from rewardkit.core import SampleBatch
 from rewardkit.core.errors import ConfigError
+from rewardkit.core.pickling import RebuildOnUnpickle
 from rewardkit.verify.result import Verifier, VerifyResult
 
 from .sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, run_python
@@ -199,7 +200,7 @@ def run_tests(code: str, tests: Any, limits: SandboxLimits | None = None,
     return TestReport(statuses, details, res)
 
 
-class CodeVerifier(Verifier):
+class CodeVerifier(RebuildOnUnpickle, Verifier):
     """Code reward from unit tests run in the local sandbox.
 
     Args:
@@ -242,6 +243,9 @@ class CodeVerifier(Verifier):
         self.backend = backend
         self._pool: Any = None
         self._pool_lock = threading.Lock()
+
+    # pickling drops the sandbox pool (processes) and its lock; the copy starts its own on first use
+    _transient = {"_pool": lambda: None, "_pool_lock": threading.Lock}
 
     def _runner(self) -> Callable[..., SandboxResult]:
         if self.backend == "fresh":
