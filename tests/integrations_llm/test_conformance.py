@@ -14,6 +14,7 @@ import asyncio
 import importlib.util
 import os
 import types
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -53,7 +54,7 @@ class CharTokenizer:
     """
 
     pad_token_id, eos_token_id, eos_token = 0, 1, "</s>"
-    specials = {0: "<pad>", 1: "</s>"}
+    specials: ClassVar[dict[int, str]] = {0: "<pad>", 1: "</s>"}
 
     def encode(self, text: str) -> list[int]:
         return [ord(c) + 2 for c in " ".join(text.split(" ")).replace("\n", " ").replace("  ", " ")]
@@ -88,7 +89,7 @@ def own_totals(reward, samples=SAMPLES) -> list[float]:
 def data_proto(tok: CharTokenizer, samples=SAMPLES) -> DataProto:
     """A DataProto as verl's rollout leaves it: left-padded prompts, right-padded responses."""
     p_ids = [tok.encode(p) for p, _, _ in samples]
-    r_ids = [tok.encode(c) + [tok.eos_token_id] for _, c, _ in samples]
+    r_ids = [[*tok.encode(c), tok.eos_token_id] for _, c, _ in samples]
     lp, lr = max(map(len, p_ids)), max(map(len, r_ids)) + 2
     prompts = torch.tensor([[0] * (lp - len(x)) + x for x in p_ids])
     responses = torch.tensor([x + [0] * (lr - len(x)) for x in r_ids])
@@ -152,7 +153,7 @@ class ScriptedEngine:
 
     async def generate(self, prompt_token_ids, params, multi_modal_data=None):
         prompt = self.tok.decode(prompt_token_ids)
-        ids = self.tok.encode(self.responses[prompt]) + [self.tok.eos_token_id]
+        ids = [*self.tok.encode(self.responses[prompt]), self.tok.eos_token_id]
         out = types.SimpleNamespace(token_ids=ids, finish_reason="stop", logprobs=None)
         return types.SimpleNamespace(outputs=[out])
 

@@ -40,7 +40,8 @@ NO_OFFLINE_SCORE = {"llm_judge"}
 
 
 def sample_batch() -> SampleBatch:
-    return SampleBatch(["What is 2+2?", "SELECT?"], ["<think>ok</think><answer>\\boxed{4}</answer>", "```python\nx=1\n```"],
+    completions = ["<think>ok</think><answer>\\boxed{4}</answer>", "```python\nx=1\n```"]
+    return SampleBatch(["What is 2+2?", "SELECT?"], completions,
                        {"answer": ["4", "5"], "tests": [None, None], "db_path": [None, None], "gold_sql": [None, None],
                         "schema": [None, None], "x": [1.0, 2.0], "num_tokens": [3, 60], "explicit": [0, 1]})
 
@@ -91,7 +92,7 @@ def test_composed_reward_and_every_export_round_trip():
     verl = as_verl_compute_score(reward)
     assert pickle.loads(pickle.dumps(verl))("math", COMPLETIONS[0], "4") == verl("math", COMPLETIONS[0], "4")
     orl = as_openrlhf_reward_func(reward, as_tensors=False)
-    args = ([p + " " + c for p, c in zip(PROMPTS, COMPLETIONS)], PROMPTS, ANSWERS)
+    args = ([p + " " + c for p, c in zip(PROMPTS, COMPLETIONS, strict=True)], PROMPTS, ANSWERS)
     assert pickle.loads(pickle.dumps(orl))(*args) == orl(*args)
     funcs, _ = as_trl_reward_funcs(reward)
     for f in [as_trl_reward(reward), *funcs]:

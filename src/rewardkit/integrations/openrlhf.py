@@ -43,7 +43,8 @@ import logging
 import os
 import re
 import threading
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -53,7 +54,15 @@ from rewardkit.core.errors import RewardkitError
 from rewardkit.core.pickling import RebuildOnUnpickle
 from rewardkit.integrations.trl import _as_composed, score_samples  # absolute: OpenRLHF loads this file by path
 
-__all__ = ["DEFAULT_STRIP_TOKENS", "SPLIT_ERROR_LOG", "ResponseSplitError", "split_response", "OpenRLHFRewardFunc", "as_openrlhf_reward_func", "reward_func"]
+__all__ = [
+    "DEFAULT_STRIP_TOKENS",
+    "SPLIT_ERROR_LOG",
+    "OpenRLHFRewardFunc",
+    "ResponseSplitError",
+    "as_openrlhf_reward_func",
+    "reward_func",
+    "split_response",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -220,7 +229,7 @@ class OpenRLHFRewardFunc(RebuildOnUnpickle):
 
     def _split(self, queries: Sequence[str], prompts: Sequence[Any]) -> tuple[list[str], list[bool]]:
         responses, ok = [], []
-        for q, p in zip(queries, prompts):
+        for q, p in zip(queries, prompts, strict=True):
             try:
                 responses.append(split_response(q, p, self.strip_tokens))
                 ok.append(True)
@@ -249,8 +258,8 @@ class OpenRLHFRewardFunc(RebuildOnUnpickle):
         total = scored.result.total
         src = scored.result.terms[self.scores_term] if self.scores_term else total
         scores = np.clip(src, 0.0, 1.0)
-        return {"rewards": [float(v) if good else self.unsplit_reward for v, good in zip(total, ok)],
-                "scores": [float(v) if good else 0.0 for v, good in zip(scores, ok)],
+        return {"rewards": [float(v) if good else self.unsplit_reward for v, good in zip(total, ok, strict=True)],
+                "scores": [float(v) if good else 0.0 for v, good in zip(scores, ok, strict=True)],
                 "extra_logs": {**{k: [float(x) for x in v] for k, v in scored.result.terms.items()},
                                SPLIT_ERROR_LOG: [0.0 if good else 1.0 for good in ok]}}
 
@@ -282,4 +291,4 @@ if __name__ != "rewardkit.integrations.openrlhf":
     # function, so the reward is loaded once per process and the function pickles by reference.
     import importlib as _importlib
 
-    reward_func = _importlib.import_module("rewardkit.integrations.openrlhf").reward_func  # noqa: F811
+    reward_func = _importlib.import_module("rewardkit.integrations.openrlhf").reward_func

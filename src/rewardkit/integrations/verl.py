@@ -48,7 +48,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core import ComposedReward, ConfigError
 from rewardkit.core.config import load_reward_from_env
@@ -94,7 +95,8 @@ class VerlComputeScore:
         if isinstance(solution_str, (list, tuple)):  # lists passed positionally
             n = len(solution_str)
             sources = data_source if isinstance(data_source, (list, tuple)) else [data_source] * n
-            truths = ground_truth if isinstance(ground_truth, (list, tuple)) and len(ground_truth) == n else [ground_truth] * n
+            same = isinstance(ground_truth, (list, tuple)) and len(ground_truth) == n
+            truths = ground_truth if same else [ground_truth] * n
             extras = extra_info if isinstance(extra_info, (list, tuple)) else [extra_info] * n
             return self.score_many(sources, list(solution_str), truths, extras)
         return self.score_many([data_source], [solution_str], [ground_truth], [extra_info])[0]
