@@ -5,3 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q "torch==2.13.0"
 python -m pip install -q -e ".[all]"
+# the frameworks whose own loaders and reward managers tests/integrations_llm/test_conformance.py runs
+python -m pip install -q --no-deps "verl==0.9.1" "openrlhf==0.11.2"

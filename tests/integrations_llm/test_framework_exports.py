@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rewardkit.core import ComposedReward, Component, ConfigError, Constant, FunctionTerm, SampleBatch
-from rewardkit.integrations.openrlhf import as_openrlhf_reward_func, split_response
+from rewardkit.integrations.openrlhf import ResponseSplitError, as_openrlhf_reward_func, split_response
 from rewardkit.integrations.trl import as_trl_reward, as_trl_reward_funcs, score_samples
 from rewardkit.integrations.verl import as_verl_compute_score
 from rewardkit.verify.gate import content_gate
@@ -144,9 +144,10 @@ def test_openrlhf_reward_func_tensors_and_response_split():
     assert isinstance(out["rewards"], torch.Tensor) and out["rewards"].dtype == torch.float32
     assert out["rewards"].tolist() == pytest.approx([1.7, 0.5, 1.7, 0.0])
     assert out["scores"].tolist() == [1.0, 0.0, 1.0, 0.0]
-    assert set(out["extra_logs"]) == {"correct", "gate", "brevity"}
+    assert set(out["extra_logs"]) == {"correct", "gate", "brevity", "split_error"}
     assert split_response("<s>Q</s>A</s><|endoftext|>", "<s>Q</s>") == "A"
-    assert split_response("no prompt prefix", "other") == "no prompt prefix"
+    with pytest.raises(ResponseSplitError, match="query: does not contain the prompt"):
+        split_response("no prompt prefix", "other")
     with pytest.raises(ConfigError, match="labels"):
         f(queries, PROMPTS, ["4"])
 

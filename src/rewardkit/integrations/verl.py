@@ -48,14 +48,15 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core import ComposedReward, ConfigError
 from rewardkit.core.config import load_reward_from_env
 
-from .trl import _as_composed, score_samples
+from rewardkit.integrations.trl import _as_composed, score_samples  # absolute: verl loads this file by path
 
-__all__ = ["VerlComputeScore", "as_verl_compute_score", "compute_score", "compute_score_batch"]
+__all__ = ["VerlComputeScore", "as_verl_compute_score", "compute_score", "compute_score_batch", "compute_score_float"]
 
 
 class VerlComputeScore:
@@ -82,12 +83,20 @@ class VerlComputeScore:
                               f"one of {sorted(self.routes)} (or a 'default' entry)")
         return r
 
-    def __call__(self, data_source: Any, solution_str: Any, ground_truth: Any = None, extra_info: Any = None,
-                 **reward_kwargs: Any) -> Any:
-        if isinstance(solution_str, (list, tuple)):  # the batch reward manager
+    def __call__(self, data_source: Any = None, solution_str: Any = None, ground_truth: Any = None,
+                 extra_info: Any = None, *, data_sources: Any = None, solution_strs: Any = None,
+                 ground_truths: Any = None, extra_infos: Any = None, **reward_kwargs: Any) -> Any:
+        if solution_strs is not None:  # the batch reward manager: plural keywords
+            n = len(solution_strs)
+            sources = list(data_sources) if data_sources is not None else [None] * n
+            truths = list(ground_truths) if ground_truths is not None else [None] * n
+            extras = list(extra_infos) if extra_infos is not None else [None] * n
+            return self.score_many(sources, list(solution_strs), truths, extras)
+        if isinstance(solution_str, (list, tuple)):  # lists passed positionally
             n = len(solution_str)
             sources = data_source if isinstance(data_source, (list, tuple)) else [data_source] * n
-            truths = ground_truth if isinstance(ground_truth, (list, tuple)) and len(ground_truth) == n else [ground_truth] * n
+            same = isinstance(ground_truth, (list, tuple)) and len(ground_truth) == n
+            truths = ground_truth if same else [ground_truth] * n
             extras = extra_info if isinstance(extra_info, (list, tuple)) else [extra_info] * n
             return self.score_many(sources, list(solution_str), truths, extras)
         return self.score_many([data_source], [solution_str], [ground_truth], [extra_info])[0]
@@ -147,10 +156,25 @@ def _default() -> VerlComputeScore:
         return _DEFAULT
 
 
-def compute_score(data_source: Any, solution_str: Any, ground_truth: Any = None, extra_info: Any = None,
+def compute_score(data_source: Any = None, solution_str: Any = None, ground_truth: Any = None, extra_info: Any = None,
                   **reward_kwargs: Any) -> Any:
-    """verl entry point reading the reward from ``$REWARDKIT_CONFIG`` (loaded once per process)."""
+    """verl entry point for the naive, dapo and batch managers: ``{"score": total, <term>: value}``.
+
+    Reads the reward from ``$REWARDKIT_CONFIG`` (loaded once per process).  Accepts the
+    batch manager's plural keywords (``data_sources=``, ``solution_strs=`` ...) too.
+    """
     return _default()(data_source, solution_str, ground_truth, extra_info, **reward_kwargs)
+
+
+def compute_score_float(data_source: Any = None, solution_str: Any = None, ground_truth: Any = None,
+                        extra_info: Any = None, **reward_kwargs: Any) -> Any:
+    """verl entry point for the prime manager: the composed total as a ``float``.
+
+    verl's prime manager reads each result with ``float(result)`` (or ``result[0]``); a
+    dict makes it fail, and it then silently scores the whole batch 0.0.
+    """
+    out = _default()(data_source, solution_str, ground_truth, extra_info, **reward_kwargs)
+    return [d["score"] for d in out] if isinstance(out, list) else out["score"]
 
 
 def compute_score_batch(data_sources: Sequence[Any], solution_strs: Sequence[Any], ground_truths: Sequence[Any],
@@ -158,3 +182,14 @@ def compute_score_batch(data_sources: Sequence[Any], solution_strs: Sequence[Any
     """verl ``batch`` reward-manager entry point (lists in, list of dicts out)."""
     extras = list(extra_infos) if extra_infos is not None else [None] * len(solution_strs)
     return _default().score_many(list(data_sources), list(solution_strs), list(ground_truths), extras)
+
+
+if __name__ != "rewardkit.integrations.verl":
+    # Loaded by file path (verl's ``load_extern_object``): hand out the installed package's
+    # functions, so they pickle by reference (verl's prime manager sends them to a process
+    # pool) and every loader shares one reward per process.
+    import importlib as _importlib
+
+    _pkg = _importlib.import_module("rewardkit.integrations.verl")
+    compute_score, compute_score_float, compute_score_batch = (
+        _pkg.compute_score, _pkg.compute_score_float, _pkg.compute_score_batch)

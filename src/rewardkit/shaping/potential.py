@@ -115,10 +115,14 @@ def _table(values: Any) -> Potential:
     return TablePotential(values)
 
 
+def _zero_potential(obs: Any) -> np.ndarray:
+    return np.zeros(len(obs) if not isinstance(obs, Mapping) else len(next(iter(obs.values()))))
+
+
 @register_potential("zero")
 def _zero() -> Potential:
-    """``Φ = 0`` (no shaping; a control)."""
-    return lambda obs: np.zeros(len(obs) if not isinstance(obs, Mapping) else len(next(iter(obs.values()))))
+    """``Φ = 0`` (no shaping; a control).  A module-level function, so the term pickles."""
+    return _zero_potential
 
 
 @register_potential("negative_distance")

@@ -45,11 +45,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from collections.abc import Callable
+from typing import Any, ClassVar, Mapping, Sequence
 from urllib.parse import quote
 
 from rewardkit.core import ConfigError, register_term
 from rewardkit.core.cache import LRUCache
+from rewardkit.core.pickling import RebuildOnUnpickle
 
 from .budget import DEFAULT_BUDGETS, TIMEOUT, Budget
 from .result import Verifier, VerifierTerm, VerifyResult
@@ -514,7 +516,7 @@ def ngram_jaccard(pred_sql: str | None, gold_sql: str | None, n: int = 2) -> flo
 
 
 # --------------------------------------------------------------------------------------- verifier
-class SQLVerifier(Verifier):
+class SQLVerifier(RebuildOnUnpickle, Verifier):
     """Reasoning-SQL reward for one predicted query against a gold query on a SQLite database.
 
     Reference columns: ``db_path`` (SQLite file), ``gold_sql``, optional ``schema``
@@ -578,6 +580,9 @@ class SQLVerifier(Verifier):
             raise ConfigError("cache_size", f"got {cache_size!r}", "an integer (0 disables the gold caches)")
         self._cache_size = cache_size
         self._order_cache: LRUCache[str, bool] = LRUCache(4096)  # gold_sql -> has a top-level ORDER BY
+
+    # pickling drops the per-thread sqlite connections and the caches
+    _transient: ClassVar[dict[str, Callable[[], Any]]] = {"_local": threading.local, "_order_cache": lambda: LRUCache(4096)}
 
     # per-thread caches: sqlite connections are not shared across threads
     def _caches(self) -> tuple[LRUCache, LRUCache, LRUCache]:

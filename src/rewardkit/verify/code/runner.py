@@ -56,6 +56,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from rewardkit.core import SampleBatch
 from rewardkit.core.errors import ConfigError
+from rewardkit.core.pickling import RebuildOnUnpickle
 from rewardkit.verify.result import Verifier, VerifyResult
 
 from . import _harness
@@ -421,7 +422,7 @@ def run_tests(code: str, tests: Any, limits: SandboxLimits | None = None,
     return rep
 
 
-class CodeVerifier(Verifier):
+class CodeVerifier(RebuildOnUnpickle, Verifier):
     """Code reward from unit tests run in the local sandbox.
 
     Args:
@@ -465,6 +466,9 @@ class CodeVerifier(Verifier):
         self._pool: Any = None
         self._pool_lock = threading.Lock()
         self._stats: dict[str, Any] = {"samples": 0, "errors": {}, "tests": {}, "blocked_attempts": 0}
+
+    # pickling drops the sandbox pool (processes) and its lock; the copy starts its own on first use
+    _transient = {"_pool": lambda: None, "_pool_lock": threading.Lock}
 
     def _runner(self) -> Callable[..., SandboxResult]:
         if self.backend == "fresh":

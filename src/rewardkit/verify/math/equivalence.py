@@ -27,6 +27,7 @@ from typing import Sequence
 
 from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import ConfigError
+from rewardkit.core.pickling import RebuildOnUnpickle
 
 from .numeric import fast_equal, normalize_answer
 from .pool import WorkerPool, get_pool
@@ -60,7 +61,7 @@ class Verdict:
                 "error": "internal:symbolic"}.get(self.method)
 
 
-class MathEquivalence:
+class MathEquivalence(RebuildOnUnpickle):
     """Decide whether predicted answers equal a gold answer.
 
     Args:
@@ -88,6 +89,9 @@ class MathEquivalence:
         self._cache: LRUCache[tuple[str, str], Verdict] = LRUCache(self.cache_size)
         self._lock = threading.Lock()
         self.stats = {"cache": 0, "string": 0, "numeric": 0, "symbolic": 0, "timeout": 0}
+
+    # pickling (Ray, spawn, verl's prime manager) drops the lock, the cache and the worker pool
+    _transient = {"_lock": threading.Lock, "_cache": OrderedDict, "_pool": lambda: None}
 
     @property
     def pool(self) -> WorkerPool:
