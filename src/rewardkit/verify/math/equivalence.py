@@ -23,7 +23,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Callable
+from typing import Any, ClassVar, Sequence
 
 from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import ConfigError
@@ -91,7 +92,7 @@ class MathEquivalence(RebuildOnUnpickle):
         self.stats = {"cache": 0, "string": 0, "numeric": 0, "symbolic": 0, "timeout": 0}
 
     # pickling (Ray, spawn, verl's prime manager) drops the lock, the cache and the worker pool
-    _transient = {"_lock": threading.Lock, "_cache": OrderedDict, "_pool": lambda: None}
+    _transient: ClassVar[dict[str, Callable[[], Any]]] = {"_lock": threading.Lock, "_pool": lambda: None}  # the LRUCache pickles itself
 
     @property
     def pool(self) -> WorkerPool:
