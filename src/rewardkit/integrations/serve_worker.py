@@ -88,7 +88,7 @@ def _finite(v: Any) -> Any:
 def _models() -> tuple[Any, Any]:
     from pydantic import BaseModel, ConfigDict, Field
 
-    Text = Union[str, list[dict[str, Any]]]
+    Text = str | list[dict[str, Any]]
 
     class GetRewardRequest(BaseModel):
         """OpenRLHF remote reward-model request."""
