@@ -194,6 +194,11 @@ def _length(batch):
     """Module-level (so the workers can unpickle it): completion length; 'sleep:<s>' sleeps s seconds first."""
     out = []
     for c in batch.completion_texts():
+        if c.startswith("spawn:"):                 # a helper process in its own session, as the math verifier has
+            helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+            with open(c.split(":", 1)[1], "w") as f:
+                f.write(str(helper.pid))
+            c = "sleep:60"
         if c.startswith("sleep:"):
             time.sleep(float(c.split(":")[1]))
         out.append(float(len(c)))
@@ -228,6 +233,27 @@ def test_item_and_time_caps_and_the_late_worker_is_replaced():
         r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["p"], "completions": ["abcd"]}, timeout=60)
         assert r.status_code == 200 and r.json()["rewards"] == [4.0]
         assert _worker_pids(app) != pid and app.state.pool.timeouts == 1
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"   # a zombie no longer runs
+    except FileNotFoundError:
+        return False
+
+
+def test_a_late_worker_is_killed_with_the_helper_processes_it_started(tmp_path):
+    app = create_app(_length_reward(), workers=1, max_seconds=1.5)
+    with BackgroundServer(app) as srv:
+        marker = tmp_path / "helper.pid"
+        r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["p"], "completions": [f"spawn:{marker}"]}, timeout=30)
+        assert r.status_code == 504
+        helper = int(marker.read_text())
+        deadline = time.monotonic() + 5
+        while _alive(helper) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(helper)                    # no orphan left burning a CPU
 
 
 def _worker_pids(app):

@@ -66,6 +66,33 @@ def default_workers() -> int:
     return min(8, max(2, n))
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux ``/proc``; empty elsewhere).  A worker's verifier may start its own
+    helper processes in their own sessions (the math verifier's sympy pool); killing only the worker's
+    process group would leave them computing a hostile sample as orphans."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # pragma: no cover - not Linux
+        return []
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
 class _Worker:
     def __init__(self, payload: tuple[Any, ServeOptions]):
         from multiprocessing.connection import Connection
@@ -103,9 +130,13 @@ class _Worker:
                               "a reward that builds in a fresh interpreter")
 
     def kill(self) -> None:
-        """SIGKILL the worker's process group (its own helper processes included) and reap it."""
+        """SIGKILL the worker, its process group and every process below it, then reap it."""
+        below = _descendants(self.proc.pid) if self.proc.poll() is None else []
         with contextlib.suppress(OSError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in below:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):

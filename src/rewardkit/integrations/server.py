@@ -144,12 +144,9 @@ def _source(reward: Any, workers: int) -> tuple[Any, tuple[str, Any] | None]:
     """``(composed reward for /health and checks, source the workers build from)``."""
     from .serve_worker import build_from_source
 
-    if isinstance(reward, (str, os.PathLike)):
-        src: tuple[str, Any] = ("config", os.fspath(reward))
-        return _as_composed(build_from_source(src)), src
-    if isinstance(reward, Mapping):
-        src = ("config", dict(reward))
-        return _as_composed(build_from_source(src)), src
+    if isinstance(reward, (str, os.PathLike, Mapping)):
+        src: tuple[str, Any] = ("config", dict(reward) if isinstance(reward, Mapping) else os.fspath(reward))
+        return _as_composed(build_from_source(src)), (src if workers else None)
     composed = _as_composed(reward)
     if workers == 0:
         return composed, None
