@@ -234,6 +234,9 @@ class ScoringPool:
                 status, payload = worker.conn.recv()
                 self._idle().put_nowait(worker)
                 return status, payload
+        except asyncio.CancelledError:  # the client went away mid-request: the worker is mid-job, replace it
+            self._replace(worker)
+            raise
         except (EOFError, OSError) as e:
             self._replace(worker)
             return 500, json.dumps({"error": f"worker: died while scoring ({type(e).__name__}); "
