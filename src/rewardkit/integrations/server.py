@@ -157,6 +157,18 @@ def _source(reward: Any, workers: int) -> tuple[Any, tuple[str, Any] | None]:
                           "a config path or mapping, a picklable reward, or workers=0 (in-process)") from None
 
 
+def _check_caps(*, max_items: Any, max_body_bytes: Any, max_seconds: Any, body_timeout: Any, workers: Any) -> None:
+    """One-line :class:`ConfigError` naming the first bad cap."""
+    for name, v in (("max_items", max_items), ("max_body_bytes", max_body_bytes)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ConfigError(name, f"got {v!r}", "an integer >= 1")
+    for name, f in (("max_seconds", max_seconds), ("body_timeout", body_timeout)):
+        if not isinstance(f, (int, float)) or not 0 < f < 1e6:
+            raise ConfigError(name, f"got {f!r}", "a number of seconds in (0, 1e6)")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or not 0 <= workers <= 256):
+        raise ConfigError("workers", f"got {workers!r}", "an integer in [0, 256] (0 = in-process)")
+
+
 def _openapi_body(model: Any) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
@@ -178,14 +190,8 @@ def create_app(reward: Any, *, token: str | None = None, max_body_bytes: int = D
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse, Response
 
-    for name, v in (("max_items", max_items), ("max_body_bytes", max_body_bytes)):
-        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-            raise ConfigError(name, f"got {v!r}", "an integer >= 1")
-    for name, f in (("max_seconds", max_seconds), ("body_timeout", body_timeout)):
-        if not isinstance(f, (int, float)) or not 0 < f < 1e6:
-            raise ConfigError(name, f"got {f!r}", "a number of seconds in (0, 1e6)")
-    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or not 0 <= workers <= 256):
-        raise ConfigError("workers", f"got {workers!r}", "an integer in [0, 256] (0 = in-process)")
+    _check_caps(max_items=max_items, max_body_bytes=max_body_bytes, max_seconds=max_seconds,
+                body_timeout=body_timeout, workers=workers)
     options = ServeOptions(label_column=label_column, scores_term=scores_term, strip_tokens=tuple(strip_tokens),
                            max_items=max_items)
     composed, source = _source(reward, 0 if workers == 0 else 1)
