@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from fake_openai import FakeOpenAI
-from rewardkit.core import ComposedReward, FunctionTerm, load_reward
+from rewardkit.core import ComposedReward, ConfigError, FunctionTerm, load_reward
 from rewardkit.integrations.openrlhf import as_openrlhf_reward_func
 from rewardkit.integrations.server import BackgroundServer, create_app
 import rewardkit.verify.gate  # noqa: F401  (registers content_gate)
@@ -82,7 +82,8 @@ def test_native_batch_endpoint_with_chat_messages_and_none_terms(tmp_path, judge
 
 def test_bearer_token_size_limit_and_field_errors():
     reward = ComposedReward([FunctionTerm("length", lambda b: [len(c) for c in b.completion_texts()])])
-    with BackgroundServer(create_app(reward, token="s3cret", max_body_bytes=4096)) as srv:
+    # workers=0: the in-process path (a lambda cannot be sent to worker processes)
+    with BackgroundServer(create_app(reward, token="s3cret", max_body_bytes=4096, workers=0)) as srv:
         ok = {"Authorization": "Bearer s3cret"}
         body = {"prompts": ["p"], "completions": ["abc"]}
         assert httpx.post(srv.url + "/v1/reward", json=body).status_code == 401
@@ -131,9 +132,9 @@ def test_math_answer_term_over_http_if_available():
     pytest.importorskip("rewardkit.verify.math")
     from rewardkit.core import build_reward
 
-    reward = build_reward({"terms": [{"type": "math_answer", "name": "math"},
-                                     {"type": "content_gate", "name": "gate", "weight": 0.0}]})
-    with BackgroundServer(create_app(reward)) as srv:
+    spec = {"terms": [{"type": "math_answer", "name": "math"}, {"type": "content_gate", "name": "gate", "weight": 0.0}]}
+    # a config mapping: each worker builds its own math verifier (with its own sympy subprocess)
+    with BackgroundServer(create_app(spec, workers=1)) as srv:
         body = {"query": ["Q: 1/2 + 1/4? A: \\boxed{\\frac{3}{4}}", "Q: 1/2 + 1/4? A: \\boxed{0.5}"],
                 "prompts": ["Q: 1/2 + 1/4? A: "] * 2, "labels": ["0.75", "0.75"]}
         got = httpx.post(srv.url + "/get_reward", json=body, timeout=60).json()
@@ -175,7 +176,7 @@ def test_rewardkit_serve_cli_subprocess(tmp_path, judge_server):
         assert got["rewards"] == pytest.approx([1.1])
     finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=15)
+        out, _ = proc.communicate(timeout=15)
     assert "judge (w=1)" in out and "bearer token required" in out
 
 
@@ -185,3 +186,151 @@ def test_serve_cli_rejects_a_bad_config(tmp_path):
     r = subprocess.run([sys.executable, "-m", "rewardkit.cli.main", "serve", "--config", str(cfg)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "reward.terms[0].weight" in r.stderr
+
+
+@pytest.mark.parametrize("flag, value, field", [("--workers", "-1", "workers"), ("--max-seconds", "0", "max_seconds"),
+                                                ("--max-items", "0", "max_items")])
+def test_serve_cli_rejects_bad_caps(tmp_path, flag, value, field):
+    cfg = tmp_path / "ok.yaml"
+    cfg.write_text("reward:\n  terms:\n    - {type: content_gate}\n")
+    r = subprocess.run([sys.executable, "-m", "rewardkit.cli.main", "serve", "--config", str(cfg), flag, value],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and r.stderr.startswith(f"error: {field}: got"), r.stderr
+
+
+# --- worker pool, caps, auth before parsing, docs, body timeout (issue #10, item 6) ---------------------------
+
+def _length(batch):
+    """Module-level (so the workers can unpickle it): completion length; 'sleep:<s>' sleeps s seconds first."""
+    out = []
+    for c in batch.completion_texts():
+        if c.startswith("spawn:"):                 # a helper process in its own session, as the math verifier has
+            helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
+            with open(c.split(":", 1)[1], "w") as f:
+                f.write(str(helper.pid))
+            c = "sleep:60"
+        if c.startswith("sleep:"):
+            time.sleep(float(c.split(":")[1]))
+        out.append(float(len(c)))
+    return out
+
+
+def _length_reward():
+    return ComposedReward([FunctionTerm("length", _length)])
+
+
+def test_lambda_reward_needs_a_config_or_workers_0():
+    reward = ComposedReward([FunctionTerm("length", lambda b: [0.0] * len(b))])
+    with pytest.raises(ConfigError, match="reward: cannot be sent to worker processes"):
+        create_app(reward, workers=1)
+
+
+def test_item_and_time_caps_and_the_late_worker_is_replaced():
+    app = create_app(_length_reward(), workers=1, max_items=50, max_seconds=1.5)
+    with BackgroundServer(app) as srv:
+        r = httpx.post(srv.url + "/get_reward", json={"query": ["x"] * 51}, timeout=30)
+        assert r.status_code == 413 and r.json()["type"] == "too_many_items" and r.json()["error"].startswith("items")
+        r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["p"] * 60, "completions": ["c"] * 60}, timeout=30)
+        assert r.status_code == 413
+        r = httpx.post(srv.url + "/get_reward", json={"query": ["x"] * 50}, timeout=30)
+        assert r.json()["rewards"] == [1.0] * 50
+        pid = _worker_pids(app)
+        t0 = time.monotonic()
+        r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["p"], "completions": ["sleep:60"]}, timeout=30)
+        assert r.status_code == 504 and r.json()["type"] == "timeout", r.text
+        assert time.monotonic() - t0 < 5
+        # the late worker was killed; a fresh one serves the next request
+        r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["p"], "completions": ["abcd"]}, timeout=60)
+        assert r.status_code == 200 and r.json()["rewards"] == [4.0]
+        assert _worker_pids(app) != pid and app.state.pool.timeouts == 1
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"   # a zombie no longer runs
+    except FileNotFoundError:
+        return False
+
+
+def test_a_late_worker_is_killed_with_the_helper_processes_it_started(tmp_path):
+    app = create_app(_length_reward(), workers=1, max_seconds=1.5)
+    with BackgroundServer(app) as srv:
+        marker = tmp_path / "helper.pid"
+        r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["p"], "completions": [f"spawn:{marker}"]}, timeout=30)
+        assert r.status_code == 504
+        helper = int(marker.read_text())
+        deadline = time.monotonic() + 5
+        while _alive(helper) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(helper)                    # no orphan left burning a CPU
+
+
+def _worker_pids(app):
+    return sorted(w.proc.pid for w in app.state.pool._all)
+
+
+def test_a_slow_request_does_not_delay_a_concurrent_normal_one():
+    import threading
+
+    app = create_app(_length_reward(), workers=2, max_seconds=30)
+    with BackgroundServer(app) as srv:
+        httpx.post(srv.url + "/get_reward", json={"query": ["warm"]}, timeout=30)
+        slow: dict = {}
+
+        def post_slow():
+            t0 = time.monotonic()
+            slow["r"] = httpx.post(srv.url + "/v1/reward", json={"prompts": ["p"], "completions": ["sleep:6"]},
+                                   timeout=30)
+            slow["dt"] = time.monotonic() - t0
+
+        th = threading.Thread(target=post_slow)
+        th.start()
+        time.sleep(0.5)                              # the slow request now holds one worker
+        for _ in range(3):
+            t0 = time.monotonic()
+            r = httpx.post(srv.url + "/get_reward", json={"query": ["abc"]}, timeout=30)
+            assert r.status_code == 200 and r.json()["rewards"] == [3.0]
+            assert time.monotonic() - t0 < 2.0       # with one global lock this waited for the 6 s request
+        assert "r" not in slow                       # ... which is still running
+        th.join(timeout=30)
+        assert slow["r"].status_code == 200 and slow["dt"] >= 6
+
+
+def test_auth_is_checked_before_the_body_is_read_and_docs_are_off_or_behind_the_token():
+    ok = {"Authorization": "Bearer tok"}
+    with BackgroundServer(create_app(_length_reward(), token="tok", workers=1, max_body_bytes=1000)) as srv:
+        bad_json = {"Content-Type": "application/json"}
+        r = httpx.post(srv.url + "/v1/reward", content=b"{not json", headers=bad_json)
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+        r = httpx.post(srv.url + "/v1/reward", content=b"{not json", headers={**bad_json, **ok})
+        assert r.status_code == 422 and r.json()["type"] == "invalid_json" and r.json()["error"].startswith("body")
+        assert httpx.post(srv.url + "/get_reward", content=b"x" * 5000, headers=bad_json).status_code == 401
+        assert httpx.post(srv.url + "/get_reward", content=b"x" * 5000, headers={**bad_json, **ok}).status_code == 413
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert httpx.get(srv.url + path).status_code == 401
+            assert httpx.get(srv.url + path, headers=ok).status_code == 404    # off by default
+    with BackgroundServer(create_app(_length_reward(), token="tok", workers=1, docs=True)) as srv:
+        assert httpx.get(srv.url + "/openapi.json").status_code == 401
+        spec = httpx.get(srv.url + "/openapi.json", headers=ok).json()
+        assert "query" in str(spec["paths"]["/get_reward"]["post"]["requestBody"])
+        assert httpx.get(srv.url + "/docs", headers=ok).status_code == 200
+
+
+def test_a_client_that_stalls_mid_body_is_dropped():
+    with BackgroundServer(create_app(_length_reward(), workers=1, body_timeout=1.0)) as srv:
+        with socket.create_connection((srv.host, srv.port), timeout=10) as s:
+            s.sendall(b"POST /get_reward HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 1000\r\n\r\n{\"query\": [")
+            t0 = time.monotonic()
+            data = b""
+            while time.monotonic() - t0 < 8:         # bounded: the server must answer and close
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            dt = time.monotonic() - t0
+        assert data.startswith(b"HTTP/1.1 408"), data[:200]
+        assert b"body_timeout" in data and 0.9 < dt < 5
+        # the server still serves others
+        assert httpx.post(srv.url + "/get_reward", json={"query": ["ab"]}, timeout=30).json()["rewards"] == [2.0]

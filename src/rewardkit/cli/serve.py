@@ -21,22 +21,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="column that OpenRLHF 'labels' fill for the reward terms (default answer)")
     p.add_argument("--scores-term", default=None,
                    help="term whose [0,1]-clipped values are returned as OpenRLHF 'scores' (default: the total)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="scoring processes, each building the reward once (default: CPUs, 2..8; 0 = in-process "
+                        "under one lock, no time cap); stateful terms keep one state per worker")
+    # defaults live in rewardkit.integrations.server (not imported here: `rewardkit --help` stays fast)
+    p.add_argument("--max-items", type=int, default=None,
+                   help="reject requests with more samples with 413 (default 16384)")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="scoring time per request; past it the reply is 504 and the worker is replaced (default 120)")
+    p.add_argument("--body-timeout", type=float, default=None,
+                   help="drop a client whose body has not arrived after this many seconds, with 408 (default 30)")
+    p.add_argument("--docs", action="store_true",
+                   help="serve /docs, /redoc and /openapi.json (behind the token if one is set; default off)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
 
 
 def run(args: argparse.Namespace) -> int:
-    from rewardkit.core import ConfigError, load_reward
-    import rewardkit.verify.gate  # noqa: F401  (registers content_gate)
-    import rewardkit.verify.judge  # noqa: F401  (registers llm_judge)
+    from rewardkit.core import ConfigError
 
     if not 0 <= args.port <= 65535:
         raise ConfigError("--port", f"got {args.port}", "an integer in [0, 65535]")
     if not 0 < args.max_body_mb <= 1024:  # also rejects nan and inf
         raise ConfigError("--max-body-mb", f"got {args.max_body_mb}", "a number in (0, 1024]")
-    reward = load_reward(args.config)
     token = os.environ.get(args.token_env) or None if args.token_env else None
-    if args.scores_term and args.scores_term not in reward.terms:
-        raise ConfigError("--scores-term", f"unknown term {args.scores_term!r}", f"one of {sorted(reward.terms)}")
 
     _check_bind(args.host, args.port)
 
@@ -44,15 +51,25 @@ def run(args: argparse.Namespace) -> int:
 
     from rewardkit.integrations.server import create_app
 
-    app = create_app(reward, token=token, max_body_bytes=int(args.max_body_mb * 1024 * 1024),
-                     label_column=args.label_column, scores_term=args.scores_term)
+    caps = {k: getattr(args, k) for k in ("workers", "max_items", "max_seconds", "body_timeout")
+            if getattr(args, k) is not None}
+    # the workers build the reward from the file; create_app builds it here first, so a bad config is exit 2
+    app = create_app(args.config, token=token, max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+                     label_column=args.label_column, scores_term=args.scores_term, docs=args.docs, **caps)
+    reward = app.state.reward
     if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host} without a bearer token (set ${args.token_env})", file=sys.stderr)
     terms = ", ".join(f"{n} (w={w:g})" for n, w in reward.weights.items())
     print(f"rewardkit serve: {reward.name} = {terms}", flush=True)
     print(f"listening on http://{args.host}:{args.port}  POST /get_reward  POST /v1/reward  GET /health"
           + ("  [bearer token required]" if token else ""), flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    pool = app.state.pool
+    print(f"scoring in {pool.size} worker process(es)" if pool else "scoring in-process (--workers 0)", flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    finally:
+        if pool is not None:
+            pool.close()
     return 0
 
 

@@ -18,84 +18,96 @@ get in-process.  Endpoints:
 ``GET /health``
     ``{"status": "ok", "reward": name, "terms": [...]}`` (never needs the token).
 
-Hardening: an optional bearer token (compared in constant time; 401 otherwise),
-a request-body size limit (413, checked on ``Content-Length`` *and* on the bytes
-actually received), and 422 errors that name the offending field path
-(``query[2]``, ``columns.answer``) and the expected form.  Reward evaluation is
-serialised by a lock (terms may be stateful) and runs in FastAPI's thread pool,
-so a slow judge call does not block the event loop.
+Every error reply is ``{"error": "<field>: <problem>; expected <form>", "type": ...}``.
+
+Scoring: a pool of ``workers`` processes (:class:`~rewardkit.integrations.serve_pool.ScoringPool`),
+each building the reward once; no lock is shared between requests, so a slow sample
+delays only its own request.  Per-request caps: ``max_body_bytes`` (413, on
+``Content-Length`` and on the bytes received), ``max_items`` (413,
+``"too_many_items"``), ``max_seconds`` of scoring (504, ``"timeout"``; the worker is
+killed and replaced).  ``workers=0`` scores in the server process under a lock
+(for rewards that cannot be rebuilt in another process; no time cap).
+
+Before any of the body is read, an ASGI guard checks the bearer token (compared in
+constant time; 401 even for malformed JSON) on every path except ``/health`` (the docs
+pages ``/docs``, ``/redoc``, ``/openapi.json`` are off unless ``docs=True``, and then
+need the token too), and it drops a client whose body does not arrive within
+``body_timeout`` seconds (408, connection closed).
 
 Example:
     >>> from rewardkit.core import Constant
-    >>> app = create_app(Constant(1.0, "bonus"))
+    >>> app = create_app(Constant(1.0, "bonus"), workers=0)
     >>> sorted(r.path for r in app.routes if r.path.startswith(("/get", "/v1", "/health")))
     ['/get_reward', '/health', '/v1/reward']
 """
 
-
-
+import asyncio
 import hmac
 import json
-import math
-import re
+import os
+import pickle
 import socket
 import threading
 import time
-from typing import Any, Union
+from collections.abc import Mapping
+from typing import Any
 
-from rewardkit.core import BatchError, ConfigError
+from rewardkit.core import ConfigError
 
-from .openrlhf import DEFAULT_STRIP_TOKENS, OpenRLHFRewardFunc
-from .trl import _as_composed, score_samples
+from .openrlhf import DEFAULT_STRIP_TOKENS
+from .serve_pool import ScoringPool
+from .serve_worker import DEFAULT_MAX_ITEMS, GetRewardRequest, RequestScorer, RewardRequest, ServeOptions
+from .trl import _as_composed
 
-__all__ = ["create_app", "BackgroundServer", "DEFAULT_MAX_BODY_BYTES"]
+__all__ = [
+    "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_ITEMS",
+    "DEFAULT_MAX_SECONDS",
+    "BackgroundServer",
+    "create_app",
+]
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+DEFAULT_MAX_SECONDS = 120.0
+DEFAULT_BODY_TIMEOUT = 30.0
+OPEN_PATHS = frozenset({"/health"})
 
 
-_TYPE_TAG = re.compile(r"^(str|int|float|bool|none|list\[.*\]|dict\[.*\]|function-.*)$", re.I)
+def _reply(status: int, message: str, kind: str) -> tuple[int, bytes]:
+    return status, json.dumps({"error": message, "type": kind}).encode()
 
 
-def _field_path(loc: Any) -> str:
-    """``("body", "query", 2)`` -> ``query[2]`` (union-member type tags dropped)."""
-    parts = [p for p in loc if p != "body" and not (isinstance(p, str) and _TYPE_TAG.match(p))]
-    out = ""
-    for p in parts:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        else:
-            out += ("." if out else "") + str(p)
-    return out or "body"
+class _Guard:
+    """ASGI middleware run before any route: token (401), then body size (413) and body deadline (408)."""
 
-
-def _finite(v: Any) -> Any:
-    if v is None:
-        return None
-    f = float(v)
-    return f if math.isfinite(f) else None
-
-
-class _BodyLimit:
-    """ASGI middleware: 413 for bodies over ``limit`` bytes (declared or actually sent)."""
-
-    def __init__(self, app: Any, limit: int):
+    def __init__(self, app: Any, limit: int, token: str | None, body_timeout: float):
         self.app = app
         self.limit = int(limit)
+        self.expected = f"Bearer {token}".encode() if token else None
+        self.body_timeout = float(body_timeout)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None:
-            try:
-                too_big = int(declared) > self.limit
-            except ValueError:
-                too_big = False
-            if too_big:
-                return await self._reject(send)
+        headers = dict(scope.get("headers") or [])
+        if self.expected is not None and scope.get("path") not in OPEN_PATHS:
+            if not hmac.compare_digest(headers.get(b"authorization", b""), self.expected):
+                return await self._send(send, *_reply(401, "authorization: missing or wrong bearer token; expected "
+                                                           "'Authorization: Bearer <token>'", "unauthorized"),
+                                        extra=[(b"www-authenticate", b"Bearer")])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._too_big(send)
         parts, size, more = [], 0, True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.body_timeout
         while more:
-            msg = await receive()
+            try:
+                msg = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
+            except asyncio.TimeoutError:
+                return await self._send(send, *_reply(408, f"body: not received within {self.body_timeout:g}s; "
+                                                           "expected the whole body without stalling", "body_timeout"))
             if msg["type"] == "http.disconnect":
                 return
             chunk = msg.get("body", b"")
@@ -103,7 +115,7 @@ class _BodyLimit:
             size += len(chunk)
             more = msg.get("more_body", False)
             if size > self.limit:
-                return await self._reject(send)
+                return await self._too_big(send)
         body = b"".join(parts)
         sent = False
 
@@ -116,116 +128,121 @@ class _BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, send: Any) -> None:
-        payload = json.dumps({"error": f"body: larger than {self.limit} bytes; expected a smaller request "
-                                       "(split the batch)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
+    async def _too_big(self, send: Any) -> None:
+        await self._send(send, *_reply(413, f"body: larger than {self.limit} bytes; expected a smaller request "
+                                            "(split the batch)", "too_large"))
+
+    @staticmethod
+    async def _send(send: Any, status: int, payload: bytes, extra: list | None = None) -> None:
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
+                                (b"connection", b"close"), *(extra or [])]})
         await send({"type": "http.response.body", "body": payload})
+
+
+def _source(reward: Any, workers: int) -> tuple[Any, tuple[str, Any] | None]:
+    """``(composed reward for /health and checks, source the workers build from)``."""
+    from .serve_worker import build_from_source
+
+    if isinstance(reward, (str, os.PathLike, Mapping)):
+        src: tuple[str, Any] = ("config", dict(reward) if isinstance(reward, Mapping) else os.fspath(reward))
+        return _as_composed(build_from_source(src)), (src if workers else None)
+    composed = _as_composed(reward)
+    if workers == 0:
+        return composed, None
+    try:
+        return composed, ("pickle", pickle.dumps(composed))
+    except Exception as e:
+        raise ConfigError("reward", f"cannot be sent to worker processes ({type(e).__name__}: {str(e)[:120]})",
+                          "a config path or mapping, a picklable reward, or workers=0 (in-process)") from None
+
+
+def _check_caps(*, max_items: Any, max_body_bytes: Any, max_seconds: Any, body_timeout: Any, workers: Any) -> None:
+    """One-line :class:`ConfigError` naming the first bad cap."""
+    for name, v in (("max_items", max_items), ("max_body_bytes", max_body_bytes)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ConfigError(name, f"got {v!r}", "an integer >= 1")
+    for name, f in (("max_seconds", max_seconds), ("body_timeout", body_timeout)):
+        if not isinstance(f, (int, float)) or not 0 < f < 1e6:
+            raise ConfigError(name, f"got {f!r}", "a number of seconds in (0, 1e6)")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or not 0 <= workers <= 256):
+        raise ConfigError("workers", f"got {workers!r}", "an integer in [0, 256] (0 = in-process)")
+
+
+def _openapi_body(model: Any) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
 
 
 def create_app(reward: Any, *, token: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                label_column: str = "answer", scores_term: str | None = None,
-               strip_tokens: tuple[str, ...] = DEFAULT_STRIP_TOKENS) -> Any:
-    """Build the FastAPI app serving ``reward`` (a term or :class:`~rewardkit.core.ComposedReward`)."""
-    from fastapi import Depends, FastAPI, HTTPException, Request
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
-    from pydantic import BaseModel, ConfigDict, Field
+               strip_tokens: tuple[str, ...] = DEFAULT_STRIP_TOKENS, workers: int | None = None,
+               max_items: int = DEFAULT_MAX_ITEMS, max_seconds: float = DEFAULT_MAX_SECONDS,
+               body_timeout: float = DEFAULT_BODY_TIMEOUT, queue_timeout: float | None = None,
+               docs: bool = False) -> Any:
+    """Build the FastAPI app serving ``reward`` (see module docs).
 
-    composed = _as_composed(reward)
-    openrlhf = OpenRLHFRewardFunc(composed, label_column=label_column, scores_term=scores_term,
-                                  strip_tokens=strip_tokens, as_tensors=False)
+    ``reward`` is a config path, a config mapping (its ``reward`` section or the section itself), a term or a
+    :class:`~rewardkit.core.ComposedReward` (pickled to the workers).  ``workers``: scoring processes
+    (``None`` = :func:`~rewardkit.integrations.serve_pool.default_workers`, ``0`` = in-process under a lock).
+    ``queue_timeout``: seconds a request may wait for an idle worker (503 after; default ``max_seconds``).
+    The worker pool is ``app.state.pool``; :class:`BackgroundServer` closes it, otherwise call ``.close()``.
+    """
+    from fastapi import FastAPI, HTTPException, Request
+    from fastapi.responses import JSONResponse, Response
+
+    _check_caps(max_items=max_items, max_body_bytes=max_body_bytes, max_seconds=max_seconds,
+                body_timeout=body_timeout, workers=workers)
+    options = ServeOptions(label_column=label_column, scores_term=scores_term, strip_tokens=tuple(strip_tokens),
+                           max_items=max_items)
+    composed, source = _source(reward, 0 if workers == 0 else 1)
+    scorer = RequestScorer(composed, options)  # checks scores_term here, before any worker starts
+    pool = ScoringPool(source, options, size=workers) if source is not None else None
     lock = threading.Lock()
-    Message = dict[str, Any]
-    Text = Union[str, list[Message]]
 
-    class GetRewardRequest(BaseModel):
-        model_config = ConfigDict(extra="ignore")
-        query: list[str] = Field(..., description="prompt + response, decoded")
-        prompts: list[str] | None = None
-        labels: list[Any] | None = None
-
-    class RewardRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        prompts: list[Text]
-        completions: list[Text]
-        columns: dict[str, list[Any]] = Field(default_factory=dict)
-
-    app = FastAPI(title="rewardkit reward server", version="1", docs_url=None, redoc_url=None)
+    app = FastAPI(title="rewardkit reward server", version="1", docs_url="/docs" if docs else None,
+                  redoc_url="/redoc" if docs else None, openapi_url="/openapi.json" if docs else None)
     app.state.reward = composed
+    app.state.pool = pool
     app.state.requests = 0
-
-    def check_token(request: Request) -> None:
-        if not token:
-            return
-        got = request.headers.get("authorization", "")
-        if not hmac.compare_digest(got.encode(), f"Bearer {token}".encode()):
-            raise HTTPException(401, "authorization: missing or wrong bearer token; expected "
-                                     "'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(RequestValidationError)
-    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        merged: dict[str, list[str]] = {}
-        for e in exc.errors():
-            msgs = merged.setdefault(_field_path(e.get("loc", ())), [])
-            if e.get("msg") and e["msg"] not in msgs:
-                msgs.append(e["msg"])
-        details = [{"field": f, "message": " or ".join(m)} for f, m in merged.items()]
-        first = details[0] if details else {"field": "body", "message": "invalid"}
-        return JSONResponse(status_code=422, content={"error": f"{first['field']}: {first['message']}",
-                                                      "detail": details})
 
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(status_code=exc.status_code, content={"error": exc.detail},
                             headers=getattr(exc, "headers", None))
 
-    def guarded(fn: Any) -> Any:
-        try:
-            with lock:
-                app.state.requests += 1
-                return fn()
-        except (BatchError, ConfigError) as e:
-            raise HTTPException(422, str(e)) from None
-        except Exception as e:  # a bug in a term: report the type, never a traceback
-            raise HTTPException(500, f"reward evaluation failed: {type(e).__name__}: {str(e)[:200]}") from None
+    def in_process(endpoint: str, body: bytes) -> tuple[int, bytes]:
+        with lock:
+            return scorer.handle(endpoint, body)
+
+    async def score(endpoint: str, request: Request) -> Response:
+        app.state.requests += 1
+        body = await request.body()
+        if pool is not None:
+            status, payload = await pool.submit(endpoint, body, deadline=max_seconds, queue_timeout=queue_timeout)
+        else:
+            import anyio
+
+            status, payload = await anyio.to_thread.run_sync(in_process, endpoint, body)
+        return Response(payload, status_code=status, media_type="application/json")
 
     @app.get("/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "reward": composed.name, "terms": list(composed.terms)}
 
-    @app.post("/get_reward", dependencies=[Depends(check_token)])
-    def get_reward(req: GetRewardRequest) -> dict[str, Any]:
-        return guarded(lambda: openrlhf.compute(req.query, req.prompts, req.labels))
+    @app.post("/get_reward", openapi_extra=_openapi_body(GetRewardRequest))
+    async def get_reward(request: Request) -> Response:
+        return await score("get_reward", request)
 
-    @app.post("/v1/reward", dependencies=[Depends(check_token)])
-    def native(req: RewardRequest) -> dict[str, Any]:
-        n = len(req.completions)
-        if len(req.prompts) != n:
-            raise HTTPException(422, f"prompts: has {len(req.prompts)} entries for {n} completions; "
-                                     "expected one prompt per completion")
-        for k, v in req.columns.items():
-            if len(v) != n:
-                raise HTTPException(422, f"columns.{k}: has {len(v)} entries for {n} completions; "
-                                         "expected one entry per completion")
+    @app.post("/v1/reward", openapi_extra=_openapi_body(RewardRequest))
+    async def native(request: Request) -> Response:
+        return await score("v1", request)
 
-        def run() -> dict[str, Any]:
-            scored = score_samples(composed, req.prompts, req.completions, req.columns)
-            return {"rewards": [_finite(v) for v in scored.result.total],
-                    "terms": {k: [_finite(x) for x in scored.term_values(k)] for k in scored.term_names},
-                    "weights": scored.result.weights,
-                    "errors": scored.errors}
-
-        return guarded(run)
-
-    app.add_middleware(_BodyLimit, limit=max_body_bytes)
+    app.add_middleware(_Guard, limit=max_body_bytes, token=token, body_timeout=body_timeout)
     return app
 
 
 class BackgroundServer:
-    """Run an ASGI app with uvicorn in a background thread on a free loopback port.
+    """Run an ASGI app with uvicorn in a background thread on a free loopback port (closes ``app.state.pool``).
 
     Example::
 
@@ -265,3 +282,6 @@ class BackgroundServer:
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
+        pool = getattr(getattr(self.app, "state", None), "pool", None)
+        if pool is not None:
+            pool.close()
