@@ -53,16 +53,31 @@ def test_block_parser_keeps_headings_and_skips_other_languages():
     assert python_blocks(text) == [("B", "x = 1\n")]
 
 
-@pytest.mark.parametrize("heading,code", BLOCKS, ids=[h for h, _ in BLOCKS])
-def test_block_runs(tmp_path, heading, code):
+def run_block(heading: str, code: str, folder: Path, timeout: float = 120) -> str | None:
+    """Run ``code`` in a fresh interpreter in ``folder`` (rewardkit's src on the path); ``None`` or the failure."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    script = tmp_path / "block.py"
+    script = folder / "block.py"
     script.write_text(code, encoding="utf-8")
     try:
-        proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=120)
+        proc = subprocess.run([sys.executable, str(script)], cwd=folder, env=env, capture_output=True,
+                              text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"CONTRIBUTING.md, section {heading!r}: still running after 120 s")
+        return f"CONTRIBUTING.md, section {heading!r}: still running after {timeout:g} s"
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-        pytest.fail(f"CONTRIBUTING.md, section {heading!r} failed (exit {proc.returncode}):\n{tail}")
+        return f"CONTRIBUTING.md, section {heading!r} failed (exit {proc.returncode}):\n{tail}"
+    return None
+
+
+def test_a_failing_block_is_named_by_its_heading(tmp_path):
+    msg = run_block("Add a widget", "import rewardkit\nassert 1 + 1 == 3, 'arithmetic'\n", tmp_path)
+    assert msg is not None and msg.startswith("CONTRIBUTING.md, section 'Add a widget' failed (exit 1)")
+    assert "AssertionError: arithmetic" in msg
+    assert run_block("Add a widget", "import rewardkit.core\n", tmp_path) is None
+
+
+@pytest.mark.parametrize("heading,code", BLOCKS, ids=[h for h, _ in BLOCKS])
+def test_block_runs(tmp_path, heading, code):
+    error = run_block(heading, code, tmp_path)
+    if error is not None:
+        pytest.fail(error)
