@@ -142,7 +142,7 @@ def check_env_for_learner(spec: Any) -> None:
                                   "a Discrete observation space for q_learning (e.g. rewardkit/FourRooms-v0)")
             if not isinstance(act_space, gym.spaces.Discrete):
                 raise ConfigError("env.id", f"action space is {act_space}", "a Discrete action space for q_learning")
-        else:
+        elif spec.learner["type"] == "ppo":  # a registered learner checks its own spaces
             if not isinstance(obs_space, (gym.spaces.Box, gym.spaces.Discrete)):
                 raise ConfigError("env.wrappers", f"observation space is {type(obs_space).__name__}",
                                   "a Box observation for ppo MlpPolicy (add e.g. flat_obs or full_grid for MiniGrid)")
