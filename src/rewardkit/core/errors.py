@@ -11,16 +11,8 @@ class RewardkitError(Exception):
     """Base class of all rewardkit errors."""
 
 
-class ConfigError(RewardkitError, ValueError):
-    """A declarative reward or experiment config is malformed.
-
-    The message is one line: ``<field path>: <problem>; expected <form>``.
-
-    Example:
-        >>> from rewardkit.core.errors import ConfigError
-        >>> str(ConfigError("terms[0].weight", "got 'abc'", "a number"))
-        "terms[0].weight: got 'abc'; expected a number"
-    """
+class FieldError(RewardkitError):
+    """An error about one named field, in one line: ``<field>: <problem>; expected <form>``."""
 
     def __init__(self, field: str, problem: str, expected: str | None = None):
         self.field = field
@@ -30,6 +22,18 @@ class ConfigError(RewardkitError, ValueError):
         if expected:
             msg += f"; expected {expected}"
         super().__init__(msg)
+
+
+class ConfigError(FieldError, ValueError):
+    """A declarative reward or experiment config is malformed.
+
+    The message is one line: ``<field path>: <problem>; expected <form>``.
+
+    Example:
+        >>> from rewardkit.core.errors import ConfigError
+        >>> str(ConfigError("terms[0].weight", "got 'abc'", "a number"))
+        "terms[0].weight: got 'abc'; expected a number"
+    """
 
 
 class DuplicateNameError(ConfigError):
@@ -55,7 +59,7 @@ class LimitExceeded(ConfigError):
     """
 
 
-class OutputError(RewardkitError):
+class OutputError(FieldError):
     """An output folder cannot be used: locked by another writer, or a path that would leave it.
 
     Example:
@@ -64,17 +68,8 @@ class OutputError(RewardkitError):
         'runs/x: locked by another rewardkit run (pid 7); expected a different --out'
     """
 
-    def __init__(self, field: str, problem: str, expected: str | None = None):
-        self.field = field
-        self.problem = problem
-        self.expected = expected
-        msg = f"{field}: {problem}"
-        if expected:
-            msg += f"; expected {expected}"
-        super().__init__(msg)
 
-
-class BatchError(RewardkitError, ValueError):
+class BatchError(FieldError, ValueError):
     """A batch handed to a reward term is missing a column or has the wrong shape.
 
     Example:
@@ -82,10 +77,3 @@ class BatchError(RewardkitError, ValueError):
         >>> str(BatchError("columns.answer", "missing", "a list with one entry per sample"))
         'columns.answer: missing; expected a list with one entry per sample'
     """
-
-    def __init__(self, field: str, problem: str, expected: str | None = None):
-        self.field = field
-        msg = f"{field}: {problem}"
-        if expected:
-            msg += f"; expected {expected}"
-        super().__init__(msg)
