@@ -44,8 +44,7 @@ import numpy as np
 from rewardkit.core import RewardTerm, TransitionBatch, potential_difference, register_term
 from rewardkit.core.errors import BatchError
 
-__all__ = ["MiniGridStateInfo", "FullGridObs", "DoorKeyShaping", "doorkey_potential", "minigrid_state",
-           "STATE_FIELDS"]
+__all__ = ["STATE_FIELDS", "DoorKeyShaping", "FullGridObs", "MiniGridStateInfo", "doorkey_potential", "minigrid_state"]
 
 #: layout of the state vectors written by :class:`MiniGridStateInfo`
 STATE_FIELDS = ("agent_x", "agent_y", "carrying_key", "door_x", "door_y", "door_open", "key_x", "key_y",
