@@ -54,7 +54,7 @@ _NORM_KEYS = {"statistic", "gamma", "center", "clip", "frozen"}
 _INT_LIMIT = 2**63 - 1  # integer parameters must fit a signed 64-bit integer (numpy, torch, SQLite)
 
 
-def read_mapping(path: str | os.PathLike) -> dict[str, Any]:
+def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a YAML (``.yaml``/``.yml``), TOML (``.toml``) or JSON file into a dict.
 
     Parsing is bounded (size, nesting depth, expanded YAML aliases; see
@@ -69,12 +69,12 @@ def read_mapping(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
-def load_config(path: str | os.PathLike) -> dict[str, Any]:
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a config file (YAML/TOML/JSON) and return its mapping."""
     return read_mapping(path)
 
 
-def load_reward(path: str | os.PathLike) -> ComposedReward:
+def load_reward(path: str | os.PathLike[str]) -> ComposedReward:
     """Read a config file and build its ``reward`` section."""
     data = read_mapping(path)
     return build_reward(data.get("reward", data), field="reward" if "reward" in data else "")
