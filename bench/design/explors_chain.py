@@ -81,6 +81,73 @@ def fmt(vals: np.ndarray) -> str:
     return f"{m:.2f}±{se:.2f}"
 
 
+def acceptance_lines(results: dict[tuple[str, float], list[dict]], crossings: dict[tuple[str, float], list],
+                     checkpoints: list[int], first_variant: str) -> list[str]:
+    """The brief's acceptance checks at distractor 0.01: means @5k, and ExploRS crossing no later than ExploB."""
+    lines = []
+    if 5000 in checkpoints:
+        k5 = int(np.flatnonzero(results[(first_variant, 0.01)][0]["episode"] == 5000)[0])
+        for v, op, thr in (("orig", "<=", 0.1), ("explob", ">=", 9.0), ("explors", ">=", 9.0)):
+            if (v, 0.01) in results:
+                m = float(np.mean([r["eval_return"][k5] for r in results[(v, 0.01)]]))
+                ok = m <= thr if op == "<=" else m >= thr
+                lines.append(f"- {v} mean @5k = {m:.2f} {op} {thr}: {'PASS' if ok else 'FAIL'}")
+    if ("explob", 0.01) in crossings and ("explors", 0.01) in crossings:
+        big = 10 ** 9
+        a = [big if x is None else x for x in crossings[("explors", 0.01)]]
+        b = [big if x is None else x for x in crossings[("explob", 0.01)]]
+        n_not_later = sum(x <= y for x, y in zip(a, b, strict=False))
+        n_earlier = sum(x < y for x, y in zip(a, b, strict=False))
+        need = int(np.ceil(0.6 * len(a)))   # the brief: >= 3 of 5 seeds
+        lines.append(f"- ExploRS crossing <= ExploB crossing in {n_not_later}/{len(a)} seeds "
+                     f"(strictly earlier in {n_earlier}); need >= {need} of {len(a)} (3 of 5): "
+                     f"{'PASS' if n_not_later >= need else 'FAIL'}")
+    return lines
+
+
+def anchor_agreement(results: dict[tuple[str, float], list[dict]], checkpoints: list[int]) -> tuple[int, int]:
+    """``(agree, total)``: checkpoint means within 2 combined SE (or 0.05) of the paper's table."""
+    agree, total = 0, 0
+    for (v, d), ref in ANCHOR_TABLE.items():
+        if (v, d) not in results:
+            continue
+        ep = results[(v, d)][0]["episode"]
+        for c, (m_ref, se_ref) in ref.items():
+            if c not in checkpoints:
+                continue
+            k = int(np.flatnonzero(ep == c)[0])
+            vals = np.array([r["eval_return"][k] for r in results[(v, d)]])
+            se = vals.std(ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else 0.0
+            total += 1
+            agree += int(abs(vals.mean() - m_ref) <= max(2 * np.hypot(se, se_ref), 0.05))
+    return agree, total
+
+
+def plot_curves(results: dict[tuple[str, float], list[dict]], settings: list[float], variants: list[str],
+                n_seeds: int, tag: str) -> None:
+    """One PNG per distractor setting: mean ± SE evaluation curve of every teacher."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    for d in settings:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for v in variants:
+            runs = results[(v, d)]
+            Y = np.array([r["eval_return"] for r in runs])
+            x = runs[0]["episode"]
+            m = Y.mean(0)
+            se = Y.std(0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else np.zeros_like(m)
+            ax.plot(x, m, label=v)
+            ax.fill_between(x, m - se, m + se, alpha=0.2)
+        ax.set_xlabel("episode")
+        ax.set_ylabel("expected discounted original return")
+        ax.set_title(f"ExploRS chain, distractor={d} ({n_seeds} seeds)")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(OUT / f"explors_chain_{tag}_d{d}.png", dpi=100)
+        plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="3 seeds x 5k episodes, distractor only, 3 teachers")
@@ -134,36 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     lines.append("")
     # acceptance criteria (research notes §17 E1)
     lines.append("Acceptance (distractor 0.01):")
-    if 5000 in checkpoints:
-        k5 = int(np.flatnonzero(results[(variants[0], 0.01)][0]["episode"] == 5000)[0])
-        for v, op, thr in (("orig", "<=", 0.1), ("explob", ">=", 9.0), ("explors", ">=", 9.0)):
-            if (v, 0.01) in results:
-                m = float(np.mean([r["eval_return"][k5] for r in results[(v, 0.01)]]))
-                ok = m <= thr if op == "<=" else m >= thr
-                lines.append(f"- {v} mean @5k = {m:.2f} {op} {thr}: {'PASS' if ok else 'FAIL'}")
-    if ("explob", 0.01) in crossings and ("explors", 0.01) in crossings:
-        big = 10 ** 9
-        a = [big if x is None else x for x in crossings[("explors", 0.01)]]
-        b = [big if x is None else x for x in crossings[("explob", 0.01)]]
-        n_not_later = sum(x <= y for x, y in zip(a, b, strict=False))
-        n_earlier = sum(x < y for x, y in zip(a, b, strict=False))
-        need = int(np.ceil(0.6 * len(a)))   # the brief: >= 3 of 5 seeds
-        lines.append(f"- ExploRS crossing <= ExploB crossing in {n_not_later}/{len(a)} seeds "
-                     f"(strictly earlier in {n_earlier}); need >= {need} of {len(a)} (3 of 5): "
-                     f"{'PASS' if n_not_later >= need else 'FAIL'}")
-    agree, total = 0, 0
-    for (v, d), ref in ANCHOR_TABLE.items():
-        if (v, d) not in results:
-            continue
-        ep = results[(v, d)][0]["episode"]
-        for c, (m_ref, se_ref) in ref.items():
-            if c not in checkpoints:
-                continue
-            k = int(np.flatnonzero(ep == c)[0])
-            vals = np.array([r["eval_return"][k] for r in results[(v, d)]])
-            se = vals.std(ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else 0.0
-            total += 1
-            agree += int(abs(vals.mean() - m_ref) <= max(2 * np.hypot(se, se_ref), 0.05))
+    lines += acceptance_lines(results, crossings, checkpoints, variants[0])
+    agree, total = anchor_agreement(results, checkpoints)
     if total:
         lines.append(f"- per-checkpoint means within 2 SE (combined) of the §14.1 anchors: {agree}/{total} cells")
     lines.append("")
@@ -176,26 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     tag = ("smoke" if args.smoke else f"report_{args.episodes}") + ("" if args.tie_break == "random" else "_first")
     (OUT / f"explors_chain_{tag}.md").write_text(table + "\n")
     if not args.no_plots:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        for d in settings:
-            fig, ax = plt.subplots(figsize=(6, 4))
-            for v in variants:
-                runs = results[(v, d)]
-                Y = np.array([r["eval_return"] for r in runs])
-                x = runs[0]["episode"]
-                m = Y.mean(0)
-                se = Y.std(0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else np.zeros_like(m)
-                ax.plot(x, m, label=v)
-                ax.fill_between(x, m - se, m + se, alpha=0.2)
-            ax.set_xlabel("episode")
-            ax.set_ylabel("expected discounted original return")
-            ax.set_title(f"ExploRS chain, distractor={d} ({len(seeds)} seeds)")
-            ax.legend()
-            fig.tight_layout()
-            fig.savefig(OUT / f"explors_chain_{tag}_d{d}.png", dpi=100)
-            plt.close(fig)
+        plot_curves(results, settings, variants, len(seeds), tag)
     print(f"\n(written to {OUT})", file=sys.stderr)
     return 0
 

@@ -144,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(f"| {v} | {impl} | " + " | ".join(cells) +
                         f" | {', '.join(str(c) for c in crosses)} | {np.mean(secs):.1f} |")
     cmd = "python bench/design/explors_reference.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    out = [f"### ExploRS chain with distractor: reference code vs rewardkit ({len(seeds)} seeds, " f"{args.episodes} episodes)\n", f"Command: `{cmd.strip()}`\n", "| teacher | implementation | " + " | ".join(f"@{c}" for c in cps) + " | first episode with 5-pt moving mean ≥ 10 | s/run |", "|---|---|" + "---|" * (len(cps) + 2), *rows]
+    header = ("| teacher | implementation | " + " | ".join(f"@{c}" for c in cps)
+              + " | first episode with 5-pt moving mean ≥ 10 | s/run |")
+    out = [f"### ExploRS chain with distractor: reference code vs rewardkit ({len(seeds)} seeds, {args.episodes} episodes)\n",
+           f"Command: `{cmd.strip()}`\n", header, "|---|---|" + "---|" * (len(cps) + 2), *rows]
     out.append(f"\nWall time: reference {time_ref:.0f} s, rewardkit {time_rk:.0f} s; "
                f"speed ratio reference/rewardkit = {time_ref / max(time_rk, 1e-9):.2f}x")
     print("\n".join(out))

@@ -17,6 +17,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import itertools
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                                             "optimal_return": cs[0]["optimal_return"]})
         fmt = lambda x: "not reached" if x is None else str(x)  # noqa: E731
         lines.append(f"| {name} | {ih:.5f} | {fmt(e90['first'])} | {fmt(e90['random'])} |")
-    mono = all(b >= a - 1e-9 for a, b in zip(ihs, ihs[1:], strict=False))
+    mono = all(b >= a - 1e-9 for a, b in itertools.pairwise(ihs))
     lines += ["", f"- I_H monotone in B: **{mono}**",
               f"- I_H(PBRS(V*)) = 0: **{abs(prob.informativeness(rewards['PBRS(V*)'])) < 1e-9}**"]
     print("\n".join(lines))

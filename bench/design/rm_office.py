@@ -70,7 +70,7 @@ def main() -> None:
     crosses = {}
     for v, cs in curves.items():
         med = np.median(np.stack(cs), axis=0)
-        def at(k):
+        def at(k, med=med):
             return f"{med[k // 1000 - 1]:.3f}" if k // 1000 - 1 < len(med) else "-"
         crosses[v] = first_cross(steps, med)
         print(f"| {v} | {at(20000)} | {at(30000)} | {at(40000)} | {at(50000)} | {at(90000)} | "

@@ -49,6 +49,30 @@ def make_bonus(variant: str, obs_shape: tuple, n_actions: int, seed: int):
     raise ValueError(f"unknown variant {variant!r}")
 
 
+def feed_guard(guard: Any, last_rollout: dict[str, Any]) -> None:
+    """Feed one rollout of :class:`IntrinsicRewardCallback` to a bonus-share guard, step by step."""
+    b = last_rollout["batch"]
+    for t in range(last_rollout["extrinsic"].shape[0]):
+        guard.update(last_rollout["env_rewards"][t], last_rollout["intrinsic"][t], b["terminated"][t], b["truncated"][t])
+
+
+def curve_row(eps: list[dict[str, Any]], step: int, wall: float, bonus_cb: Any, guard: Any) -> dict[str, Any]:
+    """One learning-curve point: recent episode return/success, bonus share, unique cells and guard flag."""
+    from rewardkit.explore.sb3 import bonus_share
+
+    rets = [e["r"] for e in eps]
+    row = {"step": step, "return": float(np.mean(rets)) if rets else 0.0,
+           "success": float(np.mean([r > 0 for r in rets])) if rets else 0.0,
+           "episodes": len(eps), "wall": wall}
+    if bonus_cb is not None and bonus_cb.last_rollout:
+        row["share"] = bonus_share(bonus_cb.last_rollout["intrinsic"], bonus_cb.last_rollout["env_rewards"])
+        if bonus_cb.coverage is not None:
+            row["unique_cells"] = bonus_cb.coverage.unique
+    if guard is not None:
+        row["guard_flagged"] = guard.flagged
+    return row
+
+
 def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fields: dict | None = None,
             reseed: list[int] | None = None, guard: bool = True, fresh: bool = False,
             tag_extra: str = "", keep_episodes: bool = False) -> dict[str, Any]:
@@ -60,7 +84,7 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
         with open(out_path) as f:
             return json.load(f)
     import gymnasium as gym
-    import minigrid  # noqa: F401
+    import minigrid  # noqa: F401 - the import registers the MiniGrid env ids with gymnasium
     import torch
     from minigrid.wrappers import FlatObsWrapper, ReseedWrapper
     from stable_baselines3 import PPO
@@ -68,7 +92,7 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
     from stable_baselines3.common.env_util import make_vec_env
 
     from rewardkit.explore.guard import BonusShareGuard
-    from rewardkit.explore.sb3 import IntrinsicRewardCallback, bonus_share
+    from rewardkit.explore.sb3 import IntrinsicRewardCallback
     from rewardkit.explore.wrappers import AgentPositionInfo
 
     torch.set_num_threads(1)
@@ -102,26 +126,13 @@ def run_sb3(bench: str, env_id: str, variant: str, seed: int, steps: int, key_fi
             t0 = time.perf_counter()
             super()._on_rollout_end()
             timing["bonus"] += time.perf_counter() - t0
-            lr = self.last_rollout
-            if g is not None and lr:
-                b = lr["batch"]
-                for t in range(lr["extrinsic"].shape[0]):
-                    g.update(lr["env_rewards"][t], lr["intrinsic"][t], b["terminated"][t], b["truncated"][t])
+            if g is not None and self.last_rollout:
+                feed_guard(g, self.last_rollout)
 
     class Curve(BaseCallback):
         def _on_rollout_end(self):
-            eps = list(self.model.ep_info_buffer)
-            rets = [e["r"] for e in eps]
-            row = {"step": int(self.num_timesteps), "return": float(np.mean(rets)) if rets else 0.0,
-                   "success": float(np.mean([r > 0 for r in rets])) if rets else 0.0,
-                   "episodes": len(eps), "wall": time.perf_counter() - t_start}
-            if bonus_cb is not None and bonus_cb.last_rollout:
-                row["share"] = bonus_share(bonus_cb.last_rollout["intrinsic"], bonus_cb.last_rollout["env_rewards"])
-                if bonus_cb.coverage is not None:
-                    row["unique_cells"] = bonus_cb.coverage.unique
-            if g is not None:
-                row["guard_flagged"] = g.flagged
-            curve.append(row)
+            curve.append(curve_row(list(self.model.ep_info_buffer), int(self.num_timesteps),
+                                   time.perf_counter() - t_start, bonus_cb, g))
 
         def _on_step(self):
             return True

@@ -65,16 +65,16 @@ def record(kind: str, rollouts: int, path: str) -> None:
     envs = gym.vector.SyncVectorEnv([make_env(kind)] * N_ENVS, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
     rng = np.random.default_rng(0)
     obs, _ = envs.reset(seed=list(range(N_ENVS)))
-    O, NX, A, TE, TR = [], [], [], [], []
+    OBS, NX, A, TE, TR = [], [], [], [], []
     for _ in range(rollouts * T):
         a = rng.integers(0, N_ACTIONS, N_ENVS)
         nxt, _, te, tr, info = envs.step(a)
         true_next = np.array(nxt, copy=True)
         for e in np.flatnonzero(te | tr):
             true_next[e] = info["final_obs"][e]
-        O.append(obs), NX.append(true_next), A.append(a), TE.append(te), TR.append(tr)
+        OBS.append(obs), NX.append(true_next), A.append(a), TE.append(te), TR.append(tr)
         obs = nxt
-    np.savez(path, obs=np.stack(O).astype(np.float32), next_obs=np.stack(NX).astype(np.float32),
+    np.savez(path, obs=np.stack(OBS).astype(np.float32), next_obs=np.stack(NX).astype(np.float32),
              actions=np.stack(A).astype(np.int64), terminated=np.stack(TE), truncated=np.stack(TR))
 
 
@@ -249,8 +249,8 @@ def correctness() -> list[tuple[str, str, bool]]:
     for k in seq:
         seen[k] = seen.get(k, 0) + 1
         want.append(1 / np.sqrt(seen[k]))
-    out.append(("counts: episodic bonus is exactly 1/sqrt(n)", f"max |diff| {max(abs(a - b) for a, b in zip(got, want, strict=False)):.1e}",
-                got == want))
+    worst = max(abs(a - b) for a, b in zip(got, want, strict=False))
+    out.append(("counts: episodic bonus is exactly 1/sqrt(n)", f"max |diff| {worst:.1e}", got == want))
     # (iv) reward forward filter runs along time (CleanRL #360 regression)
     r = rng.random((5, 3))
     R, _ = forward_filtered_returns(r, 0.9)

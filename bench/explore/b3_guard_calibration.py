@@ -17,6 +17,7 @@ before issue #3 instead of the pooled one, and for a sweep of ``warmup_steps``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 
@@ -61,7 +62,7 @@ def replay(episodes: list[dict], mean_share: bool = False, **guard_kwargs) -> in
 def longest_dry_spell(episodes: list[dict]) -> float:
     """Longest stretch of steps per env between successes (from the start, and to the end)."""
     marks = [0] + [e["step"] for e in episodes if e["success"]] + [episodes[-1]["step"] if episodes else 0]
-    return max(b - a for a, b in zip(marks, marks[1:], strict=False)) / N_ENVS
+    return max(b - a for a, b in itertools.pairwise(marks)) / N_ENVS
 
 
 def max_bonus_ratio(episodes: list[dict], after: int, window: int = 20) -> float | None:

@@ -183,7 +183,7 @@ def main() -> None:
         env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
         p = subprocess.run([VENV_PY, __file__, "--rllte-worker"], capture_output=True, text=True, env=env,
                            timeout=600, cwd=os.path.join(ROOT, "bench", "_scratch"))
-        line = next((l for l in p.stdout.splitlines() if l.startswith("RESULT ")), None)
+        line = next((ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")), None)
         rl = json.loads(line[7:]) if line else {"error": (p.stderr.strip().splitlines() or ["?"])[-1][:150]}
     else:
         rl = {"error": "no scratch venv"}

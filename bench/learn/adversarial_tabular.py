@@ -21,8 +21,14 @@ and for AIRL the return of the optimal policy of its disentangled reward g.
 from __future__ import annotations
 
 import argparse
+import functools
 
 import numpy as np
+
+
+def normalised_return(mdp, pi: np.ndarray, j0: float, j1: float) -> float:
+    """True return of ``pi`` rescaled so that the uniform policy scores 0 and the optimal one 1."""
+    return (mdp.expected_return(pi) - j0) / (j1 - j0)
 
 
 def collect(env, policy: np.ndarray, episodes: int, seed: int) -> dict:
@@ -69,7 +75,7 @@ def main() -> None:
         _, _, pi_E = mdp.value_iteration()
         uniform = np.full((20, 4), 0.25)
         j0, j1 = mdp.expected_return(uniform), mdp.expected_return(pi_E)
-        norm = lambda pi: (mdp.expected_return(pi) - j0) / (j1 - j0)  # noqa: E731
+        norm = functools.partial(normalised_return, mdp, j0=j0, j1=j1)
         expert = collect(env, pi_E, 30, seed)
         for kind in ("gail", "airl"):
             pi, model, curve, gcurve = uniform.copy(), None, [], []

@@ -19,13 +19,25 @@ Prints markdown tables for
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
 
 
+def _bt_accuracy(pairs, test, diff, **fit_kw) -> float:
+    """Held-out pair accuracy of a Bradley-Terry model fitted on ``pairs`` with ``fit_kw``."""
+    from rewardkit.learn import fit_bt, pair_accuracy
+    return pair_accuracy(fit_bt(pairs, **fit_kw), test.a, test.b, diff)
+
+
+def _mean_and_seeds(counts: list[float]) -> str:
+    """``mean (per seed, ...)`` for a table cell."""
+    return f"{np.mean(counts):.0f} ({', '.join(f'{x:.0f}' for x in counts)})"
+
+
 def noisy_labels(seeds: list[int]) -> None:
-    from rewardkit.learn import denoise_labels, linear_preference_task, pair_accuracy, preference_strength, fit_bt
+    from rewardkit.learn import denoise_labels, linear_preference_task, preference_strength
     print("### 1. 30 % flipped labels (250 train pairs, d = 8, MLP 64, 100 full-batch epochs)\n")
     print("| seed | vanilla BT | smooth BT (eps 0.3) | noise-aware BT (eps 0.3) | denoised: flip | denoised: soft |")
     print("|---|---|---|---|---|---|")
@@ -34,7 +46,7 @@ def noisy_labels(seeds: list[int]) -> None:
         train, w, _ = linear_preference_task(250, dim=8, flip_rate=0.3, seed=seed)
         test, _, diff = linear_preference_task(1000, dim=8, seed=100 + seed, w=w)
         kw = dict(hidden=(64,), epochs=100, batch_size=None, lr=1e-2, seed=seed)
-        acc = lambda p, **k: pair_accuracy(fit_bt(p, **{**kw, **k}), test.a, test.b, diff)  # noqa: E731
+        acc = functools.partial(_bt_accuracy, test=test, diff=diff, **kw)
         strength, _ = preference_strength(train, seed=seed)
         row = [acc(train), acc(train, loss="smooth", epsilon=0.3), acc(train, loss="noisy", epsilon=0.3),
                acc(denoise_labels(train, strength, "flip")), acc(denoise_labels(train, strength, "soft"))]
@@ -48,7 +60,8 @@ def active(seeds: list[int]) -> None:
     from rewardkit.learn import linear_preference_task
     from rewardkit.learn.active import active_learning_curve, queries_to_reach
     print("### 2. Labels to reach 95 % held-out accuracy (pool 1000, d = 8, 5 bagged linear members, 10 per round)\n")
-    print("| labeller | disagreement: mean (per seed) | BALD: mean (per seed) | random: mean (per seed) | random / disagreement |")
+    print("| labeller | disagreement: mean (per seed) | BALD: mean (per seed) | random: mean (per seed) "
+          "| random / disagreement |")
     print("|---|---|---|---|---|")
     for temp in (0.0, 0.1):
         need = {"disagreement": [], "bald": [], "random": []}
@@ -56,12 +69,12 @@ def active(seeds: list[int]) -> None:
             pool, w, _ = linear_preference_task(1000, dim=8, temperature=temp, seed=seed)
             test, _, tdiff = linear_preference_task(1000, dim=8, seed=50 + seed, w=w)
             for m in need:
-                n, acc = active_learning_curve(pool, lambda i: pool.label[i], test, tdiff, method=m, initial=10,
+                n, acc = active_learning_curve(pool, lambda i, pool=pool: pool.label[i], test, tdiff, method=m, initial=10,
                                                per_round=10, rounds=30, seed=seed, l2=1.0)
                 need[m].append(min(queries_to_reach(n, acc, 0.95), n[-1] + 10))
         a, r = np.mean(need["disagreement"]), np.mean(need["random"])
-        fmt = lambda k: f"{np.mean(need[k]):.0f} ({', '.join(f'{x:.0f}' for x in need[k])})"  # noqa: E731
-        print(f"| tau = {temp} | {fmt('disagreement')} | {fmt('bald')} | {fmt('random')} | {r / a:.2f}x |")
+        cells = " | ".join(_mean_and_seeds(need[k]) for k in ("disagreement", "bald", "random"))
+        print(f"| tau = {temp} | {cells} | {r / a:.2f}x |")
     print()
 
 

@@ -21,8 +21,14 @@ pool of 3000 candidate pairs).
 from __future__ import annotations
 
 import argparse
+import functools
 
 import numpy as np
+
+
+def normalised_return(mdp, pi: np.ndarray, j0: float, j1: float) -> float:
+    """True return of ``pi`` rescaled so that the uniform policy scores 0 and the optimal one 1."""
+    return (mdp.expected_return(pi) - j0) / (j1 - j0)
 
 
 def rollout_segments(env, n_episodes: int, seg_len: int, seed: int):
@@ -71,7 +77,7 @@ def main() -> None:
         uniform = np.full((S, A), 1.0 / A)
         j0 = mdp.expected_return(uniform)
         j1 = mdp.expected_return(mdp.value_iteration()[2])
-        norm = lambda pi: (mdp.expected_return(pi) - j0) / (j1 - j0)  # noqa: E731
+        norm = functools.partial(normalised_return, mdp, j0=j0, j1=j1)
         ss, aa = np.repeat(np.arange(S), A), np.tile(np.arange(A), S)
         grid = TransitionBatch.from_arrays(np.eye(S)[ss], aa, np.eye(S)[ss], np.zeros(S * A))
         init = rng.choice(3000, size=args.budgets[0], replace=False)  # the same first labels for both methods
@@ -94,7 +100,8 @@ def main() -> None:
         qtrue = run_q_learning(mdp, 300, None, tie_break="random", seed=seed, max_steps=50, eval_every=300)
         rows.setdefault(("true reward", 0), []).append((1.0, 1.0, norm(qtrue["agent"].greedy_policy())))
 
-    print("| selection | labels | corr(R_hat, R) | planning: normalised true return | Q-learning (300 ep): normalised true return |")
+    print("| selection | labels | corr(R_hat, R) | planning: normalised true return "
+          "| Q-learning (300 ep): normalised true return |")
     print("|---|---|---|---|---|")
     for (method, budget), vals in rows.items():
         v = np.array(vals)

@@ -41,7 +41,7 @@ def test_suite_contains_the_paper_keys_and_generated_variants():
     assert set(pr.PAPER_MASTER_KEYS) >= {" ", ".", ",", ":", "Thought process:", "Solution", "解", "かいせつ",
                                          "Respuesta", "Let's solve this problem step by step."}
     assert len(suite["punctuation"]) > 50 and all(not re.search(r"[^\W_]", a) for a in suite["punctuation"])
-    assert "**Thought process:**" in suite["reasoning_opener"] and "解：" in suite["multilingual_opener"]
+    assert "**Thought process:**" in suite["reasoning_opener"] and "解\uff1a" in suite["multilingual_opener"]
     assert all(len(v) == len(set(v)) for v in suite.values())
 
 

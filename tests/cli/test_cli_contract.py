@@ -164,12 +164,14 @@ def test_bad_values_are_one_line_naming_the_field(tmp_path):
     out = ["--out", str(tmp_path / "out"), "--no-progress"]
     cases = [
         (["run", str(ok), "--seeds", "1000000000", "--check"], "--seeds: 1000000000 seeds; expected at most 10000"),
-        (["run", str(ok), "--seeds", "0," + "9" * 30, "--check"], "--seeds[1]: got 999999999999999999999999999999; expected an integer in [0, 4294967295]"),
+        (["run", str(ok), "--seeds", "0," + "9" * 30, "--check"],
+         "--seeds[1]: got 999999999999999999999999999999; expected an integer in [0, 4294967295]"),
         (["run", str(ok), "--seeds", "9" * 5000, "--check"], "--seeds: got"),
         (["run", str(ok), "--parallel", "x", *out], "argument --parallel: invalid int value: 'x'"),
         (["run", str(ok), "--parallel", "0", *out], "--parallel: got 0"),
         (["run", str(ok), "--parallel", "100000", *out], "--parallel: got 100000"),
-        (["run", str(_spec(tmp_path / "s.yaml", seeds=10**30)), *out], "seeds: 1" + "0" * 30 + " seeds; expected at most 10000 seeds"),
+        (["run", str(_spec(tmp_path / "s.yaml", seeds=10**30)), *out],
+         "seeds: 1" + "0" * 30 + " seeds; expected at most 10000 seeds"),
         (["run", str(_spec(tmp_path / "ep.yaml", eval__episodes=10**30)), *out], "eval.episodes: got 1" + "0" * 30),
         (["run", str(_spec(tmp_path / "b.yaml", budget__episodes=2**70)), *out], "budget.episodes: got"),
         (["run", str(_spec(tmp_path / "a.yaml", learner__params__alpha=float("inf"))), *out],

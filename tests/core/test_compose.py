@@ -110,7 +110,7 @@ def test_duplicate_names_rejected():
 def test_transition_batch_validates_lengths():
     with pytest.raises(BatchError, match="terminated"):
         TransitionBatch(np.zeros((2, 1)), np.zeros(2), np.zeros((2, 1)), np.zeros(2), [True], [False, False])
-    with pytest.raises(BatchError, match="columns.answer"):
+    with pytest.raises(BatchError, match=r"columns\.answer"):
         SampleBatch(["p", "q"], ["a", "b"], {"answer": ["x"]})
-    with pytest.raises(BatchError, match="columns.gold"):
+    with pytest.raises(BatchError, match=r"columns\.gold"):
         SampleBatch(["p"], ["a"]).column("gold")

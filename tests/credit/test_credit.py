@@ -57,17 +57,19 @@ def test_unbiased_rrd_loss_is_unbiased_and_its_gradient_is_right():
     w, b, R = rng.normal(size=d), 0.3, 2.0
     full = ((x @ w + b).mean() - R / T) ** 2
     subsets = list(itertools.combinations(range(T), K))
-    unbiased = np.mean([rrd_loss_and_grad(x[list(I)], w, b, R, T, True)[0] for I in subsets])
-    biased = np.mean([rrd_loss_and_grad(x[list(I)], w, b, R, T, False)[0] for I in subsets])
+    unbiased = np.mean([rrd_loss_and_grad(x[list(idx)], w, b, R, T, True)[0] for idx in subsets])
+    biased = np.mean([rrd_loss_and_grad(x[list(idx)], w, b, R, T, False)[0] for idx in subsets])
     assert unbiased == pytest.approx(full, abs=1e-9)
     assert abs(biased - full) > 1e-3
     sel = x[:K]
     _, gw, gb = rrd_loss_and_grad(sel, w, b, R, T, True)
     h = 1e-6
-    num = [(rrd_loss_and_grad(sel, w + h * np.eye(d)[j], b, R, T)[0] - rrd_loss_and_grad(sel, w - h * np.eye(d)[j], b, R, T)[0]) / (2 * h)
-           for j in range(d)]
+    def loss(w_, b_):
+        return rrd_loss_and_grad(sel, w_, b_, R, T)[0]
+
+    num = [(loss(w + h * np.eye(d)[j], b) - loss(w - h * np.eye(d)[j], b)) / (2 * h) for j in range(d)]
     np.testing.assert_allclose(gw, num, atol=1e-6)
-    assert gb == pytest.approx((rrd_loss_and_grad(sel, w, b + h, R, T)[0] - rrd_loss_and_grad(sel, w, b - h, R, T)[0]) / (2 * h), abs=1e-6)
+    assert gb == pytest.approx((loss(w, b + h) - loss(w, b - h)) / (2 * h), abs=1e-6)
 
 
 def test_q_learning_is_faster_on_the_redistributed_reward(walk_data):

@@ -153,9 +153,9 @@ def test_exploration_bonus_term_builds_every_method_and_reports_bad_options():
                                                 "coef": {"schedule": "exponential", "start": 1.0, "half_life": 10}}}]})
         b = TransitionBatch.from_arrays(np.zeros((2, 4)), [0, 1], np.ones((2, 4)), [0.0, 0.0])
         assert np.isfinite(r(b)).all(), method
-    with pytest.raises(ConfigError, match="params.method"):
+    with pytest.raises(ConfigError, match=r"params\.method"):
         build_reward({"terms": [{"type": "exploration_bonus", "params": {"method": "curiosity"}}]})
-    with pytest.raises(ConfigError, match="options.ridg"):
+    with pytest.raises(ConfigError, match=r"options\.ridg"):
         build_reward({"terms": [{"type": "exploration_bonus", "params": {"method": "e3b",
                                                                          "options": {**opts, "ridg": 1}}}]})
     with pytest.raises(ConfigError, match="ridge"):

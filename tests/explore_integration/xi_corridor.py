@@ -10,12 +10,14 @@ steps with probability about ``2 P(Z > (length - 1) / sqrt(horizon))`` – for
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import gymnasium as gym
 import numpy as np
 
 
 class Corridor(gym.Env):
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
     def __init__(self, length: int = 25, horizon: int = 50):
         self.length = int(length)

@@ -103,7 +103,7 @@ def test_airl_structure_and_term(data, tmp_path):
     term_test = AdversarialRewardTerm(AdversarialReward.load(tmp_path / "airl.npz"), use="test", n_actions=2)
     np.testing.assert_allclose(term_test(batch), airl.g(s))
     bad = TransitionBatch.from_arrays(s, a.argmax(1), s2, np.zeros(5), info=[{"log_pi": "x"}] * 5)
-    with pytest.raises(BatchError, match="info.log_pi"):
+    with pytest.raises(BatchError, match=r"info\.log_pi"):
         reward(bad)
     with pytest.raises(ConfigError, match="AIRL"):
         build_reward({"terms": [{"type": "gail_reward", "params": {"path": str(tmp_path / "airl.npz")}}]})
@@ -111,7 +111,7 @@ def test_airl_structure_and_term(data, tmp_path):
 
 def test_discriminator_bad_input(data):
     _, expert, policy = data
-    with pytest.raises(BatchError, match="policy.next_obs"):
+    with pytest.raises(BatchError, match=r"policy\.next_obs"):
         fit_discriminator("airl", expert, {"obs": policy["obs"], "action": policy["action"]}, steps=1)
     with pytest.raises(ConfigError, match="kind"):
         fit_discriminator("wgan", expert, policy, steps=1)

@@ -41,7 +41,7 @@ def test_margin_and_scaled_losses_use_the_margin(task):
         assert pair_accuracy(m, test.a, test.b, diff) > 0.9
     with pytest.raises(ConfigError, match="margin"):
         fit_bt(train, loss="margin", epochs=1)
-    with pytest.raises(ConfigError, match="pairs.margin"):
+    with pytest.raises(ConfigError, match=r"pairs\.margin"):
         fit_bt(PreferencePairs(train.a, train.b, hard, margin=-strength), loss="scaled", epochs=1)
 
 
@@ -94,7 +94,7 @@ def test_save_load_roundtrip(tmp_path, task):
 def test_bad_input_names_the_field():
     with pytest.raises(BatchError, match="label"):
         PreferencePairs(np.zeros((2, 3)), np.zeros((2, 3)), [0.5, 1.5])
-    with pytest.raises(BatchError, match="^b"):
+    with pytest.raises(BatchError, match=r"^b"):
         PreferencePairs(np.zeros((2, 3)), np.zeros((3, 3)))
     with pytest.raises(BatchError, match="a:"):
         PreferencePairs(np.zeros(3), np.zeros(3))

@@ -50,7 +50,7 @@ def test_active_queries_reach_target_with_fewer_labels_than_random():
         pool, w, _ = linear_preference_task(1000, dim=8, seed=seed)
         test, _, tdiff = linear_preference_task(1000, dim=8, seed=50 + seed, w=w)
         for method in need:
-            n, acc = active_learning_curve(pool, lambda i: pool.label[i], test, tdiff, method=method,
+            n, acc = active_learning_curve(pool, lambda i, pool=pool: pool.label[i], test, tdiff, method=method,
                                            initial=10, per_round=per_round, rounds=rounds, seed=seed, l2=1.0)
             q = queries_to_reach(n, acc, target)
             need[method].append(min(q, n[-1] + per_round))  # never reached -> one round past the budget

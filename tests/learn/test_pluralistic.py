@@ -43,7 +43,7 @@ def test_latent_separates_the_groups(setup):
 
 def test_vpl_needs_user_ids():
     pairs, _, _, _ = user_groups_task(4, 20, seed=0)
-    with pytest.raises(ConfigError, match="pairs.user"):
+    with pytest.raises(ConfigError, match=r"pairs\.user"):
         fit_vpl(PreferencePairs(pairs.a, pairs.b, pairs.label), steps=1)  # user ids dropped
     with pytest.raises(ConfigError, match="pairs per user"):
         fit_vpl(pairs, context_size=15, query_size=15, steps=1)

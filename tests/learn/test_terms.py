@@ -64,7 +64,8 @@ def test_reward_model_config_errors(tmp_path):
         RewardModelTerm()
     m = MLPReward.linear([1.0, 1.0])
     with pytest.raises(BatchError, match="features"):
-        RewardModelTerm(m, features="obs")(TransitionBatch.from_arrays(np.zeros((2, 3)), np.zeros(2), np.zeros((2, 3)), np.zeros(2)))
+        batch = TransitionBatch.from_arrays(np.zeros((2, 3)), np.zeros(2), np.zeros((2, 3)), np.zeros(2))
+        RewardModelTerm(m, features="obs")(batch)
 
 
 def test_bagged_ensemble_is_uncertain_off_distribution():

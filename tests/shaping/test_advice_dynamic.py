@@ -117,7 +117,8 @@ def test_look_ahead_agent_with_perfect_advice_is_optimal_at_once_and_misleading_
         T[s, 0, max(s - 1, 0)] = 1.0
         T[s, 1, s + 1] = 1.0
     T[3, :, 3] = 1.0
-    R = np.zeros((4, 2)); R[2, 1] = 1.0
+    R = np.zeros((4, 2))
+    R[2, 1] = 1.0
     tiny = TabularMDP(T, R, 0.9, [1, 0, 0, 0], terminal=[False, False, False, True])
     _, Qt, _ = tiny.value_iteration()
     bad = AdviceQLearning(4, 2, 0.5, 0.9, 0.3, tie_break="first", seed=0, phi=-Qt)

@@ -1,5 +1,7 @@
 """Submodular marginal-gain rewards: telescoping, diminishing returns, per-env reset, real env."""
 
+import itertools
+
 import gymnasium as gym
 import numpy as np
 from hypothesis import given
@@ -31,7 +33,7 @@ def test_marginal_gains_telescope_to_f_of_the_visited_set(traj):
         return (int(o) % 5, int(o) // 5)
     mg = MarginalGain(f, key_fn=key)
     total = 0.0
-    for s, s2 in zip(traj[:-1], traj[1:], strict=False):
+    for s, s2 in itertools.pairwise(traj):
         total += float(mg(TransitionBatch.from_arrays(np.array([s]), np.zeros(1), np.array([s2]), [0.0]))[0])
     if len(traj) > 1:
         assert total == f.value(key(s) for s in traj)

@@ -64,7 +64,8 @@ def test_policy_formats_and_errors():
 
 def test_optimal_actions_mask_finds_ties():
     # two identical actions -> both optimal
-    T = np.zeros((2, 2, 2)); T[0, :, 1] = 1; T[1, :, 1] = 1
+    T = np.zeros((2, 2, 2))
+    T[:, :, 1] = 1
     mdp = TabularMDP(T, np.array([[1.0, 1.0], [0.0, 0.0]]), 0.9, [1, 0], terminal=[False, True])
     assert mdp.optimal_actions()[0].tolist() == [True, True]
 
@@ -92,7 +93,7 @@ def test_chain_distractor_optimal_ignores_distractor():
 
 def test_gymnasium_registration_and_tabular_env():
     env = gym.make("rewardkit/ChainDistractor-v0")
-    obs, info = env.reset(seed=0)
+    obs, _ = env.reset(seed=0)
     assert obs == 40
     steps, truncated = 0, False
     while not truncated:
@@ -118,7 +119,8 @@ def test_q_learning_converges_on_tiny_mdp():
         T[s, 0, max(s - 1, 0)] = 1.0
         T[s, 1, s + 1] = 1.0
     T[3, :, 3] = 1.0
-    R = np.zeros((4, 2)); R[2, 1] = 1.0
+    R = np.zeros((4, 2))
+    R[2, 1] = 1.0
     mdp = TabularMDP(T, R, 0.9, [1, 0, 0, 0], terminal=[False, False, False, True])
     out = run_q_learning(mdp, 300, alpha=0.5, epsilon=0.2, tie_break="random", seed=0, max_steps=20)
     assert out["expected_return"][-1] == pytest.approx(out["optimal_return"])

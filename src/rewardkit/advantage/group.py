@@ -24,9 +24,10 @@ estimator           advantage                                                   
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import betaln
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-def _prep(rewards: Sequence[float], group: Sequence | None) -> tuple[np.ndarray, np.ndarray, int]:
+def _prep(rewards: npt.ArrayLike, group: npt.ArrayLike | None) -> tuple[np.ndarray, np.ndarray, int]:
     r = np.asarray(rewards, dtype=np.float64).reshape(-1)
     if group is None:
         g = np.zeros(r.shape[0], dtype=np.int64)
@@ -57,7 +58,8 @@ def _prep(rewards: Sequence[float], group: Sequence | None) -> tuple[np.ndarray,
     return r, g, int(g.max()) + 1 if g.size else 0
 
 
-def group_stats(rewards: Sequence[float], group: Sequence | None = None, ddof: int = 1):
+def group_stats(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None,
+                ddof: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-sample group mean, group std (``ddof``) and group size; NaN rewards are ignored.
 
     Example:
@@ -77,7 +79,7 @@ def group_stats(rewards: Sequence[float], group: Sequence | None = None, ddof: i
     return mean[g], np.sqrt(var)[g], cnt[g].astype(np.int64)
 
 
-def grpo(rewards, group=None, eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
+def grpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
     """GRPO: :math:`A_i = (r_i - \\mu)/(\\sigma + \\epsilon)` within each group.
 
     A singleton group gets 0 (nothing to compare with), and NaN rewards get 0.
@@ -95,7 +97,7 @@ def grpo(rewards, group=None, eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
     return np.where((n > 1) & ~np.isnan(r), z, 0.0)
 
 
-def dr_grpo(rewards, group=None) -> np.ndarray:
+def dr_grpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarray:
     """Dr. GRPO: :math:`A_i = r_i - \\mu` (no std scaling; use a constant-length loss normaliser).
 
     Example:
@@ -107,7 +109,7 @@ def dr_grpo(rewards, group=None) -> np.ndarray:
     return np.where((n > 1) & ~np.isnan(r), r - mu, 0.0)
 
 
-def batch_std(rewards, group=None, eps: float = 1e-6) -> np.ndarray:
+def batch_std(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: float = 1e-6) -> np.ndarray:
     """Group-centred, batch-scaled: :math:`A_i = (r_i - \\mu_g)/(\\sigma_{batch}+\\epsilon)`.
 
     Example:
@@ -120,7 +122,7 @@ def batch_std(rewards, group=None, eps: float = 1e-6) -> np.ndarray:
     return c / (sd + eps)
 
 
-def rloo(rewards, group=None) -> np.ndarray:
+def rloo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarray:
     """RLOO: the baseline of sample *i* is the mean of the *other* samples of its group.
 
     :math:`A_i = r_i - \\frac{1}{G-1}\\sum_{j\\ne i} r_j = \\frac{G}{G-1}(r_i - \\mu)`.
@@ -135,7 +137,7 @@ def rloo(rewards, group=None) -> np.ndarray:
     return np.where((n > 1) & ~np.isnan(r), n / safe * (r - mu), 0.0)
 
 
-def reinforce_pp(rewards, group=None, eps: float = 1e-8) -> np.ndarray:
+def reinforce_pp(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: float = 1e-8) -> np.ndarray:
     """REINFORCE++-baseline: subtract the group mean, then whiten over the whole batch.
 
     Example:
@@ -144,10 +146,11 @@ def reinforce_pp(rewards, group=None, eps: float = 1e-8) -> np.ndarray:
         (0.0, 1.0)
     """
     c = dr_grpo(rewards, group)
-    return (c - c.mean()) / (c.std() + eps)
+    out: np.ndarray = (c - c.mean()) / (c.std() + eps)
+    return out
 
 
-def opo(rewards, lengths, group=None) -> np.ndarray:
+def opo(rewards: npt.ArrayLike, lengths: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarray:
     """OPO: a length-weighted group baseline :math:`b = \\sum_j \\ell_j r_j / \\sum_j \\ell_j`.
 
     Example:
@@ -160,10 +163,11 @@ def opo(rewards, lengths, group=None) -> np.ndarray:
         raise ValueError(f"lengths: got {ell.shape[0]} for {r.shape[0]} rewards; expected one length per reward")
     w = np.bincount(g, weights=ell, minlength=k)
     b = np.divide(np.bincount(g, weights=ell * r, minlength=k), w, out=np.zeros(k), where=w > 0)
-    return r - b[g]
+    out: np.ndarray = r - b[g]
+    return out
 
 
-def passk(rewards, group=None) -> np.ndarray:
+def passk(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarray:
     """Pass@k-style: only the best sample of a group gets :math:`r_{max} - r_{2nd}`.
 
     Example:
@@ -197,8 +201,8 @@ def bnpo_params(p_groups: np.ndarray, v_floor: float = 1e-6) -> tuple[float, flo
     return max(1.0, 1 + c * m / 3), max(1.0, 1 + c * (1 - m) / 3)
 
 
-def bnpo(rewards, group=None, low: float = 0.0, high: float = 1.0, alpha: float | None = None,
-         beta: float | None = None, max_weight: float = 1e6) -> np.ndarray:
+def bnpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, low: float = 0.0, high: float = 1.0,
+         alpha: float | None = None, beta: float | None = None, max_weight: float = 1e6) -> np.ndarray:
     """BNPO (Beta Normalization Policy Optimization).
 
     Rewards are rescaled to :math:`s = (r - low)/(high - low)`; :math:`p` is the group mean
@@ -222,10 +226,11 @@ def bnpo(rewards, group=None, low: float = 0.0, high: float = 1.0, alpha: float 
     pc = np.clip(p, 1e-12, 1 - 1e-12)
     log_pdf = (alpha - 1) * np.log(pc) + (beta - 1) * np.log1p(-pc) - betaln(alpha, beta)
     weight = np.clip(np.exp(-log_pdf), 0.0, max_weight)
-    return np.where(np.isnan(s), 0.0, weight * (s - p))
+    out: np.ndarray = np.where(np.isnan(s), 0.0, weight * (s - p))
+    return out
 
 
-def weighted_reinforce(correct, lam: float = 0.1) -> np.ndarray:
+def weighted_reinforce(correct: npt.ArrayLike, lam: float = 0.1) -> np.ndarray:
     """W-REINFORCE (Zhu et al. 2025): :math:`A = \\lambda` for correct, :math:`-1` for wrong.
 
     ``lam=0`` gives NSR (negative samples only); PSR is ``A = r`` (use the reward itself).
@@ -238,8 +243,8 @@ def weighted_reinforce(correct, lam: float = 0.1) -> np.ndarray:
     return np.where(c, float(lam), -1.0)
 
 
-def gdpo(rewards_by_term: dict[str, Sequence[float]], group=None, weights: dict[str, float] | None = None,
-         eps: float = 1e-4) -> np.ndarray:
+def gdpo(rewards_by_term: Mapping[str, npt.ArrayLike], group: npt.ArrayLike | None = None,
+         weights: Mapping[str, float] | None = None, eps: float = 1e-4) -> np.ndarray:
     """Normalise each reward term within its group, weight-sum, then z-score over the batch.
 
     :math:`z_{ik} = (r_{ik}-\\mu_k)/(\\sigma_k+\\epsilon)`, :math:`A = \\mathrm{zscore}(\\sum_k w_k z_{ik})`.
@@ -251,7 +256,7 @@ def gdpo(rewards_by_term: dict[str, Sequence[float]], group=None, weights: dict[
         >>> a.round(2).tolist()
         [1.41, 0.0, 0.0, -1.41]
     """
-    total = None
+    total: np.ndarray | None = None
     for name, vals in rewards_by_term.items():
         w = 1.0 if weights is None else float(weights.get(name, 1.0))
         z = grpo(vals, group, eps=eps)
@@ -259,4 +264,5 @@ def gdpo(rewards_by_term: dict[str, Sequence[float]], group=None, weights: dict[
     if total is None:
         raise ValueError("rewards_by_term: empty; expected at least one reward term")
     sd = total.std()
-    return (total - total.mean()) / (sd + eps) if sd > 0 else total - total.mean()
+    out: np.ndarray = (total - total.mean()) / (sd + eps) if sd > 0 else total - total.mean()
+    return out

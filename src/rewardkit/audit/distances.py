@@ -97,8 +97,10 @@ def pearson_distance(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = 
     """:math:`\\sqrt{(1-\\rho)/2}` with :math:`\\rho` the (weighted) Pearson correlation.
 
     Example:
-        >>> pearson_distance(np.array([1.0, 2, 3]), np.array([2.0, 4, 6])), pearson_distance(np.array([1.0, 2]), np.array([2.0, 1]))
-        (0.0, 1.0)
+        >>> pearson_distance(np.array([1.0, 2, 3]), np.array([2.0, 4, 6]))
+        0.0
+        >>> pearson_distance(np.array([1.0, 2]), np.array([2.0, 1]))
+        1.0
     """
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     y = np.asarray(y, dtype=np.float64).reshape(-1)

@@ -61,7 +61,9 @@ PAPER_MASTER_KEYS: tuple[str, ...] = (
     "解", "かいせつ", "Respuesta",
 )
 
-_SYMBOLS = " .,:;!?-*#~_/\\|()[]{}\"'`…。，：；、！？\n\t"
+# CJK punctuation as escapes: \u3002 ideographic full stop, \uff0c \uff1a \uff1b fullwidth comma/colon/semicolon,
+# \u3001 ideographic comma, \uff01 \uff1f fullwidth exclamation/question mark.
+_SYMBOLS = " .,:;!?-*#~_/\\|()[]{}\"'`…\u3002\uff0c\uff1a\uff1b\u3001\uff01\uff1f\n\t"
 
 _REASONING_OPENERS = (
     "Thought process", "Let's solve this problem step by step", "Solution", "Let's think step by step",
@@ -84,7 +86,7 @@ _MULTILINGUAL_OPENERS = (
 
 _ANSWER_SHELLS = (
     "\\boxed{}", "The answer is \\boxed{", "\\boxed{ }", "<answer></answer>", "<answer> </answer>", "####",
-    "Answer:", "Final answer:", "The final answer is", "$\\boxed{}$", "**Answer:**", "答案：",
+    "Answer:", "Final answer:", "The final answer is", "$\\boxed{}$", "**Answer:**", "答案\uff1a",
 )
 
 _INJECTIONS = (
@@ -109,7 +111,7 @@ def punctuation_variants(symbols: str = _SYMBOLS, max_items: int | None = None) 
     return out[:max_items] if max_items else out
 
 
-_DECORATIONS = ("{o}", "{o}:", "{o}.", "**{o}**", "**{o}:**", "# {o}", "{o}\n", "{o}...", "{o}：", "  {o}  ")
+_DECORATIONS = ("{o}", "{o}:", "{o}.", "**{o}**", "**{o}:**", "# {o}", "{o}\n", "{o}...", "{o}\uff1a", "  {o}  ")
 
 
 def opener_variants(openers: Sequence[str], decorations: Sequence[str] = _DECORATIONS) -> list[str]:

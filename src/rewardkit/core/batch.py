@@ -93,7 +93,8 @@ class TransitionBatch:
     @property
     def done(self) -> np.ndarray:
         """``terminated | truncated``: the episode ended at this transition."""
-        return self.terminated | self.truncated
+        done: np.ndarray = self.terminated | self.truncated
+        return done
 
     def __len__(self) -> int:
         return int(self.reward.shape[0])
@@ -138,7 +139,7 @@ class SampleBatch:
     def __len__(self) -> int:
         return len(self.completions)
 
-    def column(self, name: str, default: Any = ...) -> list:
+    def column(self, name: str, default: Any = ...) -> Sequence[Any]:
         """Return reference column ``name``; a clear :class:`BatchError` if it is missing."""
         if name in self.columns:
             return self.columns[name]

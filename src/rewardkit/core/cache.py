@@ -57,6 +57,10 @@ class LRUCache(Generic[K, V]):
     """
 
     def __init__(self, maxsize: int):
+        self._setup(maxsize)
+
+    def _setup(self, maxsize: int) -> None:
+        """Empty the cache and its counters with a checked ``maxsize`` (shared by ``__init__`` and unpickling)."""
         if isinstance(maxsize, bool) or not isinstance(maxsize, int):
             raise ConfigError("maxsize", f"got {maxsize!r}", "an integer (0 disables the cache)")
         self.maxsize = maxsize
@@ -88,7 +92,7 @@ class LRUCache(Generic[K, V]):
 
     def get_or(self, key: K, make: Callable[[], V]) -> V:
         """The cached value of ``key``, or ``make()`` stored under it (computed outside the lock)."""
-        value = self.get(key, _MISSING)
+        value: V = self.get(key, _MISSING)
         if value is _MISSING:
             value = make()
             self.put(key, value)
@@ -126,6 +130,6 @@ class LRUCache(Generic[K, V]):
         return {"maxsize": self.maxsize, "items": self.items(), "hits": self.hits, "misses": self.misses}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["maxsize"])
+        self._setup(state["maxsize"])
         self._data.update(state["items"])
         self.hits, self.misses = state["hits"], state["misses"]

@@ -174,7 +174,8 @@ class Clip(RewardTerm):
         self.batch_kind = self.term.batch_kind  # type: ignore[misc]
 
     def compute(self, batch: Any) -> np.ndarray:
-        return np.clip(self.term(batch), self.low, self.high)
+        out: np.ndarray = np.clip(self.term(batch), self.low, self.high)
+        return out
 
     def children(self) -> dict[str, RewardTerm]:
         return {"term": self.term}
@@ -454,21 +455,21 @@ def _install_operators() -> None:
         ('ComposedReward', {'a': 2.0, 'b': 0.5}, [4.0])
     """
 
-    def _mul(self: RewardTerm, k: float) -> RewardTerm:
+    def __mul__(self: RewardTerm, k: float) -> RewardTerm:
         if isinstance(k, RewardTerm) or isinstance(k, bool) or not isinstance(k, (int, float, np.number)):
-            return NotImplemented  # type: ignore[return-value]
+            return NotImplemented
         return ComposedReward([(self, finite(k, "weight"))], name=self.name)
 
-    def _add(self: RewardTerm, other: RewardTerm) -> RewardTerm:
+    def __add__(self: RewardTerm, other: RewardTerm) -> RewardTerm:
         def comps(x: RewardTerm) -> list[Component]:
             if isinstance(x, ComposedReward) and x.clip is None:
                 return list(x.components)
             return [Component(as_term(x), 1.0)]
         return ComposedReward(comps(self) + comps(other))
 
-    RewardTerm.__mul__ = _mul  # type: ignore[attr-defined]
-    RewardTerm.__rmul__ = _mul  # type: ignore[attr-defined]
-    RewardTerm.__add__ = _add  # type: ignore[attr-defined]
+    # installed here, not in RewardTerm's body: ComposedReward is defined after RewardTerm (compose imports term)
+    for dunder, op in (("__mul__", __mul__), ("__rmul__", __mul__), ("__add__", __add__)):
+        setattr(RewardTerm, dunder, op)
 
 
 _install_operators()

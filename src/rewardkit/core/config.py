@@ -54,7 +54,7 @@ _NORM_KEYS = {"statistic", "gamma", "center", "clip", "frozen"}
 _INT_LIMIT = 2**63 - 1  # integer parameters must fit a signed 64-bit integer (numpy, torch, SQLite)
 
 
-def read_mapping(path: str | os.PathLike) -> dict[str, Any]:
+def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a YAML (``.yaml``/``.yml``), TOML (``.toml``) or JSON file into a dict.
 
     Parsing is bounded (size, nesting depth, expanded YAML aliases; see
@@ -69,12 +69,12 @@ def read_mapping(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
-def load_config(path: str | os.PathLike) -> dict[str, Any]:
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a config file (YAML/TOML/JSON) and return its mapping."""
     return read_mapping(path)
 
 
-def load_reward(path: str | os.PathLike) -> ComposedReward:
+def load_reward(path: str | os.PathLike[str]) -> ComposedReward:
     """Read a config file and build its ``reward`` section."""
     data = read_mapping(path)
     return build_reward(data.get("reward", data), field="reward" if "reward" in data else "")
@@ -127,6 +127,16 @@ def _build_component(t: Any, f: str) -> Component:
     if not isinstance(t, Mapping):
         raise ConfigError(f, f"is a {type(t).__name__}", "a mapping with at least 'type'")
     _no_unknown(t, _TERM_KEYS, f)
+    term = _make_term(t, f)
+    w = t.get("weight", 1.0)
+    weight = from_config(w, f"{f}.weight") if isinstance(w, Mapping) else _number(w, f"{f}.weight")
+    term = _wrap_term(term, t, f)
+    gate_on, thr = _gate(t.get("gate"), f"{f}.gate")
+    return Component(term, weight, gate_on, thr)
+
+
+def _make_term(t: Mapping[str, Any], f: str) -> RewardTerm:
+    """The bare term of one ``terms[i]`` entry: its registered factory called with the checked ``params``."""
     typ = t.get("type")
     if not isinstance(typ, str) or not typ:
         raise ConfigError(f"{f}.type", "missing" if typ is None else f"got {typ!r}", "a registered term type name")
@@ -151,46 +161,56 @@ def _build_component(t: Any, f: str) -> Component:
     if not isinstance(term, RewardTerm):
         raise ConfigError(f"{f}.type", f"factory {typ!r} returned {type(term).__name__}", "a RewardTerm")
     term.name = name
-    w = t.get("weight", 1.0)
-    weight = from_config(w, f"{f}.weight") if isinstance(w, Mapping) else _number(w, f"{f}.weight")
+    return term
+
+
+def _wrap_term(term: RewardTerm, t: Mapping[str, Any], f: str) -> RewardTerm:
+    """``scale`` (number or schedule), then ``clip``, then ``normalize`` around ``term``, all keeping its name."""
+    name = term.name
     if isinstance(t.get("scale"), Mapping):
         term = Scheduled(term, from_config(t["scale"], f"{f}.scale"), name=name)
     elif "scale" in t:
         term = Scale(term, _number(t["scale"], f"{f}.scale"), name=name)
-    if t.get("clip") is not None:
-        lo, hi = _clip(t["clip"], f"{f}.clip")  # type: ignore[misc]
-        term = Clip(term, lo, hi, name=name)
+    bounds = _clip(t.get("clip"), f"{f}.clip")
+    if bounds is not None:
+        term = Clip(term, *bounds, name=name)
     norm = t.get("normalize")
     if norm:
-        if norm is True:
-            norm = {}
-        if not isinstance(norm, Mapping):
-            raise ConfigError(f"{f}.normalize", f"got {norm!r}", "true or a mapping with statistic/gamma/center/clip")
-        _no_unknown(norm, _NORM_KEYS, f"{f}.normalize")
-        stat = norm.get("statistic", "reward")
-        if stat not in ("reward", "return"):
-            raise ConfigError(f"{f}.normalize.statistic", f"got {stat!r}", "'reward' or 'return'")
-        gamma = _number(norm.get("gamma", 0.99), f"{f}.normalize.gamma")
-        if not 0 <= gamma <= 1:
-            raise ConfigError(f"{f}.normalize.gamma", f"got {gamma}", "a number in [0, 1]")
-        nclip = norm.get("clip")
-        term = Normalized(term, statistic=stat, gamma=gamma, center=_bool(norm.get("center", False), f"{f}.normalize.center"),
-                          clip=None if nclip is None else _number(nclip, f"{f}.normalize.clip"),
-                          frozen=_bool(norm.get("frozen", False), f"{f}.normalize.frozen"), name=name)
-    gate_on, thr = None, 0.5
-    gate = t.get("gate")
+        term = _normalized(term, {} if norm is True else norm, f"{f}.normalize")
+    return term
+
+
+def _normalized(term: RewardTerm, norm: Any, f: str) -> Normalized:
+    """``term`` under a running normaliser configured by the ``normalize`` mapping at field ``f``."""
+    if not isinstance(norm, Mapping):
+        raise ConfigError(f, f"got {norm!r}", "true or a mapping with statistic/gamma/center/clip")
+    _no_unknown(norm, _NORM_KEYS, f)
+    stat = norm.get("statistic", "reward")
+    if stat not in ("reward", "return"):
+        raise ConfigError(f"{f}.statistic", f"got {stat!r}", "'reward' or 'return'")
+    gamma = _number(norm.get("gamma", 0.99), f"{f}.gamma")
+    if not 0 <= gamma <= 1:
+        raise ConfigError(f"{f}.gamma", f"got {gamma}", "a number in [0, 1]")
+    nclip = norm.get("clip")
+    return Normalized(term, statistic=stat, gamma=gamma, center=_bool(norm.get("center", False), f"{f}.center"),
+                      clip=None if nclip is None else _number(nclip, f"{f}.clip"),
+                      frozen=_bool(norm.get("frozen", False), f"{f}.frozen"), name=term.name)
+
+
+def _gate(gate: Any, f: str) -> tuple[str | None, float]:
+    """``(on, threshold)`` of a ``gate`` mapping at field ``f``; ``(None, 0.5)`` without a gate."""
     if isinstance(gate, Mapping) and True in gate and "on" not in gate:
         # YAML 1.1 reads a bare `on:` key as the boolean True; accept it as "on"
         gate = {("on" if k is True else k): v for k, v in gate.items()}
-    if gate is not None:
-        if not isinstance(gate, Mapping) or "on" not in gate:
-            raise ConfigError(f"{f}.gate", f"got {gate!r}", "a mapping {on: <term name>, threshold: <number>}")
-        _no_unknown(gate, {"on", "threshold"}, f"{f}.gate")
-        gate_on = gate["on"]
-        if not isinstance(gate_on, str):
-            raise ConfigError(f"{f}.gate.on", f"got {gate_on!r}", "a term name")
-        thr = _number(gate.get("threshold", 0.5), f"{f}.gate.threshold")
-    return Component(term, weight, gate_on, thr)
+    if gate is None:
+        return None, 0.5
+    if not isinstance(gate, Mapping) or "on" not in gate:
+        raise ConfigError(f, f"got {gate!r}", "a mapping {on: <term name>, threshold: <number>}")
+    _no_unknown(gate, {"on", "threshold"}, f)
+    gate_on = gate["on"]
+    if not isinstance(gate_on, str):
+        raise ConfigError(f"{f}.on", f"got {gate_on!r}", "a term name")
+    return gate_on, _number(gate.get("threshold", 0.5), f"{f}.threshold")
 
 
 def _check_params(factory: Any, params: dict[str, inspect.Parameter], given: Mapping[str, Any], f: str) -> None:

@@ -158,7 +158,8 @@ class RewardNormalizer:
             out = (v - self.rms.mean) / self.rms.std if self.center else v / self.rms.std
         if self.clip is not None:
             out = np.clip(out, -self.clip, self.clip)
-        return out
+        result: np.ndarray = out
+        return result
 
     def _returns(self, v: np.ndarray, done: np.ndarray | None, env_index: np.ndarray | None) -> np.ndarray:
         n = v.shape[0]

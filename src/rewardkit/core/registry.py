@@ -153,7 +153,7 @@ class Registry(Generic[E]):
                                          f"already registered (by {_describe(old.factory)})",
                                          "a new name, or override=True to replace it")
             summary = plain_summary(getattr(f, "__doc__", None))
-            self._entries[name] = self.entry_type(name=name, factory=f, kind=self.kind,  # type: ignore[call-arg]
+            self._entries[name] = self.entry_type(name=name, factory=f, kind=self.kind,
                                                   summary=summary, **fields)
             return f
 

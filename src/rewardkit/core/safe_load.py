@@ -102,7 +102,7 @@ def decode_text(raw: bytes, field: str = "document") -> str:
     return text
 
 
-def read_text(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES) -> str:
+def read_text(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> str:
     """Read a text file of at most ``max_bytes`` bytes; every failure is one :class:`ConfigError` line.
 
     Missing file, directory, permission denied, other OS errors, a file over the size
@@ -128,7 +128,7 @@ def read_text(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES) -> str:
     return decode_text(raw, p)
 
 
-def read_document(path: str | os.PathLike, *, fmt: str | None = None, max_bytes: int = MAX_BYTES,
+def read_document(path: str | os.PathLike[str], *, fmt: str | None = None, max_bytes: int = MAX_BYTES,
                   max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES, max_aliases: int = MAX_ALIASES) -> Any:
     """Read and parse a YAML/JSON/TOML file within the budgets (format from the suffix unless ``fmt``)."""
     p = Path(path)

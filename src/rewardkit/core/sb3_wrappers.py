@@ -28,7 +28,8 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from .term import RewardTerm
-from .vecstep import ENV_REWARD, STEP_TERMS, StepScorer, as_reward, monitor_keywords, sb3_done_flags, sb3_final_obs
+from .vecstep import (ENV_REWARD, STEP_TERMS, EpisodeExtra, StepScorer, as_reward, monitor_keywords, sb3_done_flags,
+                      sb3_final_obs)
 
 __all__ = ["VecRewardWrapper", "monitor_keywords"]
 
@@ -56,11 +57,11 @@ class VecRewardWrapper(VecEnvWrapper):
         self.scorer = StepScorer(self.reward_fn, self.num_envs, extras=self._episode_extras())
         self._actions: Any = None
 
-    def _episode_extras(self) -> list:
+    def _episode_extras(self) -> list[EpisodeExtra]:
         """Extra episode-end info producers (subclasses add theirs)."""
         return []
 
-    def reset(self):
+    def reset(self) -> Any:
         obs = self.venv.reset()
         self.scorer.reset(obs)
         return obs
@@ -69,7 +70,7 @@ class VecRewardWrapper(VecEnvWrapper):
         self._actions = np.asarray(actions)
         self.venv.step_async(actions)
 
-    def step_wait(self):
+    def step_wait(self) -> tuple[Any, np.ndarray, np.ndarray, list[dict[str, Any]]]:
         if self.scorer.obs is None:
             raise RuntimeError(f"{type(self).__name__}.step called before reset(); call venv.reset() first")
         obs, env_r, dones, infos = self.venv.step_wait()

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from itertools import pairwise
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -174,8 +174,8 @@ def piecewise(points: Sequence[Sequence[float]], warmup_steps: int = 0) -> Sched
 
 
 #: config name -> builder
-KINDS = {"constant": constant, "linear": linear, "exponential": exponential, "cosine": cosine,
-         "piecewise": piecewise}
+KINDS: dict[str, Callable[..., Schedule]] = {"constant": constant, "linear": linear, "exponential": exponential,
+                                             "cosine": cosine, "piecewise": piecewise}
 
 
 def from_config(spec: Mapping[str, Any], field: str = "schedule") -> Schedule:

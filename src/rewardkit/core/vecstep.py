@@ -25,14 +25,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from .batch import TransitionBatch
 from .compose import ComposedReward, RewardResult
 from .errors import BatchError
 from .term import RewardTerm, as_term
+
+#: sub-env row indices: a list of ints or an integer array (``np.flatnonzero(done)``)
+Rows: TypeAlias = Sequence[int] | npt.NDArray[np.integer[Any]]
+#: an episode-end info producer of :class:`StepScorer`: ``(stats, row) -> extra info keys``
+EpisodeExtra: TypeAlias = "Callable[[EpisodeStats, int], Mapping[str, Any]]"
 
 __all__ = [
     "ENV_RETURN",
@@ -41,7 +47,9 @@ __all__ = [
     "SHAPED_RETURN",
     "STEP_TERMS",
     "TERM_RETURN",
+    "EpisodeExtra",
     "EpisodeStats",
+    "Rows",
     "StepScore",
     "StepScorer",
     "as_reward",
@@ -116,7 +124,7 @@ def stack_obs(items: Sequence[Any]) -> Any:
     return np.stack([np.asarray(o) for o in items])
 
 
-def with_final_obs(obs: Any, rows: Sequence[int], finals: Sequence[Any], source: str = "final observation") -> Any:
+def with_final_obs(obs: Any, rows: Rows, finals: Sequence[Any], source: str = "final observation") -> Any:
     """:math:`s_{t+1}` of a vector step: ``obs`` with row ``rows[j]`` replaced by ``finals[j]``.
 
     Returns ``obs`` itself when there is nothing to replace, else a copy.  A missing
@@ -161,7 +169,7 @@ def sb3_final_obs(obs: Any, dones: np.ndarray, infos: Sequence[Mapping[str, Any]
         [[0.0], [5.0]]
     """
     ended = np.flatnonzero(dones)
-    return with_final_obs(obs, ended, [infos[i].get("terminal_observation") for i in ended],
+    return with_final_obs(obs, ended, [infos[int(i)].get("terminal_observation") for i in ended],
                           "infos[i].terminal_observation")
 
 
@@ -187,7 +195,7 @@ def gym_final_obs(obs: Any, done: np.ndarray, info: Mapping[str, Any]) -> Any:
     return with_final_obs(obs, ended, finals, 'infos["final_obs"]')
 
 
-def vector_info_rows(info: Mapping[str, Any], n: int, rows: Sequence[int]) -> list[dict[str, Any]]:
+def vector_info_rows(info: Mapping[str, Any], n: int, rows: Rows) -> list[dict[str, Any]]:
     """Per-row info dicts from a Gymnasium vector info (arrays over envs with ``_key`` masks).
 
     A key whose mask is False for a row is left out of that row; nested dicts
@@ -323,7 +331,7 @@ class StepScorer:
     """
 
     def __init__(self, reward: Any, n_envs: int, env_index: Any = None,
-                 extras: Sequence[Callable[[EpisodeStats, int], Mapping[str, Any]]] = ()):
+                 extras: Sequence[EpisodeExtra] = ()):
         self.reward: RewardTerm = as_reward(reward)
         self.extras = list(extras)
         self.n = int(n_envs)

@@ -60,8 +60,8 @@ import gymnasium as gym
 import numpy as np
 
 from .term import RewardTerm
-from .vecstep import (ENV_REWARD, STEP_TERMS, StepScorer, as_reward, gym_final_obs, monitor_keywords, stack_obs,
-                      vector_info_rows)
+from .vecstep import (ENV_REWARD, STEP_TERMS, EpisodeExtra, StepScorer, as_reward, gym_final_obs, monitor_keywords,
+                      stack_obs, vector_info_rows)
 
 __all__ = ["RewardWrapper", "VectorRewardWrapper", "monitor_keywords"]
 
@@ -96,16 +96,16 @@ class RewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.env_index = int(env_index)
         self.scorer = StepScorer(self.reward_fn, 1, env_index=[self.env_index], extras=self._episode_extras())
 
-    def _episode_extras(self) -> list:
+    def _episode_extras(self) -> list[EpisodeExtra]:
         """Extra episode-end info producers (subclasses add theirs)."""
         return []
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         obs, info = self.env.reset(seed=seed, options=options)
         self.scorer.reset(stack_obs([obs]))
         return obs, info
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if self.scorer.obs is None:
             raise RuntimeError(f"{type(self).__name__}.step called before reset(); call env.reset() first")
         obs, env_r, terminated, truncated, info = self.env.step(action)
@@ -167,11 +167,11 @@ class VectorRewardWrapper(gym.vector.VectorWrapper):
         self.scorer = StepScorer(self.reward_fn, self.n, extras=self._episode_extras())
         self._pending_reset = np.zeros(self.n, dtype=bool)
 
-    def _episode_extras(self) -> list:
+    def _episode_extras(self) -> list[EpisodeExtra]:
         """Extra episode-end info producers (subclasses add theirs)."""
         return []
 
-    def reset(self, *, seed: Any = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: Any = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         mask = None if not options or "reset_mask" not in options else np.array(options["reset_mask"], bool)
         obs, info = self.env.reset(seed=seed, options=options)  # (Gymnasium pops "reset_mask" from options)
         rows = None if mask is None else np.flatnonzero(mask)
@@ -179,7 +179,7 @@ class VectorRewardWrapper(gym.vector.VectorWrapper):
         self._pending_reset[slice(None) if rows is None else rows] = False
         return obs, info
 
-    def step(self, actions: Any):
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self.scorer.obs is None:
             raise RuntimeError(f"{type(self).__name__}.step called before reset(); call envs.reset() first")
         obs, env_r, terminated, truncated, info = self.env.step(actions)

@@ -8,7 +8,8 @@ state/action, observation vectors, embeddings).
 NeurIPS 2019).  A sequence model :math:`g` predicts the return from every prefix; the
 redistributed reward is the difference of consecutive predictions,
 :math:`\\hat r_t = g(x_{0:t}) - g(x_{0:t-1})`.  The loss is the main loss on the last
-step plus an auxiliary loss (weight ``aux``; the tutorial's LSTM uses 0.5, the linear model defaults to 0.1) predicting the return at every step:
+step plus an auxiliary loss (weight ``aux``; the tutorial's LSTM uses 0.5, the linear model
+defaults to 0.1) predicting the return at every step:
 
 .. math:: L = (g_T - R)^2 + \\frac{aux}{T}\\sum_t (g_t - R)^2 .
 

@@ -250,7 +250,8 @@ def e3b_x_rnd(obs_shape: Sequence[int], n_actions: int, seed: int = 0, normalize
 def e3b_x_noveld(obs_shape: Sequence[int], n_actions: int, alpha: float = 0.1, seed: int = 0,
                  normalize: bool = True, e3b_kwargs: Mapping[str, Any] | None = None,
                  rnd_kwargs: Mapping[str, Any] | None = None) -> Product:
-    """E3B x NovelD difference: :math:`b^{E3B}\\cdot\\max(N(s') - \\alpha N(s), 0)`, :math:`\\alpha = 0.1` (Henaff et al. 2023).
+    """E3B x NovelD difference (Henaff et al. 2023): :math:`b^{E3B}\\cdot\\max(N(s') - \\alpha N(s), 0)`,
+    :math:`\\alpha = 0.1`.
 
     Example:
         >>> e3b_x_noveld(obs_shape=(4,), n_actions=2).members["noveld"].alpha

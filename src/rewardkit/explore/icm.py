@@ -37,7 +37,8 @@ class InverseDynamicsEncoder(nn.Module):
 
     Example:
         >>> enc = InverseDynamicsEncoder((5,), discrete=True, action_size=3, latent_dim=8)
-        >>> x = torch.zeros(4, 5); float(enc.inverse_loss(x, x, torch.zeros(4, 3).index_fill_(1, torch.tensor([0]), 1.0)).mean().detach()) > 0
+        >>> x, a = torch.zeros(4, 5), torch.zeros(4, 3).index_fill_(1, torch.tensor([0]), 1.0)
+        >>> float(enc.inverse_loss(x, x, a).mean().detach()) > 0
         True
     """
 

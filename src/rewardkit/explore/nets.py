@@ -266,7 +266,8 @@ class ObsNormalizer:
         self.clip = float(s["clip"])
 
 
-def forward_filtered_returns(rewards: np.ndarray, gamma: float, init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def forward_filtered_returns(rewards: np.ndarray, gamma: float,
+                             init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Non-episodic discounted return along time, per env (RND's reward forward filter).
 
     :math:`R_t = \\gamma R_{t-1} + r_t` for a ``(T, n)`` array (axis 0 is time).

@@ -189,6 +189,65 @@ def train(make_env: Callable[[], gym.Env], config: PPOConfig | None = None, bonu
         return _train(make_env, cfg, bonus, key_info, log, tensorboard_dir, rng)
 
 
+def _true_next_obs(obs: Any, done: np.ndarray, info: dict[str, Any]) -> np.ndarray:
+    """The observation each env really reached: ``info["final_obs"]`` where an episode just ended (same-step reset)."""
+    nxt = np.array(obs, dtype=np.float32, copy=True)
+    for e in np.flatnonzero(done):
+        nxt[e] = info["final_obs"][e]
+    return nxt
+
+
+def _step_keys(info: dict[str, Any], key_info: str, done: np.ndarray) -> list[tuple]:
+    """One step's count key per env, read from ``info[key_info]`` (at an episode end: the final step's key)."""
+    col = info.get(key_info)
+    if col is None:
+        raise ConfigError(f"info.{key_info}", "missing", "each step's info to carry the key")
+    final = info.get("final_info", {}).get(key_info)
+    return [tuple(np.asarray(final[e] if done[e] and final is not None else col[e]).reshape(-1).tolist())
+            for e in range(len(done))]
+
+
+def _ppo_update(agent: Agent, optimizer: torch.optim.Optimizer, cfg: PPOConfig, rng: np.random.Generator,
+                batch: tuple[torch.Tensor, ...], minibatch: int, use_int: bool) -> dict[str, float]:
+    """``cfg.update_epochs`` epochs of clipped-surrogate PPO minibatch steps on one rollout.
+
+    ``batch`` is ``(obs, actions, old log-probs, advantages, extrinsic returns, intrinsic returns)``, flattened
+    over time and envs; the intrinsic value head is fitted only when ``use_int``. Returns the last minibatch's
+    losses and the mean clip fraction.
+    """
+    b_obs, b_act, b_logp, b_adv, b_ret_e, b_ret_i = batch
+    batch_size = len(b_act)
+    clipfracs = []
+    for _ in range(cfg.update_epochs):
+        perm = rng.permutation(batch_size)
+        for s in range(0, batch_size, minibatch):
+            mb = torch.from_numpy(perm[s: s + minibatch])
+            _, new_logp, entropy, v_e, v_i = agent.act(b_obs[mb], b_act[mb])
+            ratio = (new_logp - b_logp[mb]).exp()
+            mb_adv = b_adv[mb]
+            mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
+            pg_loss = torch.max(-mb_adv * ratio,
+                                -mb_adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
+            v_loss = 0.5 * (v_e - b_ret_e[mb]).pow(2).mean()
+            if use_int:
+                v_loss = v_loss + 0.5 * (v_i - b_ret_i[mb]).pow(2).mean()
+            loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            clipfracs.append(float(((ratio - 1.0).abs() > cfg.clip_coef).float().mean()))
+    return {"pg_loss": float(pg_loss.detach()), "v_loss": float(v_loss.detach()),
+            "entropy": float(entropy.mean().detach()), "clipfrac": float(np.mean(clipfracs))}
+
+
+def _write_scalars(writer: Any, row: dict[str, Any], step: int) -> None:
+    """The numeric entries of one history row as TensorBoard scalars ``rk/<name>``."""
+    for k, v in row.items():
+        if isinstance(v, (int, float)) and v is not None:
+            writer.add_scalar(f"rk/{k}", v, step)
+
+
 def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonus | None, key_info: str | None,
            log: Callable[[dict[str, Any]], None] | None, tensorboard_dir: str | None,
            rng: np.random.Generator) -> dict[str, Any]:
@@ -246,10 +305,7 @@ def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonu
             obs, r, term, trunc, info = envs.step(a.numpy())
             global_step += n
             done = term | trunc
-            nxt = np.array(obs, dtype=np.float32, copy=True)
-            if done.any():
-                for e in np.flatnonzero(done):
-                    nxt[e] = info["final_obs"][e]
+            nxt = _true_next_obs(obs, done, info)
             next_buf[t], rew_buf[t], term_buf[t], trunc_buf[t] = nxt, r, term, trunc
             ep_ret += r
             for e in np.flatnonzero(done):
@@ -257,12 +313,7 @@ def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonu
                 episodes += 1
                 ep_ret[e] = 0.0
             if keys is not None:
-                col = info.get(key_info)
-                if col is None:
-                    raise ConfigError(f"info.{key_info}", "missing", "each step's info to carry the key")
-                final = info.get("final_info", {}).get(key_info)  # at an episode end: the last step's key
-                row = [tuple(np.asarray(final[e] if done[e] and final is not None else col[e]).reshape(-1).tolist())
-                       for e in range(n)]
+                row = _step_keys(info, str(key_info), done)
                 keys.append(row)
                 if coverage is not None:
                     coverage.update(row)
@@ -298,34 +349,15 @@ def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonu
         b_adv = torch.from_numpy(adv.reshape(-1).astype(np.float32))
         b_ret_e = torch.from_numpy(ret_e.reshape(-1).astype(np.float32))
         b_ret_i = torch.from_numpy(ret_i.reshape(-1).astype(np.float32))
-        clipfracs = []
-        for _ in range(cfg.update_epochs):
-            perm = rng.permutation(batch_size)
-            for s in range(0, batch_size, minibatch):
-                mb = torch.from_numpy(perm[s: s + minibatch])
-                _, new_logp, entropy, v_e, v_i = agent.act(b_obs[mb], b_act[mb])
-                ratio = (new_logp - b_logp[mb]).exp()
-                mb_adv = b_adv[mb]
-                mb_adv = (mb_adv - mb_adv.mean()) / (mb_adv.std() + 1e-8)
-                pg_loss = torch.max(-mb_adv * ratio,
-                                    -mb_adv * ratio.clamp(1 - cfg.clip_coef, 1 + cfg.clip_coef)).mean()
-                v_loss = 0.5 * (v_e - b_ret_e[mb]).pow(2).mean()
-                if use_int:
-                    v_loss = v_loss + 0.5 * (v_i - b_ret_i[mb]).pow(2).mean()
-                loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(agent.parameters(), cfg.max_grad_norm)
-                optimizer.step()
-                clipfracs.append(float(((ratio - 1.0).abs() > cfg.clip_coef).float().mean()))
+        losses = _ppo_update(agent, optimizer, cfg, rng, (b_obs, b_act, b_logp, b_adv, b_ret_e, b_ret_i),
+                             minibatch, use_int)
 
         # ---- 5. log ----
         row: dict[str, Any] = {
             "iteration": it, "global_step": global_step, "sps": global_step / (time.time() - start),
             "return_mean": float(np.mean(recent)) if recent else 0.0,
             "success_rate": float(np.mean(np.asarray(recent) > 0)) if recent else 0.0,
-            "episodes": episodes, "pg_loss": float(pg_loss.detach()), "v_loss": float(v_loss.detach()),
-            "entropy": float(entropy.mean().detach()), "clipfrac": float(np.mean(clipfracs)),
+            "episodes": episodes, **losses,
             "bonus_raw_mean": float(r_int.mean() / cfg.bonus_coef) if use_int and cfg.bonus_coef else 0.0,
             "bonus_scaled_mean": float(r_int.mean()),
             "bonus_share": bonus_share(r_int, rew_buf) if use_int else 0.0,
@@ -336,9 +368,7 @@ def _train(make_env: Callable[[], gym.Env], cfg: PPOConfig, bonus: IntrinsicBonu
         if log is not None:
             log(row)
         if writer is not None:
-            for k, v in row.items():
-                if isinstance(v, (int, float)) and v is not None:
-                    writer.add_scalar(f"rk/{k}", v, global_step)
+            _write_scalars(writer, row, global_step)
     envs.close()
     if writer is not None:
         writer.close()

@@ -93,7 +93,8 @@ def make_coef(coef: Any, field: str = "params.coef") -> Any:
 @register_term("exploration_bonus", batch_kind="transition")
 def exploration_bonus(method: str, coef: Any = None, options: Mapping[str, Any] | None = None,
                       name: str = "exploration_bonus") -> BonusTerm:
-    """Any rewardkit.explore bonus by ``method`` (count, simhash, rnd, rdd, icm, disagreement, e3b, ride, noveld, re3, episodic_knn, novelty_search).
+    """Any rewardkit.explore bonus by ``method`` (count, simhash, rnd, rdd, icm, disagreement, e3b, ride, noveld, re3,
+    episodic_knn, novelty_search).
 
     Example:
         >>> from rewardkit.core import build_reward

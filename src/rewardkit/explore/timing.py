@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
         data = record_rollouts(kind, args.envs, args.steps)
         shape = data["obs"].shape[2:]
         print(f"## {kind} observations {shape}\n")
-        print("| module | init (s) | observe s/1k trans | compute s/1k | update s/1k | trans/s (observe+update) | trans/s (compute+update) |")
+        print("| module | init (s) | observe s/1k trans | compute s/1k | update s/1k "
+              "| trans/s (observe+update) | trans/s (compute+update) |")
         print("|---|---|---|---|---|---|---|")
         for name, make in _modules(shape, args.latent).items():
             r = time_module(make, data, args.steps)

@@ -36,7 +36,7 @@ image (no transpose, no /255), so MiniGrid key functions of
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 import gymnasium as gym
 import numpy as np
@@ -44,14 +44,29 @@ import numpy as np
 from rewardkit.core import RewardTerm, TransitionBatch, potential_difference, register_term
 from rewardkit.core.errors import BatchError
 
-__all__ = ["MiniGridStateInfo", "FullGridObs", "DoorKeyShaping", "doorkey_potential", "minigrid_state",
-           "STATE_FIELDS"]
+__all__ = ["STATE_FIELDS", "DoorKeyShaping", "FullGridObs", "MiniGridStateInfo", "doorkey_potential", "minigrid_state"]
 
 #: layout of the state vectors written by :class:`MiniGridStateInfo`
 STATE_FIELDS = ("agent_x", "agent_y", "carrying_key", "door_x", "door_y", "door_open", "key_x", "key_y",
                 "goal_x", "goal_y", "width", "height")
 
 _AGENT, _DOOR, _KEY, _GOAL = 10, 4, 5, 8
+
+
+class _MiniGridEnv(Protocol):
+    """The attributes of ``minigrid.MiniGridEnv`` read here (minigrid is an optional dependency)."""
+
+    grid: Any
+    carrying: Any
+    agent_pos: Any
+    agent_dir: int
+    width: int
+    height: int
+
+
+def _minigrid(env: gym.Env) -> _MiniGridEnv:
+    """``env.unwrapped`` typed as a MiniGrid env."""
+    return cast(_MiniGridEnv, env.unwrapped)
 
 
 def minigrid_state(env: gym.Env) -> np.ndarray:
@@ -63,7 +78,7 @@ def minigrid_state(env: gym.Env) -> np.ndarray:
         >>> s = minigrid_state(env); dict(zip(STATE_FIELDS, s.tolist()))["door_open"]
         0
     """
-    u = env.unwrapped
+    u = _minigrid(env)
     door = key = goal = (-1, -1)
     door_open = 0
     for i, obj in enumerate(u.grid.grid):
@@ -218,13 +233,13 @@ class FullGridObs(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     def __init__(self, env: gym.Env):
         gym.utils.RecordConstructorArgs.__init__(self)
         gym.ObservationWrapper.__init__(self, env)
-        u = env.unwrapped
+        u = _minigrid(env)
         high = np.zeros((u.width, u.height, 3), dtype=np.uint8)
         high[..., 0], high[..., 1], high[..., 2] = 10, 5, 3  # max object / colour / state index
         self.observation_space = gym.spaces.Box(0, high, dtype=np.uint8)
 
     def observation(self, observation: Any) -> np.ndarray:
-        u = self.env.unwrapped
+        u = _minigrid(self.env)
         grid = u.grid.encode()
         grid[u.agent_pos[0], u.agent_pos[1]] = np.array([_AGENT, 0, u.agent_dir], dtype=np.uint8)
         return grid

@@ -165,6 +165,47 @@ class AdversarialReward:
         return cls(kind[len("adversarial_"):], float(arr["gamma"]), state_only=bool(arr["state_only"]), **parts)
 
 
+def _column(batch: dict[str, Any], key: str, who: str, required: bool = True) -> np.ndarray | None:
+    """``batch[key]`` as float64: 2-D for ``obs``/``next_obs``/``action``, 1-D otherwise; None if absent."""
+    if key not in batch:
+        if required:
+            raise BatchError(f"{who}.{key}", "missing", "an array with one row per transition")
+        return None
+    a = np.asarray(batch[key], dtype=np.float64)
+    return a.reshape(a.shape[0], -1) if key in ("obs", "next_obs", "action") else a.reshape(-1)
+
+
+def _transition_columns(batch: dict[str, Any], who: str, airl: bool) -> dict[str, np.ndarray]:
+    """The discriminator's columns of ``batch`` (AIRL adds ``next_obs``, ``done`` and ``log_pi``), equal lengths."""
+    out: dict[str, Any] = {"obs": _column(batch, "obs", who), "action": _column(batch, "action", who)}
+    n = out["obs"].shape[0]
+    if airl:
+        out["next_obs"] = _column(batch, "next_obs", who)
+        d = _column(batch, "done", who, False)
+        out["done"] = np.zeros(n) if d is None else d.astype(np.float64)
+        lp = _column(batch, "log_pi", who, False)
+        out["log_pi"] = np.zeros(n) if lp is None else lp
+    for k, v in out.items():
+        if v.shape[0] != n:
+            raise BatchError(f"{who}.{k}", f"has {v.shape[0]} rows for {n} transitions", "one row per transition")
+    return out
+
+
+def _net_from(m: MLPReward | None, d_in: int, hidden: Sequence[int], seed: int) -> Any:
+    """A fresh tanh MLP, or one holding the weights of ``m`` (same architecture) to continue training."""
+    import torch
+    net = _build_net(d_in, hidden, "tanh", seed)
+    if m is not None:
+        lin = [x for x in net if isinstance(x, torch.nn.Linear)]
+        if len(lin) != len(m.weights):
+            raise ConfigError("init", "has a different architecture", f"hidden={tuple(hidden)}")
+        with torch.no_grad():
+            for layer, w, b in zip(lin, m.weights, m.biases, strict=False):
+                layer.weight.copy_(torch.as_tensor(w.T))
+                layer.bias.copy_(torch.as_tensor(b))
+    return net
+
+
 def fit_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any], *, gamma: float = 0.99,
                         hidden: Sequence[int] = (32,), state_only: bool = True, steps: int = 500,
                         batch_size: int = 64, lr: float = 3e-3, seed: int = 0,
@@ -192,49 +233,15 @@ def fit_discriminator(kind: str, expert: dict[str, Any], policy: dict[str, Any],
     if kind not in ("gail", "airl"):
         raise ConfigError("kind", f"got {kind!r}", "'gail' or 'airl'")
     torch.set_num_threads(1)
-
-    def col(batch: dict, key: str, who: str, required: bool = True) -> Any:
-        if key not in batch:
-            if required:
-                raise BatchError(f"{who}.{key}", "missing", "an array with one row per transition")
-            return None
-        a = np.asarray(batch[key], dtype=np.float64)
-        return a.reshape(a.shape[0], -1) if key in ("obs", "next_obs", "action") else a.reshape(-1)
-
-    def prep(batch: dict, who: str) -> dict:
-        out = {"obs": col(batch, "obs", who), "action": col(batch, "action", who)}
-        n = out["obs"].shape[0]
-        if kind == "airl":
-            out["next_obs"] = col(batch, "next_obs", who)
-            d = col(batch, "done", who, False)
-            out["done"] = np.zeros(n) if d is None else d.astype(np.float64)
-            lp = col(batch, "log_pi", who, False)
-            out["log_pi"] = np.zeros(n) if lp is None else lp
-        for k, v in out.items():
-            if v.shape[0] != n:
-                raise BatchError(f"{who}.{k}", f"has {v.shape[0]} rows for {n} transitions", "one row per transition")
-        return {k: torch.as_tensor(v) for k, v in out.items()}
-
-    E, P = prep(expert, "expert"), prep(policy, "policy")
+    E = {k: torch.as_tensor(v) for k, v in _transition_columns(expert, "expert", kind == "airl").items()}
+    P = {k: torch.as_tensor(v) for k, v in _transition_columns(policy, "policy", kind == "airl").items()}
     ds, da = E["obs"].shape[1], E["action"].shape[1]
-
-    def net_from(m: MLPReward | None, d_in: int, s: int) -> Any:
-        net = _build_net(d_in, hidden, "tanh", s)
-        if m is not None:
-            lin = [x for x in net if isinstance(x, torch.nn.Linear)]
-            if len(lin) != len(m.weights):
-                raise ConfigError("init", "has a different architecture", f"hidden={tuple(hidden)}")
-            with torch.no_grad():
-                for layer, w, b in zip(lin, m.weights, m.biases, strict=False):
-                    layer.weight.copy_(torch.as_tensor(w.T))
-                    layer.bias.copy_(torch.as_tensor(b))
-        return net
-
     if kind == "gail":
-        nets = {"disc": net_from(init.disc if init else None, ds + da, seed)}
+        nets = {"disc": _net_from(init.disc if init else None, ds + da, hidden, seed)}
     else:
         g_in = ds if state_only else ds + da
-        nets = {"g": net_from(init.g if init else None, g_in, seed), "h": net_from(init.h if init else None, ds, seed + 1)}
+        nets = {"g": _net_from(init.g if init else None, g_in, hidden, seed),
+                "h": _net_from(init.h if init else None, ds, hidden, seed + 1)}
     params = [p for n in nets.values() for p in n.parameters()]
     opt = torch.optim.Adam(params, lr=lr)
 

@@ -132,10 +132,10 @@ def read_npz(path: str | Path, expected: str, what: str = "") -> dict[str, np.nd
     what ``path`` should be.
 
     Example:
-        >>> read_npz("/nonexistent.npz", "a .npz written by .save()", "reward-model file")
+        >>> read_npz("/x.npz", "a .npz written by .save()", "reward-model file")
         Traceback (most recent call last):
         ...
-        rewardkit.core.errors.ConfigError: path: reward-model file '/nonexistent.npz' does not exist; expected a .npz written by .save()
+        rewardkit.core.errors.ConfigError: path: reward-model file '/x.npz' does not exist; expected a .npz written by .save()
     """
     p = Path(path)
     if not p.exists():

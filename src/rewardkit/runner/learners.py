@@ -181,12 +181,50 @@ class _Coverage:
                 "cells": [[x, y, n] for (x, y), n in sorted(self.tracker.counts.items())], "shape": shape}
 
 
+def _ppo_hook(every: int, evaluate: Callable[[int], None], log: _EpisodeLog, coverage: _Coverage | None,
+              on_progress: ProgressCallback | None) -> Any:
+    """An SB3 callback that logs episode terms, records coverage, reports progress and evaluates every ``every`` steps.
+
+    ``hook.last_eval`` is the step of the last evaluation it ran.
+    """
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class _Hook(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.next_eval = every
+            self.last_eval = 0
+            self.last_progress = 0.0
+
+        def _on_step(self) -> bool:
+            for info in self.locals.get("infos", ()):
+                if "rk/env_return" in info:
+                    log.add(info)
+            if coverage is not None:
+                coverage.record()
+            now = time.perf_counter()
+            if on_progress is not None and now - self.last_progress > 0.25:
+                self.last_progress = now
+                on_progress(self.num_timesteps)
+            return True
+
+        def _on_rollout_start(self) -> None:
+            # called after the previous rollout's policy update: the policy has
+            # learned from every one of the num_timesteps steps collected so far
+            if self.num_timesteps >= self.next_eval:
+                evaluate(self.num_timesteps)
+                self.last_eval = self.num_timesteps
+                while self.next_eval <= self.num_timesteps:
+                    self.next_eval += every
+
+    return _Hook()
+
+
 @register_learner("ppo")
 def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallback,
                on_progress: ProgressCallback | None) -> int:
     """Stable-Baselines3 PPO on a DummyVecEnv of n_envs training envs (reward via VecRewardWrapper)."""
     from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from rewardkit.integrations.sb3 import VecRewardWrapper
@@ -220,36 +258,8 @@ def _train_ppo(config: Mapping[str, Any], reward: RewardTerm, on_eval: EvalCallb
         on_eval(step, vals, terms)
         log.clear()
 
-    class _Hook(BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.next_eval = int(ev["every"])
-            self.last_eval = 0
-            self.last_progress = 0.0
-
-        def _on_step(self) -> bool:
-            for info in self.locals.get("infos", ()):
-                if "rk/env_return" in info:
-                    log.add(info)
-            if coverage is not None:
-                coverage.record()
-            now = time.perf_counter()
-            if on_progress is not None and now - self.last_progress > 0.25:
-                self.last_progress = now
-                on_progress(self.num_timesteps)
-            return True
-
-        def _on_rollout_start(self) -> None:
-            # called after the previous rollout's policy update: the policy has
-            # learned from every one of the num_timesteps steps collected so far
-            if self.num_timesteps >= self.next_eval:
-                evaluate(self.num_timesteps)
-                self.last_eval = self.num_timesteps
-                while self.next_eval <= self.num_timesteps:
-                    self.next_eval += int(ev["every"])
-
     evaluate(0)
-    hook = _Hook()
+    hook = _ppo_hook(int(ev["every"]), evaluate, log, coverage, on_progress)
     model.learn(total_timesteps=budget, callback=hook, progress_bar=False)
     steps = int(model.num_timesteps)
     if hook.last_eval != steps:

@@ -391,7 +391,8 @@ def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str 
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>rewardkit report: {esc(spec.name)}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }}
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1200px;
+        color: #222; padding: 0 1em; }}
 table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 10px; text-align: left; vertical-align: top; }}
 thead th {{ background: #f2f2f2; }}
@@ -416,7 +417,8 @@ Final values: mean [95% t-interval] over seeds at the last evaluation point.</p>
 <p class="note">Mean training-episode return of each reward term (as the learner saw it, before weights), per variant.</p>
 {img("terms", "per-term returns")}
 {coverage_html}<h2 id="runs">Runs</h2>
-<table><thead><tr><th>run key</th><th>variant</th><th>seed</th><th>status</th><th>{unit}</th><th>wall s</th><th>error</th></tr></thead>
+<table><thead><tr><th>run key</th><th>variant</th><th>seed</th><th>status</th><th>{unit}</th><th>wall s</th>
+<th>error</th></tr></thead>
 <tbody>{run_rows}</tbody></table>
 <h2 id="metadata">Metadata</h2>
 <table><tbody>{meta_rows}</tbody></table>

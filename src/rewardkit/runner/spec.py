@@ -339,49 +339,63 @@ def _learner(lr: Any) -> dict[str, Any]:
     params = lr.get("params", {}) or {}
     if not isinstance(params, Mapping):
         raise ConfigError("learner.params", f"is a {type(params).__name__}", "a mapping of keyword arguments")
-    if typ not in ("ppo", "q_learning"):
-        return _registered_learner(typ, lr, params)
-    allowed = PPO_PARAMS if typ == "ppo" else QLEARNING_PARAMS
+    if typ == "ppo":
+        return _ppo_learner(lr, _typed_params(params, PPO_PARAMS))
+    if typ == "q_learning":
+        return _q_learning_learner(lr, _typed_params(params, QLEARNING_PARAMS))
+    return _registered_learner(typ, lr, params)
+
+
+def _typed_param(k: str, v: Any, t: Any) -> Any:
+    """One built-in learner parameter checked against its declared type ``t``."""
+    f = f"learner.params.{k}"
+    if v is None and k in ("clip_range_vf", "target_kl"):
+        return None
+    if t is float:
+        return _float(v, f)
+    if t is int:
+        return _int(v, f, 1, _MAX_PPO_INT)
+    if t is bool and not isinstance(v, bool):
+        raise ConfigError(f, f"got {v!r}", "true or false")
+    if t is str and not isinstance(v, str):
+        raise ConfigError(f, f"got {v!r}", "a string")
+    if k == "policy_kwargs":
+        return _policy_kwargs(v, f)
+    return v
+
+
+def _typed_params(params: Mapping[str, Any], allowed: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``learner.params`` of a built-in learner, each checked against ``allowed`` (name -> type)."""
     out: dict[str, Any] = {}
     for k, v in params.items():
-        f = f"learner.params.{k}"
         if k not in allowed:
-            raise ConfigError(f, "unknown parameter", "one of: " + ", ".join(allowed))
-        t = allowed[k]
-        if v is None and k in ("clip_range_vf", "target_kl"):
-            out[k] = None
-        elif t is float:
-            out[k] = _float(v, f)
-        elif t is int:
-            out[k] = _int(v, f, 1, _MAX_PPO_INT)
-        elif t is bool:
-            if not isinstance(v, bool):
-                raise ConfigError(f, f"got {v!r}", "true or false")
-            out[k] = v
-        elif t is str:
-            if not isinstance(v, str):
-                raise ConfigError(f, f"got {v!r}", "a string")
-            out[k] = v
-        elif k == "policy_kwargs":
-            out[k] = _policy_kwargs(v, f)
-    if typ == "ppo":
-        n_envs = _int(lr.get("n_envs", 8), "learner.n_envs", 1, _MAX_N_ENVS)
-        policy = lr.get("policy", "MlpPolicy")
-        if policy not in ("MlpPolicy",):
-            raise ConfigError("learner.policy", f"got {policy!r}", "'MlpPolicy' (flat observations)")
-        n_steps = out.get("n_steps", 2048)
-        bs = out.get("batch_size", 64)
-        if bs > n_steps * n_envs:
-            raise ConfigError("learner.params.batch_size", f"{bs} > n_steps*n_envs = {n_steps * n_envs}",
-                              "at most one rollout")
-        for k in ("gamma", "gae_lambda"):
-            if k in out and not 0.0 <= out[k] <= 1.0:
-                raise ConfigError(f"learner.params.{k}", f"got {out[k]}", "a number in [0, 1]")
-        return {"type": "ppo", "policy": policy, "n_envs": n_envs, "params": out}
-    if "n_envs" in lr:
-        raise ConfigError("learner.n_envs", "only used by ppo", "no n_envs for q_learning")
-    if "policy" in lr:
-        raise ConfigError("learner.policy", "only used by ppo", "no policy for q_learning")
+            raise ConfigError(f"learner.params.{k}", "unknown parameter", "one of: " + ", ".join(allowed))
+        out[k] = _typed_param(k, v, allowed[k])
+    return out
+
+
+def _ppo_learner(lr: Mapping[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """SB3 PPO: ``n_envs`` and ``policy`` next to the checked params; one rollout must hold a batch."""
+    n_envs = _int(lr.get("n_envs", 8), "learner.n_envs", 1, _MAX_N_ENVS)
+    policy = lr.get("policy", "MlpPolicy")
+    if policy not in ("MlpPolicy",):
+        raise ConfigError("learner.policy", f"got {policy!r}", "'MlpPolicy' (flat observations)")
+    n_steps = out.get("n_steps", 2048)
+    bs = out.get("batch_size", 64)
+    if bs > n_steps * n_envs:
+        raise ConfigError("learner.params.batch_size", f"{bs} > n_steps*n_envs = {n_steps * n_envs}",
+                          "at most one rollout")
+    for k in ("gamma", "gae_lambda"):
+        if k in out and not 0.0 <= out[k] <= 1.0:
+            raise ConfigError(f"learner.params.{k}", f"got {out[k]}", "a number in [0, 1]")
+    return {"type": "ppo", "policy": policy, "n_envs": n_envs, "params": out}
+
+
+def _q_learning_learner(lr: Mapping[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """Tabular Q-learning: an explicit ``tie_break``, rates in [0, 1], defaults filled in."""
+    for key in ("n_envs", "policy"):
+        if key in lr:
+            raise ConfigError(f"learner.{key}", "only used by ppo", f"no {key} for q_learning")
     if "tie_break" not in out:
         raise ConfigError("learner.params.tie_break", "missing", f"one of {TIE_BREAKS} (explicit: it decides "
                           "how an all-zero Q table acts)")

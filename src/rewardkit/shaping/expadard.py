@@ -228,7 +228,8 @@ class AdaptiveTeacher:
 class SoftmaxReinforce:
     """Tabular REINFORCE with a softmax policy (Williams 1992), the learner of ExpAdaRD.
 
-    :math:`\\theta \\mathrel{+}= \\frac{\\eta}{T}\\sum_t G_t\\,(\\mathbf e_{a_t} - \\pi_\\theta(\\cdot|s_t))` (row :math:`s_t`) with
+    :math:`\\theta \\mathrel{+}= \\frac{\\eta}{T}\\sum_t G_t\\,(\\mathbf e_{a_t} - \\pi_\\theta(\\cdot|s_t))`
+    (row :math:`s_t`) with
     :math:`G_t = \\sum_{k\\ge t}\\gamma^{k-t} r_k` computed from the reward the teacher pays.
 
     Example:

@@ -483,6 +483,14 @@ class ExploRSReward(RewardTerm):
 
 
 # ----------------------------------------------------------------------------- the training protocol
+def _replay_backwards(agent: Any, episodes: Sequence[Episode], terminal: np.ndarray) -> None:
+    """Q-learning updates on the learner rewards ``r_hat`` of each episode, last transition first."""
+    for e in episodes:
+        for t in range(len(e) - 1, -1, -1):
+            s2 = int(e.next_states[t])
+            agent.update(int(e.states[t]), int(e.actions[t]), float(e.r_hat[t]), s2, bool(terminal[s2]))
+
+
 def run_explors(mdp: Any, variant: str, episodes: int, *, tie_break: str, horizon: int = 40, alpha: float = 0.1,
                 epsilon: float = 0.05, seed: int = 0, teacher_every: int = 5, learner_every: int = 2,
                 buffer_size: int = 10, replay_recent: int = 5, eval_every: int = 100, eval_rollouts: int = 5,
@@ -556,7 +564,11 @@ def run_explors(mdp: Any, variant: str, episodes: int, *, tie_break: str, horizo
             r_hat = r_bar + teacher.addition(s, a, s2)
             if count:
                 teacher.observe(s)
-            st.append(s); ac.append(a); rb.append(r_bar); rh.append(r_hat); nx.append(s2)  # noqa: E702
+            st.append(s)
+            ac.append(a)
+            rb.append(r_bar)
+            rh.append(r_hat)
+            nx.append(s2)
             s = s2
             if terminal[s2]:
                 break
@@ -582,10 +594,7 @@ def run_explors(mdp: Any, variant: str, episodes: int, *, tie_break: str, horizo
         if (i + 1) % teacher_every == 0:
             teacher.update(buffer)
         if (i + 1) % learner_every == 0:
-            for e in list(buffer)[-replay_recent:]:
-                for t in range(len(e) - 1, -1, -1):
-                    s2 = int(e.next_states[t])
-                    agent.update(int(e.states[t]), int(e.actions[t]), float(e.r_hat[t]), s2, bool(terminal[s2]))
+            _replay_backwards(agent, list(buffer)[-replay_recent:], terminal)
             pol["pi"] = behaviour_policy(agent.Q, epsilon, tie_break)
     return {"episode": np.asarray(eval_eps), "eval_return": np.asarray(eval_ret), "agent": agent,
             "teacher": teacher, "goal_visits": goal_visits, "variant": variant, "tie_break": tie_break}

@@ -222,9 +222,9 @@ class ExprdProblem:
         if nu:
             blocks[0].append(sparse.csr_matrix((n_inv, nu)))
             blocks[1].append(sparse.csr_matrix((hin.shape[0], nu)))
-            I = sparse.identity(nv, format="csr")
+            eye = sparse.identity(nv, format="csr")
             Z0 = sparse.csr_matrix((nv, nt))
-            blocks += [[I, Z0, -I], [-I, Z0, -I]]
+            blocks += [[eye, Z0, -eye], [-eye, Z0, -eye]]
             rhs += [np.zeros(nv), np.zeros(nv)]
         A_ub = sparse.bmat(blocks, format="csr")
         b_ub = np.concatenate(rhs)

@@ -64,10 +64,12 @@ class InvarianceReport:
     policy: np.ndarray | None = None
 
     def describe(self) -> str:
-        what = ("target action %d is no longer optimal (a combination of co-optimal target actions loses)"
-                % self.action) if self.kind == "tie" else \
-            "non-target action %d comes within %.6g of the target (required margin %.6g)" % (
-                self.action, self.slack + float(self.margin[self.state]), float(self.margin[self.state]))
+        margin = float(self.margin[self.state])
+        if self.kind == "tie":
+            what = f"target action {self.action} is no longer optimal (a combination of co-optimal target actions loses)"
+        else:
+            what = (f"non-target action {self.action} comes within {self.slack + margin:.6g} of the target "
+                    f"(required margin {margin:.6g})")
         return f"designed reward is not policy-invariant: at state {self.state}, {what}; slack {self.slack:.6g}"
 
 

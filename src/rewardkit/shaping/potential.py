@@ -263,7 +263,8 @@ def potential_shaping(potential: Any, gamma: float = 0.99, name: str = "pbrs") -
 
 
 def pbrs_reward(mdp: Any, phi: Any, gamma: float | None = None) -> np.ndarray:
-    """The expected shaped reward of a tabular MDP, :math:`R'(s,a) = R(s,a) + \\gamma \\sum_{s'} T(s'|s,a)\\Phi(s') - \\Phi(s)`.
+    """The expected shaped reward of a tabular MDP,
+    :math:`R'(s,a) = R(s,a) + \\gamma \\sum_{s'} T(s'|s,a)\\Phi(s') - \\Phi(s)`.
 
     ``Φ`` is taken as 0 on terminal states (see the module docs), so ``R'`` has the
     same optimal policies as ``R``.  With ``Φ = V*`` this is the optimal advantage

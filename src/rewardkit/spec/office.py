@@ -13,7 +13,7 @@ event string of the cell the agent is in after the move.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -90,7 +90,7 @@ class OfficeWorld(gym.Env):
         ((1, 1), 'a')
     """
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
 
     def __init__(self, max_episode_steps: int = 1000):
         self.observation_space = gym.spaces.Discrete(WIDTH * HEIGHT)

@@ -21,7 +21,7 @@ Registered ids (``import rewardkit.tabular`` registers them):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 from gymnasium import spaces
@@ -52,7 +52,7 @@ class TabularEnv(gym.Env):
         (True, False)
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"]}
 
     def __init__(self, mdp: TabularMDP, max_steps: int = 100, render_mode: str | None = None):
         if not isinstance(mdp, TabularMDP):

@@ -182,8 +182,9 @@ def run_q_learning(env_or_mdp: Any, episodes: int, reward_fn: Any = None, *, alp
         if hasattr(agent, "start_episode"):
             agent.start_episode()
         total = shaped = 0.0
-        t = 0
-        for t in range(1, max_steps + 1):
+        steps = 0
+        for _ in range(max_steps):
+            steps += 1
             a = agent.act(s)
             s2 = mdp.sample_next(s, a, rng)
             r_hat = float(R_hat[s, a]) if fn is None else float(fn(s, a, s2))
@@ -196,7 +197,7 @@ def run_q_learning(env_or_mdp: Any, episodes: int, reward_fn: Any = None, *, alp
                 break
         ep_ret.append(total)
         ep_shaped.append(shaped)
-        ep_steps.append(t)
+        ep_steps.append(steps)
     return {
         "episode": np.asarray(eval_eps),
         "expected_return": np.asarray(eval_ret),
