@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "verify_judge"))
-from fake_openai import FakeOpenAI  # noqa: E402
+from fake_openai import FakeOpenAI
 
-from rewardkit.verify.judge import OpenAIChatClient  # noqa: E402
+from rewardkit.verify.judge import OpenAIChatClient
 
 N = 300
 with FakeOpenAI() as fake:

@@ -139,7 +139,7 @@ def test_verl_ground_truth_wins_over_extra_info_and_sees_data_source():
 def test_openrlhf_reward_func_tensors_and_response_split():
     reward, _ = make_reward()
     f = as_openrlhf_reward_func(reward, scores_term="correct")
-    queries = [p + " " + c + "<|im_end|>" for p, c in zip(PROMPTS, COMPLETIONS)]
+    queries = [p + " " + c + "<|im_end|>" for p, c in zip(PROMPTS, COMPLETIONS, strict=True)]
     out = f(queries, [p + " " for p in PROMPTS], ["4", "4", "9", "Paris"])
     assert isinstance(out["rewards"], torch.Tensor) and out["rewards"].dtype == torch.float32
     assert out["rewards"].tolist() == pytest.approx([1.7, 0.5, 1.7, 0.0])
@@ -156,7 +156,7 @@ def test_same_numbers_in_all_three_frameworks():
     reward, _ = make_reward()
     trl = as_trl_reward(reward)(prompts=PROMPTS, completions=COMPLETIONS, answer=ANSWERS)
     verl = as_verl_compute_score(reward, return_dict=False)(["ds"] * 4, COMPLETIONS, ANSWERS, [None] * 4)
-    orl = as_openrlhf_reward_func(reward, as_tensors=False)([p + c for p, c in zip(PROMPTS, COMPLETIONS)],
+    orl = as_openrlhf_reward_func(reward, as_tensors=False)([p + c for p, c in zip(PROMPTS, COMPLETIONS, strict=True)],
                                                             PROMPTS, ANSWERS)["rewards"]
     direct = reward(SampleBatch(PROMPTS, COMPLETIONS, {"answer": ANSWERS}))
     np.testing.assert_allclose(trl, direct)

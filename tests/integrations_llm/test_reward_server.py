@@ -13,7 +13,7 @@ from fake_openai import FakeOpenAI
 from rewardkit.core import ComposedReward, ConfigError, FunctionTerm, load_reward
 from rewardkit.integrations.openrlhf import as_openrlhf_reward_func
 from rewardkit.integrations.server import BackgroundServer, create_app
-import rewardkit.verify.gate  # noqa: F401  (registers content_gate)
+import rewardkit.verify.gate
 import rewardkit.verify.judge  # noqa: F401  (registers llm_judge)
 
 QUESTION = "What is 6 * 7?"
@@ -49,7 +49,7 @@ def test_get_reward_matches_the_in_process_openrlhf_function(tmp_path, judge_ser
     reward = load_reward(write_config(tmp_path, judge_server.base_url))
     prompts = [f"<|user|>{QUESTION}<|assistant|>"] * 4
     responses = ["6*7 = 42", "It is 41.", "Thought process:", "The answer is \\boxed{42}"]
-    body = {"query": [p + r + "<|im_end|>" for p, r in zip(prompts, responses)], "prompts": prompts,
+    body = {"query": [p + r + "<|im_end|>" for p, r in zip(prompts, responses, strict=True)], "prompts": prompts,
             "labels": ["42"] * 4}
     with BackgroundServer(create_app(reward)) as srv:
         got = httpx.post(srv.url + "/get_reward", json=body, timeout=30).json()

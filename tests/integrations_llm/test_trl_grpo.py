@@ -15,8 +15,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 trl = pytest.importorskip("trl")
 transformers = pytest.importorskip("transformers")
@@ -119,8 +119,8 @@ def test_grpo_two_steps_logs_every_rewardkit_term(tmp_path, judge_server):
         logged = [h[f"rewards/{rec.__name__}/mean"] for h in logs]
         np.testing.assert_allclose(logged, [np.mean(o) for o in rec.outputs], rtol=1e-5, atol=1e-6)
     # and the trainer's reward is rewardkit's weighted total
-    totals = [np.mean(sum(w * np.array(r.outputs[i]) for w, r in zip(weights, recorders))) for i in range(2)]
+    totals = [np.mean(sum(w * np.array(r.outputs[i]) for w, r in zip(weights, recorders, strict=True))) for i in range(2)]
     np.testing.assert_allclose([h["reward"] for h in logs], totals, rtol=1e-5, atol=1e-6)
-    changed = any(not torch.equal(a, b.detach()) for a, b in zip(before, trainer.model.parameters()))
+    changed = any(not torch.equal(a, b.detach()) for a, b in zip(before, trainer.model.parameters(), strict=True))
     stds = [h["reward_std"] for h in logs]
     assert changed or max(stds) == 0.0          # an update happens whenever the reward varies

@@ -157,7 +157,11 @@ class _Worker:
 async def _readable(fd: int, timeout: float) -> bool:
     loop = asyncio.get_running_loop()
     fut = loop.create_future()
-    loop.add_reader(fd, lambda: fut.done() or fut.set_result(True))
+    def wake() -> None:
+        if not fut.done():
+            fut.set_result(True)
+
+    loop.add_reader(fd, wake)
     try:
         return await asyncio.wait_for(fut, timeout)
     except asyncio.TimeoutError:

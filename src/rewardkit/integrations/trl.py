@@ -60,14 +60,21 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from rewardkit.core import ComposedReward, RewardResult, RewardTerm, SampleBatch, as_term
 
-__all__ = ["NOT_APPLICABLE_ERRORS", "ScoredSamples", "score_samples", "TRLRewardFunction", "as_trl_reward",
-           "as_trl_reward_funcs"]
+__all__ = [
+    "NOT_APPLICABLE_ERRORS",
+    "ScoredSamples",
+    "TRLRewardFunction",
+    "as_trl_reward",
+    "as_trl_reward_funcs",
+    "score_samples",
+]
 
 #: verifier error codes meaning "this term does not apply to this sample"
 NOT_APPLICABLE_ERRORS: tuple[str, ...] = ("not_applicable", "no_reference", "missing_reference")
@@ -119,11 +126,12 @@ def _as_composed(reward: Any) -> ComposedReward:
 
 def _verifier_term(term: RewardTerm) -> Any:
     """Unwrap Scale/Clip/Normalized/Gate wrappers down to a VerifierTerm, if any."""
+    node: Any = term
     seen = 0
-    while term is not None and seen < 16:
-        if hasattr(term, "verifier") and hasattr(term, "last_results"):
-            return term
-        term = getattr(term, "term", None)
+    while node is not None and seen < 16:
+        if hasattr(node, "verifier") and hasattr(node, "last_results"):
+            return node
+        node = getattr(node, "term", None)
         seen += 1
     return None
 
@@ -196,7 +204,7 @@ class _SharedEvaluation:
         return {"reward": self.reward}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["reward"])
+        type(self).__init__(self, state["reward"])
 
 
 def _fingerprint(x: Any) -> Any:
@@ -272,4 +280,5 @@ def as_trl_reward_funcs(reward: Any, prefix: str = "") -> tuple[list[TRLRewardFu
     shared = _SharedEvaluation(composed)
     funcs = [TRLRewardFunction(shared, c.term.name, f"{prefix}{c.term.name}", fresh=(i == 0))
              for i, c in enumerate(composed.components)]
-    return funcs, [float(c.weight) for c in composed.components]
+    current = composed.weights  # a scheduled weight is exported at its value now (TRL's weights are static)
+    return funcs, [current[c.term.name] for c in composed.components]

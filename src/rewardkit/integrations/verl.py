@@ -94,10 +94,10 @@ class VerlComputeScore:
             return self.score_many(sources, list(solution_strs), truths, extras)
         if isinstance(solution_str, (list, tuple)):  # lists passed positionally
             n = len(solution_str)
-            sources = data_source if isinstance(data_source, (list, tuple)) else [data_source] * n
+            sources = list(data_source) if isinstance(data_source, (list, tuple)) else [data_source] * n
             same = isinstance(ground_truth, (list, tuple)) and len(ground_truth) == n
-            truths = ground_truth if same else [ground_truth] * n
-            extras = extra_info if isinstance(extra_info, (list, tuple)) else [extra_info] * n
+            truths = list(ground_truth) if same else [ground_truth] * n
+            extras = list(extra_info) if isinstance(extra_info, (list, tuple)) else [extra_info] * n
             return self.score_many(sources, list(solution_str), truths, extras)
         return self.score_many([data_source], [solution_str], [ground_truth], [extra_info])[0]
 
