@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rewardkit.verify._bounded import ParseLimitError, load_json, load_toml, load_yaml
+from rewardkit.core.errors import LimitExceeded
+from rewardkit.verify.budget import load_output
 from rewardkit.verify.format import TagFormatVerifier
 from rewardkit.verify.sql import extract_sql
 from rewardkit.verify.structured import StructuredOutputVerifier
@@ -117,24 +118,24 @@ def test_yaml_alias_bomb_is_a_parse_limit(fmt):
     assert (r.value, r.error) == (0.0, "parse_limit")
 
 
-@pytest.mark.parametrize("load,text", [
-    (load_json, "[" * 100_000 + "]" * 100_000),
-    (load_json, "[" * 100 + "]" * 100),
-    (load_json, "[" + "0," * 30_000 + "0]"),
-    (load_toml, "a = " + "[" * 100 + "]" * 100),
-    (load_yaml, "[" * 100 + "]" * 100),
-    (load_yaml, BOMB),
-    (load_json, " " * 300_000),
+@pytest.mark.parametrize("fmt,text", [
+    ("json", "[" * 100_000 + "]" * 100_000),
+    ("json", "[" * 100 + "]" * 100),
+    ("json", "[" + "0," * 30_000 + "0]"),
+    ("toml", "a = " + "[" * 100 + "]" * 100),
+    ("yaml", "[" * 100 + "]" * 100),
+    ("yaml", BOMB),
+    ("json", " " * 300_000),
 ])
-def test_bounded_loaders_refuse(load, text):
-    with pytest.raises(ParseLimitError):
-        load(text)
+def test_bounded_loaders_refuse(fmt, text):
+    with pytest.raises(LimitExceeded):
+        load_output(text, fmt)
 
 
 def test_bounded_loaders_accept_ordinary_payloads():
-    assert load_json('{"a": [1, {"b": null}]}') == {"a": [1, {"b": None}]}
-    assert load_yaml("a: &x [1, 2]\nb: *x") == {"a": [1, 2], "b": [1, 2]}
-    assert load_toml("[t]\nx = [1, 2]") == {"t": {"x": [1, 2]}}
+    assert load_output('{"a": [1, {"b": null}]}', "json") == {"a": [1, {"b": None}]}
+    assert load_output("a: &x [1, 2]\nb: *x", "yaml") == {"a": [1, 2], "b": [1, 2]}
+    assert load_output("[t]\nx = [1, 2]", "toml") == {"t": {"x": [1, 2]}}
 
 
 # ------------------------------------------------------------------------------ linear tag scans

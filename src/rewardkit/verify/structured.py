@@ -37,14 +37,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from rewardkit.core import ConfigError, register_term
 
-from ._bounded import DEFAULT_LIMITS, ParseLimitError, check_shape, load_json, load_toml, load_yaml
-from .budget import DEFAULT_BUDGETS
+from rewardkit.core.cache import LRUCache
+from rewardkit.core.errors import LimitExceeded
+from rewardkit.core.safe_load import check_tree
+
+from .budget import DEFAULT_BUDGETS, PARSE_LIMITS, load_output
 from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, last_tag_block
 
@@ -73,22 +75,24 @@ _CONTEXT = {  # sibling keywords a keyword needs to be evaluated correctly on it
 
 
 # --------------------------------------------------------------------------------------- parsing
-# model output is parsed by the bounded loaders (size, depth, nodes, YAML aliases): _bounded.py
+# model output is parsed by the bounded loader (size, depth, nodes, YAML aliases): budget.load_output
 _MAX_RAW_DECODE_TRIES = 16  # JSON embedded in prose: decode attempts from successive '{' / '['
 
 
 def _yaml_load(text: str) -> Any:
-    return load_yaml(text, DEFAULT_LIMITS)
+    return load_output(text, "yaml")
 
 
 def _toml_load(text: str) -> Any:
-    return load_toml(text, DEFAULT_LIMITS)
+    return load_output(text, "toml")
 
 
 def _json_load(text: str) -> Any:
     try:
-        return load_json(text, DEFAULT_LIMITS)
-    except json.JSONDecodeError:
+        return load_output(text, "json")
+    except LimitExceeded:
+        raise
+    except ConfigError:
         # a JSON value embedded in prose: decode from the first few '{' or '[' (bounded tries,
         # each linear: an unbounded scan is quadratic on text such as '[1,' * n)
         dec = json.JSONDecoder()
@@ -106,8 +110,8 @@ def _json_load(text: str) -> Any:
                 i += 1
                 continue
             except RecursionError:
-                raise ParseLimitError("json: nesting too deep for the parser") from None
-            return check_shape(value, DEFAULT_LIMITS.max_depth, DEFAULT_LIMITS.max_nodes, "json")
+                raise LimitExceeded("json", "nesting too deep for the parser", "a less deeply nested value") from None
+            return check_tree(value, PARSE_LIMITS["max_depth"], PARSE_LIMITS["max_nodes"], "json")
         raise
 
 
@@ -126,7 +130,7 @@ def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str
     Returns ``(value, error, format_used)``; ``error`` is ``None`` on success or a short message
     (starting with ``too_large`` or ``parse_limit`` when a budget limit was hit).  Tags and fences
     are found in linear time (:mod:`rewardkit.verify.tags`); parsing goes through the bounded
-    loaders of :mod:`rewardkit.verify._bounded` (size, depth, node and YAML alias limits).
+    loader :func:`rewardkit.verify.budget.load_output` (size, depth, node and YAML alias limits).
 
     Example:
         >>> parse_structured('Here: ```json\\n{"a": 1}\\n```')
@@ -155,7 +159,7 @@ def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str
     for f in order:
         try:
             val = _LOADERS[f](payload.strip())
-        except ParseLimitError as e:  # a bomb: do not try the other formats
+        except LimitExceeded as e:  # a bomb: do not try the other formats
             return None, f"parse_limit: {str(e)[:200]}", f
         except Exception as e:  # each loader has its own exception types
             last_err = f"{f}: {' '.join(str(e).split())[:200]}"
@@ -468,20 +472,14 @@ def _type_ok(cls: Any, types: Any, value: Any) -> bool:
         return _first_error(cls, {"type": types}, value) is None
 
 
-_VALIDATORS: "OrderedDict[tuple, Any]" = OrderedDict()
+#: compiled validators per (validator class, sub-schema), shared by all verifiers
+_VALIDATORS: LRUCache[tuple, Any] = LRUCache(4096)
 
 
 def _first_error(cls: Any, sub: dict, value: Any) -> str | None:
     try:
         key = (cls, json.dumps(sub, sort_keys=True, default=repr))
-        v = _VALIDATORS.get(key)
-        if v is None:
-            v = _VALIDATORS[key] = cls(sub)
-            while len(_VALIDATORS) > 4096:
-                try:
-                    _VALIDATORS.popitem(last=False)
-                except KeyError:  # emptied by another thread
-                    break
+        v = _VALIDATORS.get_or(key, lambda: cls(sub))
         err = next(iter(v.iter_errors(value)), None)
     except Exception as e:  # unresolvable $ref, bad regex in the schema, recursion
         return f"cannot evaluate ({type(e).__name__})"
@@ -498,7 +496,7 @@ class StructuredOutputVerifier(Verifier):
     ``strict=True`` applies :func:`strictify` first.  Errors (NeMo-Gym's taxonomy):
     ``empty_response``, ``parse_error``, ``schema_violation``, ``bad_reference`` (bad schema);
     budget errors (value 0): ``too_large`` (over 200,000 characters) and ``parse_limit`` (YAML
-    aliases, nesting depth or node count over :data:`rewardkit.verify._bounded.DEFAULT_LIMITS`).
+    aliases, nesting depth or node count over :data:`rewardkit.verify.budget.PARSE_LIMITS`).
 
     Example:
         >>> v = StructuredOutputVerifier(schema={"type": "object", "required": ["a", "b"],

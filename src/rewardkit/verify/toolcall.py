@@ -41,7 +41,6 @@ booleans, lists element-wise, objects key-wise), and
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -52,9 +51,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from rewardkit.core import ConfigError, register_term
+from rewardkit.core.cache import LRUCache
 
-from ._bounded import ParseLimitError, load_json
-from .budget import DEFAULT_BUDGETS, Budget
+from .budget import DEFAULT_BUDGETS, Budget, load_output
 from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, find_tag_blocks
 
@@ -154,9 +153,16 @@ def toolrl_tool_call_score(gt_tools: list[dict], pd_tools: list[Any], max_reward
     return (max_reward - min_reward) * score / s_max + min_reward
 
 
-@functools.lru_cache(maxsize=4096)
+#: parsed gold calls: a GRPO group scores G completions against one gold (read-only use)
+_TOOLRL_GOLD: LRUCache[str, list] = LRUCache(4096)
+
+
 def _parse_toolrl_gold(gold_answer: str) -> list:
-    """Parsed gold calls, cached: a GRPO group scores G completions against one gold (read-only use)."""
+    """Parsed gold calls, cached in :data:`_TOOLRL_GOLD` (a malformed gold raises and is not cached)."""
+    return _TOOLRL_GOLD.get_or(gold_answer, lambda: _parse_toolrl_gold_uncached(gold_answer))
+
+
+def _parse_toolrl_gold_uncached(gold_answer: str) -> list:
     try:
         return [json.loads(line) for line in _toolrl_block_lines(gold_answer)]
     except json.JSONDecodeError as e:
@@ -276,8 +282,8 @@ def _as_call(obj: Any) -> dict | None:
     args = obj.get("arguments", obj.get("parameters", {}))
     if isinstance(args, str):
         try:
-            args = load_json(args) if args.strip() else {}
-        except (json.JSONDecodeError, ParseLimitError):
+            args = load_output(args, "json") if args.strip() else {}
+        except ConfigError:
             return None
     if args is None:
         args = {}
@@ -292,17 +298,17 @@ def _calls_from_json_text(text: str) -> tuple[list[dict], int]:
     if not text:
         return [], 0
     try:
-        obj = load_json(text)
+        obj = load_output(text, "json")
         items = obj if isinstance(obj, list) else [obj]
-    except (json.JSONDecodeError, ParseLimitError):
+    except ConfigError:
         items = []
         bad = 0
         for line in text.splitlines():
             if not line.strip():
                 continue
             try:
-                items.append(load_json(line))
-            except (json.JSONDecodeError, ParseLimitError):
+                items.append(load_output(line, "json"))
+            except ConfigError:
                 bad += 1
         calls = [_as_call(i) for i in items]
         return [c for c in calls if c], bad + sum(c is None for c in calls)
@@ -315,8 +321,8 @@ def parse_tool_calls(text: str) -> tuple[list[dict], int]:
 
     Looks in every ``<tool_call>…</tool_call>`` block (:mod:`rewardkit.verify.tags`: linear time,
     ASCII case-insensitive); without blocks, in the last ```` ```json ```` fence, else the whole
-    text if it is JSON.  JSON is parsed with :func:`rewardkit.verify._bounded.load_json`
-    (nesting-depth and size limits).
+    text if it is JSON.  JSON is parsed with :func:`rewardkit.verify.budget.load_output`
+    (size, nesting-depth and node limits).
 
     Example:
         >>> parse_tool_calls('<tool_call>\\n{"name": "f", "arguments": "{\\\\"x\\\\": 1}"}\\n</tool_call>')
