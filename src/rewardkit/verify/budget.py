@@ -114,4 +114,5 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
     "sql": Budget(max_chars=200_000, time_s=5.0),
     "structured": Budget(max_chars=200_000),
     "toolcall": Budget(max_chars=200_000),
+    "code": Budget(max_chars=200_000),
 }

@@ -56,7 +56,9 @@ from typing import Any, Callable, Mapping, Sequence
 
 from rewardkit.core import SampleBatch
 from rewardkit.core.errors import ConfigError
+from rewardkit.verify.budget import DEFAULT_BUDGETS
 from rewardkit.verify.result import Verifier, VerifyResult
+from rewardkit.verify.tags import find_fences
 
 from . import _harness
 from .sandbox import AST_LOCK as _AST_LOCK
@@ -70,12 +72,12 @@ STATUSES = ("pass", "sandbox_error", "timeout", "memory", "blocked", "output_lim
             "unserialisable", "runtime_error", "wrong_answer")
 _MSG_CAP = 2048
 
-_FENCE_RE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)  # no stacked quantifiers: linear
-
 
 def extract_code(completion: str, language: str = "python", require_block: bool = False) -> str | None:
     """The code of a completion: the last fenced block tagged ``language`` (else the last
-    fenced block), else – unless ``require_block`` – the whole completion.
+    fenced block), else – unless ``require_block`` – what follows an unterminated opening
+    fence (truncated output), else the whole completion.  Fences are found by
+    :func:`rewardkit.verify.tags.find_fences` (linear time, also on ```` '```' * n ````).
 
     Example:
         >>> extract_code("text\\n```python\\nx = 1\\n```\\nmore")
@@ -85,17 +87,19 @@ def extract_code(completion: str, language: str = "python", require_block: bool 
     """
     if not isinstance(completion, str):
         completion = "" if completion is None else str(completion)
-    blocks = [((info.split() or [""])[0].lower(), body) for info, body in _FENCE_RE.findall(completion)]
-    tagged = [b for tag, b in blocks if tag in (language, "py" if language == "python" else language)]
-    if tagged:
-        return tagged[-1]
-    if blocks:
-        return blocks[-1][1]
+    fences = find_fences(completion)
+    tags = (language, "py" if language == "python" else language)
+    tagged = [f for f in fences if f.lang.lower() in tags]
+    if tagged or fences:
+        return (tagged or fences)[-1].content(completion)
     if require_block:
         return None
-    # an unterminated fence (truncated output): take what follows it
-    m = re.search(r"```[^\n]*\n(.*)$", completion, re.DOTALL)
-    text = m.group(1) if m else completion
+    # an unterminated fence (truncated output): take what follows its info line
+    text = completion
+    o = completion.find("```")
+    nl = completion.find("\n", o + 3) if o >= 0 else -1
+    if nl >= 0:
+        text = completion[nl + 1:]
     return text if text.strip() else None
 
 
@@ -433,6 +437,10 @@ class CodeVerifier(Verifier):
         prefix_column: a column whose text is prepended to the completion (HumanEval:
             the prompt holds the signature, the completion the body).
         require_block: only accept code inside a fenced block.
+
+    Budget per sample: a completion over 200,000 characters gets 0 and ``too_large`` before
+    code extraction (which is linear below the cap) and before anything reaches the sandbox;
+    the sandbox then bounds time and memory (``limits``, ``per_test_timeout``).
         backend: ``"fresh"`` (a new interpreter in new namespaces per solution:
             strongest isolation, ~40-70 ms overhead), ``"forkserver"`` (``workers``
             warm :class:`~rewardkit.verify.code.forkserver.ForkServer` s: same host
@@ -462,6 +470,7 @@ class CodeVerifier(Verifier):
         self.require_block = bool(require_block)
         self.language = language
         self.backend = backend
+        self.budget = DEFAULT_BUDGETS["code"]
         self._pool: Any = None
         self._pool_lock = threading.Lock()
         self._stats: dict[str, Any] = {"samples": 0, "errors": {}, "tests": {}, "blocked_attempts": 0}
@@ -492,6 +501,9 @@ class CodeVerifier(Verifier):
         tests = references.get(self.tests_column, references.get("tests"))
         if tests is None:
             return VerifyResult(0.0, {"pass_rate": 0.0, "all_pass": 0.0}, None, "missing_reference")
+        big = self.budget.too_large(completion, 0.0, {"pass_rate": 0.0, "all_pass": 0.0})
+        if big is not None:  # before extraction and before anything reaches the sandbox
+            return big
         code = extract_code(completion, self.language, self.require_block)
         if self.prefix_column and references.get(self.prefix_column) and code is not None:
             code = str(references[self.prefix_column]) + code

@@ -66,14 +66,16 @@ class MathEquivalence:
     Args:
         symbolic: run undecided pairs through math-verify (in worker processes).
         workers: number of worker processes for the symbolic step.
-        deadline: seconds allowed per symbolic comparison; a worker that exceeds it
-            is killed and replaced and the pair is reported as ``"timeout"``.
+        deadline: seconds allowed per symbolic comparison (default 1.0: the per-sample
+            budget is 2 s, and workers are warmed up before they take work, so this times
+            only the comparison; legitimate answers take milliseconds to ~0.3 s); a worker
+            that exceeds it is killed and replaced and the pair is reported as ``"timeout"``.
         float_rounding: digits math-verify rounds floats to (its default is 6).
         cache_size: verdicts kept in the ``(gold, pred)`` LRU cache (0 disables it).
         pool: an existing :class:`WorkerPool` (``SYMBOLIC_TARGET``) to share.
     """
 
-    def __init__(self, symbolic: bool = True, workers: int = 1, deadline: float = 5.0,
+    def __init__(self, symbolic: bool = True, workers: int = 1, deadline: float = 1.0,
                  float_rounding: int = 6, cache_size: int = 65536, pool: WorkerPool | None = None):
         if not (isinstance(deadline, (int, float)) and deadline > 0):
             raise ConfigError("deadline", f"got {deadline!r}", "a positive number of seconds")

@@ -72,6 +72,12 @@ def _worker_main(conn: Any, target: str, memory_limit_mb: int | None) -> None:
     except BaseException as e:  # report a bad target instead of hanging the parent
         conn.send(("fatal", f"{type(e).__name__}: {e}"))
         return
+    warm = getattr(sys.modules.get(getattr(fn, "__module__", "") or ""), "warm_up", None)
+    if callable(warm):  # pay imports and first-call costs before taking work, not inside a deadline
+        try:
+            warm()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first request
+            pass
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -175,7 +181,10 @@ class WorkerPool:
     """``size`` persistent worker processes running ``target`` (``"module:function"``).
 
     Thread-safe: any number of threads may call :meth:`run` concurrently; each call
-    holds one worker for its duration.  Workers are started lazily.
+    holds one worker for its duration.  Workers are started lazily.  If the target's module
+    defines ``warm_up()``, each worker calls it once after start-up and before it reports
+    ready, so imports and first-call costs are never timed by a request's deadline (a
+    request waits for a starting worker for up to ``startup_timeout`` instead).
 
     Args:
         target: importable ``"package.module:function"`` mapping one request to a

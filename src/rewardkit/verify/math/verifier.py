@@ -89,12 +89,43 @@ def _exponent_depth(s: str) -> int:
 
 
 _VARIABLE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")  # a letter that is not part of a LaTeX command
+_TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9.]+|\S")  # a LaTeX command, a word or number, one symbol
+
+#: pre-screen limits of an extracted answer (see :func:`answer_limit`)
+MAX_ANSWER_CHARS = 1_000
+MAX_ANSWER_TOKENS = 400
+MAX_BRACKET_DEPTH = 32
 
 
-def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits: int = 3) -> str | None:
+def _size_limit(answer: str, max_chars: int, max_tokens: int, max_depth: int) -> str | None:
+    """Length, token count and bracket depth of an answer (linear; the regex has no backtracking)."""
+    if len(answer) > max_chars:
+        return f"answer longer than {max_chars} characters"
+    tokens = sum(1 for _ in _TOKEN.finditer(answer))
+    if tokens > max_tokens:
+        return f"answer has more than {max_tokens} tokens"
+    depth = best = 0
+    for c in answer:
+        if c in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif c in ")]}":
+            depth = max(0, depth - 1)
+    if best > max_depth:
+        return f"brackets nested deeper than {max_depth}"
+    return None
+
+
+def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits: int = 3,
+                 max_chars: int = MAX_ANSWER_CHARS, max_tokens: int = MAX_ANSWER_TOKENS,
+                 max_depth: int = MAX_BRACKET_DEPTH) -> str | None:
     """Why an extracted answer is too costly to compare symbolically, or ``None``.
 
-    Power towers (exponents nested deeper than ``max_exponent_depth``, e.g.
+    Answers longer than ``max_chars`` characters, with more than ``max_tokens`` tokens
+    (LaTeX commands, words/numbers and single symbols) or brackets nested deeper than
+    ``max_depth`` are refused: final answers are short, and parsing long or deeply nested
+    text with sympy can take longer than the symbolic deadline (a YAML alias bomb inside
+    ``<answer>`` is one).  Power towers (exponents nested deeper than ``max_exponent_depth``, e.g.
     ``9^{9^{9^{9}}}``) and factorials of large or exponential operands (``(10^{100})!``,
     ``12345!``) and numeric towers of depth two (``9^{9^{9}}``, ``9^9^9``; a tower with a
     variable such as ``x^{y^{z}}`` stays symbolic) make sympy evaluate numbers with
@@ -104,7 +135,12 @@ def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits:
     Example:
         >>> answer_limit("9^{9^{9^{9}}}"), answer_limit("(10^{100})!"), answer_limit("2^{10}+(n+1)!") is None
         ('exponent tower deeper than 2', 'factorial of a huge operand', True)
+        >>> answer_limit("x+" * 300 + "1"), answer_limit("(" * 40 + "1" + ")" * 40)
+        ('answer has more than 400 tokens', 'brackets nested deeper than 32')
     """
+    size = _size_limit(answer, max_chars, max_tokens, max_depth)
+    if size is not None:
+        return size
     depth = _exponent_depth(answer)
     if depth > max_exponent_depth:
         return f"exponent tower deeper than {max_exponent_depth}"
@@ -176,15 +212,16 @@ class MathVerifier(Verifier):
 
     Budget per sample: a completion over 400,000 characters gets ``incorrect`` and
     ``too_large`` before extraction (which is linear below the cap); an answer that
-    :func:`answer_limit` flags (power towers, huge factorials) gets ``parse_limit`` without
-    a symbolic step; the symbolic step runs in a worker process killed after ``deadline``
-    seconds (``timeout``).
+    :func:`answer_limit` flags (over 1,000 characters or 400 tokens, brackets deeper than 32,
+    power towers, huge factorials) gets ``parse_limit`` without a symbolic step; the symbolic
+    step runs in a warmed-up worker process killed after ``deadline`` seconds (default 1.0;
+    ``timeout``), so a sample finishes within 2 s.
     """
 
     name = "math_answer"
 
     def __init__(self, answer_column: str = "answer", extract: ExtractConfig | None = None,
-                 symbolic: bool = True, workers: int = 1, deadline: float = 5.0, float_rounding: int = 6,
+                 symbolic: bool = True, workers: int = 1, deadline: float = 1.0, float_rounding: int = 6,
                  correct: float = 1.0, incorrect: float = 0.0, equivalence: MathEquivalence | None = None):
         self.answer_column = answer_column
         self.reference_columns = (answer_column,)
