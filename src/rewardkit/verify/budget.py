@@ -115,4 +115,5 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
     "structured": Budget(max_chars=200_000),
     "toolcall": Budget(max_chars=200_000),
     "code": Budget(max_chars=200_000),
+    "judge": Budget(max_chars=200_000),
 }

@@ -46,7 +46,8 @@ from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import LimitExceeded
 from rewardkit.core.safe_load import check_tree
 
-from .budget import DEFAULT_BUDGETS, PARSE_LIMITS, load_output
+from .budget import DEFAULT_BUDGETS, PARSE_LIMITS, TIMEOUT, load_output
+from .patterns import PatternTimeout, bounded_validator, pattern_budget
 from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, last_tag_block
 
@@ -205,9 +206,10 @@ def strictify(schema: Any) -> Any:
 
 
 def _validator_cls(schema: Mapping[str, Any]) -> Any:
+    """The schema's validator class, with regexes bounded by :mod:`rewardkit.verify.patterns`."""
     import jsonschema
 
-    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return bounded_validator(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator))
 
 
 @dataclass
@@ -326,6 +328,8 @@ def grade_structured(instance: Any, schema: Mapping[str, Any], parsed: bool = Tr
         errs = sorted(cls(schema).iter_errors(instance), key=lambda e: list(e.absolute_path).__repr__())
         valid = not errs
         full_msgs = [f"${_fmt_path(e.absolute_path)}: {e.message[:200]}" for e in errs[:50]]
+    except PatternTimeout:
+        raise
     except Exception as e:  # a broken schema or pathological instance
         valid, full_msgs = False, [f"$: validator error {type(e).__name__}"]
     if not valid and not failed:
@@ -481,6 +485,8 @@ def _first_error(cls: Any, sub: dict, value: Any) -> str | None:
         key = (cls, json.dumps(sub, sort_keys=True, default=repr))
         v = _VALIDATORS.get_or(key, lambda: cls(sub))
         err = next(iter(v.iter_errors(value)), None)
+    except PatternTimeout:
+        raise
     except Exception as e:  # unresolvable $ref, bad regex in the schema, recursion
         return f"cannot evaluate ({type(e).__name__})"
     return None if err is None else err.message[:200]
@@ -495,7 +501,8 @@ class StructuredOutputVerifier(Verifier):
     (:func:`grade_structured`); ``mode="binary"`` returns 1 iff it parses and validates.
     ``strict=True`` applies :func:`strictify` first.  Errors (NeMo-Gym's taxonomy):
     ``empty_response``, ``parse_error``, ``schema_violation``, ``bad_reference`` (bad schema);
-    budget errors (value 0): ``too_large`` (over 200,000 characters) and ``parse_limit`` (YAML
+    budget errors (value 0): ``timeout`` (schema regexes over the per-sample regex budget,
+    :mod:`rewardkit.verify.patterns`), ``too_large`` (over 200,000 characters) and ``parse_limit`` (YAML
     aliases, nesting depth or node count over :data:`rewardkit.verify.budget.PARSE_LIMITS`).
 
     Example:
@@ -551,7 +558,11 @@ class StructuredOutputVerifier(Verifier):
             if isinstance(schema, ConfigError):
                 return VerifyResult(0.0, error="bad_reference", info={"message": str(schema)})
         value, perr, fmt_used = parse_structured(completion, self.format)
-        grade = grade_structured(value, schema, parsed=perr is None)
+        try:
+            with pattern_budget():
+                grade = grade_structured(value, schema, parsed=perr is None)
+        except PatternTimeout as e:  # a schema regex backtracking on a crafted string
+            return VerifyResult(0.0, {"parse": 1.0, "valid": 0.0}, value, error=TIMEOUT, info={"message": str(e)})
         comps = {"parse": float(perr is None), "valid": float(grade.valid),
                  "checks_passed": float(grade.passed), "checks_total": float(grade.total)}
         score = grade.score if self.mode == "partial" else float(grade.valid)

@@ -53,7 +53,8 @@ import numpy as np
 from rewardkit.core import ConfigError, register_term
 from rewardkit.core.cache import LRUCache
 
-from .budget import DEFAULT_BUDGETS, Budget, load_output
+from .budget import DEFAULT_BUDGETS, TIMEOUT, Budget, load_output
+from .patterns import PatternTimeout, bounded_validator, pattern_budget
 from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, find_tag_blocks
 
@@ -514,7 +515,11 @@ class ToolCallVerifier(Verifier):
             return VerifyResult(self.unexpected_call_reward, comps, pred, error="unexpected_call")
         if not pred:
             return VerifyResult(0.0, comps, pred, error="parse_error" if n_bad else "no_tool_call")
-        validity = [self._valid(c, specs) for c in pred]
+        try:
+            with pattern_budget():  # schema regexes of all calls share the sample's regex budget
+                validity = [self._valid(c, specs) for c in pred]
+        except PatternTimeout as e:
+            return VerifyResult(0.0, comps, pred, error=TIMEOUT, info={"message": str(e)})
         G, P = len(gold), len(pred)
         sim = np.zeros((G, P))
         vals = np.zeros((G, P))
@@ -564,8 +569,10 @@ class ToolCallVerifier(Verifier):
         import jsonschema
 
         try:
-            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            cls = bounded_validator(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator))
             err = next(iter(cls(schema).iter_errors(call["arguments"])), None)
+        except PatternTimeout:
+            raise
         except Exception:
             return 0.0, "schema_violation"
         return (1.0, None) if err is None else (0.0, "schema_violation")
