@@ -274,6 +274,9 @@ class MathVerifier(Verifier):
                 results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, None, "no_answer", info=_info(ex))
                 continue
             limit = answer_limit(ex.answer)
+            cut = self.extract_config.max_answer_chars
+            if limit is None and ex.span is not None and ex.span[1] - ex.span[0] > cut:
+                limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
             if limit is not None:
                 results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, ex.answer, PARSE_LIMIT,
                                           info={**_info(ex), "message": limit})
