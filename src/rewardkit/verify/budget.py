@@ -36,8 +36,16 @@ from rewardkit.core.safe_load import parse_document
 
 from .result import VerifyResult
 
-__all__ = ["Budget", "DEFAULT_BUDGETS", "TOO_LARGE", "PARSE_LIMIT", "TIMEOUT", "PARSE_LIMITS", "LimitExceeded",
-           "load_output"]
+__all__ = [
+    "DEFAULT_BUDGETS",
+    "PARSE_LIMIT",
+    "PARSE_LIMITS",
+    "TIMEOUT",
+    "TOO_LARGE",
+    "Budget",
+    "LimitExceeded",
+    "load_output",
+]
 
 #: error type of a sample above the size cap
 TOO_LARGE = "too_large"

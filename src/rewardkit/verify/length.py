@@ -38,16 +38,25 @@ are only as exact as the unit: whitespace words under-count BPE tokens by ~1.3x 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from rewardkit.core import ConfigError, RewardTerm, SampleBatch, register_term
 
 __all__ = [
-    "count_length", "dapo_overlong_penalty", "OVERLONG_VARIANTS", "cosine_length_reward",
-    "repetition_penalty", "is_truncated", "OverlongPenalty", "CosineLength", "RepetitionPenalty",
-    "TruncationPenalty", "MAX_CHARS",
+    "MAX_CHARS",
+    "OVERLONG_VARIANTS",
+    "CosineLength",
+    "OverlongPenalty",
+    "RepetitionPenalty",
+    "TruncationPenalty",
+    "cosine_length_reward",
+    "count_length",
+    "dapo_overlong_penalty",
+    "is_truncated",
+    "repetition_penalty",
 ]
 
 #: longest completion (characters) :class:`RepetitionPenalty` tokenises; longer ones get ``max_penalty``
@@ -93,8 +102,10 @@ def dapo_overlong_penalty(length: Any, max_length: int, buffer: int, factor: flo
     Example:
         >>> dapo_overlong_penalty([10, 16, 20, 30], max_length=20, buffer=8).tolist()
         [0.0, -0.5, -1.0, -1.0]
-        >>> dapo_overlong_penalty([30], 20, 8, variant="verl").tolist(), dapo_overlong_penalty([19, 20], 20, 8, variant="hard").tolist()
-        ([-2.25], [0.0, -1.0])
+        >>> dapo_overlong_penalty([30], 20, 8, variant="verl").tolist()
+        [-2.25]
+        >>> dapo_overlong_penalty([19, 20], 20, 8, variant="hard").tolist()
+        [0.0, -1.0]
     """
     if variant not in OVERLONG_VARIANTS:
         raise ConfigError("variant", f"got {variant!r}", f"one of {OVERLONG_VARIANTS}")
@@ -125,8 +136,10 @@ def cosine_length_reward(length: Any, correct: Any, max_length: int, *, min_valu
     Example:
         >>> cosine_length_reward([0, 50, 100], [1, 1, 1], 100).round(3).tolist()
         [1.0, 0.75, 0.5]
-        >>> cosine_length_reward([0, 100], [0, 0], 100).tolist(), cosine_length_reward([120], [1], 100, exceed_value=-10).tolist()
-        ([-1.0, -0.5], [-10.0])
+        >>> cosine_length_reward([0, 100], [0, 0], 100).tolist()
+        [-1.0, -0.5]
+        >>> cosine_length_reward([120], [1], 100, exceed_value=-10).tolist()
+        [-10.0]
     """
     if not (isinstance(max_length, (int, float)) and max_length > 0):
         raise ConfigError("max_length", f"got {max_length!r}", "a positive number")
@@ -192,7 +205,7 @@ class _LengthTerm(RewardTerm):
         if self.length_column in batch.columns:
             vals = batch.column(self.length_column)
             return np.array([_finite(v, count_length(t, self.tokenizer, self.unit))
-                             for v, t in zip(vals, batch.completion_texts())], dtype=np.float64)
+                             for v, t in zip(vals, batch.completion_texts(), strict=False)], dtype=np.float64)
         return np.array([count_length(t, self.tokenizer, self.unit) for t in batch.completion_texts()], dtype=np.float64)
 
 
@@ -308,5 +321,5 @@ class TruncationPenalty(_LengthTerm):
         trunc = batch.column("truncated", None) if "truncated" in batch.columns else [None] * n
         reason = batch.column("finish_reason", None) if "finish_reason" in batch.columns else [None] * n
         lengths = self.lengths(batch) if self.max_length is not None else [None] * n
-        flags = [is_truncated(t, r, ln, self.max_length) for t, r, ln in zip(trunc, reason, lengths)]
+        flags = [is_truncated(t, r, ln, self.max_length) for t, r, ln in zip(trunc, reason, lengths, strict=False)]
         return np.where(np.array(flags, dtype=bool), self.penalty, 0.0)

@@ -38,7 +38,8 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from rewardkit.core import ConfigError, register_term
 
@@ -51,8 +52,15 @@ from .patterns import PatternTimeout, bounded_validator, pattern_budget
 from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, last_tag_block
 
-__all__ = ["parse_structured", "strictify", "schema_checks", "grade_structured", "StructuredGrade",
-           "StructuredOutputVerifier", "FORMATS"]
+__all__ = [
+    "FORMATS",
+    "StructuredGrade",
+    "StructuredOutputVerifier",
+    "grade_structured",
+    "parse_structured",
+    "schema_checks",
+    "strictify",
+]
 
 FORMATS = ("json", "yaml", "toml", "auto")
 _MAX_CHARS = DEFAULT_BUDGETS["structured"].max_chars
@@ -244,33 +252,40 @@ def schema_checks(schema: Mapping[str, Any]) -> list[str]:
     return ["parse"] + [f"{p}:{k}" for p, k, _ in _walk_static(schema, schema, "$", 0)]
 
 
-def _walk_static(node: Any, root: Mapping[str, Any], path: str, depth: int) -> list[tuple[str, str, Any]]:
+def _node_checks(node: dict, path: str) -> list[tuple[str, str, Any]]:
+    """The checks of one schema node itself (not of its children)."""
     out: list[tuple[str, str, Any]] = []
-    if not isinstance(node, dict) or depth > _MAX_REF_DEPTH * 4:
-        return out
     if "type" in node:
         out.append((path, "type", node))
-    for k in ("required",):
-        if isinstance(node.get(k), list):
-            for name in node[k]:
-                out.append((path, f"required[{name}]", node))
-    for k in _LEAF_KEYWORDS:
-        if k in node:
-            out.append((path, k, node))
+    if isinstance(node.get("required"), list):
+        out += [(path, f"required[{name}]", node) for name in node["required"]]
+    out += [(path, k, node) for k in _LEAF_KEYWORDS if k in node]
     if "additionalProperties" in node and node["additionalProperties"] is not True:
         out.append((path, "additionalProperties", node))
+    return out
+
+
+def _child_schemas(node: dict, path: str) -> list[tuple[Any, str]]:
+    """``(sub-schema, path)`` of the children the unrolling descends into, in order."""
+    out: list[tuple[Any, str]] = []
     if isinstance(node.get("properties"), dict):
-        for name, sub in node["properties"].items():
-            out += _walk_static(sub, root, f"{path}.{name}", depth + 1)
+        out += [(sub, f"{path}.{name}") for name, sub in node["properties"].items()]
     if isinstance(node.get("items"), dict):
-        out += _walk_static(node["items"], root, f"{path}[*]", depth + 1)
+        out.append((node["items"], f"{path}[*]"))
     for key in ("prefixItems",) + (("items",) if isinstance(node.get("items"), list) else ()):
         if isinstance(node.get(key), list):
-            for i, sub in enumerate(node[key]):
-                out += _walk_static(sub, root, f"{path}[{i}]", depth + 1)
+            out += [(sub, f"{path}[{i}]") for i, sub in enumerate(node[key])]
     if isinstance(node.get("allOf"), list):
-        for i, sub in enumerate(node["allOf"]):
-            out += _walk_static(sub, root, f"{path}&{i}", depth + 1)
+        out += [(sub, f"{path}&{i}") for i, sub in enumerate(node["allOf"])]
+    return out
+
+
+def _walk_static(node: Any, root: Mapping[str, Any], path: str, depth: int) -> list[tuple[str, str, Any]]:
+    if not isinstance(node, dict) or depth > _MAX_REF_DEPTH * 4:
+        return []
+    out = _node_checks(node, path)
+    for sub, sub_path in _child_schemas(node, path):
+        out += _walk_static(sub, root, sub_path, depth + 1)
     if isinstance(node.get("$ref"), str):
         if depth < _MAX_REF_DEPTH and isinstance(_resolve_ref(node["$ref"], root), dict):
             out += _walk_static(_resolve_ref(node["$ref"], root), root, path, depth + 1)
@@ -424,16 +439,10 @@ def _blocked(instance: Any, root: Mapping[str, Any], path: str, cls: Any) -> str
         nxt: list[Any] = []
         if step.startswith("."):
             name = step[1:]
-            required = name in (node.get("required") or [])
-            for v in values:
-                if v is _MISSING:
-                    nxt.append(_MISSING)
-                elif isinstance(v, dict) and name in v:
-                    nxt.append(v[name])
-                else:
-                    if required and isinstance(v, dict):
-                        return f"missing required property {name!r}"
-                    nxt.append(_MISSING)
+            nxt_or_reason = _property_values(values, name, name in (node.get("required") or []))
+            if isinstance(nxt_or_reason, str):
+                return nxt_or_reason
+            nxt = nxt_or_reason
             node = (node.get("properties") or {}).get(name, {})
         elif step == "[*]":
             for v in values:
@@ -453,6 +462,22 @@ def _blocked(instance: Any, root: Mapping[str, Any], path: str, cls: Any) -> str
             node = node.get("allOf", [{}])[int(step[1:])]
         values = nxt
     return None
+
+
+def _property_values(values: list[Any], name: str, required: bool) -> list[Any] | str:
+    """The values of property ``name`` of each value (``_MISSING`` where absent), or why a
+    required property is missing."""
+    nxt: list[Any] = []
+    for v in values:
+        if v is _MISSING:
+            nxt.append(_MISSING)
+        elif isinstance(v, dict) and name in v:
+            nxt.append(v[name])
+        elif required and isinstance(v, dict):
+            return f"missing required property {name!r}"
+        else:
+            nxt.append(_MISSING)
+    return nxt
 
 
 def _deref(node: Any, root: Mapping[str, Any]) -> Any:

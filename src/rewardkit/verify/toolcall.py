@@ -46,7 +46,8 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -59,8 +60,15 @@ from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, find_tag_blocks
 
 __all__ = [
-    "toolrl_match_score", "toolrl_format_reward", "toolrl_tool_call_score", "toolrl_correctness_reward",
-    "ToolRLVerifier", "parse_tool_calls", "values_match", "ToolCallVerifier", "calls_to_toolrl_answer",
+    "ToolCallVerifier",
+    "ToolRLVerifier",
+    "calls_to_toolrl_answer",
+    "parse_tool_calls",
+    "toolrl_correctness_reward",
+    "toolrl_format_reward",
+    "toolrl_match_score",
+    "toolrl_tool_call_score",
+    "values_match",
 ]
 
 
@@ -229,7 +237,8 @@ class ToolRLVerifier(Verifier):
 
     Example:
         >>> v = ToolRLVerifier()
-        >>> r = v.verify('<think>weather</think>\\n<tool_call>\\n{"name": "get_weather", "parameters": {"city": "Paris"}}\\n</tool_call>',
+        >>> call = '{"name": "get_weather", "parameters": {"city": "Paris"}}'
+        >>> r = v.verify('<think>weather</think>\\n<tool_call>\\n' + call + '\\n</tool_call>',
         ...              gold_calls=[{"name": "get_weather", "parameters": {"city": "Paris"}}])
         >>> r.value, r.components
         (4.0, {'format': 1.0, 'correctness': 3.0})
@@ -378,8 +387,10 @@ def values_match(pred: Any, gold: Any, schema: Mapping[str, Any] | None = None, 
     * ``None`` only ``None``; lists element-wise (``items`` schema); objects key-wise (``properties``).
 
     Example:
-        >>> values_match("5", 5), values_match(True, 1), values_match("  New  York ", "new york"), values_match([1, 2], [1.0, 2])
-        (True, False, True, True)
+        >>> values_match("5", 5), values_match(True, 1)
+        (True, False)
+        >>> values_match("  New  York ", "new york"), values_match([1, 2], [1.0, 2])
+        (True, True)
     """
     stype = schema.get("type") if isinstance(schema, Mapping) else None
     if gold is None or pred is None:
@@ -406,7 +417,7 @@ def values_match(pred: Any, gold: Any, schema: Mapping[str, Any] | None = None, 
             return False
         item_schema = schema.get("items") if isinstance(schema, Mapping) else None
         return all(values_match(p, g, item_schema if isinstance(item_schema, Mapping) else None)
-                   for p, g in zip(pred, gold))
+                   for p, g in zip(pred, gold, strict=False))
     if isinstance(gold, Mapping):
         if not isinstance(pred, Mapping) or set(pred) != set(gold):
             return False
@@ -540,7 +551,7 @@ class ToolCallVerifier(Verifier):
         from scipy.optimize import linear_sum_assignment
 
         rows, cols = linear_sum_assignment(-sim)
-        matched = [(i, j) for i, j in zip(rows, cols) if sim[i, j] > 0]
+        matched = [(i, j) for i, j in zip(rows, cols, strict=False) if sim[i, j] > 0]
         total = sum(sim[i, j] for i, j in matched) / max(G, P)
         comps["precision"] = len(matched) / P
         comps["recall"] = len(matched) / G

@@ -52,7 +52,8 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from rewardkit.core import SampleBatch
 from rewardkit.core.errors import ConfigError
@@ -64,8 +65,16 @@ from . import _harness
 from .sandbox import AST_LOCK as _AST_LOCK
 from .sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, run_python
 
-__all__ = ["extract_code", "normalize_tests", "run_tests", "TestReport", "CodeVerifier", "STATUSES",
-           "split_tests", "safe_message"]
+__all__ = [
+    "STATUSES",
+    "CodeVerifier",
+    "TestReport",
+    "extract_code",
+    "normalize_tests",
+    "run_tests",
+    "safe_message",
+    "split_tests",
+]
 
 #: every per-test status, and the sample-level error types, worst first
 STATUSES = ("pass", "sandbox_error", "timeout", "memory", "blocked", "output_limit", "syntax_error",
@@ -131,8 +140,9 @@ def normalize_tests(tests: Any, field_name: str = "tests") -> list[dict[str, Any
             fn = tests.get("fn_name")
             if fn:
                 return [{"type": "call", "fn": str(fn), "args": list(i) if isinstance(i, (list, tuple)) else [i],
-                         "expected": o[0] if isinstance(o, list) and len(o) == 1 else o} for i, o in zip(ins, outs)]
-            return [{"type": "stdio", "stdin": _text(i), "stdout": _text(o)} for i, o in zip(ins, outs)]
+                         "expected": o[0] if isinstance(o, list) and len(o) == 1 else o}
+                        for i, o in zip(ins, outs, strict=False)]
+            return [{"type": "stdio", "stdin": _text(i), "stdout": _text(o)} for i, o in zip(ins, outs, strict=False)]
         if "type" in tests:
             return [_check_test(dict(tests), field_name)]
         raise ConfigError(field_name, f"mapping with keys {sorted(tests)}",
@@ -332,7 +342,7 @@ def _compare(case: Mapping[str, Any], rec: Mapping[str, Any]) -> tuple[str, str 
         if not isinstance(got, str):
             return "unserialisable", "stdout missing"
         ok = _normalize_output(got) == _normalize_output(str(case.get("stdout", "")))
-        return ("pass", None) if ok else ("wrong_answer", safe_message("stdout mismatch: {!r}".format(got[-200:])))
+        return ("pass", None) if ok else ("wrong_answer", safe_message(f"stdout mismatch: {got[-200:]!r}"))
     try:
         out = _harness.decode(rec.get("out"))
     except _harness.Unserialisable as e:
@@ -346,7 +356,7 @@ def _compare(case: Mapping[str, Any], rec: Mapping[str, Any]) -> tuple[str, str 
         ok = bool(out) == (mode == "truthy")
     else:
         ok = _plain(out) == _plain(exp)
-    return ("pass", None) if ok else ("wrong_answer", safe_message("got {!r}".format(out)))
+    return ("pass", None) if ok else ("wrong_answer", safe_message(f"got {out!r}"))
 
 
 _HOST_PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.+-]+/)*[\w.+-]+")
@@ -520,7 +530,7 @@ class CodeVerifier(Verifier):
         sb = rep.sandbox
         value = rep.pass_rate if self.mode == "pass_rate" else float(rep.all_pass)
         error = rep.error
-        info = {"tests": [{"status": s, **d} for s, d in zip(rep.statuses, rep.details)],
+        info = {"tests": [{"status": s, **d} for s, d in zip(rep.statuses, rep.details, strict=False)],
                 "passed": rep.passed, "total": rep.total}
         if rep.blocked_events:
             info["blocked_events"] = rep.blocked_events

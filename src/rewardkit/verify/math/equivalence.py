@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import ConfigError
@@ -31,7 +31,7 @@ from rewardkit.core.errors import ConfigError
 from .numeric import fast_equal, normalize_answer
 from .pool import WorkerPool, get_pool
 
-__all__ = ["Verdict", "MathEquivalence", "SYMBOLIC_TARGET"]
+__all__ = ["SYMBOLIC_TARGET", "MathEquivalence", "Verdict"]
 
 #: the pool handler that runs math-verify
 SYMBOLIC_TARGET = "rewardkit.verify.math.symbolic:verify_pair"
@@ -155,7 +155,7 @@ class MathEquivalence:
         if todo:
             uniq = list(todo)
             verdicts = self._symbolic(gold, uniq)
-            for p, v in zip(uniq, verdicts):
+            for p, v in zip(uniq, verdicts, strict=False):
                 if v.method in ("symbolic", "timeout", "gold_unparsed", "pred_unparsed", "undecided"):
                     self._store((gold, p), v)
                 for i in todo[p]:
@@ -173,7 +173,7 @@ class MathEquivalence:
 
         def run(item: tuple[str, list[int]]) -> None:
             g, idx = item
-            for i, v in zip(idx, self.compare_group(g, [preds[i] for i in idx])):
+            for i, v in zip(idx, self.compare_group(g, [preds[i] for i in idx]), strict=False):
                 out[i] = v
 
         items = list(groups.items())

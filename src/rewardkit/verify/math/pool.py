@@ -36,9 +36,10 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
-__all__ = ["WorkerPool", "get_pool", "echo", "sleep_then_echo"]
+__all__ = ["WorkerPool", "echo", "get_pool", "sleep_then_echo"]
 
 
 def echo(x: Any) -> Any:
@@ -76,7 +77,7 @@ def _worker_main(conn: Any, target: str, memory_limit_mb: int | None) -> None:
     if callable(warm):  # pay imports and first-call costs before taking work, not inside a deadline
         try:
             warm()
-        except Exception:  # noqa: BLE001 - a failed warm-up only means a slower first request
+        except Exception:
             pass
     conn.send(("ready", os.getpid()))
     while True:
@@ -91,7 +92,7 @@ def _worker_main(conn: Any, target: str, memory_limit_mb: int | None) -> None:
                 out = ("ok", fn(req))
             except MemoryError:
                 out = ("error", "MemoryError")
-            except BaseException as e:  # noqa: BLE001 - a worker must survive any request
+            except BaseException as e:
                 out = ("error", f"{type(e).__name__}: {str(e)[:300]}")
             try:
                 conn.send(out)
@@ -323,7 +324,7 @@ class WorkerPool:
         for w in ws:
             w.stop()
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from rewardkit.core.cache import LRUCache
 
-__all__ = ["verify_pair", "parse_answer", "warm_up", "GOLD_CACHE_SIZE"]
+__all__ = ["GOLD_CACHE_SIZE", "parse_answer", "verify_pair", "warm_up"]
 
 GOLD_CACHE_SIZE = 4096
 _gold_cache: LRUCache[str, list] = LRUCache(GOLD_CACHE_SIZE)

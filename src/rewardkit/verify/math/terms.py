@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rewardkit.core import register_term
 from rewardkit.verify.result import VerifierTerm
@@ -20,7 +20,7 @@ from .gsm8k import GSM8KVerifier
 from .qa import QAVerifier
 from .verifier import MathVerifier
 
-__all__ = ["math_answer", "gsm8k", "qa_match", "multiple_choice"]
+__all__ = ["gsm8k", "math_answer", "multiple_choice", "qa_match"]
 
 
 @register_term("math_answer", batch_kind="sample")

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from rewardkit.core import SampleBatch
 from rewardkit.verify.budget import DEFAULT_BUDGETS, PARSE_LIMIT, Budget
@@ -37,7 +38,7 @@ from rewardkit.verify.result import Verifier, VerifyResult
 from .equivalence import MathEquivalence, Verdict
 from .extract import ExtractConfig, Extraction, extract_answer, find_boxed
 
-__all__ = ["MathVerifier", "gold_answer", "answer_limit"]
+__all__ = ["MathVerifier", "answer_limit", "gold_answer"]
 
 
 def _group_before(s: str, end: int, limit: int = 200) -> str:
@@ -244,7 +245,7 @@ class MathVerifier(Verifier):
         try:
             return self._verify_many(texts, golds)
         except Exception:  # a bug must not kill the run: fall back to per-sample guarding
-            return [self.safe_verify(t, **{self.answer_column: g}) for t, g in zip(texts, golds)]
+            return [self.safe_verify(t, **{self.answer_column: g}) for t, g in zip(texts, golds, strict=False)]
 
     # -- batched core ---------------------------------------------------------------------
     def _verify_many(self, texts: Sequence[str], golds: Sequence[Any]) -> list[VerifyResult]:
@@ -256,7 +257,7 @@ class MathVerifier(Verifier):
         pair_pred: list[str] = []
         pair_owner: list[tuple[int, int]] = []  # (sample index, alternative index)
         alt_count = [0] * n
-        for i, (text, gold) in enumerate(zip(texts, golds)):
+        for i, (text, gold) in enumerate(zip(texts, golds, strict=False)):
             text = text if isinstance(text, str) else ("" if text is None else str(text))
             big = self.budget.too_large(text, self.incorrect, {"correct": 0.0})
             if big is not None:
@@ -288,7 +289,7 @@ class MathVerifier(Verifier):
                 pair_owner.append((i, j))
         verdicts = self.equivalence.compare_many(pair_gold, pair_pred) if pair_gold else []
         per_sample: dict[int, list[Verdict]] = {}
-        for (i, _), v in zip(pair_owner, verdicts):
+        for (i, _), v in zip(pair_owner, verdicts, strict=False):
             per_sample.setdefault(i, []).append(v)
         elapsed = (time.perf_counter() - t0) / max(n, 1)
         for i, vs in per_sample.items():
