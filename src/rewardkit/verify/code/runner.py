@@ -59,7 +59,7 @@ from rewardkit.core import SampleBatch
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.budget import DEFAULT_BUDGETS
 from rewardkit.verify.result import Verifier, VerifyResult
-from rewardkit.verify.tags import find_fences
+from rewardkit.verify.tags import iter_fences
 
 from . import _harness
 from .sandbox import AST_LOCK as _AST_LOCK
@@ -86,7 +86,7 @@ def extract_code(completion: str, language: str = "python", require_block: bool 
     """The code of a completion: the last fenced block tagged ``language`` (else the last
     fenced block), else – unless ``require_block`` – what follows an unterminated opening
     fence (truncated output), else the whole completion.  Fences are found by
-    :func:`rewardkit.verify.tags.find_fences` (linear time, also on ```` '```' * n ````).
+    :func:`rewardkit.verify.tags.iter_fences` (linear time, also on ```` '```' * n ````).
 
     Example:
         >>> extract_code("text\\n```python\\nx = 1\\n```\\nmore")
@@ -96,11 +96,14 @@ def extract_code(completion: str, language: str = "python", require_block: bool 
     """
     if not isinstance(completion, str):
         completion = "" if completion is None else str(completion)
-    fences = find_fences(completion)
     tags = (language, "py" if language == "python" else language)
-    tagged = [f for f in fences if f.lang.lower() in tags]
-    if tagged or fences:
-        return (tagged or fences)[-1].content(completion)
+    last = last_tagged = None
+    for f in iter_fences(completion):  # keep only the last fence and the last tagged one
+        last = f
+        if f.lang.lower() in tags:
+            last_tagged = f
+    if last is not None:
+        return (last_tagged or last).content(completion)
     if require_block:
         return None
     # an unterminated fence (truncated output): take what follows its info line
