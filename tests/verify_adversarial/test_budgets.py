@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rewardkit.verify._bounded import ParseLimitError, load_json, load_toml, load_yaml
+from rewardkit.core.errors import LimitExceeded
+from rewardkit.verify.budget import load_output
 from rewardkit.verify.format import TagFormatVerifier
 from rewardkit.verify.sql import extract_sql
 from rewardkit.verify.structured import StructuredOutputVerifier
@@ -28,16 +29,18 @@ sys.path.insert(0, str(HERE))
 from _run_corpus import BOMB  # noqa: E402
 
 WALL_S = 2.0
+#: corpus cases that attack schema regexes (well-formed payloads otherwise)
+REGEX_CASES = ("schema_regex_plus", "schema_regex_alt", "tool_regex_alt")
 RSS_MB = 1024
 #: documented fail value of each verifier (docs/verify-budgets.md); None = not a pass/fail verifier
 FAIL = {"math_answer": 0.0, "gsm8k": 0.0, "qa_match": 0.0, "multiple_choice": 0.0, "sql_reward": 0.0,
         "sql_execution": 0.0, "sql_syntax": 0.0, "sql_schema_link": 0.0, "sql_ngram": 0.0,
         "structured_output": 0.0, "think_answer_format": 0.0, "tool_call_schema": 0.0,
-        "tool_call_toolrl": -3.0}
+        "tool_call_toolrl": -3.0, "code_tests": 0.0, "llm_judge": 0.0}
 #: verifiers with a size cap: a 2 MB completion is rejected with too_large before any scan
 CAPPED = {"math_answer", "qa_match", "multiple_choice", "sql_reward", "sql_execution", "sql_syntax",
           "sql_schema_link", "sql_ngram", "structured_output", "think_answer_format", "tool_call_schema",
-          "tool_call_toolrl"}
+          "tool_call_toolrl", "code_tests", "llm_judge"}
 
 
 @pytest.fixture(scope="module")
@@ -49,31 +52,24 @@ def sweep():
                          timeout=240, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    return lines[:-1], lines[-1]
+    rows = [r for r in lines if "term" in r]
+    return rows, {k: v for r in lines if "term" not in r for k, v in r.items()}
 
 
 def test_every_registered_verifier_is_swept(sweep):
     from rewardkit.core.registry import available_terms
 
-    rows, _ = sweep
+    rows, info = sweep
     swept = {r["term"] for r in rows}
-    from _run_corpus import SKIP
-
-    sample_terms = {n for n, s in available_terms().items() if s.batch_kind == "sample"} - set(SKIP)
-    assert sample_terms <= swept
+    sample_terms = {n for n, s in available_terms().items() if s.batch_kind == "sample"}
+    assert sample_terms <= swept  # no exceptions: code_tests and llm_judge included
     assert set(FAIL) <= swept
-
-
-#: known exceedances of the 2 s bound, each with the bound it does keep (open work, see the docs page):
-#: math's symbolic step is bounded by its worker deadline (default 5 s), not by 2 s; the length
-#: terms have no size cap yet (n-gram counting of 1 MB takes ~2 s on a loaded machine)
-KNOWN_SLOW = {"math_answer": 5.0 + 1.0, "repetition_penalty": 6.0}
+    assert info["judge_requests"] > 0  # the judge really went over HTTP for the small inputs
 
 
 def test_each_sample_within_wall_clock_bound(sweep):
     rows, _ = sweep
-    slow = [(r["term"], r["case"], round(r["seconds"], 2)) for r in rows
-            if r["seconds"] > KNOWN_SLOW.get(r["term"], WALL_S)]
+    slow = [(r["term"], r["case"], round(r["seconds"], 2)) for r in rows if r["seconds"] > WALL_S]
     assert not slow
 
 
@@ -82,7 +78,10 @@ def test_values_finite_and_fail_value_on_bombs(sweep):
     assert all(r["finite"] for r in rows)
     # the JSON-format structured verifier legitimately parses the bomb's first list (no aliases in
     # JSON) and gives partial credit; the YAML reading of the bomb is tested below
-    legit = {("structured_output", "yaml_alias_bomb"), ("structured_output", "yaml_alias_bomb_answer")}
+    # (same for the schema-regex cases, whose payloads parse and fail only the pattern check)
+    legit = {("structured_output", "yaml_alias_bomb"), ("structured_output", "yaml_alias_bomb_answer"),
+             ("structured_output", "schema_regex_plus"), ("structured_output", "tool_regex_alt"),
+             ("structured_output", "judge_injection")}  # "[[10]]" in the prose is a JSON list
     wrong = [(r["term"], r["case"], r["value"]) for r in rows
              if r["term"] in FAIL and r["value"] != FAIL[r["term"]] and (r["term"], r["case"]) not in legit]
     assert not wrong
@@ -95,10 +94,25 @@ def test_budget_error_types(sweep):
         assert by[(t, "mb_2_text")]["error"] == "too_large", t
     for case in ("power_tower", "power_tower_2", "factorial"):
         assert by[("math_answer", case)]["error"] == "parse_limit", case
+    # a backtracking schema pattern is stopped by the per-sample regex budget
+    assert by[("structured_output", "schema_regex_alt")]["error"] == "timeout"
+    assert by[("tool_call_schema", "tool_regex_alt")]["error"] == "timeout"
+    assert by[("structured_output", "schema_regex_plus")]["error"] == "schema_violation"
+    # the content gate stops verdict/score injection before the judge is asked
+    assert by[("llm_judge", "judge_injection")]["error"] == "gate:judge_injection"
     # every verifier row of a bomb carries an error type, except a plain wrong answer of an answer rule
+    # (and the judge's scripted "Verdict: NO", a clean verdict)
+    plain = ("math_answer", "gsm8k", "qa_match", "multiple_choice", "sql_ngram", "llm_judge")
+    # (the regex cases are well-formed payloads for every other verifier: checked above)
     for r in rows:
-        if r["term"] in FAIL and r["term"] not in ("math_answer", "gsm8k", "qa_match", "multiple_choice", "sql_ngram"):
+        if r["term"] in FAIL and r["term"] not in plain and r["case"] not in REGEX_CASES:
             assert r["error"] is not None, (r["term"], r["case"])
+
+
+def test_length_terms_give_the_max_penalty_over_the_cap(sweep):
+    rows, _ = sweep
+    by = {(r["term"], r["case"]): r for r in rows}
+    assert by[("repetition_penalty", "mb_2_text")]["value"] == -1.0  # 2 MB > max_chars: the maximum penalty
 
 
 def test_process_memory_bound(sweep):
@@ -117,24 +131,24 @@ def test_yaml_alias_bomb_is_a_parse_limit(fmt):
     assert (r.value, r.error) == (0.0, "parse_limit")
 
 
-@pytest.mark.parametrize("load,text", [
-    (load_json, "[" * 100_000 + "]" * 100_000),
-    (load_json, "[" * 100 + "]" * 100),
-    (load_json, "[" + "0," * 30_000 + "0]"),
-    (load_toml, "a = " + "[" * 100 + "]" * 100),
-    (load_yaml, "[" * 100 + "]" * 100),
-    (load_yaml, BOMB),
-    (load_json, " " * 300_000),
+@pytest.mark.parametrize("fmt,text", [
+    ("json", "[" * 100_000 + "]" * 100_000),
+    ("json", "[" * 100 + "]" * 100),
+    ("json", "[" + "0," * 30_000 + "0]"),
+    ("toml", "a = " + "[" * 100 + "]" * 100),
+    ("yaml", "[" * 100 + "]" * 100),
+    ("yaml", BOMB),
+    ("json", " " * 300_000),
 ])
-def test_bounded_loaders_refuse(load, text):
-    with pytest.raises(ParseLimitError):
-        load(text)
+def test_bounded_loaders_refuse(fmt, text):
+    with pytest.raises(LimitExceeded):
+        load_output(text, fmt)
 
 
 def test_bounded_loaders_accept_ordinary_payloads():
-    assert load_json('{"a": [1, {"b": null}]}') == {"a": [1, {"b": None}]}
-    assert load_yaml("a: &x [1, 2]\nb: *x") == {"a": [1, 2], "b": [1, 2]}
-    assert load_toml("[t]\nx = [1, 2]") == {"t": {"x": [1, 2]}}
+    assert load_output('{"a": [1, {"b": null}]}', "json") == {"a": [1, {"b": None}]}
+    assert load_output("a: &x [1, 2]\nb: *x", "yaml") == {"a": [1, 2], "b": [1, 2]}
+    assert load_output("[t]\nx = [1, 2]", "toml") == {"t": {"x": [1, 2]}}
 
 
 # ------------------------------------------------------------------------------ linear tag scans

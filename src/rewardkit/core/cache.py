@@ -13,7 +13,8 @@ same key may both compute it; the last result is kept).  Pickling keeps the entr
 and drops the lock, so objects holding a cache can be sent to worker processes.
 
 Used by the judge's reply cache, the math verdict and parsed-gold caches and the
-SQL verifier's gold-result caches.
+SQL verifier's gold-result caches, the structured verifier's compiled schema validators and
+the ToolRL parsed-gold cache.
 
 Example:
     >>> c = LRUCache(2)

@@ -56,10 +56,11 @@ from typing import Any
 
 from .errors import ConfigError, LimitExceeded
 
-__all__ = ["FORMATS", "MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "SUFFIXES", "decode_text",
-           "parse_document", "read_document", "read_text"]
+__all__ = ["FORMATS", "MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "SUFFIXES", "check_tree",
+           "decode_text", "parse_document", "read_document", "read_text"]
 
-#: default budgets (generous for a config file; a verifier of model output passes its own)
+#: default budgets (generous for a config file); verifiers of model output pass tighter ones
+#: (``rewardkit.verify.budget.PARSE_LIMITS``)
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000
@@ -174,8 +175,7 @@ def parse_document(text: str | bytes, fmt: str, *, max_bytes: int = MAX_BYTES, m
     except Exception as e:  # parser errors: keep them to one line
         msg = " ".join(str(e).split())
         raise ConfigError(field, f"cannot parse: {msg}", f"valid {fmt.upper()}") from None
-    _check_tree(data, max_depth, max_nodes, field)
-    return data
+    return check_tree(data, max_depth, max_nodes, field)
 
 
 _DEPTH_HINT = "a less deeply nested document"
@@ -187,8 +187,19 @@ def _utf8_over(text: str, cap: int) -> bool:
     return 4 * len(text) > cap and len(text.encode("utf-8", "surrogatepass")) > cap
 
 
-def _check_tree(data: Any, max_depth: int, max_nodes: int, field: str) -> None:
-    """Iterative walk: depth and node count of a parsed JSON/TOML value."""
+def check_tree(data: Any, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES, field: str = "document") -> Any:
+    """Check the depth and node count of an already parsed value by one iterative walk (no
+    recursion; stops at the first limit passed, so a shared-subtree bomb costs at most
+    ``max_nodes`` steps).  Returns ``data``; raises :class:`LimitExceeded`.
+
+    Example:
+        >>> check_tree([[1], [2]], max_depth=2)
+        [[1], [2]]
+        >>> check_tree([[[1]]], max_depth=2)
+        Traceback (most recent call last):
+        ...
+        rewardkit.core.errors.LimitExceeded: document: nesting deeper than 2 levels; expected ...
+    """
     stack: list[tuple[Any, int]] = [(data, 1)]
     nodes = 0
     while stack:
@@ -201,10 +212,11 @@ def _check_tree(data: Any, max_depth: int, max_nodes: int, field: str) -> None:
                 raise LimitExceeded(field, f"nesting deeper than {max_depth} levels", _DEPTH_HINT)
             nodes += len(v)  # keys
             stack.extend((x, d + 1) for x in v.values())
-        elif isinstance(v, list):
+        elif isinstance(v, (list, tuple)):
             if d > max_depth:
                 raise LimitExceeded(field, f"nesting deeper than {max_depth} levels", _DEPTH_HINT)
             stack.extend((x, d + 1) for x in v)
+    return data
 
 
 def _load_yaml(text: str, max_depth: int, max_nodes: int, max_aliases: int, field: str) -> Any:

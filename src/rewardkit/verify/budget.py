@@ -7,7 +7,8 @@ Every verifier bounds each sample in three ways, cheapest first:
    not read at all; it gets the verifier's fail value and ``error="too_large"``;
 2. **linear-time scans** below the cap (tags: :mod:`rewardkit.verify.tags`; boxes, numbers,
    fences: single passes), so time is bounded by construction;
-3. **bounded parsers** (:mod:`rewardkit.verify._bounded`: YAML aliases, nesting depth, size;
+3. **bounded parsers** (:func:`load_output`, i.e. :mod:`rewardkit.core.safe_load` with the
+   model-output limits :data:`PARSE_LIMITS`: YAML aliases, nesting depth, nodes, size;
    ``error="parse_limit"``) and, where a parser can still blow up (sympy in math-verify,
    SQLite), **a deadline**: a worker process that is killed (math) or a progress-handler
    interrupt (SQL), ``error="timeout"``.
@@ -17,6 +18,8 @@ adversarial suite ``tests/verify_adversarial`` checks every registered verifier 
 (2 s wall clock and 1 GB per sample).
 
 Example:
+    >>> load_output('{"a": [1, 2]}', "json")
+    {'a': [1, 2]}
     >>> b = Budget(max_chars=10)
     >>> b.too_large("x" * 11, fail_value=-1.0).error, b.too_large("short", 0.0) is None
     ('too_large', True)
@@ -28,10 +31,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardkit.core import ConfigError
+from rewardkit.core.errors import LimitExceeded
+from rewardkit.core.safe_load import parse_document
 
 from .result import VerifyResult
 
-__all__ = ["Budget", "DEFAULT_BUDGETS", "TOO_LARGE", "PARSE_LIMIT", "TIMEOUT"]
+__all__ = [
+    "DEFAULT_BUDGETS",
+    "PARSE_LIMIT",
+    "PARSE_LIMITS",
+    "TIMEOUT",
+    "TOO_LARGE",
+    "Budget",
+    "LimitExceeded",
+    "load_output",
+]
 
 #: error type of a sample above the size cap
 TOO_LARGE = "too_large"
@@ -39,6 +53,30 @@ TOO_LARGE = "too_large"
 PARSE_LIMIT = "parse_limit"
 #: error type of a step stopped by its deadline
 TIMEOUT = "timeout"
+
+#: limits of one parse of model output (tighter than the config-file defaults of
+#: :mod:`rewardkit.core.safe_load`): payload bytes, nesting depth, nodes with every alias
+#: expanded, YAML alias uses
+PARSE_LIMITS: dict[str, int] = {"max_bytes": 200_000, "max_depth": 64, "max_nodes": 20_000, "max_aliases": 64}
+
+
+def load_output(text: str, fmt: str, **limits: int) -> Any:
+    """Parse a model-output payload as ``fmt`` (``"json"``, ``"yaml"`` or ``"toml"``) with
+    :func:`rewardkit.core.safe_load.parse_document` and :data:`PARSE_LIMITS` (``limits``
+    override single fields).
+
+    Raises :class:`~rewardkit.core.errors.LimitExceeded` over a limit (verifiers report
+    ``error="parse_limit"``) and :class:`~rewardkit.core.errors.ConfigError` for text that does
+    not parse (``parse_error``).
+
+    Example:
+        >>> bomb = 'a: &a [x, x]\\nb: &b [*a, *a]\\nc: [*b, *b, *b]'
+        >>> load_output(bomb, "yaml", max_aliases=4)
+        Traceback (most recent call last):
+        ...
+        rewardkit.core.errors.LimitExceeded: yaml: more than 4 YAML aliases; expected ...
+    """
+    return parse_document(text, fmt, **{**PARSE_LIMITS, **limits}, field=fmt)
 
 
 @dataclass(frozen=True)
@@ -84,4 +122,6 @@ DEFAULT_BUDGETS: dict[str, Budget] = {
     "sql": Budget(max_chars=200_000, time_s=5.0),
     "structured": Budget(max_chars=200_000),
     "toolcall": Budget(max_chars=200_000),
+    "code": Budget(max_chars=200_000),
+    "judge": Budget(max_chars=200_000),
 }

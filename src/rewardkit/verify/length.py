@@ -38,18 +38,29 @@ are only as exact as the unit: whitespace words under-count BPE tokens by ~1.3x 
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from rewardkit.core import ConfigError, RewardTerm, SampleBatch, register_term
 
 __all__ = [
-    "count_length", "dapo_overlong_penalty", "OVERLONG_VARIANTS", "cosine_length_reward",
-    "repetition_penalty", "is_truncated", "OverlongPenalty", "CosineLength", "RepetitionPenalty",
+    "MAX_CHARS",
+    "OVERLONG_VARIANTS",
+    "CosineLength",
+    "OverlongPenalty",
+    "RepetitionPenalty",
     "TruncationPenalty",
+    "cosine_length_reward",
+    "count_length",
+    "dapo_overlong_penalty",
+    "is_truncated",
+    "repetition_penalty",
 ]
 
+#: longest completion (characters) :class:`RepetitionPenalty` tokenises; longer ones get ``max_penalty``
+MAX_CHARS = 1_000_000
 #: the DAPO overlong variants (see :func:`dapo_overlong_penalty`)
 OVERLONG_VARIANTS = ("paper", "verl", "hard")
 
@@ -91,8 +102,10 @@ def dapo_overlong_penalty(length: Any, max_length: int, buffer: int, factor: flo
     Example:
         >>> dapo_overlong_penalty([10, 16, 20, 30], max_length=20, buffer=8).tolist()
         [0.0, -0.5, -1.0, -1.0]
-        >>> dapo_overlong_penalty([30], 20, 8, variant="verl").tolist(), dapo_overlong_penalty([19, 20], 20, 8, variant="hard").tolist()
-        ([-2.25], [0.0, -1.0])
+        >>> dapo_overlong_penalty([30], 20, 8, variant="verl").tolist()
+        [-2.25]
+        >>> dapo_overlong_penalty([19, 20], 20, 8, variant="hard").tolist()
+        [0.0, -1.0]
     """
     if variant not in OVERLONG_VARIANTS:
         raise ConfigError("variant", f"got {variant!r}", f"one of {OVERLONG_VARIANTS}")
@@ -123,8 +136,10 @@ def cosine_length_reward(length: Any, correct: Any, max_length: int, *, min_valu
     Example:
         >>> cosine_length_reward([0, 50, 100], [1, 1, 1], 100).round(3).tolist()
         [1.0, 0.75, 0.5]
-        >>> cosine_length_reward([0, 100], [0, 0], 100).tolist(), cosine_length_reward([120], [1], 100, exceed_value=-10).tolist()
-        ([-1.0, -0.5], [-10.0])
+        >>> cosine_length_reward([0, 100], [0, 0], 100).tolist()
+        [-1.0, -0.5]
+        >>> cosine_length_reward([120], [1], 100, exceed_value=-10).tolist()
+        [-10.0]
     """
     if not (isinstance(max_length, (int, float)) and max_length > 0):
         raise ConfigError("max_length", f"got {max_length!r}", "a positive number")
@@ -154,8 +169,9 @@ def repetition_penalty(tokens: Sequence[Any], ngram_size: int = 3, max_penalty: 
     toks = list(tokens)
     if len(toks) < ngram_size:
         return 0.0
-    grams = [tuple(toks[i:i + ngram_size]) for i in range(len(toks) - ngram_size + 1)]
-    return (1.0 - len(set(grams)) / len(grams)) * max_penalty + 0.0
+    n_grams = len(toks) - ngram_size + 1
+    unique = set(zip(*(toks[i:] for i in range(ngram_size)), strict=False))  # one linear pass
+    return (1.0 - len(unique) / n_grams) * max_penalty + 0.0
 
 
 def is_truncated(truncated: Any = None, finish_reason: Any = None, length: float | None = None,
@@ -189,7 +205,7 @@ class _LengthTerm(RewardTerm):
         if self.length_column in batch.columns:
             vals = batch.column(self.length_column)
             return np.array([_finite(v, count_length(t, self.tokenizer, self.unit))
-                             for v, t in zip(vals, batch.completion_texts())], dtype=np.float64)
+                             for v, t in zip(vals, batch.completion_texts(), strict=False)], dtype=np.float64)
         return np.array([count_length(t, self.tokenizer, self.unit) for t in batch.completion_texts()], dtype=np.float64)
 
 
@@ -253,6 +269,10 @@ class CosineLength(_LengthTerm):
 class RepetitionPenalty(_LengthTerm):
     """n-gram repetition penalty (Yeo et al. 2025) over tokens (default: lower-cased whitespace words).
 
+    Budget: a completion longer than ``max_chars`` characters (default 1,000,000) is not
+    tokenised; it gets the maximum penalty ``max_penalty`` (a megabyte of model output is
+    degenerate).  Below the cap the count is one linear pass (< 0.2 s per megabyte).
+
     Example:
         >>> from rewardkit.core import SampleBatch
         >>> RepetitionPenalty(ngram_size=2)(SampleBatch(["p"] * 2, ["a b a b a b", "a b c d"])).tolist()
@@ -260,14 +280,19 @@ class RepetitionPenalty(_LengthTerm):
     """
 
     def __init__(self, ngram_size: int = 3, max_penalty: float = -1.0, tokenizer: Any = None,
-                 unit: str = "whitespace", name: str = "repetition_penalty"):
+                 unit: str = "whitespace", max_chars: int = MAX_CHARS, name: str = "repetition_penalty"):
         super().__init__(name, tokenizer, unit)
         repetition_penalty([], ngram_size, max_penalty)  # validate
-        self.ngram_size, self.max_penalty = int(ngram_size), float(max_penalty)
+        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1:
+            raise ConfigError("max_chars", f"got {max_chars!r}", "a positive int (characters)")
+        self.ngram_size, self.max_penalty, self.max_chars = int(ngram_size), float(max_penalty), max_chars
 
     def compute(self, batch: SampleBatch) -> np.ndarray:
         out = []
         for t in batch.completion_texts():
+            if len(t) > self.max_chars:  # too_large: the maximum penalty, without tokenising
+                out.append(self.max_penalty + 0.0)
+                continue
             toks = _tokenize(t.lower() if self.tokenizer is None else t, self.tokenizer, self.unit)
             out.append(repetition_penalty(toks, self.ngram_size, self.max_penalty))
         return np.array(out, dtype=np.float64)
@@ -296,5 +321,5 @@ class TruncationPenalty(_LengthTerm):
         trunc = batch.column("truncated", None) if "truncated" in batch.columns else [None] * n
         reason = batch.column("finish_reason", None) if "finish_reason" in batch.columns else [None] * n
         lengths = self.lengths(batch) if self.max_length is not None else [None] * n
-        flags = [is_truncated(t, r, ln, self.max_length) for t, r, ln in zip(trunc, reason, lengths)]
+        flags = [is_truncated(t, r, ln, self.max_length) for t, r, ln in zip(trunc, reason, lengths, strict=False)]
         return np.where(np.array(flags, dtype=bool), self.penalty, 0.0)

@@ -37,19 +37,30 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from rewardkit.core import ConfigError, register_term
 
-from ._bounded import DEFAULT_LIMITS, ParseLimitError, check_shape, load_json, load_toml, load_yaml
-from .budget import DEFAULT_BUDGETS
+from rewardkit.core.cache import LRUCache
+from rewardkit.core.errors import LimitExceeded
+from rewardkit.core.safe_load import check_tree
+
+from .budget import DEFAULT_BUDGETS, PARSE_LIMITS, TIMEOUT, load_output
+from .patterns import PatternTimeout, bounded_validator, pattern_budget
 from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, last_tag_block
 
-__all__ = ["parse_structured", "strictify", "schema_checks", "grade_structured", "StructuredGrade",
-           "StructuredOutputVerifier", "FORMATS"]
+__all__ = [
+    "FORMATS",
+    "StructuredGrade",
+    "StructuredOutputVerifier",
+    "grade_structured",
+    "parse_structured",
+    "schema_checks",
+    "strictify",
+]
 
 FORMATS = ("json", "yaml", "toml", "auto")
 _MAX_CHARS = DEFAULT_BUDGETS["structured"].max_chars
@@ -73,22 +84,24 @@ _CONTEXT = {  # sibling keywords a keyword needs to be evaluated correctly on it
 
 
 # --------------------------------------------------------------------------------------- parsing
-# model output is parsed by the bounded loaders (size, depth, nodes, YAML aliases): _bounded.py
+# model output is parsed by the bounded loader (size, depth, nodes, YAML aliases): budget.load_output
 _MAX_RAW_DECODE_TRIES = 16  # JSON embedded in prose: decode attempts from successive '{' / '['
 
 
 def _yaml_load(text: str) -> Any:
-    return load_yaml(text, DEFAULT_LIMITS)
+    return load_output(text, "yaml")
 
 
 def _toml_load(text: str) -> Any:
-    return load_toml(text, DEFAULT_LIMITS)
+    return load_output(text, "toml")
 
 
 def _json_load(text: str) -> Any:
     try:
-        return load_json(text, DEFAULT_LIMITS)
-    except json.JSONDecodeError:
+        return load_output(text, "json")
+    except LimitExceeded:
+        raise
+    except ConfigError:
         # a JSON value embedded in prose: decode from the first few '{' or '[' (bounded tries,
         # each linear: an unbounded scan is quadratic on text such as '[1,' * n)
         dec = json.JSONDecoder()
@@ -106,8 +119,8 @@ def _json_load(text: str) -> Any:
                 i += 1
                 continue
             except RecursionError:
-                raise ParseLimitError("json: nesting too deep for the parser") from None
-            return check_shape(value, DEFAULT_LIMITS.max_depth, DEFAULT_LIMITS.max_nodes, "json")
+                raise LimitExceeded("json", "nesting too deep for the parser", "a less deeply nested value") from None
+            return check_tree(value, PARSE_LIMITS["max_depth"], PARSE_LIMITS["max_nodes"], "json")
         raise
 
 
@@ -126,7 +139,7 @@ def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str
     Returns ``(value, error, format_used)``; ``error`` is ``None`` on success or a short message
     (starting with ``too_large`` or ``parse_limit`` when a budget limit was hit).  Tags and fences
     are found in linear time (:mod:`rewardkit.verify.tags`); parsing goes through the bounded
-    loaders of :mod:`rewardkit.verify._bounded` (size, depth, node and YAML alias limits).
+    loader :func:`rewardkit.verify.budget.load_output` (size, depth, node and YAML alias limits).
 
     Example:
         >>> parse_structured('Here: ```json\\n{"a": 1}\\n```')
@@ -155,7 +168,7 @@ def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str
     for f in order:
         try:
             val = _LOADERS[f](payload.strip())
-        except ParseLimitError as e:  # a bomb: do not try the other formats
+        except LimitExceeded as e:  # a bomb: do not try the other formats
             return None, f"parse_limit: {str(e)[:200]}", f
         except Exception as e:  # each loader has its own exception types
             last_err = f"{f}: {' '.join(str(e).split())[:200]}"
@@ -201,9 +214,10 @@ def strictify(schema: Any) -> Any:
 
 
 def _validator_cls(schema: Mapping[str, Any]) -> Any:
+    """The schema's validator class, with regexes bounded by :mod:`rewardkit.verify.patterns`."""
     import jsonschema
 
-    return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return bounded_validator(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator))
 
 
 @dataclass
@@ -238,33 +252,40 @@ def schema_checks(schema: Mapping[str, Any]) -> list[str]:
     return ["parse"] + [f"{p}:{k}" for p, k, _ in _walk_static(schema, schema, "$", 0)]
 
 
-def _walk_static(node: Any, root: Mapping[str, Any], path: str, depth: int) -> list[tuple[str, str, Any]]:
+def _node_checks(node: dict, path: str) -> list[tuple[str, str, Any]]:
+    """The checks of one schema node itself (not of its children)."""
     out: list[tuple[str, str, Any]] = []
-    if not isinstance(node, dict) or depth > _MAX_REF_DEPTH * 4:
-        return out
     if "type" in node:
         out.append((path, "type", node))
-    for k in ("required",):
-        if isinstance(node.get(k), list):
-            for name in node[k]:
-                out.append((path, f"required[{name}]", node))
-    for k in _LEAF_KEYWORDS:
-        if k in node:
-            out.append((path, k, node))
+    if isinstance(node.get("required"), list):
+        out += [(path, f"required[{name}]", node) for name in node["required"]]
+    out += [(path, k, node) for k in _LEAF_KEYWORDS if k in node]
     if "additionalProperties" in node and node["additionalProperties"] is not True:
         out.append((path, "additionalProperties", node))
+    return out
+
+
+def _child_schemas(node: dict, path: str) -> list[tuple[Any, str]]:
+    """``(sub-schema, path)`` of the children the unrolling descends into, in order."""
+    out: list[tuple[Any, str]] = []
     if isinstance(node.get("properties"), dict):
-        for name, sub in node["properties"].items():
-            out += _walk_static(sub, root, f"{path}.{name}", depth + 1)
+        out += [(sub, f"{path}.{name}") for name, sub in node["properties"].items()]
     if isinstance(node.get("items"), dict):
-        out += _walk_static(node["items"], root, f"{path}[*]", depth + 1)
+        out.append((node["items"], f"{path}[*]"))
     for key in ("prefixItems",) + (("items",) if isinstance(node.get("items"), list) else ()):
         if isinstance(node.get(key), list):
-            for i, sub in enumerate(node[key]):
-                out += _walk_static(sub, root, f"{path}[{i}]", depth + 1)
+            out += [(sub, f"{path}[{i}]") for i, sub in enumerate(node[key])]
     if isinstance(node.get("allOf"), list):
-        for i, sub in enumerate(node["allOf"]):
-            out += _walk_static(sub, root, f"{path}&{i}", depth + 1)
+        out += [(sub, f"{path}&{i}") for i, sub in enumerate(node["allOf"])]
+    return out
+
+
+def _walk_static(node: Any, root: Mapping[str, Any], path: str, depth: int) -> list[tuple[str, str, Any]]:
+    if not isinstance(node, dict) or depth > _MAX_REF_DEPTH * 4:
+        return []
+    out = _node_checks(node, path)
+    for sub, sub_path in _child_schemas(node, path):
+        out += _walk_static(sub, root, sub_path, depth + 1)
     if isinstance(node.get("$ref"), str):
         if depth < _MAX_REF_DEPTH and isinstance(_resolve_ref(node["$ref"], root), dict):
             out += _walk_static(_resolve_ref(node["$ref"], root), root, path, depth + 1)
@@ -322,6 +343,8 @@ def grade_structured(instance: Any, schema: Mapping[str, Any], parsed: bool = Tr
         errs = sorted(cls(schema).iter_errors(instance), key=lambda e: list(e.absolute_path).__repr__())
         valid = not errs
         full_msgs = [f"${_fmt_path(e.absolute_path)}: {e.message[:200]}" for e in errs[:50]]
+    except PatternTimeout:
+        raise
     except Exception as e:  # a broken schema or pathological instance
         valid, full_msgs = False, [f"$: validator error {type(e).__name__}"]
     if not valid and not failed:
@@ -416,16 +439,10 @@ def _blocked(instance: Any, root: Mapping[str, Any], path: str, cls: Any) -> str
         nxt: list[Any] = []
         if step.startswith("."):
             name = step[1:]
-            required = name in (node.get("required") or [])
-            for v in values:
-                if v is _MISSING:
-                    nxt.append(_MISSING)
-                elif isinstance(v, dict) and name in v:
-                    nxt.append(v[name])
-                else:
-                    if required and isinstance(v, dict):
-                        return f"missing required property {name!r}"
-                    nxt.append(_MISSING)
+            nxt_or_reason = _property_values(values, name, name in (node.get("required") or []))
+            if isinstance(nxt_or_reason, str):
+                return nxt_or_reason
+            nxt = nxt_or_reason
             node = (node.get("properties") or {}).get(name, {})
         elif step == "[*]":
             for v in values:
@@ -445,6 +462,22 @@ def _blocked(instance: Any, root: Mapping[str, Any], path: str, cls: Any) -> str
             node = node.get("allOf", [{}])[int(step[1:])]
         values = nxt
     return None
+
+
+def _property_values(values: list[Any], name: str, required: bool) -> list[Any] | str:
+    """The values of property ``name`` of each value (``_MISSING`` where absent), or why a
+    required property is missing."""
+    nxt: list[Any] = []
+    for v in values:
+        if v is _MISSING:
+            nxt.append(_MISSING)
+        elif isinstance(v, dict) and name in v:
+            nxt.append(v[name])
+        elif required and isinstance(v, dict):
+            return f"missing required property {name!r}"
+        else:
+            nxt.append(_MISSING)
+    return nxt
 
 
 def _deref(node: Any, root: Mapping[str, Any]) -> Any:
@@ -468,21 +501,17 @@ def _type_ok(cls: Any, types: Any, value: Any) -> bool:
         return _first_error(cls, {"type": types}, value) is None
 
 
-_VALIDATORS: "OrderedDict[tuple, Any]" = OrderedDict()
+#: compiled validators per (validator class, sub-schema), shared by all verifiers
+_VALIDATORS: LRUCache[tuple, Any] = LRUCache(4096)
 
 
 def _first_error(cls: Any, sub: dict, value: Any) -> str | None:
     try:
         key = (cls, json.dumps(sub, sort_keys=True, default=repr))
-        v = _VALIDATORS.get(key)
-        if v is None:
-            v = _VALIDATORS[key] = cls(sub)
-            while len(_VALIDATORS) > 4096:
-                try:
-                    _VALIDATORS.popitem(last=False)
-                except KeyError:  # emptied by another thread
-                    break
+        v = _VALIDATORS.get_or(key, lambda: cls(sub))
         err = next(iter(v.iter_errors(value)), None)
+    except PatternTimeout:
+        raise
     except Exception as e:  # unresolvable $ref, bad regex in the schema, recursion
         return f"cannot evaluate ({type(e).__name__})"
     return None if err is None else err.message[:200]
@@ -497,8 +526,9 @@ class StructuredOutputVerifier(Verifier):
     (:func:`grade_structured`); ``mode="binary"`` returns 1 iff it parses and validates.
     ``strict=True`` applies :func:`strictify` first.  Errors (NeMo-Gym's taxonomy):
     ``empty_response``, ``parse_error``, ``schema_violation``, ``bad_reference`` (bad schema);
-    budget errors (value 0): ``too_large`` (over 200,000 characters) and ``parse_limit`` (YAML
-    aliases, nesting depth or node count over :data:`rewardkit.verify._bounded.DEFAULT_LIMITS`).
+    budget errors (value 0): ``timeout`` (schema regexes over the per-sample regex budget,
+    :mod:`rewardkit.verify.patterns`), ``too_large`` (over 200,000 characters) and ``parse_limit`` (YAML
+    aliases, nesting depth or node count over :data:`rewardkit.verify.budget.PARSE_LIMITS`).
 
     Example:
         >>> v = StructuredOutputVerifier(schema={"type": "object", "required": ["a", "b"],
@@ -553,7 +583,11 @@ class StructuredOutputVerifier(Verifier):
             if isinstance(schema, ConfigError):
                 return VerifyResult(0.0, error="bad_reference", info={"message": str(schema)})
         value, perr, fmt_used = parse_structured(completion, self.format)
-        grade = grade_structured(value, schema, parsed=perr is None)
+        try:
+            with pattern_budget():
+                grade = grade_structured(value, schema, parsed=perr is None)
+        except PatternTimeout as e:  # a schema regex backtracking on a crafted string
+            return VerifyResult(0.0, {"parse": 1.0, "valid": 0.0}, value, error=TIMEOUT, info={"message": str(e)})
         comps = {"parse": float(perr is None), "valid": float(grade.valid),
                  "checks_passed": float(grade.passed), "checks_total": float(grade.total)}
         score = grade.score if self.mode == "partial" else float(grade.valid)

@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-__all__ = ["Fence", "TagBlock", "count_tags", "find_fences", "find_tag_blocks", "fold_ascii", "last_tag_block",
-           "tag_content", "valid_tag_name"]
+__all__ = ["Fence", "TagBlock", "count_tags", "find_fences", "find_tag_blocks", "fold_ascii", "iter_fences",
+           "last_tag_block", "tag_content", "valid_tag_name"]
 
 _TAG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -218,20 +218,30 @@ def find_fences(text: str) -> list[Fence]:
         >>> [(f.lang, f.content(t)) for f in find_fences(t)]
         [('sql', 'SELECT 1\n'), ('', 'x\n')]
     """
-    out: list[Fence] = []
+    return list(iter_fences(text))
+
+
+def iter_fences(text: str) -> Iterator[Fence]:
+    r"""The fences of :func:`find_fences`, one at a time (constant memory: a caller that keeps
+    only the last matching fence never holds ``len(text) / 7`` objects at once).
+
+    Example:
+        >>> [f.lang for f in iter_fences("```py\n1\n``` ```js\n2\n```")]
+        ['py', 'js']
+    """
     if not isinstance(text, str):
-        return out
+        return
     pos = 0
     while True:
         o = text.find("```", pos)
         if o < 0:
-            return out
+            return
         nl = text.find("\n", o + 3)
         if nl < 0:
-            return out
+            return
         c = text.find("```", nl + 1)
         if c < 0:
-            return out
+            return
         m = _LANG.match(text, o + 3, nl)
-        out.append(Fence(m.group(1) if m else "", nl + 1, c))
+        yield Fence(m.group(1) if m else "", nl + 1, c)
         pos = c + 3

@@ -41,26 +41,34 @@ booleans, lists element-wise, objects key-wise), and
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
 import unicodedata
 from collections import Counter
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from rewardkit.core import ConfigError, register_term
+from rewardkit.core.cache import LRUCache
 
-from ._bounded import ParseLimitError, load_json
-from .budget import DEFAULT_BUDGETS, Budget
+from .budget import DEFAULT_BUDGETS, TIMEOUT, Budget, load_output
+from .patterns import PatternTimeout, bounded_validator, pattern_budget
 from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, find_tag_blocks
 
 __all__ = [
-    "toolrl_match_score", "toolrl_format_reward", "toolrl_tool_call_score", "toolrl_correctness_reward",
-    "ToolRLVerifier", "parse_tool_calls", "values_match", "ToolCallVerifier", "calls_to_toolrl_answer",
+    "ToolCallVerifier",
+    "ToolRLVerifier",
+    "calls_to_toolrl_answer",
+    "parse_tool_calls",
+    "toolrl_correctness_reward",
+    "toolrl_format_reward",
+    "toolrl_match_score",
+    "toolrl_tool_call_score",
+    "values_match",
 ]
 
 
@@ -154,9 +162,16 @@ def toolrl_tool_call_score(gt_tools: list[dict], pd_tools: list[Any], max_reward
     return (max_reward - min_reward) * score / s_max + min_reward
 
 
-@functools.lru_cache(maxsize=4096)
+#: parsed gold calls: a GRPO group scores G completions against one gold (read-only use)
+_TOOLRL_GOLD: LRUCache[str, list] = LRUCache(4096)
+
+
 def _parse_toolrl_gold(gold_answer: str) -> list:
-    """Parsed gold calls, cached: a GRPO group scores G completions against one gold (read-only use)."""
+    """Parsed gold calls, cached in :data:`_TOOLRL_GOLD` (a malformed gold raises and is not cached)."""
+    return _TOOLRL_GOLD.get_or(gold_answer, lambda: _parse_toolrl_gold_uncached(gold_answer))
+
+
+def _parse_toolrl_gold_uncached(gold_answer: str) -> list:
     try:
         return [json.loads(line) for line in _toolrl_block_lines(gold_answer)]
     except json.JSONDecodeError as e:
@@ -222,7 +237,8 @@ class ToolRLVerifier(Verifier):
 
     Example:
         >>> v = ToolRLVerifier()
-        >>> r = v.verify('<think>weather</think>\\n<tool_call>\\n{"name": "get_weather", "parameters": {"city": "Paris"}}\\n</tool_call>',
+        >>> call = '{"name": "get_weather", "parameters": {"city": "Paris"}}'
+        >>> r = v.verify('<think>weather</think>\\n<tool_call>\\n' + call + '\\n</tool_call>',
         ...              gold_calls=[{"name": "get_weather", "parameters": {"city": "Paris"}}])
         >>> r.value, r.components
         (4.0, {'format': 1.0, 'correctness': 3.0})
@@ -276,8 +292,8 @@ def _as_call(obj: Any) -> dict | None:
     args = obj.get("arguments", obj.get("parameters", {}))
     if isinstance(args, str):
         try:
-            args = load_json(args) if args.strip() else {}
-        except (json.JSONDecodeError, ParseLimitError):
+            args = load_output(args, "json") if args.strip() else {}
+        except ConfigError:
             return None
     if args is None:
         args = {}
@@ -292,17 +308,17 @@ def _calls_from_json_text(text: str) -> tuple[list[dict], int]:
     if not text:
         return [], 0
     try:
-        obj = load_json(text)
+        obj = load_output(text, "json")
         items = obj if isinstance(obj, list) else [obj]
-    except (json.JSONDecodeError, ParseLimitError):
+    except ConfigError:
         items = []
         bad = 0
         for line in text.splitlines():
             if not line.strip():
                 continue
             try:
-                items.append(load_json(line))
-            except (json.JSONDecodeError, ParseLimitError):
+                items.append(load_output(line, "json"))
+            except ConfigError:
                 bad += 1
         calls = [_as_call(i) for i in items]
         return [c for c in calls if c], bad + sum(c is None for c in calls)
@@ -315,8 +331,8 @@ def parse_tool_calls(text: str) -> tuple[list[dict], int]:
 
     Looks in every ``<tool_call>…</tool_call>`` block (:mod:`rewardkit.verify.tags`: linear time,
     ASCII case-insensitive); without blocks, in the last ```` ```json ```` fence, else the whole
-    text if it is JSON.  JSON is parsed with :func:`rewardkit.verify._bounded.load_json`
-    (nesting-depth and size limits).
+    text if it is JSON.  JSON is parsed with :func:`rewardkit.verify.budget.load_output`
+    (size, nesting-depth and node limits).
 
     Example:
         >>> parse_tool_calls('<tool_call>\\n{"name": "f", "arguments": "{\\\\"x\\\\": 1}"}\\n</tool_call>')
@@ -371,8 +387,10 @@ def values_match(pred: Any, gold: Any, schema: Mapping[str, Any] | None = None, 
     * ``None`` only ``None``; lists element-wise (``items`` schema); objects key-wise (``properties``).
 
     Example:
-        >>> values_match("5", 5), values_match(True, 1), values_match("  New  York ", "new york"), values_match([1, 2], [1.0, 2])
-        (True, False, True, True)
+        >>> values_match("5", 5), values_match(True, 1)
+        (True, False)
+        >>> values_match("  New  York ", "new york"), values_match([1, 2], [1.0, 2])
+        (True, True)
     """
     stype = schema.get("type") if isinstance(schema, Mapping) else None
     if gold is None or pred is None:
@@ -399,7 +417,7 @@ def values_match(pred: Any, gold: Any, schema: Mapping[str, Any] | None = None, 
             return False
         item_schema = schema.get("items") if isinstance(schema, Mapping) else None
         return all(values_match(p, g, item_schema if isinstance(item_schema, Mapping) else None)
-                   for p, g in zip(pred, gold))
+                   for p, g in zip(pred, gold, strict=False))
     if isinstance(gold, Mapping):
         if not isinstance(pred, Mapping) or set(pred) != set(gold):
             return False
@@ -508,7 +526,11 @@ class ToolCallVerifier(Verifier):
             return VerifyResult(self.unexpected_call_reward, comps, pred, error="unexpected_call")
         if not pred:
             return VerifyResult(0.0, comps, pred, error="parse_error" if n_bad else "no_tool_call")
-        validity = [self._valid(c, specs) for c in pred]
+        try:
+            with pattern_budget():  # schema regexes of all calls share the sample's regex budget
+                validity = [self._valid(c, specs) for c in pred]
+        except PatternTimeout as e:
+            return VerifyResult(0.0, comps, pred, error=TIMEOUT, info={"message": str(e)})
         G, P = len(gold), len(pred)
         sim = np.zeros((G, P))
         vals = np.zeros((G, P))
@@ -529,7 +551,7 @@ class ToolCallVerifier(Verifier):
         from scipy.optimize import linear_sum_assignment
 
         rows, cols = linear_sum_assignment(-sim)
-        matched = [(i, j) for i, j in zip(rows, cols) if sim[i, j] > 0]
+        matched = [(i, j) for i, j in zip(rows, cols, strict=False) if sim[i, j] > 0]
         total = sum(sim[i, j] for i, j in matched) / max(G, P)
         comps["precision"] = len(matched) / P
         comps["recall"] = len(matched) / G
@@ -558,8 +580,10 @@ class ToolCallVerifier(Verifier):
         import jsonschema
 
         try:
-            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            cls = bounded_validator(jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator))
             err = next(iter(cls(schema).iter_errors(call["arguments"])), None)
+        except PatternTimeout:
+            raise
         except Exception:
             return 0.0, "schema_violation"
         return (1.0, None) if err is None else (0.0, "schema_violation")

@@ -52,31 +52,42 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from rewardkit.core import SampleBatch
 from rewardkit.core.errors import ConfigError
 from rewardkit.core.pickling import RebuildOnUnpickle
+from rewardkit.verify.budget import DEFAULT_BUDGETS
 from rewardkit.verify.result import Verifier, VerifyResult
+from rewardkit.verify.tags import iter_fences
 
 from . import _harness
 from .sandbox import AST_LOCK as _AST_LOCK
 from .sandbox import SandboxLimits, SandboxResult, SandboxUnavailable, run_python
 
-__all__ = ["extract_code", "normalize_tests", "run_tests", "TestReport", "CodeVerifier", "STATUSES",
-           "split_tests", "safe_message"]
+__all__ = [
+    "STATUSES",
+    "CodeVerifier",
+    "TestReport",
+    "extract_code",
+    "normalize_tests",
+    "run_tests",
+    "safe_message",
+    "split_tests",
+]
 
 #: every per-test status, and the sample-level error types, worst first
 STATUSES = ("pass", "sandbox_error", "timeout", "memory", "blocked", "output_limit", "syntax_error",
             "unserialisable", "runtime_error", "wrong_answer")
 _MSG_CAP = 2048
 
-_FENCE_RE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)  # no stacked quantifiers: linear
-
 
 def extract_code(completion: str, language: str = "python", require_block: bool = False) -> str | None:
     """The code of a completion: the last fenced block tagged ``language`` (else the last
-    fenced block), else – unless ``require_block`` – the whole completion.
+    fenced block), else – unless ``require_block`` – what follows an unterminated opening
+    fence (truncated output), else the whole completion.  Fences are found by
+    :func:`rewardkit.verify.tags.iter_fences` (linear time, also on ```` '```' * n ````).
 
     Example:
         >>> extract_code("text\\n```python\\nx = 1\\n```\\nmore")
@@ -86,17 +97,22 @@ def extract_code(completion: str, language: str = "python", require_block: bool 
     """
     if not isinstance(completion, str):
         completion = "" if completion is None else str(completion)
-    blocks = [((info.split() or [""])[0].lower(), body) for info, body in _FENCE_RE.findall(completion)]
-    tagged = [b for tag, b in blocks if tag in (language, "py" if language == "python" else language)]
-    if tagged:
-        return tagged[-1]
-    if blocks:
-        return blocks[-1][1]
+    tags = (language, "py" if language == "python" else language)
+    last = last_tagged = None
+    for f in iter_fences(completion):  # keep only the last fence and the last tagged one
+        last = f
+        if f.lang.lower() in tags:
+            last_tagged = f
+    if last is not None:
+        return (last_tagged or last).content(completion)
     if require_block:
         return None
-    # an unterminated fence (truncated output): take what follows it
-    m = re.search(r"```[^\n]*\n(.*)$", completion, re.DOTALL)
-    text = m.group(1) if m else completion
+    # an unterminated fence (truncated output): take what follows its info line
+    text = completion
+    o = completion.find("```")
+    nl = completion.find("\n", o + 3) if o >= 0 else -1
+    if nl >= 0:
+        text = completion[nl + 1:]
     return text if text.strip() else None
 
 
@@ -128,8 +144,9 @@ def normalize_tests(tests: Any, field_name: str = "tests") -> list[dict[str, Any
             fn = tests.get("fn_name")
             if fn:
                 return [{"type": "call", "fn": str(fn), "args": list(i) if isinstance(i, (list, tuple)) else [i],
-                         "expected": o[0] if isinstance(o, list) and len(o) == 1 else o} for i, o in zip(ins, outs)]
-            return [{"type": "stdio", "stdin": _text(i), "stdout": _text(o)} for i, o in zip(ins, outs)]
+                         "expected": o[0] if isinstance(o, list) and len(o) == 1 else o}
+                        for i, o in zip(ins, outs, strict=False)]
+            return [{"type": "stdio", "stdin": _text(i), "stdout": _text(o)} for i, o in zip(ins, outs, strict=False)]
         if "type" in tests:
             return [_check_test(dict(tests), field_name)]
         raise ConfigError(field_name, f"mapping with keys {sorted(tests)}",
@@ -329,7 +346,7 @@ def _compare(case: Mapping[str, Any], rec: Mapping[str, Any]) -> tuple[str, str 
         if not isinstance(got, str):
             return "unserialisable", "stdout missing"
         ok = _normalize_output(got) == _normalize_output(str(case.get("stdout", "")))
-        return ("pass", None) if ok else ("wrong_answer", safe_message("stdout mismatch: {!r}".format(got[-200:])))
+        return ("pass", None) if ok else ("wrong_answer", safe_message(f"stdout mismatch: {got[-200:]!r}"))
     try:
         out = _harness.decode(rec.get("out"))
     except _harness.Unserialisable as e:
@@ -343,7 +360,7 @@ def _compare(case: Mapping[str, Any], rec: Mapping[str, Any]) -> tuple[str, str 
         ok = bool(out) == (mode == "truthy")
     else:
         ok = _plain(out) == _plain(exp)
-    return ("pass", None) if ok else ("wrong_answer", safe_message("got {!r}".format(out)))
+    return ("pass", None) if ok else ("wrong_answer", safe_message(f"got {out!r}"))
 
 
 _HOST_PATH_RE = re.compile(r"(?<![\w.])/(?:[\w.+-]+/)*[\w.+-]+")
@@ -434,6 +451,10 @@ class CodeVerifier(RebuildOnUnpickle, Verifier):
         prefix_column: a column whose text is prepended to the completion (HumanEval:
             the prompt holds the signature, the completion the body).
         require_block: only accept code inside a fenced block.
+
+    Budget per sample: a completion over 200,000 characters gets 0 and ``too_large`` before
+    code extraction (which is linear below the cap) and before anything reaches the sandbox;
+    the sandbox then bounds time and memory (``limits``, ``per_test_timeout``).
         backend: ``"fresh"`` (a new interpreter in new namespaces per solution:
             strongest isolation, ~40-70 ms overhead), ``"forkserver"`` (``workers``
             warm :class:`~rewardkit.verify.code.forkserver.ForkServer` s: same host
@@ -463,6 +484,7 @@ class CodeVerifier(RebuildOnUnpickle, Verifier):
         self.require_block = bool(require_block)
         self.language = language
         self.backend = backend
+        self.budget = DEFAULT_BUDGETS["code"]
         self._pool: Any = None
         self._pool_lock = threading.Lock()
         self._stats: dict[str, Any] = {"samples": 0, "errors": {}, "tests": {}, "blocked_attempts": 0}
@@ -496,6 +518,9 @@ class CodeVerifier(RebuildOnUnpickle, Verifier):
         tests = references.get(self.tests_column, references.get("tests"))
         if tests is None:
             return VerifyResult(0.0, {"pass_rate": 0.0, "all_pass": 0.0}, None, "missing_reference")
+        big = self.budget.too_large(completion, 0.0, {"pass_rate": 0.0, "all_pass": 0.0})
+        if big is not None:  # before extraction and before anything reaches the sandbox
+            return big
         code = extract_code(completion, self.language, self.require_block)
         if self.prefix_column and references.get(self.prefix_column) and code is not None:
             code = str(references[self.prefix_column]) + code
@@ -512,7 +537,7 @@ class CodeVerifier(RebuildOnUnpickle, Verifier):
         sb = rep.sandbox
         value = rep.pass_rate if self.mode == "pass_rate" else float(rep.all_pass)
         error = rep.error
-        info = {"tests": [{"status": s, **d} for s, d in zip(rep.statuses, rep.details)],
+        info = {"tests": [{"status": s, **d} for s, d in zip(rep.statuses, rep.details, strict=False)],
                 "passed": rep.passed, "total": rep.total}
         if rep.blocked_events:
             info["blocked_events"] = rep.blocked_events

@@ -38,6 +38,7 @@ from typing import Any
 
 from rewardkit.core import ConfigError, SampleBatch, register_term
 
+from ..budget import DEFAULT_BUDGETS, TOO_LARGE
 from ..gate import ContentGate
 from ..http import DeadlineExceeded, RequestError, RequestTimeout, RetryPolicy, call_with_retry
 from ..result import Verifier, VerifierTerm, VerifyResult
@@ -47,11 +48,13 @@ from .limits import RateLimiter
 from .parse import read_score, read_verdict
 from .prompt import DEFAULT_SCORE_TEMPLATE, DEFAULT_SYSTEM, DEFAULT_TEMPLATE, render_prompt, template_fields
 
-__all__ = ["STATS", "LLMJudge", "llm_judge"]
+__all__ = ["MAX_PROMPT_CHARS", "STATS", "LLMJudge", "llm_judge"]
 
 #: the gate used when none is given (stateless, so one shared instance)
 _DEFAULT_GATE = ContentGate()
 
+#: longest rendered prompt (all messages, characters) sent to the judge; longer ones get ``too_large``
+MAX_PROMPT_CHARS = 400_000
 #: the counters of :meth:`LLMJudge.stats`
 STATS = ("calls", "cache_hits", "retries", "failures", "gated", "unparsable", "timeouts")
 
@@ -78,7 +81,12 @@ class LLMJudge(Verifier):
             reply is unparsable (a gated response always gets 0).
         max_workers: threads used by :meth:`verify_batch` for concurrent calls.
 
-    Errors: ``gate:<reason>``, ``judge_error:<kind>`` (``http_<status>``, ``timeout``,
+    Budget per sample: a completion over 200,000 characters (``DEFAULT_BUDGETS["judge"]``)
+    gets 0 and ``too_large`` before the gate runs, and so does a rendered prompt (template,
+    question, reference and response) over :data:`MAX_PROMPT_CHARS`: nothing that size is
+    sent.  The gate is linear time below the cap; ``retry.deadline`` bounds the call.
+
+    Errors: ``too_large``, ``gate:<reason>``, ``judge_error:<kind>`` (``http_<status>``, ``timeout``,
     ``connection``, ``deadline``, ``protocol``) and ``unparsable_verdict`` (the reason
     of :mod:`~rewardkit.verify.judge.parse` in ``info["parse_error"]``).  Counters
     (:meth:`stats`): ``calls`` (attempts), ``cache_hits``, ``retries``, ``failures``
@@ -143,6 +151,10 @@ class LLMJudge(Verifier):
 
     def verify(self, completion: str, question: str = "", **refs: Any) -> VerifyResult:
         t0 = time.perf_counter()
+        big = DEFAULT_BUDGETS["judge"].too_large(completion, 0.0, {"gate": 0.0})
+        if big is not None:  # before the gate and before any HTTP call
+            big.latency = time.perf_counter() - t0
+            return big
         if self.gate is not None:
             reason = self.gate.reason(completion)
             if reason is not None:
@@ -150,6 +162,10 @@ class LLMJudge(Verifier):
                 return VerifyResult(0.0, {"gate": 0.0}, error=f"gate:{reason}", latency=time.perf_counter() - t0)
         reference = refs.pop(self.reference_column, refs.pop("reference", ""))
         msgs = self.messages(completion, question=question, reference=reference, **refs)
+        chars = sum(len(m["content"]) for m in msgs)
+        if chars > MAX_PROMPT_CHARS:
+            return VerifyResult(0.0, {"gate": 0.0}, error=TOO_LARGE, latency=time.perf_counter() - t0,
+                                info={"message": f"prompt has {chars} characters > {MAX_PROMPT_CHARS}"})
         key = self.cache.key(self.model, msgs, self.params)
         reply = self.cache.get(key)
         cached = reply is not None

@@ -23,8 +23,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from collections.abc import Callable
-from typing import Any, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import ConfigError
@@ -33,7 +33,7 @@ from rewardkit.core.pickling import RebuildOnUnpickle
 from .numeric import fast_equal, normalize_answer
 from .pool import WorkerPool, get_pool
 
-__all__ = ["Verdict", "MathEquivalence", "SYMBOLIC_TARGET"]
+__all__ = ["SYMBOLIC_TARGET", "MathEquivalence", "Verdict"]
 
 #: the pool handler that runs math-verify
 SYMBOLIC_TARGET = "rewardkit.verify.math.symbolic:verify_pair"
@@ -68,14 +68,16 @@ class MathEquivalence(RebuildOnUnpickle):
     Args:
         symbolic: run undecided pairs through math-verify (in worker processes).
         workers: number of worker processes for the symbolic step.
-        deadline: seconds allowed per symbolic comparison; a worker that exceeds it
-            is killed and replaced and the pair is reported as ``"timeout"``.
+        deadline: seconds allowed per symbolic comparison (default 1.0: the per-sample
+            budget is 2 s, and workers are warmed up before they take work, so this times
+            only the comparison; legitimate answers take milliseconds to ~0.3 s); a worker
+            that exceeds it is killed and replaced and the pair is reported as ``"timeout"``.
         float_rounding: digits math-verify rounds floats to (its default is 6).
         cache_size: verdicts kept in the ``(gold, pred)`` LRU cache (0 disables it).
         pool: an existing :class:`WorkerPool` (``SYMBOLIC_TARGET``) to share.
     """
 
-    def __init__(self, symbolic: bool = True, workers: int = 1, deadline: float = 5.0,
+    def __init__(self, symbolic: bool = True, workers: int = 1, deadline: float = 1.0,
                  float_rounding: int = 6, cache_size: int = 65536, pool: WorkerPool | None = None):
         if not (isinstance(deadline, (int, float)) and deadline > 0):
             raise ConfigError("deadline", f"got {deadline!r}", "a positive number of seconds")
@@ -158,7 +160,7 @@ class MathEquivalence(RebuildOnUnpickle):
         if todo:
             uniq = list(todo)
             verdicts = self._symbolic(gold, uniq)
-            for p, v in zip(uniq, verdicts):
+            for p, v in zip(uniq, verdicts, strict=False):
                 if v.method in ("symbolic", "timeout", "gold_unparsed", "pred_unparsed", "undecided"):
                     self._store((gold, p), v)
                 for i in todo[p]:
@@ -176,7 +178,7 @@ class MathEquivalence(RebuildOnUnpickle):
 
         def run(item: tuple[str, list[int]]) -> None:
             g, idx = item
-            for i, v in zip(idx, self.compare_group(g, [preds[i] for i in idx])):
+            for i, v in zip(idx, self.compare_group(g, [preds[i] for i in idx]), strict=False):
                 out[i] = v
 
         items = list(groups.items())

@@ -36,9 +36,10 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
-__all__ = ["WorkerPool", "get_pool", "echo", "sleep_then_echo"]
+__all__ = ["WorkerPool", "echo", "get_pool", "sleep_then_echo"]
 
 
 def echo(x: Any) -> Any:
@@ -72,6 +73,12 @@ def _worker_main(conn: Any, target: str, memory_limit_mb: int | None) -> None:
     except BaseException as e:  # report a bad target instead of hanging the parent
         conn.send(("fatal", f"{type(e).__name__}: {e}"))
         return
+    warm = getattr(sys.modules.get(getattr(fn, "__module__", "") or ""), "warm_up", None)
+    if callable(warm):  # pay imports and first-call costs before taking work, not inside a deadline
+        try:
+            warm()
+        except Exception:
+            pass
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -85,7 +92,7 @@ def _worker_main(conn: Any, target: str, memory_limit_mb: int | None) -> None:
                 out = ("ok", fn(req))
             except MemoryError:
                 out = ("error", "MemoryError")
-            except BaseException as e:  # noqa: BLE001 - a worker must survive any request
+            except BaseException as e:
                 out = ("error", f"{type(e).__name__}: {str(e)[:300]}")
             try:
                 conn.send(out)
@@ -175,7 +182,10 @@ class WorkerPool:
     """``size`` persistent worker processes running ``target`` (``"module:function"``).
 
     Thread-safe: any number of threads may call :meth:`run` concurrently; each call
-    holds one worker for its duration.  Workers are started lazily.
+    holds one worker for its duration.  Workers are started lazily.  If the target's module
+    defines ``warm_up()``, each worker calls it once after start-up and before it reports
+    ready, so imports and first-call costs are never timed by a request's deadline (a
+    request waits for a starting worker for up to ``startup_timeout`` instead).
 
     Args:
         target: importable ``"package.module:function"`` mapping one request to a
@@ -314,7 +324,7 @@ class WorkerPool:
         for w in ws:
             w.stop()
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: Any) -> None:

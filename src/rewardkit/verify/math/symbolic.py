@@ -25,7 +25,7 @@ from typing import Any
 
 from rewardkit.core.cache import LRUCache
 
-__all__ = ["verify_pair", "parse_answer", "GOLD_CACHE_SIZE"]
+__all__ = ["GOLD_CACHE_SIZE", "parse_answer", "verify_pair", "warm_up"]
 
 GOLD_CACHE_SIZE = 4096
 _gold_cache: LRUCache[str, list] = LRUCache(GOLD_CACHE_SIZE)
@@ -55,6 +55,18 @@ def parse_answer(answer: str) -> list:
 
 def _gold(gold: str) -> list:
     return _gold_cache.get_or(gold, lambda: parse_answer(gold))
+
+
+def warm_up() -> None:
+    """Import math-verify and sympy and run one symbolic comparison (about 1 s in a fresh
+    interpreter).  The pool calls it in each new worker before the worker takes requests, so
+    a request's deadline times only its own comparison.
+
+    Example:
+        >>> warm_up()
+    """
+    verify_pair(("\\frac{x}{x+1}", "1-\\frac{1}{x+1}"))
+    _gold_cache.clear()
 
 
 def verify_pair(req: tuple) -> tuple[bool, bool, bool]:

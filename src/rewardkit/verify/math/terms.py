@@ -9,7 +9,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rewardkit.core import register_term
 from rewardkit.verify.result import VerifierTerm
@@ -20,7 +20,7 @@ from .gsm8k import GSM8KVerifier
 from .qa import QAVerifier
 from .verifier import MathVerifier
 
-__all__ = ["math_answer", "gsm8k", "qa_match", "multiple_choice"]
+__all__ = ["gsm8k", "math_answer", "multiple_choice", "qa_match"]
 
 
 @register_term("math_answer", batch_kind="sample")
@@ -28,7 +28,7 @@ def math_answer(answer_column: str = "answer",
                 rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number"),
                 boxed: str = "last", tail_chars: int | None = None, latest_anchor: bool = True,
                 symbolic: bool = True, workers: int = 1,
-                deadline: float = 5.0, float_rounding: int = 6, correct: float = 1.0, incorrect: float = 0.0,
+                deadline: float = 1.0, float_rounding: int = 6, correct: float = 1.0, incorrect: float = 0.0,
                 name: str = "math_answer") -> VerifierTerm:
     """Math final-answer correctness (extraction + exact/numeric pre-pass + math-verify)."""
     extract = ExtractConfig(rules=tuple(rules), boxed=boxed, tail_chars=tail_chars, latest_anchor=latest_anchor)

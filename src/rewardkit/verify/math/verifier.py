@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 from rewardkit.core import SampleBatch
 from rewardkit.verify.budget import DEFAULT_BUDGETS, PARSE_LIMIT, Budget
@@ -37,7 +38,7 @@ from rewardkit.verify.result import Verifier, VerifyResult
 from .equivalence import MathEquivalence, Verdict
 from .extract import ExtractConfig, Extraction, extract_answer, find_boxed
 
-__all__ = ["MathVerifier", "gold_answer", "answer_limit"]
+__all__ = ["MathVerifier", "answer_limit", "gold_answer"]
 
 
 def _group_before(s: str, end: int, limit: int = 200) -> str:
@@ -89,12 +90,43 @@ def _exponent_depth(s: str) -> int:
 
 
 _VARIABLE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")  # a letter that is not part of a LaTeX command
+_TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9.]+|\S")  # a LaTeX command, a word or number, one symbol
+
+#: pre-screen limits of an extracted answer (see :func:`answer_limit`)
+MAX_ANSWER_CHARS = 1_000
+MAX_ANSWER_TOKENS = 400
+MAX_BRACKET_DEPTH = 32
 
 
-def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits: int = 3) -> str | None:
+def _size_limit(answer: str, max_chars: int, max_tokens: int, max_depth: int) -> str | None:
+    """Length, token count and bracket depth of an answer (linear; the regex has no backtracking)."""
+    if len(answer) > max_chars:
+        return f"answer longer than {max_chars} characters"
+    tokens = sum(1 for _ in _TOKEN.finditer(answer))
+    if tokens > max_tokens:
+        return f"answer has more than {max_tokens} tokens"
+    depth = best = 0
+    for c in answer:
+        if c in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif c in ")]}":
+            depth = max(0, depth - 1)
+    if best > max_depth:
+        return f"brackets nested deeper than {max_depth}"
+    return None
+
+
+def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits: int = 3,
+                 max_chars: int = MAX_ANSWER_CHARS, max_tokens: int = MAX_ANSWER_TOKENS,
+                 max_depth: int = MAX_BRACKET_DEPTH) -> str | None:
     """Why an extracted answer is too costly to compare symbolically, or ``None``.
 
-    Power towers (exponents nested deeper than ``max_exponent_depth``, e.g.
+    Answers longer than ``max_chars`` characters, with more than ``max_tokens`` tokens
+    (LaTeX commands, words/numbers and single symbols) or brackets nested deeper than
+    ``max_depth`` are refused: final answers are short, and parsing long or deeply nested
+    text with sympy can take longer than the symbolic deadline (a YAML alias bomb inside
+    ``<answer>`` is one).  Power towers (exponents nested deeper than ``max_exponent_depth``, e.g.
     ``9^{9^{9^{9}}}``) and factorials of large or exponential operands (``(10^{100})!``,
     ``12345!``) and numeric towers of depth two (``9^{9^{9}}``, ``9^9^9``; a tower with a
     variable such as ``x^{y^{z}}`` stays symbolic) make sympy evaluate numbers with
@@ -104,7 +136,12 @@ def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits:
     Example:
         >>> answer_limit("9^{9^{9^{9}}}"), answer_limit("(10^{100})!"), answer_limit("2^{10}+(n+1)!") is None
         ('exponent tower deeper than 2', 'factorial of a huge operand', True)
+        >>> answer_limit("x+" * 300 + "1"), answer_limit("(" * 40 + "1" + ")" * 40)
+        ('answer has more than 400 tokens', 'brackets nested deeper than 32')
     """
+    size = _size_limit(answer, max_chars, max_tokens, max_depth)
+    if size is not None:
+        return size
     depth = _exponent_depth(answer)
     if depth > max_exponent_depth:
         return f"exponent tower deeper than {max_exponent_depth}"
@@ -176,15 +213,16 @@ class MathVerifier(Verifier):
 
     Budget per sample: a completion over 400,000 characters gets ``incorrect`` and
     ``too_large`` before extraction (which is linear below the cap); an answer that
-    :func:`answer_limit` flags (power towers, huge factorials) gets ``parse_limit`` without
-    a symbolic step; the symbolic step runs in a worker process killed after ``deadline``
-    seconds (``timeout``).
+    :func:`answer_limit` flags (over 1,000 characters or 400 tokens, brackets deeper than 32,
+    power towers, huge factorials) gets ``parse_limit`` without a symbolic step; the symbolic
+    step runs in a warmed-up worker process killed after ``deadline`` seconds (default 1.0;
+    ``timeout``), so a sample finishes within 2 s.
     """
 
     name = "math_answer"
 
     def __init__(self, answer_column: str = "answer", extract: ExtractConfig | None = None,
-                 symbolic: bool = True, workers: int = 1, deadline: float = 5.0, float_rounding: int = 6,
+                 symbolic: bool = True, workers: int = 1, deadline: float = 1.0, float_rounding: int = 6,
                  correct: float = 1.0, incorrect: float = 0.0, equivalence: MathEquivalence | None = None):
         self.answer_column = answer_column
         self.reference_columns = (answer_column,)
@@ -207,7 +245,7 @@ class MathVerifier(Verifier):
         try:
             return self._verify_many(texts, golds)
         except Exception:  # a bug must not kill the run: fall back to per-sample guarding
-            return [self.safe_verify(t, **{self.answer_column: g}) for t, g in zip(texts, golds)]
+            return [self.safe_verify(t, **{self.answer_column: g}) for t, g in zip(texts, golds, strict=False)]
 
     # -- batched core ---------------------------------------------------------------------
     def _verify_many(self, texts: Sequence[str], golds: Sequence[Any]) -> list[VerifyResult]:
@@ -219,7 +257,7 @@ class MathVerifier(Verifier):
         pair_pred: list[str] = []
         pair_owner: list[tuple[int, int]] = []  # (sample index, alternative index)
         alt_count = [0] * n
-        for i, (text, gold) in enumerate(zip(texts, golds)):
+        for i, (text, gold) in enumerate(zip(texts, golds, strict=False)):
             text = text if isinstance(text, str) else ("" if text is None else str(text))
             big = self.budget.too_large(text, self.incorrect, {"correct": 0.0})
             if big is not None:
@@ -237,6 +275,9 @@ class MathVerifier(Verifier):
                 results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, None, "no_answer", info=_info(ex))
                 continue
             limit = answer_limit(ex.answer)
+            cut = self.extract_config.max_answer_chars
+            if limit is None and ex.span is not None and ex.span[1] - ex.span[0] > cut:
+                limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
             if limit is not None:
                 results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, ex.answer, PARSE_LIMIT,
                                           info={**_info(ex), "message": limit})
@@ -248,7 +289,7 @@ class MathVerifier(Verifier):
                 pair_owner.append((i, j))
         verdicts = self.equivalence.compare_many(pair_gold, pair_pred) if pair_gold else []
         per_sample: dict[int, list[Verdict]] = {}
-        for (i, _), v in zip(pair_owner, verdicts):
+        for (i, _), v in zip(pair_owner, verdicts, strict=False):
             per_sample.setdefault(i, []).append(v)
         elapsed = (time.perf_counter() - t0) / max(n, 1)
         for i, vs in per_sample.items():
