@@ -399,7 +399,7 @@ class PARTerm(RewardTerm):
         self.term.load_state_dict(state.get("term", {}))
 
 
-@register_term("par")
+@register_term("par", example={"term": {"type": "constant", "params": {"value": 1.0}}, "reference_value": 0.5})
 def par(term: Mapping[str, Any], reference_completion_column: str | None = None,
         reference_column: str | None = None, reference_value: float | None = None,
         name: str = "par") -> PARTerm:

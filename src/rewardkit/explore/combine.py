@@ -297,7 +297,7 @@ def ngu(obs_shape: Sequence[int], n_actions: int, max_multiplier: float = 5.0, s
 ngu_preset = ngu
 
 
-@register_term("global_x_episodic_bonus", batch_kind="transition")
+@register_term("global_x_episodic_bonus", batch_kind="transition", example={"preset": "count_x_count"})
 def global_x_episodic_bonus(preset: str, obs_shape: Sequence[int] | None = None, n_actions: int | None = None,
                             key: str = "obs_hash", coef: float = 1.0, seed: int = 0,
                             name: str = "global_x_episodic") -> BonusTerm:

@@ -260,7 +260,7 @@ class E3B(InverseDynamicsFeatureBonus):
 
 
 
-@register_term("e3b_bonus", batch_kind="transition")
+@register_term("e3b_bonus", batch_kind="transition", example={"obs_shape": [4], "n_actions": 3})
 def e3b_bonus(obs_shape: Sequence[int], n_actions: int, coef: float = 1.0, latent_dim: int = 32,
               ridge: float = 0.1, encoder: str = "idm", seed: int = 0, name: str = "e3b") -> BonusTerm:
     """E3B elliptical episodic bonus (Henaff et al. 2022) as a reward term.

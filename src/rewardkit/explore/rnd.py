@@ -90,7 +90,7 @@ class RND(ReturnScaledBonus):
         return loss, {"rnd_loss": float(loss.detach())}
 
 
-@register_term("rnd_bonus", batch_kind="transition")
+@register_term("rnd_bonus", batch_kind="transition", example={"obs_shape": [4]})
 def rnd_bonus(obs_shape: Sequence[int], coef: float = 1.0, latent_dim: int = 64, hidden: int = 128,
               obs_norm: bool = True, reward_norm: bool = True, seed: int = 0, name: str = "rnd") -> BonusTerm:
     """Random Network Distillation bonus (Burda et al. 2019) as a reward term.

@@ -97,7 +97,7 @@ class SimHashBonus(CountBonus):
         super().__init__(mode=mode, key_fn=self.hasher, num_envs=num_envs, seed=seed, name=name or "simhash")
 
 
-@register_term("simhash_bonus", batch_kind="transition")
+@register_term("simhash_bonus", batch_kind="transition", example={"obs_shape": [4]})
 def simhash_bonus(obs_shape: Sequence[int], bits: int = 32, mode: str = "global", coef: float = 0.01,
                   seed: int = 0, name: str = "simhash") -> BonusTerm:
     """SimHash count bonus (Tang et al. 2017) as a reward term.

@@ -90,7 +90,7 @@ def make_coef(coef: Any, field: str = "params.coef") -> Any:
         raise ConfigError(field, f"got {coef!r}", "a number or a schedule mapping") from None
 
 
-@register_term("exploration_bonus", batch_kind="transition")
+@register_term("exploration_bonus", batch_kind="transition", example={"method": "count"})
 def exploration_bonus(method: str, coef: Any = None, options: Mapping[str, Any] | None = None,
                       name: str = "exploration_bonus") -> BonusTerm:
     """Any rewardkit.explore bonus by ``method`` (count, simhash, rnd, rdd, icm, disagreement, e3b, ride, noveld, re3,

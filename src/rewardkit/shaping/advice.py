@@ -72,7 +72,7 @@ def look_back_advice(phi: np.ndarray, s_prev: Any, a_prev: Any, s: Any, a: Any, 
     return np.asarray(phi[s, a] - prev / gamma, dtype=np.float64)
 
 
-@register_term("look_back_advice", batch_kind="transition")
+@register_term("look_back_advice", batch_kind="transition", example={"phi": [[0.0, 0.5, 1.0]] * 6})
 class LookBackAdvice(RewardTerm):
     """Look-back advice as a reward term on Discrete transitions (stateful per sub-env).
 

@@ -393,7 +393,7 @@ class ExploRSTeacher:
 
 
 # ----------------------------------------------------------------------------- the reward term
-@register_term("explors", batch_kind="transition")
+@register_term("explors", batch_kind="transition", example={"n_states": 6, "n_actions": 3})
 class ExploRSReward(RewardTerm):
     """ExploRS shaping: learned phi(s, a) plus the count bonus lam / sqrt((lam/B)^2 + N(s')).
 

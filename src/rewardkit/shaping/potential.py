@@ -248,7 +248,8 @@ class PotentialShaping(RewardTerm):
         return potential_difference(phi_s, phi_next, self.gamma, batch.terminated if self.zero_terminal else False)
 
 
-@register_term("potential_shaping", batch_kind="transition", uses_discount=True)
+@register_term("potential_shaping", batch_kind="transition", uses_discount=True,
+               example={"potential": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0], "gamma": 0.9})
 def potential_shaping(potential: Any, gamma: float = 0.99, name: str = "pbrs") -> PotentialShaping:
     """Potential-based shaping F = gamma*Phi(s') - Phi(s) (Ng et al. 1999); Phi(s')=0 when terminated.
 

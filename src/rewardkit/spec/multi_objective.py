@@ -16,12 +16,12 @@ vector reward) into a scalar and measures sets of trade-offs.
 from __future__ import annotations
 
 from typing import Any
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import gymnasium as gym
 import numpy as np
 
-from rewardkit.core import ComposedReward, RewardTerm, as_term, register_term
+from rewardkit.core import ComposedReward, RewardTerm, as_term, build_reward, register_term
 
 __all__ = [
     "LinearRewardWrapper",
@@ -126,10 +126,13 @@ def _hv(p: np.ndarray) -> float:
     return vol
 
 
-@register_term("scalarized", batch_kind="any")
+@register_term("scalarized", batch_kind="any", example={"method": "tchebycheff", "reward": {"terms": [
+    {"type": "env_reward"}, {"type": "info_key", "params": {"key": "x"}}]}})
 class Scalarized(RewardTerm):
     """Scalarise the term vector of a :class:`ComposedReward`.
 
+    ``reward`` is a :class:`ComposedReward`, a term, or a reward config ``{terms: [...]}`` (built with
+    :func:`~rewardkit.core.build_reward`, so a YAML config can name this term).
     ``method="linear"`` uses :func:`linear_scalarization`, ``method="tchebycheff"`` :func:`tchebycheff`.
 
     With ``method="tchebycheff"`` and no ``utopia``, the utopian point adapts: it is the
@@ -146,6 +149,8 @@ class Scalarized(RewardTerm):
                  utopia: Sequence[float] | None = None, rho: float = 0.0, tau: float = 0.1,
                  name: str = "scalarized"):
         super().__init__(name)
+        if isinstance(reward, Mapping):  # a reward config {terms: [...]}, as YAML/TOML give it
+            reward = build_reward(reward, field="params.reward")
         self.reward = reward if isinstance(reward, ComposedReward) else ComposedReward([as_term(reward)])
         if method not in ("linear", "tchebycheff"):
             raise ValueError(f"method: got {method!r}; expected 'linear' or 'tchebycheff'")
@@ -158,6 +163,18 @@ class Scalarized(RewardTerm):
         self.rho, self.tau = float(rho), float(tau)
         self._best: np.ndarray | None = None
         self.batch_kind = self.reward.batch_kind  # type: ignore[misc]
+
+    def children(self) -> dict[str, RewardTerm]:
+        return {"reward": self.reward}
+
+    def state_dict(self) -> dict[str, Any]:
+        best = None if self._best is None else self._best.copy()
+        return {"best": best, **super().state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        best = state.get("best")
+        self._best = None if best is None else np.array(best, dtype=np.float64)
+        super().load_state_dict(state)
 
     def vector(self, batch: Any) -> np.ndarray:
         """The ``(n, d)`` vector reward (each term before its weight)."""

@@ -274,7 +274,8 @@ class RewardMachineWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return self.product(obs, u2), reward, bool(terminated or rm_done), truncated, info
 
 
-@register_term("rm_shaping", batch_kind="transition", uses_discount=True)
+@register_term("rm_shaping", batch_kind="transition", uses_discount=True,
+               example={"rm": "0\n[2]\n(0,0,'!a',0)\n(0,1,'a',0)\n(1,1,'!b',0)\n(1,2,'b',1)"})
 class RMShaping(RewardTerm):
     """Potential-based shaping on reward-machine states (Toro Icarte et al. 2022).
 

@@ -217,7 +217,7 @@ def _finite(v: Any, fallback: float) -> float:
     return f if math.isfinite(f) and f >= 0 else float(fallback)
 
 
-@register_term("overlong_penalty", batch_kind="sample")
+@register_term("overlong_penalty", batch_kind="sample", example={"max_length": 50, "buffer": 10})
 class OverlongPenalty(_LengthTerm):
     """DAPO overlong penalty (Yu et al. 2025) on each completion's length (see :func:`dapo_overlong_penalty`).
 
@@ -238,7 +238,7 @@ class OverlongPenalty(_LengthTerm):
         return dapo_overlong_penalty(self.lengths(batch), self.max_length, self.buffer, self.factor, self.variant)
 
 
-@register_term("cosine_length", batch_kind="sample")
+@register_term("cosine_length", batch_kind="sample", example={"max_length": 50})
 class CosineLength(_LengthTerm):
     """Cosine length reward (Yeo et al. 2025); correctness read from column ``correct_column``.
 
