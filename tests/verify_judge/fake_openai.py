@@ -56,7 +56,16 @@ class FakeOpenAI:
             def log_message(self, *a):  # quiet
                 pass
 
+            def _leave(self) -> None:
+                """Leave the in-flight count *before* the reply goes out: a client that sends its next
+                request on receipt must not see this one still counted."""
+                if getattr(self, "_counted", False):
+                    self._counted = False
+                    with fake.lock:
+                        fake.in_flight -= 1
+
             def _send(self, code: int, obj: dict, headers: dict | None = None) -> None:
+                self._leave()
                 body = json.dumps(obj).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -70,6 +79,7 @@ class FakeOpenAI:
                     pass
 
             def _trickle(self, obj: dict, every: float) -> None:
+                self._leave()
                 body = json.dumps(obj).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -91,6 +101,7 @@ class FakeOpenAI:
                     fake.in_flight += 1
                     fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
                     action = fake.script.pop(0) if fake.script else ("model",)
+                self._counted = True
                 try:
                     if self.path != "/v1/chat/completions":
                         return self._send(404, {"error": {"message": "not found"}})
@@ -118,8 +129,7 @@ class FakeOpenAI:
                         return self._trickle(out, action[1])
                     self._send(200, out)
                 finally:
-                    with fake.lock:
-                        fake.in_flight -= 1
+                    self._leave()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

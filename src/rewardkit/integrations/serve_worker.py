@@ -20,7 +20,7 @@ Example:
     >>> from rewardkit.core import Constant
     >>> scorer = RequestScorer(Constant(1.0, "bonus"), ServeOptions(max_items=2))
     >>> scorer.handle("get_reward", b'{"query": ["a", "b"]}')
-    (200, b'{"rewards": [1.0, 1.0], "scores": [1.0, 1.0], "extra_logs": {"bonus": [1.0, 1.0]}}')
+    (200, b'{"rewards": [1.0, 1.0], "scores": [1.0, 1.0], "extra_logs": {"bonus": [1.0, 1.0], "split_error": [0.0, 0.0]}}')
     >>> scorer.handle("get_reward", b'{"query": ["a", "b", "c"]}')[0]
     413
     >>> scorer.handle("v1", b'{"prompts": ["p"], "completions": [7]}')  # doctest: +ELLIPSIS
