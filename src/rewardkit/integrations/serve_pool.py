@@ -31,18 +31,15 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import weakref
 from typing import Any
 
 from rewardkit.core import ConfigError
+from rewardkit.core.interpreter import ChildInterpreter, WorkerStartError
 
 from .serve_worker import ServeOptions
 
@@ -66,93 +63,20 @@ def default_workers() -> int:
     return min(8, max(2, n))
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (Linux ``/proc``; empty elsewhere).  A worker's verifier may start its own
-    helper processes in their own sessions (the math verifier's sympy pool); killing only the worker's
-    process group would leave them computing a hostile sample as orphans."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:  # pragma: no cover - not Linux
-        return []
-    for name in entries:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        children.setdefault(ppid, []).append(int(name))
-    out, todo = [], [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
-    return out
+class _Worker(ChildInterpreter):
+    """A scoring worker: a fresh interpreter that builds the reward once (see :mod:`rewardkit.core.interpreter`)."""
 
-
-class _Worker:
     def __init__(self, payload: tuple[Any, ServeOptions]):
-        from multiprocessing.connection import Connection
-
-        parent_sock, child_sock = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        cmd = [sys.executable, "-c", "from rewardkit.integrations.serve_worker import _child_entry; _child_entry()",
-               str(child_sock.fileno())]
-        try:
-            self.proc = subprocess.Popen(cmd, pass_fds=(child_sock.fileno(),), env=env, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-        finally:
-            child_sock.close()
-        self.conn = Connection(parent_sock.detach())
+        super().__init__("rewardkit.integrations.serve_worker:_serve", name="scoring worker")
         self.conn.send(payload)
 
     def read_ready(self, timeout: float) -> None:
         """Block until the worker says it built the reward (``ConfigError`` with its message otherwise)."""
         try:
-            if not self.conn.poll(timeout):
-                raise ConfigError("reward", f"a worker did not build it within {timeout:.0f}s",
-                                  "a reward that builds in time (raise startup_timeout)")
-            tag, info = self.conn.recv()
-        except (EOFError, OSError) as e:
-            self.kill()
-            raise ConfigError("reward", f"a worker died while building it ({type(e).__name__})",
-                              "a reward that builds in a fresh interpreter") from None
-        except ConfigError:
-            self.kill()
-            raise
-        if tag != "ready":
-            self.kill()
-            raise ConfigError("reward", f"a worker could not build it: {info}",
-                              "a reward that builds in a fresh interpreter")
-
-    def kill(self) -> None:
-        """SIGKILL the worker, its process group and every process below it, then reap it."""
-        below = _descendants(self.proc.pid) if self.proc.poll() is None else []
-        with contextlib.suppress(OSError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        for pid in below:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)
-        with contextlib.suppress(OSError):
-            self.conn.close()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.conn.send(None)
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            pass
-        self.kill()
-
+            self.wait_ready(timeout)
+        except WorkerStartError as e:
+            raise ConfigError("reward", f"a worker could not build it ({e})",
+                              "a reward that builds in a fresh interpreter in time (raise startup_timeout)") from None
 
 async def _readable(fd: int, timeout: float) -> bool:
     loop = asyncio.get_running_loop()

@@ -239,11 +239,3 @@ def _serve(conn: Any) -> None:
             conn.send(scorer.handle(*job))
         except (BrokenPipeError, OSError):
             return
-
-
-def _child_entry() -> None:
-    """Entry point of a worker process: ``python -c ... <fd>``."""
-    import sys
-    from multiprocessing.connection import Connection
-
-    _serve(Connection(int(sys.argv[1])))

@@ -31,13 +31,13 @@ import atexit
 import importlib
 import os
 import queue
-import socket
-import subprocess
 import sys
 import threading
 import time
 from typing import Any
 from collections.abc import Callable, Sequence
+
+from rewardkit.core.interpreter import ChildInterpreter
 
 __all__ = ["WorkerPool", "echo", "get_pool", "sleep_then_echo"]
 
@@ -100,82 +100,17 @@ def _worker_main(conn: Any, target: str, memory_limit_mb: int | None) -> None:
                 return
 
 
-def _child_entry() -> None:
-    """Entry point of a worker process: ``python -c ... <fd> <target> <memory_mb>``."""
-    from multiprocessing.connection import Connection
-
-    fd, target, mem = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    _worker_main(Connection(fd), target, mem or None)
+def _worker_entry(conn: Any, target: str, memory_mb: str) -> None:
+    """Entry point of a worker process (started by :class:`~rewardkit.core.interpreter.ChildInterpreter`)."""
+    _worker_main(conn, target, int(memory_mb) or None)
 
 
-class _Worker:
-    """One worker process, started as a fresh interpreter (no fork of a threaded parent,
-    and – unlike multiprocessing's ``spawn`` – no re-import of the caller's ``__main__``)."""
+class _Worker(ChildInterpreter):
+    """One worker process: a fresh interpreter on a socket pair (see :mod:`rewardkit.core.interpreter`)."""
 
     def __init__(self, target: str, memory_limit_mb: int | None):
-        from multiprocessing.connection import Connection
-
-        parent_sock, child_sock = socket.socketpair()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        cmd = [sys.executable, "-c", "from rewardkit.verify.math.pool import _child_entry; _child_entry()",
-               str(child_sock.fileno()), target, str(int(memory_limit_mb or 0))]
-        try:
-            self.proc = subprocess.Popen(cmd, pass_fds=(child_sock.fileno(),), env=env, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-        finally:
-            child_sock.close()
-        self.conn = Connection(parent_sock.detach())
-        self.ready = False
-
-    def is_alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def wait_ready(self, timeout: float) -> None:
-        if self.ready:
-            return
-        try:
-            if not self.conn.poll(timeout):
-                raise RuntimeError(f"verification worker did not start within {timeout:.0f}s")
-            tag, info = self.conn.recv()
-        except (EOFError, OSError) as e:
-            self.kill()
-            raise RuntimeError(f"verification worker died while starting: {type(e).__name__}") from None
-        except RuntimeError:
-            self.kill()
-            raise
-        if tag != "ready":
-            self.kill()
-            raise RuntimeError(f"verification worker failed to start: {info}")
-        self.ready = True
-
-    def kill(self) -> None:
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            pass
-        try:
-            self.conn.close()
-        except OSError:
-            pass
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, BrokenPipeError, ValueError):
-            pass
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        try:
-            self.conn.close()
-        except OSError:
-            pass
+        super().__init__("rewardkit.verify.math.pool:_worker_entry", [target, str(int(memory_limit_mb or 0))],
+                         name="verification worker")
 
 
 class WorkerPool:
