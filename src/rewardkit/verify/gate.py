@@ -63,15 +63,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 from rewardkit.core import ConfigError, register_term
 
 from .injection import INJECTION_FAMILIES, INJECTION_PATTERNS, injection_family
 from .result import Verifier, VerifierTerm, VerifyResult
 
-__all__ = ["MASTER_KEYS", "DEFAULT_OPENERS", "INJECTION_PATTERNS", "INJECTION_FAMILIES", "gate_reason", "has_answer",
-           "ContentGate", "content_gate"]
+__all__ = [
+    "DEFAULT_OPENERS",
+    "INJECTION_FAMILIES",
+    "INJECTION_PATTERNS",
+    "MASTER_KEYS",
+    "ContentGate",
+    "content_gate",
+    "gate_reason",
+    "has_answer",
+]
 
 #: The master-key responses of Zhao, Liu et al. (2025), Table 1 (plus ";" from a
 #: secondary summary) and two answer-marker shells used as adversarial probes.

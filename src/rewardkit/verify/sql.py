@@ -46,7 +46,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from rewardkit.core import ConfigError, register_term
@@ -58,9 +59,20 @@ from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, last_tag_block
 
 __all__ = [
-    "MatchSemantics", "SEMANTICS", "ExecResult", "ReadOnlyDatabase", "extract_sql", "sql_syntax_ok",
-    "gold_has_order_by", "results_match", "schema_items", "schema_link_jaccard", "sql_tokens",
-    "ngram_jaccard", "SQLVerifier", "REASONING_SQL_WEIGHTS",
+    "REASONING_SQL_WEIGHTS",
+    "SEMANTICS",
+    "ExecResult",
+    "MatchSemantics",
+    "ReadOnlyDatabase",
+    "SQLVerifier",
+    "extract_sql",
+    "gold_has_order_by",
+    "ngram_jaccard",
+    "results_match",
+    "schema_items",
+    "schema_link_jaccard",
+    "sql_syntax_ok",
+    "sql_tokens",
 ]
 
 #: Reasoning-SQL weights (execution 3, syntax 1, schema linking 1, n-gram 1).

@@ -61,7 +61,7 @@ def _guard(event, args):
         return
     if event in _BLOCKED:
         _BLOCKED_SEEN.append(event)
-        raise PermissionError("sandbox: {} is not allowed".format(event))
+        raise PermissionError(f"sandbox: {event} is not allowed")
     if event == "open":
         path, mode, flags = ((*tuple(args), None, None, 0))[:3]
         writing = bool((flags or 0) & _WRITE_FLAGS) or (isinstance(mode, str) and any(c in mode for c in "wax+"))
@@ -82,7 +82,7 @@ def _guard(event, args):
             _in_hook[0] = False
         if not ok:
             _BLOCKED_SEEN.append(event)
-            raise PermissionError("sandbox: {} outside the working directory is not allowed".format(event))
+            raise PermissionError(f"sandbox: {event} outside the working directory is not allowed")
 
 
 def _make_reporter(fd, nonce):
@@ -151,9 +151,9 @@ def encode(x, limit=_VALUE_CAP, handle_of=None):
         elif t is bool:
             put("T" if v else "F")
         elif t is int:
-            put("i{:x};".format(v) if v >= 0 else "i-%x;" % -v)
+            put(f"i{v:x};" if v >= 0 else "i-%x;" % -v)
         elif t is float:
-            put("f{};".format(v.hex()))
+            put(f"f{v.hex()};")
         elif t is str:
             put("s%d:" % len(v))
             put(v)
@@ -172,7 +172,7 @@ def encode(x, limit=_VALUE_CAP, handle_of=None):
         else:
             h = handle_of(v) if handle_of is not None else None
             if h is None:
-                raise Unserialisable("a {} is not plain data".format(_type_name(v)))
+                raise Unserialisable(f"a {_type_name(v)} is not plain data")
             put("h%d;" % h)
 
     enc(x, 0)
@@ -182,7 +182,7 @@ def encode(x, limit=_VALUE_CAP, handle_of=None):
 def _type_name(v):
     try:
         return str(type(v).__name__)[:60]
-    except BaseException:  # noqa: B902
+    except BaseException:
         return "?"
 
 
@@ -229,7 +229,7 @@ def decode(s, handle_fn=None):
             return handle_fn(int(number(";")))
         n = count() if tag in "dlStZ" else -1
         if n < 0 or n > len(s):
-            raise Unserialisable("unknown tag {!r}".format(tag))
+            raise Unserialisable(f"unknown tag {tag!r}")
         try:
             if tag == "d":
                 return {dec(depth + 1): dec(depth + 1) for _ in range(n)}
@@ -254,7 +254,7 @@ def _error_status(e):
         return "timeout", "TimeoutError: test exceeded its time limit"
     try:
         text = str(e)
-    except BaseException:  # noqa: B902 - a hostile __str__
+    except BaseException:  # a hostile __str__
         text = "?"
     msg = _cap(_type_name(e) + (": " + text if text else ""))
     if isinstance(e, MemoryError):
@@ -312,10 +312,10 @@ def _load(source, ns, timeout):
         _run_with_timeout(lambda: exec(compile(source, "solution.py", "exec"), ns), timeout)
         _report({"setup": "ok", "time": time.perf_counter() - t0})
         return None
-    except BaseException as e:  # noqa: B902 - untrusted code may raise anything
+    except BaseException as e:  # untrusted code may raise anything
         status, msg = _error_status(e)
         if isinstance(e, SystemExit):
-            status, msg = "runtime_error", "SystemExit({}) while loading".format(_cap(repr(e.code), 200))
+            status, msg = "runtime_error", f"SystemExit({_cap(repr(e.code), 200)}) while loading"
         elif status == "wrong_answer":
             status = "runtime_error"
         _report({"setup": status, "error": msg, "time": time.perf_counter() - t0})
@@ -361,8 +361,8 @@ def _run_tests(source, tests, per_test_timeout, rpc=None):
         try:
             rec = _output_of(source, ns, test, timeout)
         except SystemExit as e:
-            rec = {"status": "runtime_error", "error": _cap("SystemExit({!r}) during test".format(e.code))}
-        except BaseException as e:  # noqa: B902
+            rec = {"status": "runtime_error", "error": _cap(f"SystemExit({e.code!r}) during test")}
+        except BaseException as e:
             status, msg = _error_status(e)
             rec = {"status": "runtime_error" if status == "wrong_answer" else status, "error": msg}
         rec.update(i=i, time=time.perf_counter() - t0)
@@ -407,7 +407,7 @@ def _call_for_checker(ns, handles, target, attr, args, kwargs, timeout):
         if attr is not None:
             fn = getattr(fn, attr)
         out = _run_with_timeout(lambda: fn(*args, **kwargs), timeout)
-    except BaseException as e:  # noqa: B902
+    except BaseException as e:
         status, msg = _error_status(e)
         if isinstance(e, SystemExit):
             status, msg = "runtime_error", "SystemExit during a call"
@@ -440,7 +440,7 @@ class _RemoteStatus(BaseException):
 class _Remote:
     """The checker's stand-in for a solution-level function, class, or object handle."""
 
-    __slots__ = ("_target", "_attr")
+    __slots__ = ("_attr", "_target")
 
     def __init__(self, target, attr=None):
         self._target, self._attr = target, attr
@@ -454,7 +454,7 @@ class _Remote:
         return _CHECKER[0].call(self._target, self._attr, args, kwargs)
 
     def __repr__(self):
-        return "<solution %s>" % (self._target if self._attr is None else "{}.{}".format(self._target, self._attr))
+        return "<solution %s>" % (self._target if self._attr is None else f"{self._target}.{self._attr}")
 
 
 class _Checker:
@@ -473,7 +473,7 @@ class _Checker:
         try:
             req = encode((self.seq, self.timeout, target, attr, list(args), dict(kwargs)), handle_of=self._handle_of)
         except Unserialisable as e:
-            raise _RemoteStatus("runtime_error", _cap("test input cannot be sent: {}".format(e))) from None
+            raise _RemoteStatus("runtime_error", _cap(f"test input cannot be sent: {e}")) from None
         try:
             _send_frame(self.req_fd, req)
             while True:
@@ -542,7 +542,7 @@ def _run_checks(data, req_fd, resp_fd, report):
     for test in data.get("tests", []):
         t0 = time.perf_counter()
         if ready[1] != "ok":
-            report({"i": test["i"], "status": ready[1], "error": _cap("solution failed to load: {}".format(ready[2])),
+            report({"i": test["i"], "status": ready[1], "error": _cap(f"solution failed to load: {ready[2]}"),
                     "time": 0.0})
             continue
         ck.timeout = float(test.get("timeout") or timeout)
@@ -550,7 +550,7 @@ def _run_checks(data, req_fd, resp_fd, report):
             code = compile(test["code"], "test_{}.py".format(test["i"]), "exec")
             _run_with_timeout(lambda code=code: exec(code, g), ck.timeout)
             status, msg = "pass", None
-        except BaseException as e:  # noqa: B902
+        except BaseException as e:
             status, msg = _check_status(e)
         rec = {"i": test["i"], "status": status, "time": time.perf_counter() - t0}
         if msg:
@@ -590,7 +590,7 @@ def _undumpable():
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
 
 
@@ -657,7 +657,7 @@ def _fork_checker(data_fd, out_fd, also_close=(), become=None):
             if become is not None:
                 become()
             _checker_main(data_fd, req_w, resp_r, out_fd)
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
         os._exit(0)
     for fd in (req_w, resp_r, data_fd, out_fd):
@@ -755,18 +755,18 @@ def _child(job, chan_fd, rpc=None):
         if c is not None and not isinstance(c, int):
             try:
                 sys.stderr.write(str(c) + "\n")
-            except BaseException:  # noqa: B902
+            except BaseException:
                 pass
-    except BaseException:  # noqa: B902 - report like the interpreter would
+    except BaseException:  # report like the interpreter would
         try:
             sys.excepthook(*sys.exc_info())
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
         code = 1
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
     os._exit(code & 0xFF)
 
@@ -804,7 +804,7 @@ def _serve_one(job, resource, select):
                     os.close(fd)
             _confine(resource, lim, uid, d)
             _child(job, ch_w, mine or None)
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
         os._exit(70)
     for fd in (in_r, out_w, err_w, ch_w):
@@ -933,7 +933,7 @@ def _start_checker(ck, resource, lim, server_fds, checks_len):
                 os.close(fd)
             _confine(resource, lim, lim["uid2"], "/")
             _checker_main(data_r, req_w, resp_r, ck_w)
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
         os._exit(0)
     for fd in (req_r, resp_w, data_r, req_w, resp_r, ck_w):
@@ -1074,7 +1074,7 @@ def _serve():
     for name in (sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else []):
         try:
             __import__(name)
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
     while True:
         try:
@@ -1084,9 +1084,9 @@ def _serve():
             os._exit(0)
         try:
             reply = _serve_one(job, resource, select)
-        except BaseException as e:  # noqa: B902 - report, keep serving
+        except BaseException as e:  # report, keep serving
             _kill_namespace()
-            reply = {"error": "{}: {}".format(type(e).__name__, e)}
+            reply = {"error": f"{type(e).__name__}: {e}"}
         _send_msg(proto_out, reply)
 
 

@@ -47,14 +47,15 @@ import shutil
 import subprocess
 import threading
 import time
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
 from .sandbox import (_HARNESS_SOURCE, SandboxLimits, SandboxResult, SandboxUnavailable, _check_blob, _kill_group,
                       parse_records, sandbox_capabilities, sandbox_python, sandbox_uid)
 
-__all__ = ["ForkServer", "ForkServerPool", "DEFAULT_PRELOAD"]
+__all__ = ["DEFAULT_PRELOAD", "ForkServer", "ForkServerPool"]
 
 #: standard-library modules imported once in the server (children inherit them)
 DEFAULT_PRELOAD = ("typing", "math", "collections", "itertools", "functools", "heapq", "bisect", "string", "re",
@@ -120,7 +121,7 @@ class ForkServer:
         with self._lock:
             self._stop()
 
-    def __enter__(self) -> "ForkServer":
+    def __enter__(self) -> ForkServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -60,12 +60,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["SandboxLimits", "SandboxResult", "run_python", "sandbox_capabilities", "sandbox_python",
-           "sandbox_uid", "SandboxUnavailable"]
+__all__ = [
+    "SandboxLimits",
+    "SandboxResult",
+    "SandboxUnavailable",
+    "run_python",
+    "sandbox_capabilities",
+    "sandbox_python",
+    "sandbox_uid",
+]
 
 _HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
 _NOBODY = 65534
@@ -445,7 +453,7 @@ def parse_records(chan: bytes, nonce: str) -> list[dict[str, Any]]:
         try:
             with AST_LOCK:
                 rec = ast.literal_eval(line)
-        except Exception:  # noqa: BLE001 - garbage written by the program
+        except Exception:  # garbage written by the program
             continue
         if isinstance(rec, dict) and rec.pop("nonce", None) == nonce:
             records.append(rec)

@@ -37,7 +37,8 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.http import HTTPClient, RequestError, RetryPolicy, call_with_retry
@@ -47,7 +48,7 @@ from . import _harness
 from .runner import _as_call, _compare, extract_code, normalize_tests, safe_message
 from .sandbox import AST_LOCK, SandboxLimits, run_python
 
-__all__ = ["SandboxFusionClient", "SandboxFusionVerifier", "serve_local", "LocalSandboxFusionServer"]
+__all__ = ["LocalSandboxFusionServer", "SandboxFusionClient", "SandboxFusionVerifier", "serve_local"]
 
 
 class SandboxFusionClient:
@@ -247,7 +248,7 @@ class LocalSandboxFusionServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:  # http.server API
                 if self.path.rstrip("/") != "/run_code":
                     self._send(404, {"detail": "Not Found"})
                     return

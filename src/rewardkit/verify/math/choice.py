@@ -31,7 +31,7 @@ from rewardkit.core.errors import ConfigError
 from rewardkit.verify.budget import DEFAULT_BUDGETS
 from rewardkit.verify.result import Verifier, VerifyResult
 
-__all__ = ["extract_choice", "MultipleChoiceVerifier"]
+__all__ = ["MultipleChoiceVerifier", "extract_choice"]
 
 
 def _patterns(letters: str) -> list[re.Pattern]:

@@ -35,13 +35,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.tags import last_tag_block
 
-__all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES", "last_number", "last_answer_tag",
-           "last_math_span"]
+__all__ = [
+    "RULES",
+    "ExtractConfig",
+    "Extraction",
+    "extract_answer",
+    "find_boxed",
+    "last_answer_tag",
+    "last_math_span",
+    "last_number",
+]
 
 #: every rule name :func:`extract_answer` knows
 RULES = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number")

@@ -34,7 +34,7 @@ from typing import Any
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.result import Verifier, VerifyResult
 
-__all__ = ["extract_gsm8k", "GSM8KVerifier"]
+__all__ = ["GSM8KVerifier", "extract_gsm8k"]
 
 _STRICT_RE = re.compile(r"#### (\-?[0-9\.\,]+)")
 _FLEX_RE = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")

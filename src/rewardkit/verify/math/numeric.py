@@ -56,7 +56,7 @@ import math
 import re
 from fractions import Fraction
 
-__all__ = ["normalize_answer", "numeric_value", "fast_equal", "NumericValue"]
+__all__ = ["NumericValue", "fast_equal", "normalize_answer", "numeric_value"]
 
 _MAX_EXP = 4096
 _MAX_BITS = 10_000
@@ -117,7 +117,7 @@ def normalize_answer(s: str) -> str:
 class NumericValue:
     """A number that is exact (``Fraction``) when it can be, else a float."""
 
-    __slots__ = ("value", "exact", "deg")
+    __slots__ = ("deg", "exact", "value")
 
     def __init__(self, value: Fraction | float, exact: bool, deg: int | None = 0):
         self.value = value
