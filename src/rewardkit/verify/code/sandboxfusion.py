@@ -107,9 +107,8 @@ def _encoder_source() -> str:
     import inspect
 
     with AST_LOCK:  # inspect parses the module; CPython 3.11's parser is not thread-safe
-        return "\n\n_VALUE_CAP = %d\n%s\n%s\n%s\n" % (_harness._VALUE_CAP, inspect.getsource(_harness.Unserialisable),
-                                                 inspect.getsource(_harness._type_name),
-                                                 inspect.getsource(_harness.encode))
+        parts = [inspect.getsource(obj) for obj in (_harness.Unserialisable, _harness._type_name, _harness.encode)]
+        return f"\n\n_VALUE_CAP = {_harness._VALUE_CAP:d}\n" + "".join(p + "\n" for p in parts)
 
 
 def _case_program(code: str, test: Mapping[str, Any], marker: str = "") -> tuple[str, str, dict[str, Any] | None]:
