@@ -131,13 +131,13 @@ _LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
 _MARKUP = re.compile(r"</?\s*(think|answer|reasoning|solution|thought|response)\s*>", re.I)
 _WS = re.compile(r"\s+")
 
-#: explicit answer markers: the captured group must hold content
+#: explicit answer markers: the captured group must hold content (\uff1a: the CJK fullwidth colon)
 _ANSWER_MARKERS = (
     re.compile(r"\\(?:boxed|fbox)\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}"),
     re.compile(r"####\s*(.+)"),
     re.compile(r"(?:final\s+answer|answer)\s*(?:is|:|=)\s*(.+)", re.I),
-    re.compile(r"(?:答案|答)\s*[:：是为]\s*(.+)"),
-    re.compile(r"(?:respuesta|réponse|antwort|ответ|resposta)\s*[:：]\s*(.+)", re.I),
+    re.compile(r"(?:答案|答)\s*[:\uff1a是为]\s*(.+)"),
+    re.compile(r"(?:respuesta|réponse|antwort|ответ|resposta)\s*[:\uff1a]\s*(.+)", re.I),
 )
 
 
@@ -220,7 +220,7 @@ def _tagged_answer(t: str) -> bool:
 
 def _dangling(text: str) -> bool:
     t = text.rstrip()
-    if t.endswith((":", "：")):
+    if t.endswith((":", "\uff1a")):  # ASCII or CJK fullwidth colon
         return True
     last = max(t.rfind("\\boxed{"), t.rfind("\\boxed {"))
     if last >= 0:
@@ -250,7 +250,7 @@ def gate_reason(text: Any, *, min_content_chars: int = 1, require_answer: bool =
         injection_families: the injection families to reject (default: all of :data:`INJECTION_FAMILIES`).
 
     Example:
-        >>> gate_reason("   "), gate_reason("**Solution:**"), gate_reason("解：x = 2")
+        >>> gate_reason("   "), gate_reason("**Solution:**"), gate_reason("解\uff1ax = 2")
         ('empty', 'opener_only', None)
     """
     opener_re = _DEFAULT_OPENER_RE if openers is None else _opener_regex(openers)

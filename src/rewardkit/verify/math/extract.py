@@ -56,8 +56,8 @@ RULES = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "las
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
 _BRACE_RE = re.compile(r"\\[{}]|[{}]")  # escaped braces are skipped as one token
-_ANSWER_LINE_RE = re.compile(
-    r"(?:final\s+answer|\banswer)\s*(?:(?:is|was|would\s+be|will\s+be)\s*[:：]?|[:：=])\s*(?P<ans>[^\n]*)",
+_ANSWER_LINE_RE = re.compile(  # \uff1a: the CJK fullwidth colon
+    r"(?:final\s+answer|\banswer)\s*(?:(?:is|was|would\s+be|will\s+be)\s*[:\uff1a]?|[:\uff1a=])\s*(?P<ans>[^\n]*)",
     re.IGNORECASE)
 _HASH_RE = re.compile(r"####\s*(?P<ans>[^\n]*)")
 # integers with optional thousands separators, decimals, simple a/b fractions
