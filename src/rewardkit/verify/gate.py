@@ -108,7 +108,8 @@ DEFAULT_OPENERS: tuple[str, ...] = (
     "解题过程", "解题思路", "解答过程", "解答", "解析", "解", "思路", "答案是", "答案", "答", "最终答案",
     "让我们一步一步地解决这个问题", "让我们一步步思考", "我们来一步步解决",
     # Japanese
-    "かいせつ", "解説", "かいとう", "解答例", "回答", "こたえ", "答え", "解き方", "考え方", "ステップバイステップで考えましょう",
+    "かいせつ", "解説", "かいとう", "解答例", "回答", "こたえ", "答え", "解き方", "考え方",
+    "ステップバイステップで考えましょう",
     # Spanish / Portuguese
     "respuesta", "la respuesta es", "solución", "solucion", "resolvamos este problema paso a paso",
     "paso a paso", "resposta", "solução", "vamos resolver passo a passo",

@@ -191,8 +191,14 @@ def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extr
         '1,200'
         >>> e = extract_answer("<think>2+2</think><answer> 4 </answer>"); (e.answer, e.rule, e.span)
         ('4', 'answer_tag', (27, 28))
-        >>> extract_answer("\\\\boxed{}").trace
-        ['answer_tag: no match', 'boxed: empty', 'answer_line: no match', 'hash: no match', 'bare: no match', 'last_math: no match', 'last_number: no match']
+        >>> print(*extract_answer("\\\\boxed{}").trace, sep="\\n")
+        answer_tag: no match
+        boxed: empty
+        answer_line: no match
+        hash: no match
+        bare: no match
+        last_math: no match
+        last_number: no match
     """
     cfg = config or _DEFAULT
     if not isinstance(completion, str):

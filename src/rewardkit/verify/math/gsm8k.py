@@ -14,7 +14,9 @@ gold (lm-eval's ``exact_match`` with ``regexes_to_ignore=[",", "\\$", "\\.$"]``)
 
 .. math::
 
-    r = \\begin{cases} s & \\hat a = a^* \\\\ f & \\hat a \\ne \\varnothing,\\ \\hat a \\ne a^* \\\\ 0 & \\hat a = \\varnothing \\end{cases}
+    r = \\begin{cases} s & \\hat a = a^* \\\\
+                       f & \\hat a \\ne \\varnothing,\\ \\hat a \\ne a^* \\\\
+                       0 & \\hat a = \\varnothing \\end{cases}
 
 with ``score`` *s* = 1 and ``format_score`` *f* = 0 (verl's defaults).
 
