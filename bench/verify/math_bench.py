@@ -126,7 +126,7 @@ def make_items(rng: random.Random):
         sh = els[:]
         rng.shuffle(sh)
         items += [("\\{" + ",".join(map(str, sh)) + "\\}", True), ("\\{" + ", ".join(map(str, els[::-1])) + "\\}", True)]
-        bad = els[:-1] + [els[-1] + 1]
+        bad = [*els[:-1], els[-1] + 1]
         items += [("\\{" + ", ".join(map(str, bad)) + "\\}", False), ("\\{" + ", ".join(map(str, els[:2])) + "\\}", False)]
     else:  # tuple: order matters
         a, b = rng.sample(range(-9, 10), 2)
@@ -182,11 +182,11 @@ def mv_direct(golds, comps, in_thread=False):
 
     def run():
         nonlocal errors
-        for g, c in zip(golds, comps):
+        for g, c in zip(golds, comps, strict=True):
             t = time.perf_counter()
             try:
                 ok = bool(verify(parse(f"${g}$"), parse(c)))
-            except BaseException as e:  # noqa: BLE001 - TimeoutException is a BaseException
+            except BaseException as e:  # TimeoutException is a BaseException
                 if isinstance(e, KeyboardInterrupt):
                     raise
                 ok, errors = False, errors + 1
@@ -246,7 +246,7 @@ def pathological_table(cap: float = 20.0) -> None:
     t = time.perf_counter()
     try:
         out = str(verify(parse(f"${gold}$"), parse(comp)))
-    except BaseException as e:  # noqa: BLE001
+    except BaseException as e:
         out = type(e).__name__
     print(f"| math-verify default (signal timeouts) | main thread | {out} | {time.perf_counter() - t:.1f} |")
     res = {}
@@ -255,7 +255,7 @@ def pathological_table(cap: float = 20.0) -> None:
         t0 = time.perf_counter()
         try:
             res["o"] = str(verify(parse(f"${gold}$"), parse(comp)))
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             res["o"] = f"raises {type(e).__name__}"
         res["t"] = time.perf_counter() - t0
 
@@ -289,10 +289,10 @@ def pathological_table(cap: float = 20.0) -> None:
 
 
 def metrics(pred, labels):
-    tp = sum(p and l for p, l in zip(pred, labels))
-    tn = sum((not p) and (not l) for p, l in zip(pred, labels))
-    fp = sum(p and (not l) for p, l in zip(pred, labels))
-    fn = sum((not p) and l for p, l in zip(pred, labels))
+    tp = sum(p and y for p, y in zip(pred, labels, strict=True))
+    tn = sum((not p) and (not y) for p, y in zip(pred, labels, strict=True))
+    fp = sum(p and (not y) for p, y in zip(pred, labels, strict=True))
+    fn = sum((not p) and y for p, y in zip(pred, labels, strict=True))
     n_neg, n_pos = fp + tn, tp + fn
     return {"acc": (tp + tn) / len(labels), "fpr": fp / max(n_neg, 1), "fnr": fn / max(n_pos, 1), "fp": fp, "fn": fn}
 
@@ -316,7 +316,7 @@ def main() -> None:
 
     mv_pred, mv_t, mv_err, mv_lat = mv_direct(golds, comps)
     rk_pred, rk_t, rk_err, v1 = rk_batch(golds, comps, workers=1)
-    rk2_pred, rk2_t, rk2_err, v2 = rk_batch(golds, comps, workers=2)
+    rk2_pred, rk2_t, rk2_err, _ = rk_batch(golds, comps, workers=2)
     rkn_pred, rkn_t, rkn_err, _ = rk_batch(golds, comps, workers=1, cache_size=0)
     mvt_pred, mvt_t, mvt_err, _ = mv_direct(golds, comps, in_thread=True)
     rkt_pred, rkt_t, rkt_err, _ = rk_batch(golds, comps, workers=1, in_thread=True)

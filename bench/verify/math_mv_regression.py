@@ -98,15 +98,15 @@ def main() -> None:
             if v is None:
                 try:
                     preds.append(bool(verify(parse(gold), parse(pred))))
-                except BaseException:  # noqa: BLE001 - TimeoutException is a BaseException
+                except BaseException:  # TimeoutException is a BaseException
                     preds.append(False)
             else:
                 preds.append(v.verify(pred, answer=gold).value > 0)
         dt = time.perf_counter() - t0
-        fp = sum(p and not r[3] for p, r in zip(preds, rows))
-        fn = sum((not p) and r[3] for p, r in zip(preds, rows))
-        acc = sum(p == r[3] for p, r in zip(preds, rows)) / len(rows)
-        wrong[name] = [r for p, r in zip(preds, rows) if p != r[3]]
+        fp = sum(p and not r[3] for p, r in zip(preds, rows, strict=True))
+        fn = sum((not p) and r[3] for p, r in zip(preds, rows, strict=True))
+        acc = sum(p == r[3] for p, r in zip(preds, rows, strict=True)) / len(rows)
+        wrong[name] = [r for p, r in zip(preds, rows, strict=True) if p != r[3]]
         print(f"| {name} | {acc:.3f} | {fp}/{len(rows) - n_pos} | {fn}/{n_pos} | {dt:.1f} |")
     name = "rewardkit MathVerifier (boxed='last', default)"
     print(f"\n## Cases the default rewardkit verifier gets wrong ({len(wrong[name])})\n")

@@ -68,7 +68,7 @@ def make_db(path: str, rng: random.Random) -> dict:
     names = sorted(rng.sample(FIRST, n))
     ages = sorted(rng.sample(range(18, 90), n), reverse=True)
     rows = []
-    for i, (nm, age) in enumerate(zip(names, ages)):
+    for i, (nm, age) in enumerate(zip(names, ages, strict=True)):
         country = COUNTRIES[i % 3] if i < 4 else rng.choice(COUNTRIES)  # FR, US, DE, FR ... duplicates guaranteed
         email = None if i % 3 == 1 else f"{nm.lower()}@x.org"
         rows.append((i + 1, nm, country, age, email))
@@ -105,19 +105,22 @@ def rules(db: str, meta: dict, rng: random.Random) -> list[Pair]:
     def add(rule: str, gold: str, pred: str, labels: dict[str, bool]) -> None:
         P.append(Pair(rule, db, gold, pred, labels))
 
-    add("identical", "SELECT name FROM singer WHERE age > %d" % a, "SELECT name FROM singer WHERE age > %d" % a, ALL)
-    add("alias rename", "SELECT name FROM singer WHERE age > %d" % a, "SELECT T9.name FROM singer AS T9 WHERE T9.age > %d" % a, ALL)
+    add("identical", f"SELECT name FROM singer WHERE age > {a}", f"SELECT name FROM singer WHERE age > {a}", ALL)
+    add("alias rename", f"SELECT name FROM singer WHERE age > {a}",
+        f"SELECT T9.name FROM singer AS T9 WHERE T9.age > {a}", ALL)
     add("predicate reorder", f"SELECT name FROM singer WHERE age > {a} AND country = 'FR'",
         f"SELECT name FROM singer WHERE country = 'FR' AND {a} < age", ALL)
-    add("join vs IN subquery (N:1)", "SELECT c.year, c.venue FROM concert c JOIN singer s ON c.singer_id = s.id WHERE s.age > %d" % a,
-        "SELECT year, venue FROM concert WHERE singer_id IN (SELECT id FROM singer WHERE age > %d)" % a, ALL)
+    add("join vs IN subquery (N:1)",
+        f"SELECT c.year, c.venue FROM concert c JOIN singer s ON c.singer_id = s.id WHERE s.age > {a}",
+        f"SELECT year, venue FROM concert WHERE singer_id IN (SELECT id FROM singer WHERE age > {a})", ALL)
     add("IN vs EXISTS", "SELECT name FROM singer WHERE id IN (SELECT singer_id FROM concert)",
         "SELECT name FROM singer s WHERE EXISTS (SELECT 1 FROM concert c WHERE c.singer_id = s.id)", ALL)
-    add("CTE inline", "SELECT name FROM singer WHERE age < %d" % a,
-        "WITH young AS (SELECT * FROM singer WHERE age < %d) SELECT name FROM young" % a, ALL)
+    add("CTE inline", f"SELECT name FROM singer WHERE age < {a}",
+        f"WITH young AS (SELECT * FROM singer WHERE age < {a}) SELECT name FROM young", ALL)
     add("group-by column order", "SELECT country, count(*) FROM singer GROUP BY country",
         "SELECT country, count(*) FROM singer GROUP BY country ORDER BY count(*)", ALL)
-    add("pred adds ORDER BY (gold unordered)", "SELECT name, age FROM singer", "SELECT name, age FROM singer ORDER BY age DESC", ALL)
+    add("pred adds ORDER BY (gold unordered)", "SELECT name, age FROM singer",
+        "SELECT name, age FROM singer ORDER BY age DESC", ALL)
     add("same ORDER BY, equal sort", "SELECT name FROM singer ORDER BY age", "SELECT name FROM singer ORDER BY age ASC", ALL)
     # duplicates: join over a 1:N relationship repeats singers with several concerts
     add("join duplicates vs IN", "SELECT name FROM singer WHERE id IN (SELECT singer_id FROM concert)",
@@ -126,8 +129,8 @@ def rules(db: str, meta: dict, rng: random.Random) -> list[Pair]:
     add("DISTINCT removed", "SELECT DISTINCT country FROM singer", "SELECT country FROM singer", lab(bird=True))
     add("UNION vs UNION ALL", "SELECT country FROM singer UNION ALL SELECT country FROM singer",
         "SELECT country FROM singer UNION SELECT country FROM singer", lab(bird=True))
-    add("columns reordered", "SELECT name, age FROM singer WHERE age > %d" % a,
-        "SELECT age, name FROM singer WHERE age > %d" % a, lab(permutation=True, spider=True))
+    add("columns reordered", f"SELECT name, age FROM singer WHERE age > {a}",
+        f"SELECT age, name FROM singer WHERE age > {a}", lab(permutation=True, spider=True))
     add("columns reordered, 3 cols", "SELECT id, name, country FROM singer", "SELECT country, id, name FROM singer",
         lab(permutation=True, spider=True))
     add("ORDER BY direction flipped", "SELECT name FROM singer ORDER BY age",
@@ -141,7 +144,8 @@ def rules(db: str, meta: dict, rng: random.Random) -> list[Pair]:
         "SELECT age, name FROM singer ORDER BY age", lab(permutation=True, spider=True))
     add("LIMIT with flipped ORDER BY", f"SELECT name FROM singer ORDER BY age LIMIT {k}",
         f"SELECT name FROM singer ORDER BY age DESC LIMIT {k}", NONE)
-    add("wrong filter (> vs >=)", "SELECT name FROM singer WHERE age > %d" % a, "SELECT name FROM singer WHERE age >= %d" % a, NONE)
+    add("wrong filter (> vs >=)", f"SELECT name FROM singer WHERE age > {a}",
+        f"SELECT name FROM singer WHERE age >= {a}", NONE)
     add("dropped WHERE", "SELECT name FROM singer WHERE country = 'FR'", "SELECT name FROM singer", NONE)
     add("count(*) vs count(col) with NULLs", "SELECT count(*) FROM singer", "SELECT count(email) FROM singer", NONE)
     add("wrong aggregate", "SELECT max(age) FROM singer", "SELECT min(age) FROM singer", NONE)
@@ -149,7 +153,8 @@ def rules(db: str, meta: dict, rng: random.Random) -> list[Pair]:
     add("syntax error", "SELECT name FROM singer", "SELECT name FROM singer WHERE", NONE)
     add("unknown column", "SELECT name FROM singer", "SELECT nme FROM singer", NONE)
     add("write attempt", "SELECT name FROM singer", "DELETE FROM singer", NONE)
-    add("orders join vs subquery", "SELECT o.amount FROM orders o JOIN customers c ON o.customer_id = c.id WHERE c.city = 'Paris'",
+    add("orders join vs subquery",
+        "SELECT o.amount FROM orders o JOIN customers c ON o.customer_id = c.id WHERE c.city = 'Paris'",
         "SELECT amount FROM orders WHERE customer_id IN (SELECT id FROM customers WHERE city = 'Paris')", ALL)
     add("orders wrong city", "SELECT o.amount FROM orders o JOIN customers c ON o.customer_id = c.id WHERE c.city = 'Paris'",
         "SELECT o.amount FROM orders o JOIN customers c ON o.customer_id = c.id WHERE c.city = 'Lyon'", NONE)
@@ -239,9 +244,12 @@ def main() -> None:
     qps_bird = timed(lambda p: bird_exec_match(p.pred, p.gold, p.db))
     rows = [
         ("BIRD baseline (connect + run both + set compare, per call)", qps_bird),
-        ("rewardkit exec match, bird (cached connection + gold result)", timed(lambda p: exec_only.verify(p.pred, db_path=p.db, gold_sql=p.gold))),
-        ("rewardkit exec match, bird, gold cache off", timed(lambda p: no_gold_cache.verify(p.pred, db_path=p.db, gold_sql=p.gold))),
-        ("rewardkit exec match, spider (column permutations)", timed(lambda p: spider.verify(p.pred, db_path=p.db, gold_sql=p.gold))),
+        ("rewardkit exec match, bird (cached connection + gold result)",
+         timed(lambda p: exec_only.verify(p.pred, db_path=p.db, gold_sql=p.gold))),
+        ("rewardkit exec match, bird, gold cache off",
+         timed(lambda p: no_gold_cache.verify(p.pred, db_path=p.db, gold_sql=p.gold))),
+        ("rewardkit exec match, spider (column permutations)",
+         timed(lambda p: spider.verify(p.pred, db_path=p.db, gold_sql=p.gold))),
         ("rewardkit Reasoning-SQL total (exec + sqlglot syntax + qualify schema-link + n-gram)",
          timed(lambda p: full.verify(p.pred, db_path=p.db, gold_sql=p.gold))),
     ]

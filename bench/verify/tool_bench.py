@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import random
 import re
@@ -268,18 +269,18 @@ def corruption_sites(schema: dict, inst: dict, path: tuple = ()) -> list:
         if k not in inst:
             continue
         if "enum" in s:
-            sites.append((path + (k,), "purple"))
+            sites.append(((*path, k), "purple"))
         elif s["type"] == "string":
-            sites.append((path + (k,), ""))               # minLength
+            sites.append(((*path, k), ""))               # minLength
         elif s["type"] == "integer":
-            sites.append((path + (k,), 1000))             # maximum
+            sites.append(((*path, k), 1000))             # maximum
         elif s["type"] == "boolean":
-            sites.append((path + (k,), "yes"))            # type
+            sites.append(((*path, k), "yes"))            # type
         elif s["type"] == "array":
-            sites.append((path + (k,), []))               # minItems
+            sites.append(((*path, k), []))               # minItems
         else:
-            sites += corruption_sites(s, inst[k], path + (k,))
-    sites.append((path + ("zz_extra",), 1))               # additionalProperties
+            sites += corruption_sites(s, inst[k], (*path, k))
+    sites.append(((*path, "zz_extra"), 1))               # additionalProperties
     return sites
 
 
@@ -305,54 +306,8 @@ def oracle_strict_valid(instance: Any, schema: dict) -> bool:
     return jsonschema.Draft202012Validator(strict(schema)).is_valid(instance)
 
 
-# ============================================================================ main
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=int, default=20000)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
-    rng = random.Random(args.seed)
-    cases = [make_case(rng) for _ in range(args.cases)]
-
-    rk = ToolRLVerifier(strip=False)
-    mism = []
-    t0 = time.perf_counter()
-    rk_out = [rk.verify(r, gold_calls=g) for r, g in cases]
-    t_rk = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    or_out = [(oracle_format(r, g), oracle_correct(r, g)) for r, g in cases]
-    t_or = time.perf_counter() - t0
-    for (r, g), a, (f, c) in zip(cases, rk_out, or_out):
-        if not (a.components["format"] == f and a.components["correctness"] == c and a.value == f + c):
-            mism.append((r, g, a.components, f, c))
-    vals = [c for _, c in or_out]
-    n_max = sum(v == R_MAX for v in vals)
-    n_min = sum(v == R_MIN for v in vals)
-    n_zero_gold = sum("<tool_call>" not in g for _, g in cases)
-    print(f"# Tool-call and structured-output reward benchmark\n\nseed {args.seed}\n")
-    print("## ToolRL-compatible mode vs the oracle (exact equality of format, correctness and total)\n")
-    print("| cases | equal | mismatches | R_correct = +3 | R_correct = -3 | gold without call | rewardkit cases/s | oracle cases/s | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {len(cases)} | {len(cases) - len(mism)} | {len(mism)} | {n_max} | {n_min} | {n_zero_gold} | "
-          f"{len(cases) / t_rk:,.0f} | {len(cases) / t_or:,.0f} | {t_or / t_rk:.2f}x |")
-    if mism:
-        print("\nfirst mismatch:", mism[0])
-
-    # GRPO-style: 8 completions per gold (rewardkit parses each gold once; the oracle per call)
-    groups = [(make_case(rng)[1], [make_case(rng)[0] for _ in range(8)]) for _ in range(len(cases) // 8)]
-    grp = [(r, g) for g, rs in groups for r in rs]
-    t0 = time.perf_counter()
-    for r, g in grp:
-        rk.verify(r, gold_calls=g)
-    t_rk_g = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for r, g in grp:
-        oracle_format(r, g), oracle_correct(r, g)
-    t_or_g = time.perf_counter() - t0
-    print(f"\nGRPO-style batches (8 completions per gold, {len(grp)} calls): rewardkit {len(grp) / t_rk_g:,.0f} cases/s, "
-          f"oracle {len(grp) / t_or_g:,.0f} cases/s, ratio {t_or_g / t_rk_g:.2f}x")
-
-    # ---- monotonicity, tool calls
+def report_tool_monotonicity(rng: random.Random, rk: ToolRLVerifier) -> None:
+    """Print how often the tool-call rewards are non-increasing / strictly decreasing in the number of wrong values."""
     def chains(n_chains: int, score) -> tuple[int, int, int]:
         mono = strict = 0
         for _ in range(n_chains):
@@ -367,8 +322,8 @@ def main() -> None:
             for i, k in sites:
                 pd[i]["parameters"][k] = "WRONG-" + str(pd[i]["parameters"][k])  # one more wrong value
                 seq.append(score(pd, gt))
-            mono += all(b <= a for a, b in zip(seq, seq[1:]))
-            strict += all(b < a for a, b in zip(seq, seq[1:]))
+            mono += all(b <= a for a, b in itertools.pairwise(seq))
+            strict += all(b < a for a, b in itertools.pairwise(seq))
         return n_chains, mono, strict
 
     def toolrl_score(pd, gt):
@@ -390,6 +345,59 @@ def main() -> None:
         n, mono, strict = chains(500, fn)
         print(f"| {name} | {n} | {mono}/{n} | {strict}/{n} |")
 
+
+
+# ============================================================================ main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=20000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    cases = [make_case(rng) for _ in range(args.cases)]
+
+    rk = ToolRLVerifier(strip=False)
+    mism = []
+    t0 = time.perf_counter()
+    rk_out = [rk.verify(r, gold_calls=g) for r, g in cases]
+    t_rk = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    or_out = [(oracle_format(r, g), oracle_correct(r, g)) for r, g in cases]
+    t_or = time.perf_counter() - t0
+    for (r, g), a, (f, c) in zip(cases, rk_out, or_out, strict=True):
+        if not (a.components["format"] == f and a.components["correctness"] == c and a.value == f + c):
+            mism.append((r, g, a.components, f, c))
+    vals = [c for _, c in or_out]
+    n_max = sum(v == R_MAX for v in vals)
+    n_min = sum(v == R_MIN for v in vals)
+    n_zero_gold = sum("<tool_call>" not in g for _, g in cases)
+    print(f"# Tool-call and structured-output reward benchmark\n\nseed {args.seed}\n")
+    print("## ToolRL-compatible mode vs the oracle (exact equality of format, correctness and total)\n")
+    print("| cases | equal | mismatches | R_correct = +3 | R_correct = -3 | gold without call "
+          "| rewardkit cases/s | oracle cases/s | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {len(cases)} | {len(cases) - len(mism)} | {len(mism)} | {n_max} | {n_min} | {n_zero_gold} | "
+          f"{len(cases) / t_rk:,.0f} | {len(cases) / t_or:,.0f} | {t_or / t_rk:.2f}x |")
+    if mism:
+        print("\nfirst mismatch:", mism[0])
+
+    # GRPO-style: 8 completions per gold (rewardkit parses each gold once; the oracle per call)
+    groups = [(make_case(rng)[1], [make_case(rng)[0] for _ in range(8)]) for _ in range(len(cases) // 8)]
+    grp = [(r, g) for g, rs in groups for r in rs]
+    t0 = time.perf_counter()
+    for r, g in grp:
+        rk.verify(r, gold_calls=g)
+    t_rk_g = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for r, g in grp:
+        oracle_format(r, g), oracle_correct(r, g)
+    t_or_g = time.perf_counter() - t0
+    print(f"\nGRPO-style batches (8 completions per gold, {len(grp)} calls): rewardkit {len(grp) / t_rk_g:,.0f} cases/s, "
+          f"oracle {len(grp) / t_or_g:,.0f} cases/s, ratio {t_or_g / t_rk_g:.2f}x")
+
+    # ---- monotonicity, tool calls
+    report_tool_monotonicity(rng, rk)
+
     # ---- monotonicity, structured output
     sv = StructuredOutputVerifier(schema={"type": "object"})  # schema given per call below
     n = mono = strict = 0
@@ -406,8 +414,8 @@ def main() -> None:
             apply_site(cur, s)
             seq.append(grade_structured(cur, schema).score)
         n += 1
-        mono += all(b <= a for a, b in zip(seq, seq[1:]))
-        strict += all(b < a for a, b in zip(seq, seq[1:]))
+        mono += all(b <= a for a, b in itertools.pairwise(seq))
+        strict += all(b < a for a, b in itertools.pairwise(seq))
         # binary agreement with the strictify + validate oracle on valid / corrupted / malformed text
         strict_v = StructuredOutputVerifier(schema=schema, strict=True, mode="binary")
         for candidate in (inst, cur, valid_instance(schema, rng)):

@@ -47,91 +47,8 @@ class FakeOpenAI:
         self.in_flight = 0
         self.max_in_flight = 0
         self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
-
-            def log_message(self, *a):  # quiet
-                pass
-
-            def _leave(self) -> None:
-                """Leave the in-flight count *before* the reply goes out: a client that sends its next
-                request on receipt must not see this one still counted."""
-                if getattr(self, "_counted", False):
-                    self._counted = False
-                    with fake.lock:
-                        fake.in_flight -= 1
-
-            def _send(self, code: int, obj: dict, headers: dict | None = None) -> None:
-                self._leave()
-                body = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def _trickle(self, obj: dict, every: float) -> None:
-                self._leave()
-                body = json.dumps(obj).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    for i in range(len(body)):
-                        self.wfile.write(body[i:i + 1])
-                        self.wfile.flush()
-                        time.sleep(every)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def do_POST(self):  # noqa: N802
-                n = int(self.headers.get("Content-Length", 0))
-                raw = self.rfile.read(n)
-                with fake.lock:
-                    fake.hits += 1
-                    fake.in_flight += 1
-                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
-                    action = fake.script.pop(0) if fake.script else ("model",)
-                self._counted = True
-                try:
-                    if self.path != "/v1/chat/completions":
-                        return self._send(404, {"error": {"message": "not found"}})
-                    if fake.api_key and self.headers.get("Authorization") != f"Bearer {fake.api_key}":
-                        return self._send(401, {"error": {"message": "bad key"}})
-                    try:
-                        body = json.loads(raw)
-                        messages = body["messages"]
-                        body["model"]
-                    except (ValueError, KeyError, TypeError):
-                        return self._send(400, {"error": {"message": "need model and messages"}})
-                    with fake.lock:
-                        fake.requests.append(body)
-                    if action[0] == "status":
-                        hdr = {"Retry-After": str(action[2])} if len(action) > 2 and action[2] is not None else {}
-                        return self._send(action[1], {"error": {"message": "scripted"}}, hdr)
-                    if action[0] == "sleep":
-                        time.sleep(action[1])
-                    if action[0] == "drop":
-                        self.close_connection = True
-                        return None
-                    user = [m["content"] for m in messages if m.get("role") == "user"][-1]
-                    out = fake.reply(user, body["model"], action[1] if action[0] == "reply" else None)
-                    if action[0] == "trickle":
-                        return self._trickle(out, action[1])
-                    self._send(200, out)
-                finally:
-                    self._leave()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -156,10 +73,97 @@ class FakeOpenAI:
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": len(user) // 4, "completion_tokens": 1, "total_tokens": len(user) // 4 + 1}}
 
-    def __enter__(self) -> "FakeOpenAI":
+    def __enter__(self) -> FakeOpenAI:
         self.thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """The fake API's request handler; a subclass per server sets ``fake``."""
+
+    fake: FakeOpenAI
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms delayed-ACK stalls
+
+    def log_message(self, *a):  # quiet
+        pass
+
+    def _leave(self) -> None:
+        """Leave the in-flight count *before* the reply goes out: a client that sends its next
+        request on receipt must not see this one still counted."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.fake.lock:
+                self.fake.in_flight -= 1
+
+    def _send(self, code: int, obj: dict, headers: dict | None = None) -> None:
+        self._leave()
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _trickle(self, obj: dict, every: float) -> None:
+        self._leave()
+        body = json.dumps(obj).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(every)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        raw = self.rfile.read(n)
+        with self.fake.lock:
+            self.fake.hits += 1
+            self.fake.in_flight += 1
+            self.fake.max_in_flight = max(self.fake.max_in_flight, self.fake.in_flight)
+            action = self.fake.script.pop(0) if self.fake.script else ("model",)
+        self._counted = True
+        try:
+            if self.path != "/v1/chat/completions":
+                return self._send(404, {"error": {"message": "not found"}})
+            if self.fake.api_key and self.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
+                return self._send(401, {"error": {"message": "bad key"}})
+            try:
+                body = json.loads(raw)
+                messages = body["messages"]
+                body["model"]
+            except (ValueError, KeyError, TypeError):
+                return self._send(400, {"error": {"message": "need model and messages"}})
+            with self.fake.lock:
+                self.fake.requests.append(body)
+            if action[0] == "status":
+                hdr = {"Retry-After": str(action[2])} if len(action) > 2 and action[2] is not None else {}
+                return self._send(action[1], {"error": {"message": "scripted"}}, hdr)
+            if action[0] == "sleep":
+                time.sleep(action[1])
+            if action[0] == "drop":
+                self.close_connection = True
+                return None
+            user = [m["content"] for m in messages if m.get("role") == "user"][-1]
+            out = self.fake.reply(user, body["model"], action[1] if action[0] == "reply" else None)
+            if action[0] == "trickle":
+                return self._trickle(out, action[1])
+            self._send(200, out)
+        finally:
+            self._leave()

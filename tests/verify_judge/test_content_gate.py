@@ -8,16 +8,17 @@ from rewardkit.verify.gate import MASTER_KEYS, ContentGate, gate_reason, has_ans
 PAPER_KEYS = [" ", ".", ",", ":", ";", "Thought process:", "Let's solve this problem step by step.", "Solution",
               "解", "かいせつ", "Respuesta"]
 
+# \uff1a is the CJK fullwidth colon (written as an escape: it looks like ":")
 VARIANTS = [
-    "", "\n\t ", "...", "。", "：", "!!!", "**Solution**", "### Solution:", "SOLUTION.", "thought process",
+    "", "\n\t ", "...", "。", "\uff1a", "!!!", "**Solution**", "### Solution:", "SOLUTION.", "thought process",
     "Thought Process:\n", "Let\u2019s solve this problem step by step:", "let's think step by step.",
     "Here is the solution:", "<think></think>", "<answer></answer>", "\\boxed{}", "$\\boxed{ }$",
-    "The answer is", "Final answer:", "解：", "解答", "答案：", "解説", "かいとう", "Respuesta:", "Solución",
+    "The answer is", "Final answer:", "解\uff1a", "解答", "答案\uff1a", "解説", "かいとう", "Respuesta:", "Solución",
     "Réponse :", "Lösung", "Ответ:", "Решение", "풀이", "정답", "Step 1:", "Solution: Let's think step by step.",
 ]
 
 LEGIT = [
-    "4", "x = 4", "The answer is 4.", "\\boxed{\\frac{1}{2}}", "Paris", "解：x=2", "答案是 5", "Respuesta: 7",
+    "4", "x = 4", "The answer is 4.", "\\boxed{\\frac{1}{2}}", "Paris", "解\uff1ax=2", "答案是 5", "Respuesta: 7",
     "Let's solve this step by step. 2 + 2 = 4, so the answer is \\boxed{4}.",
     "Solution: the roots are 1 and 2.", "<think>add</think><answer>12</answer>",
 ]

@@ -204,7 +204,7 @@ def test_llm_judge_term_from_config_with_template_columns():
         topic = LLMJudge(lambda m: "YES" if "algebra" in m[-1]["content"] else "NO", template="{topic}: {response}")
         assert [r.value for r in topic.verify_batch(SampleBatch(["q"] * 2, ["4", "4"], {
             "answer": ["4", "4"], "topic": ["algebra", "poetry"]}))] == [1.0, 0.0]
-        with pytest.raises(BatchError, match="columns.topic"):
+        with pytest.raises(BatchError, match=r"columns\.topic"):
             topic.verify_batch(SampleBatch(["q"], ["4"], {"answer": ["4"]}))
         with pytest.raises(ConfigError, match="base_url"):
             build_reward({"terms": [{"type": "llm_judge", "params": {"base_url": "localhost:1"}}]})

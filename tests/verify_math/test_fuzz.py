@@ -12,9 +12,9 @@ from rewardkit.verify.math.numeric import fast_equal
 from rewardkit.verify.math.qa import QAVerifier
 from rewardkit.verify.math.verifier import MathVerifier
 
-LATEXISH = st.lists(st.sampled_from(list("0123456789+-*/^(){}[].,%$ xyz=<>#:") +
-                                             ["\\boxed{", "\\frac", "\\sqrt", "\\pi", "\\text{", "\\left(",
-                                              "<answer>", "</answer>", "####", "Answer:", "\\dfrac", "}"]),
+LATEXISH = st.lists(st.sampled_from([*"0123456789+-*/^(){}[].,%$ xyz=<>#:",
+                                      "\\boxed{", "\\frac", "\\sqrt", "\\pi", "\\text{", "\\left(",
+                                      "<answer>", "</answer>", "####", "Answer:", "\\dfrac", "}"]),
                     max_size=40).map("".join)
 ANY = st.one_of(st.text(max_size=200), LATEXISH)
 GOLD = st.one_of(st.none(), st.integers(-10**6, 10**6), st.floats(allow_nan=True), ANY,

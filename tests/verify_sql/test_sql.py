@@ -166,7 +166,8 @@ def test_extract_sql_variants():
     assert extract_sql("```\nSELECT b FROM t\n```") == "SELECT b FROM t"
     assert extract_sql("```sql\nSELECT 1\n``` then ```sql\nSELECT 2\n```") == "SELECT 2"
     assert extract_sql("<think>SELECT wrong</think><answer>SELECT right FROM t</answer>") == "SELECT right FROM t"
-    assert extract_sql("First SELECT 1; finally WITH x AS (SELECT 2) SELECT * FROM x") == "WITH x AS (SELECT 2) SELECT * FROM x"
+    assert (extract_sql("First SELECT 1; finally WITH x AS (SELECT 2) SELECT * FROM x")
+            == "WITH x AS (SELECT 2) SELECT * FROM x")
     assert extract_sql("") is None and extract_sql("nothing") is None
     assert extract_sql("Answer: ```sql SELECT `name` FROM t```") == "SELECT `name` FROM t"
 
@@ -207,7 +208,7 @@ def test_reasoning_sql_weighted_total(db):
     assert wrong.components["execution"] == 0.0 and wrong.components["syntax"] == 1.0
     assert 1.0 < wrong.value < 3.0
     assert SQLVerifier(normalize=True).verify(gold, db_path=str(db), gold_sql=gold).value == pytest.approx(1.0)
-    with pytest.raises(ConfigError, match="weights.bogus"):
+    with pytest.raises(ConfigError, match=r"weights\.bogus"):
         SQLVerifier(weights={"bogus": 1.0})
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import yaml
 
-import rewardkit.verify.format  # noqa: F401  (registers the terms)
-import rewardkit.verify.length  # noqa: F401
+import rewardkit.verify.format  # registers the terms
+import rewardkit.verify.length
 import rewardkit.verify.toolcall  # noqa: F401
 from rewardkit.core import SampleBatch, build_reward
 

@@ -77,7 +77,8 @@ def test_format_term_through_config():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "x", " ", "\n", "42"]), max_size=20).map("".join)
+@given(st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "x", " ", "\n", "42"]),
+                max_size=20).map("".join)
        | st.text(max_size=100))
 def test_format_fuzz(text):
     for v in (TagFormatVerifier(), TagFormatVerifier(prefilled_think=True)):

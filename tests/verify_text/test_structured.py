@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import doctest
+import itertools
 import json
 import math
 
@@ -89,7 +90,7 @@ def test_partial_credit_decreases_with_each_error(order):
         assert not g.valid
         scores.append(g.score)
     assert scores[0] == 1.0
-    assert all(b < a for a, b in zip(scores, scores[1:])), scores  # strictly decreasing
+    assert all(b < a for a, b in itertools.pairwise(scores)), scores  # strictly decreasing
     assert scores[-1] > grade_structured(None, SCHEMA, parsed=False).score == 0.0
 
 
@@ -153,7 +154,8 @@ def test_term_reads_schema_column():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10, 200) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-    lambda ch: st.lists(ch, max_size=4) | st.dictionaries(st.sampled_from(list(SCHEMA["properties"]) + ["city", "zip", "q"]), ch, max_size=6),
+    lambda ch: st.lists(ch, max_size=4) | st.dictionaries(st.sampled_from([*SCHEMA["properties"], "city", "zip", "q"]),
+                                                          ch, max_size=6),
     max_leaves=20)
 
 

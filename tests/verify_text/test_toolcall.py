@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import itertools
 import json
 import math
 
@@ -130,13 +131,15 @@ def test_schema_mode_scores():
     exact = v.verify(calls_text(GOLD_CALLS), gold_calls=GOLD_CALLS, tools=TOOLS)
     assert exact.value == 1.0 and exact.error is None
     assert v.verify(calls_text(GOLD_CALLS[::-1]), gold_calls=GOLD_CALLS, tools=TOOLS).value == 1.0
-    assert ToolCallVerifier(ordered=True).verify(calls_text(GOLD_CALLS[::-1]), gold_calls=GOLD_CALLS, tools=TOOLS).value == 0.0
+    reordered = calls_text(GOLD_CALLS[::-1])
+    assert ToolCallVerifier(ordered=True).verify(reordered, gold_calls=GOLD_CALLS, tools=TOOLS).value == 0.0
     # OpenAI-style arguments as a JSON string, case/whitespace in strings, 2.0 for 2
-    openai = [{"type": "function", "function": {"name": "book", "arguments": json.dumps({"city": "paris ", "nights": 2.0, "breakfast": True})}},
+    book_args = json.dumps({"city": "paris ", "nights": 2.0, "breakfast": True})
+    openai = [{"type": "function", "function": {"name": "book", "arguments": book_args}},
               {"name": "weather", "arguments": {"city": "Paris", "days": 3}}]
     assert v.verify(json.dumps(openai), gold_calls=GOLD_CALLS, tools=TOOLS).value == 1.0  # 2.0 is a JSON Schema integer
-    r = v.verify(calls_text([{"name": "book", "arguments": {"city": "Paris", "nights": "2", "breakfast": True}}, GOLD_CALLS[1]]),
-                 gold_calls=GOLD_CALLS, tools=TOOLS)
+    string_nights = {"name": "book", "arguments": {"city": "Paris", "nights": "2", "breakfast": True}}
+    r = v.verify(calls_text([string_nights, GOLD_CALLS[1]]), gold_calls=GOLD_CALLS, tools=TOOLS)
     assert r.error == "schema_violation" and r.value == pytest.approx((2 / 3 + 1) / 2)
     unk = v.verify(calls_text([{"name": "hack", "arguments": {}}]), gold_calls=GOLD_CALLS, tools=TOOLS)
     assert unk.value == 0.0 and unk.error == "unknown_tool"
@@ -164,11 +167,11 @@ def test_schema_mode_monotone_in_errors(order):
     for k in order:
         ERRORS[k](calls)
         scores.append(v.verify(calls_text(calls), gold_calls=GOLD_CALLS, tools=TOOLS).value)
-    assert scores[0] == 1.0 and all(b <= a for a, b in zip(scores, scores[1:])), scores
+    assert scores[0] == 1.0 and all(b <= a for a, b in itertools.pairwise(scores)), scores
     # strictly decreasing while every call is still matched to its own gold call (once the extra
     # call exists, a damaged original may be swapped out for it, so later errors can be free)
     upto = order.index(4) + 1
-    assert all(b < a for a, b in zip(scores[:upto + 1], scores[1:upto + 1])), scores
+    assert all(b < a for a, b in itertools.pairwise(scores[:upto + 1])), scores
 
 
 def test_schema_term_registered():
@@ -178,11 +181,14 @@ def test_schema_term_registered():
     assert out.tolist() == [1.0, 0.0]
 
 
+_FUZZ_ARGS = st.one_of(st.text(max_size=10), st.dictionaries(
+    st.sampled_from(["city", "nights", "days"]),
+    st.one_of(st.integers(), st.text(max_size=5), st.none(), st.booleans())))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200) | st.lists(st.fixed_dictionaries({"name": st.sampled_from(["book", "weather", "x", 3]),
-                                                               "arguments": st.one_of(st.text(max_size=10), st.dictionaries(
-                                                                   st.sampled_from(["city", "nights", "days"]),
-                                                                   st.one_of(st.integers(), st.text(max_size=5), st.none(), st.booleans())))}),
+                                                               "arguments": _FUZZ_ARGS}),
                                        max_size=3).map(calls_text))
 def test_schema_mode_fuzz(text):
     r = ToolCallVerifier().safe_verify(text, gold_calls=GOLD_CALLS, tools=TOOLS)

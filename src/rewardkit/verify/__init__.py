@@ -16,9 +16,21 @@ from .gate import MASTER_KEYS, ContentGate, content_gate, gate_reason, has_answe
 from .judge import JudgeCache, LLMJudge, OpenAIChatClient, RateLimiter, RetryPolicy, llm_judge, parse_verdict
 
 __all__ = [
-    "Verifier", "VerifierTerm", "VerifyResult",
-    "MASTER_KEYS", "ContentGate", "content_gate", "gate_reason", "has_answer",
-    "JudgeCache", "LLMJudge", "OpenAIChatClient", "RateLimiter", "RetryPolicy", "llm_judge", "parse_verdict",
+    "MASTER_KEYS",
+    "ContentGate",
+    "JudgeCache",
+    "LLMJudge",
+    "OpenAIChatClient",
+    "RateLimiter",
+    "RetryPolicy",
+    "Verifier",
+    "VerifierTerm",
+    "VerifyResult",
+    "content_gate",
+    "gate_reason",
+    "has_answer",
+    "llm_judge",
+    "parse_verdict",
 ]
 
 #: verifier modules of this package -> the names re-exported here

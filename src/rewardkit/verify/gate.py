@@ -63,15 +63,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Iterable, Sequence
+from typing import Any
+from collections.abc import Iterable, Sequence
 
 from rewardkit.core import ConfigError, register_term
 
 from .injection import INJECTION_FAMILIES, INJECTION_PATTERNS, injection_family
 from .result import Verifier, VerifierTerm, VerifyResult
 
-__all__ = ["MASTER_KEYS", "DEFAULT_OPENERS", "INJECTION_PATTERNS", "INJECTION_FAMILIES", "gate_reason", "has_answer",
-           "ContentGate", "content_gate"]
+__all__ = [
+    "DEFAULT_OPENERS",
+    "INJECTION_FAMILIES",
+    "INJECTION_PATTERNS",
+    "MASTER_KEYS",
+    "ContentGate",
+    "content_gate",
+    "gate_reason",
+    "has_answer",
+]
 
 #: The master-key responses of Zhao, Liu et al. (2025), Table 1 (plus ";" from a
 #: secondary summary) and two answer-marker shells used as adversarial probes.
@@ -99,7 +108,8 @@ DEFAULT_OPENERS: tuple[str, ...] = (
     "解题过程", "解题思路", "解答过程", "解答", "解析", "解", "思路", "答案是", "答案", "答", "最终答案",
     "让我们一步一步地解决这个问题", "让我们一步步思考", "我们来一步步解决",
     # Japanese
-    "かいせつ", "解説", "かいとう", "解答例", "回答", "こたえ", "答え", "解き方", "考え方", "ステップバイステップで考えましょう",
+    "かいせつ", "解説", "かいとう", "解答例", "回答", "こたえ", "答え", "解き方", "考え方",
+    "ステップバイステップで考えましょう",
     # Spanish / Portuguese
     "respuesta", "la respuesta es", "solución", "solucion", "resolvamos este problema paso a paso",
     "paso a paso", "resposta", "solução", "vamos resolver passo a passo",
@@ -122,13 +132,13 @@ _LATEX_CMD = re.compile(r"\\[A-Za-z]+\*?")
 _MARKUP = re.compile(r"</?\s*(think|answer|reasoning|solution|thought|response)\s*>", re.I)
 _WS = re.compile(r"\s+")
 
-#: explicit answer markers: the captured group must hold content
+#: explicit answer markers: the captured group must hold content (\uff1a: the CJK fullwidth colon)
 _ANSWER_MARKERS = (
     re.compile(r"\\(?:boxed|fbox)\s*\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}"),
     re.compile(r"####\s*(.+)"),
     re.compile(r"(?:final\s+answer|answer)\s*(?:is|:|=)\s*(.+)", re.I),
-    re.compile(r"(?:答案|答)\s*[:：是为]\s*(.+)"),
-    re.compile(r"(?:respuesta|réponse|antwort|ответ|resposta)\s*[:：]\s*(.+)", re.I),
+    re.compile(r"(?:答案|答)\s*[:\uff1a是为]\s*(.+)"),
+    re.compile(r"(?:respuesta|réponse|antwort|ответ|resposta)\s*[:\uff1a]\s*(.+)", re.I),
 )
 
 
@@ -211,7 +221,7 @@ def _tagged_answer(t: str) -> bool:
 
 def _dangling(text: str) -> bool:
     t = text.rstrip()
-    if t.endswith((":", "：")):
+    if t.endswith((":", "\uff1a")):  # ASCII or CJK fullwidth colon
         return True
     last = max(t.rfind("\\boxed{"), t.rfind("\\boxed {"))
     if last >= 0:
@@ -241,7 +251,7 @@ def gate_reason(text: Any, *, min_content_chars: int = 1, require_answer: bool =
         injection_families: the injection families to reject (default: all of :data:`INJECTION_FAMILIES`).
 
     Example:
-        >>> gate_reason("   "), gate_reason("**Solution:**"), gate_reason("解：x = 2")
+        >>> gate_reason("   "), gate_reason("**Solution:**"), gate_reason("解\uff1ax = 2")
         ('empty', 'opener_only', None)
     """
     opener_re = _DEFAULT_OPENER_RE if openers is None else _opener_regex(openers)

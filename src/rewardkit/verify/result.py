@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from rewardkit.core import RewardTerm, SampleBatch
 
-__all__ = ["VerifyResult", "Verifier", "VerifierTerm"]
+__all__ = ["Verifier", "VerifierTerm", "VerifyResult"]
 
 
 @dataclass
@@ -104,7 +105,7 @@ class Verifier:
             r.latency = time.perf_counter() - t0
         return r
 
-    def as_term(self, name: str | None = None) -> "VerifierTerm":
+    def as_term(self, name: str | None = None) -> VerifierTerm:
         """This verifier as a :class:`~rewardkit.core.RewardTerm` on sample batches."""
         return VerifierTerm(self, name=name or self.name)
 

@@ -43,10 +43,10 @@ import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from rewardkit.core import ConfigError, register_term
@@ -58,9 +58,20 @@ from .result import Verifier, VerifierTerm, VerifyResult
 from .tags import find_fences, last_tag_block
 
 __all__ = [
-    "MatchSemantics", "SEMANTICS", "ExecResult", "ReadOnlyDatabase", "extract_sql", "sql_syntax_ok",
-    "gold_has_order_by", "results_match", "schema_items", "schema_link_jaccard", "sql_tokens",
-    "ngram_jaccard", "SQLVerifier", "REASONING_SQL_WEIGHTS",
+    "REASONING_SQL_WEIGHTS",
+    "SEMANTICS",
+    "ExecResult",
+    "MatchSemantics",
+    "ReadOnlyDatabase",
+    "SQLVerifier",
+    "extract_sql",
+    "gold_has_order_by",
+    "ngram_jaccard",
+    "results_match",
+    "schema_items",
+    "schema_link_jaccard",
+    "sql_syntax_ok",
+    "sql_tokens",
 ]
 
 #: Reasoning-SQL weights (execution 3, syntax 1, schema linking 1, n-gram 1).
@@ -155,8 +166,18 @@ def results_match(pred_rows: Sequence[tuple], gold_rows: Sequence[tuple],
         return True
     if not sem.column_permutation or width < 2:
         return False
-    # candidate pred columns for each gold column: equal value (multi)sets
     bag = set if sem.rows == "set" and not ordered else Counter
+    return _match_permuted(pred, gold, same, bag, max_permutations)
+
+
+def _match_permuted(pred: list[tuple], gold: list[tuple], same: Callable[[list[tuple]], bool], bag: Callable,
+                    max_permutations: int) -> bool:
+    """Whether ``same`` holds for some reordering of the columns of ``pred`` (rectangular, as wide as ``gold``).
+
+    Candidate pred columns for each gold column are those with an equal value (multi)set ``bag``;
+    a depth-first search tries at most ``max_permutations`` complete permutations.
+    """
+    width = len(gold[0])
     gold_cols = [bag(r[j] for r in gold) for j in range(width)]
     pred_cols = [bag(r[i] for r in pred) for i in range(width)]
     cands = [[i for i in range(width) if pred_cols[i] == gold_cols[j]] for j in range(width)]
@@ -307,11 +328,12 @@ _RAW_SQL = re.compile(r"(?is)^\s*(select|with|insert|update|delete|replace|drop|
 def extract_sql(text: str) -> str | None:
     """Pull the SQL query out of a model completion.
 
-    Tags and fences are found by :mod:`rewardkit.verify.tags` (linear time).  Order: the last ```` ```sql ```` fence (else the last unlabelled fence) – searched inside the
-    last ``<answer>…</answer>`` first if there is one; then the ``<answer>`` body itself; then the
+    Tags and fences are found by :mod:`rewardkit.verify.tags` (linear time).  Order: the last
+    ```` ```sql ```` fence (else the last unlabelled fence) – searched inside the last
+    ``<answer>…</answer>`` first if there is one; then the ``<answer>`` body itself; then the
     whole text if it starts with an SQL keyword; then the last ``SELECT``/``WITH`` statement of
-    the text (up to ``;`` or the end).  Trailing
-    semicolons and whitespace are stripped; returns ``None`` if nothing looks like SQL.
+    the text (up to ``;`` or the end).  Trailing semicolons and whitespace are stripped; returns
+    ``None`` if nothing looks like SQL.
 
     Example:
         >>> extract_sql("<think>use t</think><answer>```sql\\nSELECT a FROM t;\\n```</answer>")
@@ -385,7 +407,8 @@ def gold_has_order_by(sql: str | None) -> bool:
     the words inside string literals do not count).
 
     Example:
-        >>> gold_has_order_by("SELECT a FROM t ORDER BY a"), gold_has_order_by("SELECT 'order by' FROM (SELECT a FROM t ORDER BY a)")
+        >>> gold_has_order_by("SELECT a FROM t ORDER BY a"), gold_has_order_by(
+        ...     "SELECT 'order by' FROM (SELECT a FROM t ORDER BY a)")
         (True, False)
     """
     tree = _parse(sql) if sql else None
@@ -405,7 +428,8 @@ def _normalize_schema(schema: Any) -> dict[str, dict[str, str]] | None:
         elif isinstance(cols, (list, tuple)):
             out[str(t).lower()] = {str(c).lower(): "" for c in cols}
         else:
-            raise ConfigError(f"columns.schema.{t}", f"got {type(cols).__name__}", "a list of column names or a {column: type} map")
+            raise ConfigError(f"columns.schema.{t}", f"got {type(cols).__name__}",
+                              "a list of column names or a {column: type} map")
     return out
 
 
@@ -472,7 +496,8 @@ def schema_link_jaccard(pred_sql: str | None, gold_sql: str | None, schema: Mapp
 
     Example:
         >>> s = {"t": ["a", "b"]}
-        >>> schema_link_jaccard("SELECT a FROM t", "SELECT t.a FROM t", s), schema_link_jaccard("SELECT b FROM t", "SELECT a FROM t", s)
+        >>> (schema_link_jaccard("SELECT a FROM t", "SELECT t.a FROM t", s),
+        ...  schema_link_jaccard("SELECT b FROM t", "SELECT a FROM t", s))
         (1.0, 0.3333333333333333)
     """
     p, g = schema_items(pred_sql, schema), schema_items(gold_sql, schema)
@@ -642,23 +667,28 @@ class SQLVerifier(RebuildOnUnpickle, Verifier):
                 info["message"] = res.message[:300]
         if self.weights.get("schema_link", 0.0):
             sch = schema if schema is not None else (db.schema if db is not None else None)
-            if isinstance(sch, str):
-                try:
-                    sch = json.loads(sch)
-                except json.JSONDecodeError:
-                    sch = "not json"
             try:
-                sch = _normalize_schema(sch)
+                comps["schema_link"] = self._schema_link(sch, gold_sql, tree)
             except ConfigError as e:
                 return VerifyResult(0.0, comps, pred, error="bad_reference", info={"message": str(e)})
-            _, _, items_cache = self._caches()
-            key = (gold_sql, repr(sorted(sch.items())) if isinstance(sch, Mapping) else None)
-            gold_items = items_cache.get_or(key, lambda: schema_items(gold_sql, sch))
-            pred_items = _items_of_tree(tree, sch)
-            comps["schema_link"] = _jaccard(pred_items, gold_items) if pred_items and gold_items else 0.0
         if self.weights.get("ngram", 0.0):
             comps["ngram"] = ngram_jaccard(pred, gold_sql, self.ngram_n)
         return self._result(comps, pred, error, info)
+
+    def _schema_link(self, schema: Any, gold_sql: str, tree: Any) -> float:
+        """Jaccard of the schema items of the predicted parse ``tree`` and of ``gold_sql`` under ``schema``
+        (a mapping or its JSON text); raises :class:`ConfigError` on a malformed schema."""
+        if isinstance(schema, str):
+            try:
+                schema = json.loads(schema)
+            except json.JSONDecodeError:
+                schema = "not json"
+        sch = _normalize_schema(schema)
+        _, _, items_cache = self._caches()
+        key = (gold_sql, repr(sorted(sch.items())) if isinstance(sch, Mapping) else None)
+        gold_items = items_cache.get_or(key, lambda: schema_items(gold_sql, sch))
+        pred_items = _items_of_tree(tree, sch)
+        return _jaccard(pred_items, gold_items) if pred_items and gold_items else 0.0
 
     def _result(self, comps: dict[str, float], pred: str | None, error: str | None, info: dict) -> VerifyResult:
         total = sum(self.weights.get(k, 0.0) * v for k, v in comps.items())

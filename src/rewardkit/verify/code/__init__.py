@@ -10,7 +10,19 @@ from .sandboxfusion import SandboxFusionClient, SandboxFusionVerifier, serve_loc
 from . import terms  # noqa: F401  (registers the term type)
 
 __all__ = [
-    "CodeVerifier", "TestReport", "extract_code", "normalize_tests", "run_tests", "SandboxLimits", "SandboxResult",
-    "SandboxUnavailable", "run_python", "sandbox_capabilities", "SandboxFusionClient", "SandboxFusionVerifier",
-    "serve_local", "ForkServer", "ForkServerPool",
+    "CodeVerifier",
+    "ForkServer",
+    "ForkServerPool",
+    "SandboxFusionClient",
+    "SandboxFusionVerifier",
+    "SandboxLimits",
+    "SandboxResult",
+    "SandboxUnavailable",
+    "TestReport",
+    "extract_code",
+    "normalize_tests",
+    "run_python",
+    "run_tests",
+    "sandbox_capabilities",
+    "serve_local",
 ]

@@ -61,7 +61,7 @@ def _guard(event, args):
         return
     if event in _BLOCKED:
         _BLOCKED_SEEN.append(event)
-        raise PermissionError("sandbox: {} is not allowed".format(event))
+        raise PermissionError(f"sandbox: {event} is not allowed")
     if event == "open":
         path, mode, flags = ((*tuple(args), None, None, 0))[:3]
         writing = bool((flags or 0) & _WRITE_FLAGS) or (isinstance(mode, str) and any(c in mode for c in "wax+"))
@@ -82,7 +82,7 @@ def _guard(event, args):
             _in_hook[0] = False
         if not ok:
             _BLOCKED_SEEN.append(event)
-            raise PermissionError("sandbox: {} outside the working directory is not allowed".format(event))
+            raise PermissionError(f"sandbox: {event} outside the working directory is not allowed")
 
 
 def _make_reporter(fd, nonce):
@@ -139,41 +139,39 @@ def encode(x, limit=_VALUE_CAP, handle_of=None):
     def put(piece):
         size[0] += len(piece)
         if size[0] > limit:
-            raise Unserialisable("value larger than %d characters" % limit)
+            raise Unserialisable(f"value larger than {limit} characters")
         out.append(piece)
 
     def enc(v, depth):
         if depth > 100:
             raise Unserialisable("value nested deeper than 100")
         t = type(v)
-        if v is None:
-            put("N")
-        elif t is bool:
-            put("T" if v else "F")
+        if v is None or t is bool:
+            put("N" if v is None else "T" if v else "F")
         elif t is int:
-            put("i{:x};".format(v) if v >= 0 else "i-%x;" % -v)
+            put(f"i{v:x};")  # a negative int formats as "-<hex>"
         elif t is float:
-            put("f{};".format(v.hex()))
+            put(f"f{v.hex()};")
         elif t is str:
-            put("s%d:" % len(v))
+            put(f"s{len(v)}:")
             put(v)
         elif t is bytes:
-            put("b%d:" % len(v))
+            put(f"b{len(v)}:")
             put(v.decode("latin-1"))
         elif t is dict:
-            put("d%d:" % len(v))
+            put(f"d{len(v)}:")
             for k, val in list(v.items()):
                 enc(k, depth + 1)
                 enc(val, depth + 1)
         elif t in (list, tuple, set, frozenset):
-            put({list: "l", tuple: "t", set: "S", frozenset: "Z"}[t] + "%d:" % len(v))
+            put({list: "l", tuple: "t", set: "S", frozenset: "Z"}[t] + f"{len(v)}:")
             for item in list(v):
                 enc(item, depth + 1)
         else:
             h = handle_of(v) if handle_of is not None else None
             if h is None:
-                raise Unserialisable("a {} is not plain data".format(_type_name(v)))
-            put("h%d;" % h)
+                raise Unserialisable(f"a {_type_name(v)} is not plain data")
+            put(f"h{h:d};")
 
     enc(x, 0)
     return "".join(out)
@@ -182,8 +180,26 @@ def encode(x, limit=_VALUE_CAP, handle_of=None):
 def _type_name(v):
     try:
         return str(type(v).__name__)[:60]
-    except BaseException:  # noqa: B902
+    except BaseException:
         return "?"
+
+
+def _field(s, pos, end_char):
+    """The text of ``s`` from ``pos[0]`` up to ``end_char`` (at most 64 Ki characters); moves ``pos`` past it."""
+    j = s.find(end_char, pos[0])
+    if j < 0 or j - pos[0] > 64 * 1024:
+        raise Unserialisable("bad number")
+    text = s[pos[0]:j]
+    pos[0] = j + 1
+    return text
+
+
+def _length(s, pos):
+    """A ``<decimal>:`` length field of at most 9 digits (see :func:`_field`)."""
+    text = _field(s, pos, ":")
+    if not text.isdigit() or len(text) > 9:
+        raise Unserialisable("bad length")
+    return int(text)
 
 
 def decode(s, handle_fn=None):
@@ -191,20 +207,6 @@ def decode(s, handle_fn=None):
     if type(s) is not str or len(s) > 8 * _VALUE_CAP:
         raise Unserialisable("not an encoded value")
     pos = [0]
-
-    def number(end_char):
-        j = s.find(end_char, pos[0])
-        if j < 0 or j - pos[0] > 64 * 1024:
-            raise Unserialisable("bad number")
-        text = s[pos[0]:j]
-        pos[0] = j + 1
-        return text
-
-    def count():
-        text = number(":")
-        if not text.isdigit() or len(text) > 9:
-            raise Unserialisable("bad length")
-        return int(text)
 
     def dec(depth):
         if depth > 101 or pos[0] >= len(s):
@@ -215,21 +217,21 @@ def decode(s, handle_fn=None):
             return {"N": None, "T": True, "F": False}[tag]
         if tag in _SCALAR_TAGS:
             try:
-                return _SCALAR_TAGS[tag](number(";"))
+                return _SCALAR_TAGS[tag](_field(s, pos, ";"))
             except (ValueError, OverflowError):
                 raise Unserialisable("bad number") from None
         if tag in "sb":
-            n = count()
+            n = _length(s, pos)
             text = s[pos[0]:pos[0] + n]
             if len(text) != n:
                 raise Unserialisable("truncated string")
             pos[0] += n
             return text if tag == "s" else text.encode("latin-1")
         if tag == "h" and handle_fn is not None:
-            return handle_fn(int(number(";")))
-        n = count() if tag in "dlStZ" else -1
+            return handle_fn(int(_field(s, pos, ";")))
+        n = _length(s, pos) if tag in "dlStZ" else -1
         if n < 0 or n > len(s):
-            raise Unserialisable("unknown tag {!r}".format(tag))
+            raise Unserialisable(f"unknown tag {tag!r}")
         try:
             if tag == "d":
                 return {dec(depth + 1): dec(depth + 1) for _ in range(n)}
@@ -254,7 +256,7 @@ def _error_status(e):
         return "timeout", "TimeoutError: test exceeded its time limit"
     try:
         text = str(e)
-    except BaseException:  # noqa: B902 - a hostile __str__
+    except BaseException:  # a hostile __str__
         text = "?"
     msg = _cap(_type_name(e) + (": " + text if text else ""))
     if isinstance(e, MemoryError):
@@ -295,7 +297,7 @@ def _recv_frame(fd, cap=4 * _VALUE_CAP):
         head += chunk
     n = int.from_bytes(head, "big")
     if n > cap:
-        raise Unserialisable("message larger than %d bytes" % cap)
+        raise Unserialisable(f"message larger than {cap} bytes")
     buf = bytearray()
     while len(buf) < n:
         chunk = os.read(fd, min(n - len(buf), 1 << 16))
@@ -312,10 +314,10 @@ def _load(source, ns, timeout):
         _run_with_timeout(lambda: exec(compile(source, "solution.py", "exec"), ns), timeout)
         _report({"setup": "ok", "time": time.perf_counter() - t0})
         return None
-    except BaseException as e:  # noqa: B902 - untrusted code may raise anything
+    except BaseException as e:  # untrusted code may raise anything
         status, msg = _error_status(e)
         if isinstance(e, SystemExit):
-            status, msg = "runtime_error", "SystemExit({}) while loading".format(_cap(repr(e.code), 200))
+            status, msg = "runtime_error", f"SystemExit({_cap(repr(e.code), 200)}) while loading"
         elif status == "wrong_answer":
             status = "runtime_error"
         _report({"setup": status, "error": msg, "time": time.perf_counter() - t0})
@@ -337,7 +339,7 @@ def _output_of(source, ns, test, timeout):
             sys.stdin, sys.stdout = old_in, old_out
         got = buf.getvalue()
         if type(got) is not str or len(got) > _VALUE_CAP:
-            return {"status": "unserialisable", "error": "stdout larger than %d characters" % _VALUE_CAP}
+            return {"status": "unserialisable", "error": f"stdout larger than {_VALUE_CAP} characters"}
         return {"stdout": got}
     fn = ns[test["fn"]]
     args, kwargs = test.get("args", []), test.get("kwargs", {})
@@ -361,8 +363,8 @@ def _run_tests(source, tests, per_test_timeout, rpc=None):
         try:
             rec = _output_of(source, ns, test, timeout)
         except SystemExit as e:
-            rec = {"status": "runtime_error", "error": _cap("SystemExit({!r}) during test".format(e.code))}
-        except BaseException as e:  # noqa: B902
+            rec = {"status": "runtime_error", "error": _cap(f"SystemExit({e.code!r}) during test")}
+        except BaseException as e:
             status, msg = _error_status(e)
             rec = {"status": "runtime_error" if status == "wrong_answer" else status, "error": msg}
         rec.update(i=i, time=time.perf_counter() - t0)
@@ -407,7 +409,7 @@ def _call_for_checker(ns, handles, target, attr, args, kwargs, timeout):
         if attr is not None:
             fn = getattr(fn, attr)
         out = _run_with_timeout(lambda: fn(*args, **kwargs), timeout)
-    except BaseException as e:  # noqa: B902
+    except BaseException as e:
         status, msg = _error_status(e)
         if isinstance(e, SystemExit):
             status, msg = "runtime_error", "SystemExit during a call"
@@ -440,7 +442,7 @@ class _RemoteStatus(BaseException):
 class _Remote:
     """The checker's stand-in for a solution-level function, class, or object handle."""
 
-    __slots__ = ("_target", "_attr")
+    __slots__ = ("_attr", "_target")
 
     def __init__(self, target, attr=None):
         self._target, self._attr = target, attr
@@ -454,7 +456,7 @@ class _Remote:
         return _CHECKER[0].call(self._target, self._attr, args, kwargs)
 
     def __repr__(self):
-        return "<solution %s>" % (self._target if self._attr is None else "{}.{}".format(self._target, self._attr))
+        return "<solution %s>" % (self._target if self._attr is None else f"{self._target}.{self._attr}")
 
 
 class _Checker:
@@ -473,7 +475,7 @@ class _Checker:
         try:
             req = encode((self.seq, self.timeout, target, attr, list(args), dict(kwargs)), handle_of=self._handle_of)
         except Unserialisable as e:
-            raise _RemoteStatus("runtime_error", _cap("test input cannot be sent: {}".format(e))) from None
+            raise _RemoteStatus("runtime_error", _cap(f"test input cannot be sent: {e}")) from None
         try:
             _send_frame(self.req_fd, req)
             while True:
@@ -542,7 +544,7 @@ def _run_checks(data, req_fd, resp_fd, report):
     for test in data.get("tests", []):
         t0 = time.perf_counter()
         if ready[1] != "ok":
-            report({"i": test["i"], "status": ready[1], "error": _cap("solution failed to load: {}".format(ready[2])),
+            report({"i": test["i"], "status": ready[1], "error": _cap(f"solution failed to load: {ready[2]}"),
                     "time": 0.0})
             continue
         ck.timeout = float(test.get("timeout") or timeout)
@@ -550,7 +552,7 @@ def _run_checks(data, req_fd, resp_fd, report):
             code = compile(test["code"], "test_{}.py".format(test["i"]), "exec")
             _run_with_timeout(lambda code=code: exec(code, g), ck.timeout)
             status, msg = "pass", None
-        except BaseException as e:  # noqa: B902
+        except BaseException as e:
             status, msg = _check_status(e)
         rec = {"i": test["i"], "status": status, "time": time.perf_counter() - t0}
         if msg:
@@ -590,7 +592,7 @@ def _undumpable():
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
 
 
@@ -657,7 +659,7 @@ def _fork_checker(data_fd, out_fd, also_close=(), become=None):
             if become is not None:
                 become()
             _checker_main(data_fd, req_w, resp_r, out_fd)
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
         os._exit(0)
     for fd in (req_w, resp_r, data_fd, out_fd):
@@ -713,7 +715,7 @@ def _kill_namespace():
         pass
     while True:
         try:
-            pid, _st = os.waitpid(-1, 0)
+            os.waitpid(-1, 0)
         except ChildProcessError:
             break
         except InterruptedError:
@@ -755,43 +757,40 @@ def _child(job, chan_fd, rpc=None):
         if c is not None and not isinstance(c, int):
             try:
                 sys.stderr.write(str(c) + "\n")
-            except BaseException:  # noqa: B902
+            except BaseException:
                 pass
-    except BaseException:  # noqa: B902 - report like the interpreter would
+    except BaseException:  # report like the interpreter would
         try:
             sys.excepthook(*sys.exc_info())
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
         code = 1
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
     os._exit(code & 0xFF)
 
 
-def _serve_one(job, resource, select):
-    lim = job.pop("limits")
-    uid = lim["uid"]
+def _make_job_dir(files, uid):
+    """A fresh private directory holding the job's ``files``, all owned by ``uid``."""
     d = "/tmp/rk-sbx-" + os.urandom(8).hex()
     os.mkdir(d, 0o700)
-    for name, content in (job.pop("files", None) or {}).items():
+    for name, content in (files or {}).items():
         path = os.path.join(d, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(content)
-    for root, dirs, files in os.walk(d):
-        for n in [root] + [os.path.join(root, x) for x in dirs + files]:
+    for root, dirs, names in os.walk(d):
+        for n in [root, *(os.path.join(root, x) for x in dirs + names)]:
             os.chown(n, uid, uid)
-    stdin_data = job.pop("stdin", b"")
-    checks_len = int(job.pop("checks_len", 0) or 0)
-    in_r, in_w = os.pipe()
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    ch_r, ch_w = os.pipe()
-    ck = [os.pipe() for _ in range(4)] if checks_len else []  # request, response, check data, check results
-    t0 = time.monotonic()
+    return d
+
+
+def _fork_job(job, resource, lim, d, pipes, ck):
+    """Fork the confined job process on its ends of ``pipes`` (and of the checker pipes ``ck``); return its pid."""
+    in_r, in_w, out_r, out_w, err_r, err_w, ch_r, ch_w = pipes
     pid = os.fork()
     if pid == 0:
         try:
@@ -802,11 +801,110 @@ def _serve_one(job, resource, select):
             for fd in (in_r, in_w, out_r, out_w, err_r, err_w, ch_r, _PROTO[0], _PROTO[1], *sum(ck, ())):
                 if fd > 2 and fd not in mine:
                     os.close(fd)
-            _confine(resource, lim, uid, d)
+            _confine(resource, lim, lim["uid"], d)
             _child(job, ch_w, mine or None)
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
         os._exit(70)
+    return pid
+
+
+def _feed(ready, writers, data):
+    """Write the next piece of ``data`` to each ready stdin pipe, closing it when done; return what is left."""
+    for fd in ready:
+        try:
+            n = os.write(fd, data[:65536])
+            data = data[n:]
+        except OSError:
+            data = b""
+        if not data:
+            writers.remove(fd)
+            os.close(fd)
+    return data
+
+
+def _drain(ready, pidfd, readers, bufs, caps):
+    """Read each ready pipe into its buffer up to its cap (dropping closed pipes from ``readers``);
+    True if any pipe wrote past its cap."""
+    flooded = False
+    for fd in ready:
+        if fd == pidfd:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            readers.remove(fd)
+            continue
+        b = bufs[fd]
+        room = caps[fd] - len(b)
+        if room > 0:
+            b += chunk[:room]
+        if len(chunk) > room:
+            flooded = True
+    return flooded
+
+
+def _pump(pid, pidfd, deadline, readers, writers, stdin_data, bufs, caps, ck_r, select):
+    """Feed the job's stdin and collect its pipes until it has exited and the pipes are drained,
+    the deadline passes or a pipe floods.  Returns (wait status or None, timed_out, flooded)."""
+    status = None
+    while True:
+        if status is None:
+            p, st = os.waitpid(pid, os.WNOHANG)
+            if p:
+                status = st
+        if status is not None and not readers:
+            return status, False, False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return status, status is None, False
+        watch = readers + ([pidfd] if pidfd is not None and status is None else [])
+        wait = 0 if status is not None else min(remaining, 0.5 if pidfd is not None else 0.005)
+        r, w, _x = select.select(watch, writers, [], wait)
+        if status is not None and not r and not w and ck_r not in readers:
+            return status, False, False  # child gone, pipes drained, checker done (stragglers are killed later)
+        stdin_data = _feed(w, writers, stdin_data)
+        if _drain(r, pidfd, readers, bufs, caps):
+            return status, False, True
+
+
+def _close_quietly(fds):
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _wipe_private_tmp():
+    """Empty the private tmpfs mounts, so the next job starts clean."""
+    for base in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            p = os.path.join(base, name)
+            if os.path.isdir(p) and not os.path.islink(p):
+                _remove_tree(p)
+            else:
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
+
+
+def _serve_one(job, resource, select):
+    lim = job.pop("limits")
+    d = _make_job_dir(job.pop("files", None), lim["uid"])
+    stdin_data = job.pop("stdin", b"")
+    checks_len = int(job.pop("checks_len", 0) or 0)
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    ch_r, ch_w = os.pipe()
+    ck = [os.pipe() for _ in range(4)] if checks_len else []  # request, response, check data, check results
+    t0 = time.monotonic()
+    pid = _fork_job(job, resource, lim, d, (in_r, in_w, out_r, out_w, err_r, err_w, ch_r, ch_w), ck)
     for fd in (in_r, out_w, err_w, ch_w):
         os.close(fd)
     if ck:
@@ -823,51 +921,8 @@ def _serve_one(job, resource, select):
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
-    deadline = t0 + lim["wall"]
-    status = None
-    timed_out = flooded = False
-    while True:
-        if status is None:
-            p, st = os.waitpid(pid, os.WNOHANG)
-            if p:
-                status = st
-        if status is not None and not readers:
-            break
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            timed_out = status is None
-            break
-        watch = readers + ([pidfd] if pidfd is not None and status is None else [])
-        wait = min(remaining, 0.5 if pidfd is not None else 0.005)
-        if status is not None:
-            wait = 0
-        r, w, _x = select.select(watch, writers, [], wait)
-        if status is not None and not r and not w and ck_r not in readers:
-            break  # child gone, pipes drained, checker done (stragglers are killed below)
-        for fd in w:
-            try:
-                n = os.write(fd, stdin_data[:65536])
-                stdin_data = stdin_data[n:]
-            except OSError:
-                stdin_data = b""
-            if not stdin_data:
-                writers.remove(fd)
-                os.close(fd)
-        for fd in r:
-            if fd == pidfd:
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                readers.remove(fd)
-                continue
-            b = bufs[fd]
-            room = caps[fd] - len(b)
-            if room > 0:
-                b += chunk[:room]
-            if len(chunk) > room:
-                flooded = True
-        if flooded:
-            break
+    status, timed_out, flooded = _pump(pid, pidfd, t0 + lim["wall"], readers, writers, stdin_data, bufs, caps, ck_r,
+                                       select)
     _kill_namespace()
     if status is None:
         try:
@@ -875,32 +930,11 @@ def _serve_one(job, resource, select):
         except ChildProcessError:
             status = 9
     wall = time.monotonic() - t0
-    for fd in readers + writers + ([pidfd] if pidfd is not None else []):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    for fd in (out_r, err_r, ch_r) + ((ck_r,) if ck else ()):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+    _close_quietly(readers + writers + ([pidfd] if pidfd is not None else []))
+    _close_quietly((out_r, err_r, ch_r) + ((ck_r,) if ck else ()))
     _remove_tree(d)
     if _FS_ISOLATED[0]:  # private tmpfs: wipe what the job left, so the next job starts clean
-        for base in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
-            try:
-                names = os.listdir(base)
-            except OSError:
-                continue
-            for name in names:
-                p = os.path.join(base, name)
-                if os.path.isdir(p) and not os.path.islink(p):
-                    _remove_tree(p)
-                else:
-                    try:
-                        os.unlink(p)
-                    except OSError:
-                        pass
+        _wipe_private_tmp()
     rc = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
     return {"returncode": rc, "stdout": bytes(bufs[out_r]), "stderr": bytes(bufs[err_r]),
             "chan": bytes(bufs[ch_r]), "checks": bytes(bufs[ck_r]), "timed_out": timed_out, "flooded": flooded,
@@ -933,7 +967,7 @@ def _start_checker(ck, resource, lim, server_fds, checks_len):
                 os.close(fd)
             _confine(resource, lim, lim["uid2"], "/")
             _checker_main(data_r, req_w, resp_r, ck_w)
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
         os._exit(0)
     for fd in (req_r, resp_w, data_r, req_w, resp_r, ck_w):
@@ -1074,7 +1108,7 @@ def _serve():
     for name in (sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else []):
         try:
             __import__(name)
-        except BaseException:  # noqa: B902
+        except BaseException:
             pass
     while True:
         try:
@@ -1084,9 +1118,9 @@ def _serve():
             os._exit(0)
         try:
             reply = _serve_one(job, resource, select)
-        except BaseException as e:  # noqa: B902 - report, keep serving
+        except BaseException as e:  # report, keep serving
             _kill_namespace()
-            reply = {"error": "{}: {}".format(type(e).__name__, e)}
+            reply = {"error": f"{type(e).__name__}: {e}"}
         _send_msg(proto_out, reply)
 
 

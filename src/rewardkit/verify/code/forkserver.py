@@ -47,14 +47,15 @@ import shutil
 import subprocess
 import threading
 import time
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
 from .sandbox import (_HARNESS_SOURCE, SandboxLimits, SandboxResult, SandboxUnavailable, _check_blob, _kill_group,
                       parse_records, sandbox_capabilities, sandbox_python, sandbox_uid)
 
-__all__ = ["ForkServer", "ForkServerPool", "DEFAULT_PRELOAD"]
+__all__ = ["DEFAULT_PRELOAD", "ForkServer", "ForkServerPool"]
 
 #: standard-library modules imported once in the server (children inherit them)
 DEFAULT_PRELOAD = ("typing", "math", "collections", "itertools", "functools", "heapq", "bisect", "string", "re",
@@ -120,7 +121,7 @@ class ForkServer:
         with self._lock:
             self._stop()
 
-    def __enter__(self) -> "ForkServer":
+    def __enter__(self) -> ForkServer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -147,7 +148,8 @@ class ForkServer:
             "stdin": stdin.encode() if isinstance(stdin, str) else bytes(stdin or b""),
             "files": {str(k): (v.encode() if isinstance(v, str) else bytes(v)) for k, v in (files or {}).items()},
             "checks_len": len(check_blob),
-            "limits": {"uid": uid, "uid2": uid + 1 if uid + 1 < 260_000 else uid - 1, "cpu": max(1, int(round(lim.cpu_seconds))), "mem": int(lim.memory_mb) << 20,
+            "limits": {"uid": uid, "uid2": uid + 1 if uid + 1 < 260_000 else uid - 1,
+                       "cpu": max(1, round(lim.cpu_seconds)), "mem": int(lim.memory_mb) << 20,
                        "nproc": int(lim.max_processes), "fsize": int(lim.max_file_mb * (1 << 20)),
                        "nofile": int(lim.max_open_files), "wall": float(lim.wall_seconds),
                        "out_cap": int(lim.max_output_bytes)},
@@ -160,7 +162,8 @@ class ForkServer:
         try:
             blob = marshal.dumps(job)
         except ValueError as e:
-            raise ConfigError("tests", f"cannot be serialised ({e})", "plain data: str, int, float, list, dict, None")
+            raise ConfigError("tests", f"cannot be serialised ({e})",
+                              "plain data: str, int, float, list, dict, None") from e
         iso = {"network_isolated": True, "pid_namespace": True, "privileges_dropped": True, "rlimits": True,
                "audit_guard": bool(lim.audit_guard), "fork_server": not self.one_shot}
         t0 = time.perf_counter()

@@ -52,7 +52,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from collections.abc import Callable, Mapping, Sequence
 
 from rewardkit.core import SampleBatch
@@ -490,7 +490,7 @@ class CodeVerifier(RebuildOnUnpickle, Verifier):
         self._stats: dict[str, Any] = {"samples": 0, "errors": {}, "tests": {}, "blocked_attempts": 0}
 
     # pickling drops the sandbox pool (processes) and its lock; the copy starts its own on first use
-    _transient = {"_pool": lambda: None, "_pool_lock": threading.Lock}
+    _transient: ClassVar[dict[str, Callable[[], Any]]] = {"_pool": lambda: None, "_pool_lock": threading.Lock}
 
     def _runner(self) -> Callable[..., SandboxResult]:
         if self.backend == "fresh":

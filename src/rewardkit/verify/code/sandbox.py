@@ -60,12 +60,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["SandboxLimits", "SandboxResult", "run_python", "sandbox_capabilities", "sandbox_python",
-           "sandbox_uid", "SandboxUnavailable"]
+__all__ = [
+    "SandboxLimits",
+    "SandboxResult",
+    "SandboxUnavailable",
+    "run_python",
+    "sandbox_capabilities",
+    "sandbox_python",
+    "sandbox_uid",
+]
 
 _HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
 _NOBODY = 65534
@@ -261,7 +269,7 @@ def _command(limits: SandboxLimits, result_fd: int | str, label: str = "",
                                      "here; use network='auto' to run without it")
     if caps.get("prlimit"):
         mem = int(limits.memory_mb) * 1024 * 1024
-        cpu = max(1, int(round(limits.cpu_seconds)))
+        cpu = max(1, round(limits.cpu_seconds))
         cmd += [shutil.which("prlimit") or "prlimit", f"--cpu={cpu}:{cpu + 1}", f"--as={mem}",
                 f"--nproc={limits.max_processes}", f"--fsize={int(limits.max_file_mb * 1024 * 1024)}",
                 "--core=0", f"--nofile={limits.max_open_files}", "--"]
@@ -279,7 +287,7 @@ def _fallback_rlimits(limits: SandboxLimits):  # pragma: no cover - only without
         import resource
 
         mem = int(limits.memory_mb) * 1024 * 1024
-        cpu = max(1, int(round(limits.cpu_seconds)))
+        cpu = max(1, round(limits.cpu_seconds))
         for res, val in ((resource.RLIMIT_AS, (mem, mem)), (resource.RLIMIT_CPU, (cpu, cpu + 1)),
                          (resource.RLIMIT_NPROC, (limits.max_processes,) * 2), (resource.RLIMIT_CORE, (0, 0)),
                          (resource.RLIMIT_FSIZE, (int(limits.max_file_mb * 1024 * 1024),) * 2),
@@ -362,14 +370,9 @@ def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None
         try:
             blob = marshal.dumps(job)
         except ValueError as e:
-            raise ConfigError("tests", f"cannot be serialised ({e})", "plain data: str, int, float, list, dict, None")
-        Path(workdir, "_rk_job.bin").write_bytes(blob)
-        for name, content in (files or {}).items():
-            p = Path(workdir, name).resolve()
-            if not str(p).startswith(str(Path(workdir).resolve()) + os.sep):
-                raise ConfigError(f"files[{name!r}]", "points outside the working directory", "a relative file name")
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(content.encode() if isinstance(content, str) else bytes(content))
+            raise ConfigError("tests", f"cannot be serialised ({e})",
+                              "plain data: str, int, float, list, dict, None") from e
+        _write_workdir(workdir, blob, files)
         read_fd, write_fd = os.pipe()
         check_blob = _check_blob(checks, nonce)
         fd_arg = str(write_fd)
@@ -381,9 +384,7 @@ def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None
         uid = sandbox_uid()
         cmd, iso = _command(lim, fd_arg, "".join(c for c in str(label) if c.isalnum() or c in "-_.")[:64], uid)
         if iso["privileges_dropped"]:
-            for root, dirs, fls in os.walk(workdir):
-                for n in [root] + [os.path.join(root, d) for d in dirs] + [os.path.join(root, f) for f in fls]:
-                    os.chown(n, uid, uid)
+            _chown_tree(workdir, uid)
             os.chmod(workdir, 0o700)
         preexec = None if iso["rlimits"] else _fallback_rlimits(lim)
         iso["rlimits"] = True
@@ -422,6 +423,24 @@ def _run_exec(source: str, stdin: str | bytes = "", limits: SandboxLimits | None
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def _write_workdir(workdir: str, job_blob: bytes, files: Mapping[str, str | bytes] | None) -> None:
+    """Write the harness's job file and the program's extra ``files`` (relative names only) into ``workdir``."""
+    Path(workdir, "_rk_job.bin").write_bytes(job_blob)
+    for name, content in (files or {}).items():
+        p = Path(workdir, name).resolve()
+        if not str(p).startswith(str(Path(workdir).resolve()) + os.sep):
+            raise ConfigError(f"files[{name!r}]", "points outside the working directory", "a relative file name")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(content.encode() if isinstance(content, str) else bytes(content))
+
+
+def _chown_tree(path: str, uid: int) -> None:
+    """Give ``path`` and everything under it to ``uid`` (user and group)."""
+    for root, dirs, fls in os.walk(path):
+        for n in [root, *(os.path.join(root, d) for d in dirs), *(os.path.join(root, f) for f in fls)]:
+            os.chown(n, uid, uid)
+
+
 def _check_blob(checks: Mapping[str, Any] | None, nonce: str) -> bytes:
     """The checker's data (marshal of plain data), or ``b""`` when there is nothing to check."""
     if not checks or not checks.get("tests"):
@@ -445,7 +464,7 @@ def parse_records(chan: bytes, nonce: str) -> list[dict[str, Any]]:
         try:
             with AST_LOCK:
                 rec = ast.literal_eval(line)
-        except Exception:  # noqa: BLE001 - garbage written by the program
+        except Exception:  # garbage written by the program
             continue
         if isinstance(rec, dict) and rec.pop("nonce", None) == nonce:
             records.append(rec)
@@ -506,20 +525,11 @@ def _communicate(proc: subprocess.Popen, stdin: str | bytes, chan_fd: int, lim: 
                 if tag in pending:
                     _feed(sel, key, pending, tag, proc)
                     continue
-                try:
-                    chunk = os.read(key.fd, 65536)
-                except OSError:
-                    chunk = b""
-                if not chunk:
+                eof, over_cap = _read_capped(key.fd, bufs[tag], caps[tag])
+                if eof:
                     sel.unregister(key.fileobj)
                     open_readers -= 1
-                    continue
-                b = bufs[tag]
-                room = caps[tag] - len(b)
-                if room > 0:
-                    b += chunk[:room]
-                if len(chunk) > room:
-                    flooded = True
+                flooded = flooded or over_cap
             if flooded:
                 break
         if timed_out or flooded:
@@ -532,16 +542,36 @@ def _communicate(proc: subprocess.Popen, stdin: str | bytes, chan_fd: int, lim: 
                 _kill_group(proc)
     finally:
         sel.close()
-        if data_fd >= 0 and not pending.get("data_closed"):
-            os.close(data_fd)
-        if not proc.stdin.closed:
-            try:
-                proc.stdin.close()
-            except OSError:
-                pass
-        proc.stdout.close()
-        proc.stderr.close()
+        _close_pipes(proc, data_fd if not pending.get("data_closed") else -1)
     return bytes(bufs["out"]), bytes(bufs["err"]), bytes(bufs["chan"]), timed_out, flooded, bytes(bufs["chk"])
+
+
+def _read_capped(fd: int, buf: bytearray, cap: int) -> tuple[bool, bool]:
+    """Read one chunk from ``fd`` into ``buf``, keeping at most ``cap`` bytes: (end of file, went past the cap)."""
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        chunk = b""
+    if not chunk:
+        return True, False
+    room = cap - len(buf)
+    if room > 0:
+        buf += chunk[:room]
+    return False, len(chunk) > room
+
+
+def _close_pipes(proc: subprocess.Popen, data_fd: int) -> None:
+    """Close the child's standard pipes and (if ``>= 0``) the checker-data pipe."""
+    assert proc.stdout is not None and proc.stderr is not None and proc.stdin is not None
+    if data_fd >= 0:
+        os.close(data_fd)
+    if not proc.stdin.closed:
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+    proc.stdout.close()
+    proc.stderr.close()
 
 
 def _feed(sel: selectors.BaseSelector, key: selectors.SelectorKey, pending: dict[str, bytes], tag: str,

@@ -37,7 +37,8 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.http import HTTPClient, RequestError, RetryPolicy, call_with_retry
@@ -47,7 +48,7 @@ from . import _harness
 from .runner import _as_call, _compare, extract_code, normalize_tests, safe_message
 from .sandbox import AST_LOCK, SandboxLimits, run_python
 
-__all__ = ["SandboxFusionClient", "SandboxFusionVerifier", "serve_local", "LocalSandboxFusionServer"]
+__all__ = ["LocalSandboxFusionServer", "SandboxFusionClient", "SandboxFusionVerifier", "serve_local"]
 
 
 class SandboxFusionClient:
@@ -106,9 +107,8 @@ def _encoder_source() -> str:
     import inspect
 
     with AST_LOCK:  # inspect parses the module; CPython 3.11's parser is not thread-safe
-        return "\n\n_VALUE_CAP = %d\n%s\n%s\n%s\n" % (_harness._VALUE_CAP, inspect.getsource(_harness.Unserialisable),
-                                                 inspect.getsource(_harness._type_name),
-                                                 inspect.getsource(_harness.encode))
+        parts = [inspect.getsource(obj) for obj in (_harness.Unserialisable, _harness._type_name, _harness.encode)]
+        return f"\n\n_VALUE_CAP = {_harness._VALUE_CAP:d}\n" + "".join(p + "\n" for p in parts)
 
 
 def _case_program(code: str, test: Mapping[str, Any], marker: str = "") -> tuple[str, str, dict[str, Any] | None]:
@@ -247,7 +247,7 @@ class LocalSandboxFusionServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
+            def do_POST(self) -> None:  # http.server API
                 if self.path.rstrip("/") != "/run_code":
                     self._send(404, {"detail": "Not Found"})
                     return

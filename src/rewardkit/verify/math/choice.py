@@ -31,16 +31,16 @@ from rewardkit.core.errors import ConfigError
 from rewardkit.verify.budget import DEFAULT_BUDGETS
 from rewardkit.verify.result import Verifier, VerifyResult
 
-__all__ = ["extract_choice", "MultipleChoiceVerifier"]
+__all__ = ["MultipleChoiceVerifier", "extract_choice"]
 
 
 def _patterns(letters: str) -> list[re.Pattern]:
     L = f"[{re.escape(letters)}]"
-    # no two adjacent optional whitespace runs: keeps matching linear on adversarial input
+    # no two adjacent optional whitespace runs: keeps matching linear on adversarial input; \uff1a: CJK fullwidth colon
     return [
         re.compile(rf"<answer>[ \t]*\(?({L})\)?[^<]{{0,40}}</answer>", re.IGNORECASE),
         re.compile(rf"\\boxed\s*\{{(?:\\text(?:bf)?\{{)?\(?({L})\)?\}}?\}}"),
-        re.compile(rf"(?:answer|option|choice)(?:[ \t]+is|[ \t]*[:：=])?[ \t]*(?:\*+[ \t]*)?\(?({L})\)?(?![A-Za-z])",
+        re.compile(rf"(?:answer|option|choice)(?:[ \t]+is|[ \t]*[:\uff1a=])?[ \t]*(?:\*+[ \t]*)?\(?({L})\)?(?![A-Za-z])",
                    re.IGNORECASE),
         re.compile(rf"(?m)^[ \t]*(?:\*+)?\(?({L})[).:]?(?:\*+)?[ \t]*$"),
         re.compile(rf"\(({L})\)"),

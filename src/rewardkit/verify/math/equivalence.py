@@ -94,7 +94,8 @@ class MathEquivalence(RebuildOnUnpickle):
         self.stats = {"cache": 0, "string": 0, "numeric": 0, "symbolic": 0, "timeout": 0}
 
     # pickling (Ray, spawn, verl's prime manager) drops the lock, the cache and the worker pool
-    _transient: ClassVar[dict[str, Callable[[], Any]]] = {"_lock": threading.Lock, "_pool": lambda: None}  # the LRUCache pickles itself
+    # (the LRUCache pickles itself)
+    _transient: ClassVar[dict[str, Callable[[], Any]]] = {"_lock": threading.Lock, "_pool": lambda: None}
 
     @property
     def pool(self) -> WorkerPool:

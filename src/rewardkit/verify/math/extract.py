@@ -35,21 +35,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.tags import last_tag_block
 
-__all__ = ["ExtractConfig", "Extraction", "extract_answer", "find_boxed", "RULES", "last_number", "last_answer_tag",
-           "last_math_span"]
+__all__ = [
+    "RULES",
+    "ExtractConfig",
+    "Extraction",
+    "extract_answer",
+    "find_boxed",
+    "last_answer_tag",
+    "last_math_span",
+    "last_number",
+]
 
 #: every rule name :func:`extract_answer` knows
 RULES = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number")
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*(\{)?")
 _BRACE_RE = re.compile(r"\\[{}]|[{}]")  # escaped braces are skipped as one token
-_ANSWER_LINE_RE = re.compile(
-    r"(?:final\s+answer|\banswer)\s*(?:(?:is|was|would\s+be|will\s+be)\s*[:：]?|[:：=])\s*(?P<ans>[^\n]*)",
+_ANSWER_LINE_RE = re.compile(  # \uff1a: the CJK fullwidth colon
+    r"(?:final\s+answer|\banswer)\s*(?:(?:is|was|would\s+be|will\s+be)\s*[:\uff1a]?|[:\uff1a=])\s*(?P<ans>[^\n]*)",
     re.IGNORECASE)
 _HASH_RE = re.compile(r"####\s*(?P<ans>[^\n]*)")
 # integers with optional thousands separators, decimals, simple a/b fractions
@@ -183,8 +191,14 @@ def extract_answer(completion: str, config: ExtractConfig | None = None) -> Extr
         '1,200'
         >>> e = extract_answer("<think>2+2</think><answer> 4 </answer>"); (e.answer, e.rule, e.span)
         ('4', 'answer_tag', (27, 28))
-        >>> extract_answer("\\\\boxed{}").trace
-        ['answer_tag: no match', 'boxed: empty', 'answer_line: no match', 'hash: no match', 'bare: no match', 'last_math: no match', 'last_number: no match']
+        >>> print(*extract_answer("\\\\boxed{}").trace, sep="\\n")
+        answer_tag: no match
+        boxed: empty
+        answer_line: no match
+        hash: no match
+        bare: no match
+        last_math: no match
+        last_number: no match
     """
     cfg = config or _DEFAULT
     if not isinstance(completion, str):

@@ -14,7 +14,9 @@ gold (lm-eval's ``exact_match`` with ``regexes_to_ignore=[",", "\\$", "\\.$"]``)
 
 .. math::
 
-    r = \\begin{cases} s & \\hat a = a^* \\\\ f & \\hat a \\ne \\varnothing,\\ \\hat a \\ne a^* \\\\ 0 & \\hat a = \\varnothing \\end{cases}
+    r = \\begin{cases} s & \\hat a = a^* \\\\
+                       f & \\hat a \\ne \\varnothing,\\ \\hat a \\ne a^* \\\\
+                       0 & \\hat a = \\varnothing \\end{cases}
 
 with ``score`` *s* = 1 and ``format_score`` *f* = 0 (verl's defaults).
 
@@ -34,7 +36,7 @@ from typing import Any
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.result import Verifier, VerifyResult
 
-__all__ = ["extract_gsm8k", "GSM8KVerifier"]
+__all__ = ["GSM8KVerifier", "extract_gsm8k"]
 
 _STRICT_RE = re.compile(r"#### (\-?[0-9\.\,]+)")
 _FLEX_RE = re.compile(r"(-?[$0-9.,]{2,})|(-?[0-9]+)")

@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = ["MASTER_KEYS", "master_key_fpr"]
 

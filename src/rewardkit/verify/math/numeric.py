@@ -56,7 +56,7 @@ import math
 import re
 from fractions import Fraction
 
-__all__ = ["normalize_answer", "numeric_value", "fast_equal", "NumericValue"]
+__all__ = ["NumericValue", "fast_equal", "normalize_answer", "numeric_value"]
 
 _MAX_EXP = 4096
 _MAX_BITS = 10_000
@@ -117,7 +117,7 @@ def normalize_answer(s: str) -> str:
 class NumericValue:
     """A number that is exact (``Fraction``) when it can be, else a float."""
 
-    __slots__ = ("value", "exact", "deg")
+    __slots__ = ("deg", "exact", "value")
 
     def __init__(self, value: Fraction | float, exact: bool, deg: int | None = 0):
         self.value = value
@@ -471,7 +471,7 @@ def _structure_equal(a, b) -> bool | None:
             return False
         if (a[1], a[2]) != (b[1], b[2]):
             return False  # (a, b) vs [a, b]: open vs closed interval, tuple vs interval
-        verdicts = [fast_equal(x, y, normalized=True) for x, y in zip(xs, ys)]
+        verdicts = [fast_equal(x, y, normalized=True) for x, y in zip(xs, ys, strict=True)]
         if all(v is True for v in verdicts):
             return True
         return False if any(v is False for v in verdicts) else None
@@ -543,7 +543,7 @@ def _poly_equal(g: str, p: str) -> bool | None:
     axes = [[Fraction(2 * j + 1 + k, 5 + k) for j in range(d + 1)] for k in range(len(names))]
     undecided = first is None
     for point in _grid(axes):
-        env = {v: NumericValue(x, True, 1) for v, x in zip(names, point)}
+        env = {v: NumericValue(x, True, 1) for v, x in zip(names, point, strict=True)}
         a, b = _eval_at(g, env), _eval_at(p, env)
         if a is None or b is None:
             return None
@@ -561,4 +561,4 @@ def _grid(axes: list[list[Fraction]]):
         return
     for x in axes[0]:
         for rest in _grid(axes[1:]):
-            yield (x,) + rest
+            yield (x, *rest)

@@ -37,7 +37,7 @@ from rewardkit.core.errors import ConfigError
 from rewardkit.verify.budget import DEFAULT_BUDGETS
 from rewardkit.verify.result import Verifier, VerifyResult
 
-__all__ = ["normalize_squad", "exact_match", "sub_match", "token_f1", "QAVerifier", "extract_tagged"]
+__all__ = ["QAVerifier", "exact_match", "extract_tagged", "normalize_squad", "sub_match", "token_f1"]
 
 _PUNCT = set(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
