@@ -19,9 +19,10 @@ Common random numbers.  For a run with seed ``s`` (identical for every variant):
   successive points of one curve differ only through the policy.
 
 Evaluation points are taken at step 0, then at the first rollout boundary at or
-after each multiple of ``eval.every``, after the policy update on that rollout (PPO collects ``n_steps * n_envs`` steps per
-rollout, so every run of an experiment is evaluated at the same steps), and at
-the end of the budget.
+after each multiple of ``eval.every``, after the policy update on that rollout
+(PPO collects ``n_steps * n_envs`` steps per rollout, so every run of an experiment
+is evaluated at the same steps), and at the end of the run, which for PPO is the
+first rollout boundary at or after the budget (:func:`planned_units`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from rewardkit.core.registry import LEARNERS, load_plugins
 
 from .envs import make_env
 
-__all__ = ["EVAL_SEED_BASE", "LEARNERS", "eval_seed", "register_learner", "train", "train_seed"]
+__all__ = ["EVAL_SEED_BASE", "LEARNERS", "eval_seed", "planned_units", "register_learner", "train", "train_seed"]
 
 EVAL_SEED_BASE = 1_000_000
 
@@ -111,6 +112,27 @@ def train(config: Mapping[str, Any], on_eval: EvalCallback, on_progress: Progres
         reward = build_reward(config["reward"], field=f"variants.{config['variant']}.reward")
     loop = LEARNERS.get(config["learner"]["type"], "learner.type").factory
     return int(loop(config, reward, on_eval, on_progress))
+
+
+def planned_units(config: Mapping[str, Any]) -> int:
+    r"""Budget units a run of ``config`` really executes (what its progress bar counts to).
+
+    PPO collects whole rollouts of :math:`R = n\_steps \cdot n\_envs` steps and stops at
+    the first rollout boundary at or after the budget :math:`B`, so it runs
+    :math:`\lceil B / R \rceil \, R` steps; every other learner runs exactly :math:`B`
+    units (a registered learner that runs a different number reports it when it ends,
+    see :class:`~rewardkit.runner.runner.Finished`).
+
+    >>> ppo = {"learner": {"type": "ppo", "n_envs": 8, "params": {"n_steps": 128}}, "budget": {"steps": 3000}}
+    >>> planned_units(ppo), planned_units({"learner": {"type": "q_learning"}, "budget": {"episodes": 50}})
+    (3072, 50)
+    """
+    unit, budget = next(iter(config["budget"].items()))
+    lcfg = config["learner"]
+    if lcfg["type"] != "ppo" or unit != "steps":
+        return int(budget)
+    rollout = int(lcfg.get("n_envs", 8)) * int(lcfg.get("params", {}).get("n_steps", 2048))
+    return -(-int(budget) // rollout) * rollout
 
 
 def register_learner(name: str, loop: Callable[..., int] | None = None, *, override: bool = False):

@@ -61,6 +61,8 @@ class RunSummary:
     failed: dict[str, str] = field(default_factory=dict)
     wall_s: float = 0.0
     report: Path | None = None
+    #: the overall progress bar at the end: units counted and its total (equal when every run finished)
+    progress: tuple[int, int] = (0, 0)
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,15 @@ class Evaluated:
 
 @dataclass(frozen=True)
 class Finished:
-    """Run ``key`` ended with ``status`` ``"done"`` or ``"failed"`` (then ``error`` says why)."""
+    """Run ``key`` ended with ``status`` ``"done"`` or ``"failed"`` (then ``error`` says why).
+
+    ``steps`` is the number of budget units the run really executed (None: unknown, e.g. failed).
+    """
 
     key: str
     status: str
     error: str | None = None
+    steps: int | None = None
 
 
 #: a message from a run to the progress display
@@ -205,7 +211,7 @@ def execute_run(task: RunTask, progress: Callable[[Message], None] | None = None
     store.close()
     if tb is not None:
         tb.close()
-    done = Finished(key, "done")
+    done = Finished(key, "done", steps=int(steps))
     _send(done)
     return done
 
@@ -263,6 +269,7 @@ def _run_locked(spec: ExperimentSpec, out: Path, progress: bool, tensorboard: bo
                     _record(summary, done)
             else:
                 _run_pool(tasks, min(spec.parallel, len(tasks)), bar, summary)
+        summary.progress = (bar.completed, bar.total_units)
     summary.wall_s = time.perf_counter() - t0
     if report:
         from .report import write_report
@@ -317,15 +324,31 @@ def _run_pool(tasks: list[RunTask], workers: int, bar: _Progress, summary: RunSu
 
 
 class _Progress:
-    """Rich progress: one bar over all steps of all runs plus one bar per active run."""
+    """Rich progress: one bar over all units of all runs plus one bar per active run.
+
+    Each run counts to what it really executes, :func:`~rewardkit.runner.learners.planned_units`
+    (PPO rounds the budget up to whole rollouts), not to the nominal budget, and its
+    reported progress is clamped to that total.  When a run ends, its :class:`Finished`
+    message carries the units it ran: the overall total is corrected to that number
+    and the run counts exactly that much, so the final count always equals the total
+    (a failed run counts as its planned units).  Messages that arrive for a run after
+    its :class:`Finished` (a worker's queue can lag behind its future) are ignored.
+
+    ``completed`` and ``total_units`` are kept whether or not a bar is drawn.
+    """
 
     def __init__(self, spec: ExperimentSpec, runs: list[RunSpec], labels: dict[str, str], console: Any,
                  enabled: bool = True):
+        from .learners import planned_units
+
         self.spec = spec
         self.labels = labels
         self.enabled = enabled
         self.unit = spec.budget_unit
         self.n_runs = len(runs)
+        self.planned = {r.key: planned_units(r.config) for r in runs}
+        self.total_units = sum(self.planned.values())
+        self.completed = 0
         self.done: set[str] = set()
         self.steps: dict[str, int] = {}
         self.tasks: dict[str, Any] = {}
@@ -337,7 +360,7 @@ class _Progress:
 
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=False)
-            self.total = self.progress.add_task(self._total_desc(), total=spec.budget * len(runs))
+            self.total = self.progress.add_task(self._total_desc(), total=self.total_units)
 
     def _total_desc(self) -> str:
         return f"{self.spec.name}: runs {len(self.done)}/{self.n_runs} ({self.unit})"
@@ -351,39 +374,55 @@ class _Progress:
         if self.progress is not None:
             self.progress.stop()
 
+    def _planned(self, key: str) -> int:
+        return self.planned.get(key, self.spec.budget)
+
     def handle(self, msg: Message) -> None:
         key = msg.key
-        if self.progress is None:
-            if isinstance(msg, Finished):
-                self.done.add(key)
+        if key in self.done:  # a late message of a finished run
             return
         if isinstance(msg, Started):
-            if key not in self.tasks:
-                self.tasks[key] = self.progress.add_task(f"  {self.labels.get(key, key)}", total=self.spec.budget)
-                self.steps[key] = 0
+            self._start(key)
         elif isinstance(msg, (Progressed, Evaluated)):
             self._advance(key, msg.step)
-            if isinstance(msg, Evaluated) and msg.success_rate is not None:
+            if self.progress is not None and isinstance(msg, Evaluated) and msg.success_rate is not None:
                 self.progress.update(self.tasks[key], description=f"  {self.labels.get(key, key)} "
                                      f"success {msg.success_rate:.2f}")
-        elif isinstance(msg, Finished) and key not in self.done:
-            self.done.add(key)
-            prev = self.steps.get(key, 0)
-            self.progress.update(self.total, advance=max(0, self.spec.budget - min(prev, self.spec.budget)),
-                                 description=self._total_desc())
-            self.steps[key] = self.spec.budget
-            if key in self.tasks:
-                self.progress.remove_task(self.tasks.pop(key))
-            if msg.status != "done":
-                self.console.print(f"[red]run {self.labels.get(key, key)} failed:[/red] {msg.error}")
+        elif isinstance(msg, Finished):
+            self._finish(msg)
+
+    def _start(self, key: str) -> None:
+        if key in self.steps:
+            return
+        self.steps[key] = 0
+        if self.progress is not None:
+            self.tasks[key] = self.progress.add_task(f"  {self.labels.get(key, key)}", total=self._planned(key))
 
     def _advance(self, key: str, step: int) -> None:
-        assert self.progress is not None
-        if key not in self.tasks:
-            self.handle(Started(key))
-        prev = self.steps.get(key, 0)
-        if step > prev:
-            budget = self.spec.budget
-            self.progress.update(self.total, advance=min(step, budget) - min(prev, budget))
-            self.progress.update(self.tasks[key], completed=min(step, budget))
-            self.steps[key] = step
+        self._start(key)
+        prev = self.steps[key]
+        step = min(int(step), self._planned(key))
+        if step <= prev:
+            return
+        self.steps[key] = step
+        self.completed += step - prev
+        if self.progress is not None:
+            self.progress.update(self.total, advance=step - prev)
+            self.progress.update(self.tasks[key], completed=step)
+
+    def _finish(self, msg: Finished) -> None:
+        key = msg.key
+        self.done.add(key)
+        planned = self._planned(key)
+        ran = planned if msg.steps is None else int(msg.steps)
+        self.total_units += ran - planned
+        self.completed += ran - self.steps.get(key, 0)
+        self.steps[key] = ran
+        if self.progress is None:
+            return
+        self.progress.update(self.total, total=self.total_units, completed=self.completed,
+                             description=self._total_desc())
+        if key in self.tasks:
+            self.progress.remove_task(self.tasks.pop(key))
+        if msg.status != "done":
+            self.console.print(f"[red]run {self.labels.get(key, key)} failed:[/red] {msg.error}")
