@@ -14,7 +14,11 @@ Sections (each an ``<h2>`` with a stable ``id``):
 
 Confidence band: a two-sided 95 % Student-t interval over seeds at each
 evaluation step, :math:`\\bar x \\pm t_{0.975,\\,n-1}\\, s/\\sqrt n` (no band with one
-seed).  Curves of different seeds are aligned on the union of their evaluation
+seed).  The band is clipped to the metric's valid range
+(:data:`METRIC_RANGES`: a success rate stays in [0, 1], a count of visited cells
+at or above 0 and at most the grid's cells); metrics without a known range (returns,
+reward terms) are not clipped.  Legends sit outside the axes, to their right, so
+they never hide data.  Curves of different seeds are aligned on the union of their evaluation
 steps by carrying each seed's last value forward (all runs of one spec are
 evaluated at the same steps, so this only matters for unfinished runs).
 """
@@ -38,10 +42,17 @@ from .files import atomic_write, inside
 from .spec import ExperimentSpec
 from .store import ResultStore
 
-__all__ = ["REPORT_NAME", "collect", "steps_to_threshold", "t_interval", "write_report"]
+__all__ = ["METRIC_RANGES", "REPORT_NAME", "band", "collect", "steps_to_threshold", "t_interval",
+           "write_report"]
 
 REPORT_NAME = "report.html"
 _STYLES = ("-", "--", "-.", ":")
+
+#: valid (low, high) of each plotted metric with a known range; None: unbounded on that side
+METRIC_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "success_rate": (0.0, 1.0),
+    "unique_cells": (0.0, None),
+}
 
 
 def t_interval(values: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,6 +73,32 @@ def t_interval(values: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[
         half = np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
     half = np.nan_to_num(half)
     return mean, mean - half, mean + half
+
+
+def band(values: np.ndarray, metric: str | None = None, high: float | None = None,
+         level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and confidence band over seeds (axis 0), clipped to ``metric``'s valid range.
+
+    The band is :func:`t_interval`, :math:`\\bar x \\pm t_{(1+level)/2,\\,n-1}\\, s/\\sqrt n`,
+    then clipped to :data:`METRIC_RANGES` ``[metric]`` (no clipping for an unknown metric);
+    ``high`` tightens the upper end (e.g. the number of cells of a grid).
+
+    >>> m, lo, hi = band(np.array([[0.0, 3.0], [0.0, 30.0]]), "unique_cells", high=20)
+    >>> lo.tolist(), hi.tolist()
+    ([0.0, 0.0], [0.0, 20.0])
+    """
+    mean, lo, hi = t_interval(values, axis=0, level=level)
+    low, up = METRIC_RANGES.get(metric or "", (None, None))
+    if high is not None:
+        up = high if up is None else min(up, high)
+    if low is not None or up is not None:
+        lo, hi = np.clip(lo, low, up), np.clip(hi, low, up)
+    return mean, lo, hi
+
+
+def _legend_outside(ax: Any, fontsize: float = 8) -> Any:
+    """Legend to the right of ``ax``'s data area (``tight_layout`` makes room for it)."""
+    return ax.legend(fontsize=fontsize, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 def steps_to_threshold(steps: list[int], success: list[float], threshold: float) -> int | None:
@@ -140,25 +177,40 @@ def _fig_to_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
+def _figures(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, Any]:
+    """The report's matplotlib figures by name (``curves``, ``terms`` and, on grid envs, ``coverage``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    figs = {"curves": _curves_figure(plt, colors, spec, data), "terms": _terms_figure(plt, colors, spec, data)}
+    if any(c for v in data["variants"].values() for c in v["coverage"]):
+        figs["coverage"] = _coverage_figure(plt, colors, spec.budget_unit, data)
+    return figs
+
+
+def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
+    import matplotlib.pyplot as plt
+
     pngs: dict[str, bytes] = {}
-    unit = spec.budget_unit
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    for name, fig in _figures(spec, data).items():
+        pngs[name] = _fig_to_png(fig)
+        plt.close(fig)
+    return pngs
+
+
+def _curves_figure(plt: Any, colors: list[str], spec: ExperimentSpec, data: dict[str, Any]) -> Any:
+    """Evaluation success rate and return against steps: mean over seeds with a clipped 95 % band."""
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.2))
     for i, (name, v) in enumerate(data["variants"].items()):
         c = colors[i % len(colors)]
         for ax, col in ((axes[0], "success_rate"), (axes[1], "return_mean")):
             steps, mat = _aligned(v["curves"], col)
             if steps.size == 0:
                 continue
-            mean, lo, hi = t_interval(mat, axis=0)
-            if col == "success_rate":  # a rate: the band cannot leave [0, 1]
-                lo, hi = np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
+            mean, lo, hi = band(mat, col)
             n = int(np.sum(~np.isnan(mat[:, -1]))) if mat.size else 0
             ax.plot(steps, mean, color=c, label=f"{name} (n={n})", lw=2, ls=_STYLES[i % len(_STYLES)],
                     marker=".", ms=4)
@@ -168,15 +220,17 @@ def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
     axes[0].set_title("evaluation success rate (mean, 95% t-interval over seeds)")
     axes[1].set_title("evaluation return, original env reward")
     for ax in axes:
-        ax.set_xlabel(unit)
+        ax.set_xlabel(spec.budget_unit)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
+        _legend_outside(ax)
     fig.tight_layout()
-    pngs["curves"] = _fig_to_png(fig)
-    plt.close(fig)
+    return fig
 
+
+def _terms_figure(plt: Any, colors: list[str], spec: ExperimentSpec, data: dict[str, Any]) -> Any:
+    """Per variant: mean training-episode return of every reward term (band unclipped: no known range)."""
     names = list(data["variants"])
-    fig, axes = plt.subplots(1, len(names), figsize=(max(4.0, 4.2 * len(names)), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(max(5.5, 5.5 * len(names)), 3.6), squeeze=False)
     for ax, name in zip(axes[0], names, strict=False):
         v = data["variants"][name]
         term_names = sorted({t["term"] for ts in v["terms"] for t in ts})
@@ -185,23 +239,19 @@ def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
             steps, mat = _aligned(curves, "value")
             if steps.size == 0:
                 continue
-            mean, lo, hi = t_interval(mat, axis=0)
+            mean, lo, hi = band(mat)
             ax.plot(steps, mean, color=colors[j % len(colors)], label=term, lw=1.6)
             ax.fill_between(steps, lo, hi, color=colors[j % len(colors)], alpha=0.15, lw=0)
         steps, mat = _aligned(v["curves"], "train_env_return")
         if steps.size:
-            mean, _, _ = t_interval(mat, axis=0)
+            mean, _, _ = band(mat)
             ax.plot(steps, mean, color="k", ls=":", lw=1.2, label="env return (original)")
         ax.set_title(f"{name}: training-episode return per term", fontsize=9)
-        ax.set_xlabel(unit)
+        ax.set_xlabel(spec.budget_unit)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _legend_outside(ax, fontsize=7)
     fig.tight_layout()
-    pngs["terms"] = _fig_to_png(fig)
-    plt.close(fig)
-    if any(c for v in data["variants"].values() for c in v["coverage"]):
-        pngs["coverage"] = _coverage_plot(plt, colors, unit, data)
-    return pngs
+    return fig
 
 
 def visit_grid(cells: list[list[int]], shape: Any = None) -> np.ndarray:
@@ -221,23 +271,25 @@ def visit_grid(cells: list[list[int]], shape: Any = None) -> np.ndarray:
     return t.grid(None if shape is None else (int(shape[0]), int(shape[1])))
 
 
-def _coverage_plot(plt: Any, colors: list[str], unit: str, data: dict[str, Any]) -> bytes:
-    """Unique cells visited during training (mean over seeds) and each variant's final visitation heatmap."""
+def _coverage_figure(plt: Any, colors: list[str], unit: str, data: dict[str, Any]) -> Any:
+    """Unique cells visited during training (mean over seeds, band in [0, grid cells]) and each
+    variant's final visitation heatmap."""
     names = [n for n, v in data["variants"].items() if any(v["coverage"])]
-    fig, axes = plt.subplots(1, 1 + len(names), figsize=(4.6 + 3.4 * len(names), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, 1 + len(names), figsize=(6.0 + 3.4 * len(names), 3.6), squeeze=False)
     ax = axes[0][0]
     for i, name in enumerate(names):
         curves = [[{"step": p["step"], "unique_cells": p["unique_cells"]} for p in c]
                   for c in data["variants"][name]["coverage"]]
         steps, mat = _aligned(curves, "unique_cells")
+        sizes = [int(np.prod(c[-1]["shape"])) for c in data["variants"][name]["coverage"] if c and c[-1].get("shape")]
         if steps.size:
-            mean, lo, hi = t_interval(mat, axis=0)
+            mean, lo, hi = band(mat, "unique_cells", high=max(sizes) if sizes else None)
             ax.plot(steps, mean, color=colors[i % len(colors)], label=name, lw=1.8, ls=_STYLES[i % len(_STYLES)])
             ax.fill_between(steps, lo, hi, color=colors[i % len(colors)], alpha=0.15, lw=0)
     ax.set_title("unique cells visited in training", fontsize=9)
     ax.set_xlabel(unit)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _legend_outside(ax, fontsize=7)
     grids = {n: [visit_grid(c[-1]["visits"], c[-1].get("shape")) for c in data["variants"][n]["coverage"] if c]
              for n in names}
     w = max((g.shape[0] for gs in grids.values() for g in gs), default=0)
@@ -255,9 +307,7 @@ def _coverage_plot(plt: Any, colors: list[str], unit: str, data: dict[str, Any])
         ax.tick_params(labelsize=7)
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
-    png = _fig_to_png(fig)
-    plt.close(fig)
-    return png
+    return fig
 
 
 def summarize(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -411,10 +461,12 @@ Final values: mean [95% t-interval] over seeds at the last evaluation point.</p>
 <th>final success rate</th><th>final return</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
 <h2 id="curves">Learning curves</h2>
 <p class="note">Evaluation on the original environment reward, {spec.eval_episodes} fixed-seed episodes per point
-(the same episodes for every variant of a seed). Line: mean over seeds; band: 95% Student-t interval.</p>
+(the same episodes for every variant of a seed). Line: mean over seeds; band: 95% Student-t interval,
+clipped to [0, 1] for the success rate.</p>
 {img("curves", "learning curves")}
 <h2 id="terms">Reward terms</h2>
-<p class="note">Mean training-episode return of each reward term (as the learner saw it, before weights), per variant.</p>
+<p class="note">Mean training-episode return of each reward term (as the learner saw it, before weights),
+per variant.</p>
 {img("terms", "per-term returns")}
 {coverage_html}<h2 id="runs">Runs</h2>
 <table><thead><tr><th>run key</th><th>variant</th><th>seed</th><th>status</th><th>{unit}</th><th>wall s</th>
