@@ -48,7 +48,7 @@ def test_parse_path_rejects_malformed(text, pos):
 
 def test_parse_path_rejects_empty_and_non_string():
     for bad in ("", None, 3):
-        with pytest.raises(ConfigError, match="^f: got"):
+        with pytest.raises(ConfigError, match=r"^f: got"):
             parse_path(bad, "f")  # type: ignore[arg-type]
 
 
@@ -160,9 +160,11 @@ def test_sweep_list_entries_apply_in_order_and_labels_disambiguate():
      "sweep.grid.reward.terms[1].weight: no key 'weight' in reward.terms[1]; expected one of: name, params, type"),
     ({"variant": "bonus", "grid": {"reward.terms[5].name": ["x"]}}, "sweep.grid.reward.terms[5].name: no index [5]"),
     ({"variant": "bonus", "grid": {"reward..x": [1]}}, "sweep.grid.reward..x: bad path"),
-    ({"variant": "bonus", "grid": {"+description": 0.1}}, "sweep.grid.+description: got 0.1; expected a non-empty list"),
+    ({"variant": "bonus", "grid": {"+description": 0.1}},
+     "sweep.grid.+description: got 0.1; expected a non-empty list"),
     ({"variant": "bonus", "grid": {"+description": []}}, "sweep.grid.+description: got []"),
-    ({"variant": "bonus", "grid": {"+reward.terms[0].scale": [float("nan")]}}, "sweep.grid.+reward.terms[0].scale: got nan; expected finite numbers"),
+    ({"variant": "bonus", "grid": {"+reward.terms[0].scale": [float("nan")]}},
+     "sweep.grid.+reward.terms[0].scale: got nan; expected finite numbers"),
     ({"variant": "bonus", "keep": "yes", "grid": {"+description": ["a"]}}, "sweep.keep: got 'yes'; expected true"),
     ({"variant": "bonus", "grid": {"+description": ["a"]}, "size": 3}, "sweep.size: unknown key"),
     ({"variant": "bonus", "grid": {"+description": ["a", "a"]}},
