@@ -11,6 +11,9 @@ HELP = "run an experiment (YAML/TOML): reward variants x seeds -> SQLite results
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("experiment", help="path to an experiment .yaml/.yml/.toml/.json file (see docs/runner.md)")
     p.add_argument("--out", default=None, help="output directory (default: runs/<experiment name>)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override one field before validation, e.g. budget.steps=20000 or "
+                        "variants.pbrs.reward.terms[1].scale=0.5 (repeatable; +PATH=VALUE adds a key)")
     p.add_argument("--seeds", default=None, help="override the seeds: a count (3) or a list (0,1,2)")
     p.add_argument("--parallel", type=int, default=None, help="worker processes (default: the spec's 'parallel')")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -61,7 +64,7 @@ def execute(spec, out: str, args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from rewardkit.runner.spec import MAX_PARALLEL, load_spec
 
-    spec = load_spec(args.experiment)  # ConfigError -> one line, exit 2 (cli.main)
+    spec = load_spec(args.experiment, overrides=args.overrides)  # ConfigError -> one line, exit 2 (cli.main)
     seeds = parse_seeds(args.seeds)
     if seeds is not None or args.parallel is not None:
         if args.parallel is not None and not 1 <= args.parallel <= MAX_PARALLEL:

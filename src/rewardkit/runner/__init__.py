@@ -1,6 +1,7 @@
 """rewardkit.runner: experiments over reward variants x seeds, stored in SQLite, reported in HTML.
 
 * :mod:`~rewardkit.runner.spec` – the experiment file (YAML/TOML), validated up front;
+* :mod:`~rewardkit.runner.overrides` – ``--set PATH=VALUE`` overrides and ``sweep:`` grids of variants;
 * :mod:`~rewardkit.runner.envs` – env ids, factories and named observation wrappers;
 * :mod:`~rewardkit.runner.learners` – SB3 PPO and tabular Q-learning, common random numbers;
 * :mod:`~rewardkit.runner.store` – the resumable SQLite results database;

@@ -30,6 +30,9 @@ Schema (YAML; TOML is the same tree)::
       sparse: {reward: {terms: [{type: env_reward}]}}
     plugins: [my_project.rewards]  # optional: modules that register terms/envs/learners (imported by
                                    # the driver and by every spawn worker before a name is looked up)
+    sweep:                         # optional: expand a variant into a grid (see rewardkit.runner.overrides)
+      variant: sparse
+      grid: {reward.terms[0].weight: [0.5, 1.0]}   # -> variants sparse.weight-0.5, sparse.weight-1.0
 
 Example:
     >>> spec = parse_spec({"env": {"id": "CartPole-v1"}, "learner": {"type": "ppo"},
@@ -56,10 +59,12 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rewardkit.core import ConfigError, build_reward, get_factory, read_mapping
 from rewardkit.core.registry import load_plugins
+
+from .overrides import apply_overrides, expand_sweep
 
 __all__ = ["MAX_INT", "MAX_PARALLEL", "MAX_SEED", "MAX_SEEDS", "PPO_PARAMS", "QLEARNING_PARAMS", "SCHEMA_VERSION",
            "ExperimentSpec", "RunSpec", "canonical_hash", "check_seeds", "load_spec", "parse_spec"]
@@ -68,7 +73,7 @@ __all__ = ["MAX_INT", "MAX_PARALLEL", "MAX_SEED", "MAX_SEEDS", "PPO_PARAMS", "QL
 SCHEMA_VERSION = 1
 
 _TOP_KEYS = {"name", "env", "learner", "budget", "eval", "success", "seeds", "parallel", "variants", "description",
-             "plugins"}
+             "plugins", "sweep"}
 _ENV_KEYS = {"id", "kwargs", "wrappers", "max_episode_steps"}
 _LEARNER_KEYS = {"type", "n_envs", "params", "policy"}
 _EVAL_KEYS = {"every", "episodes", "deterministic"}
@@ -215,11 +220,17 @@ def canonical_hash(obj: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def load_spec(path: str | os.PathLike, *, check_env: bool = True) -> ExperimentSpec:
-    """Read and validate an experiment file (YAML/TOML/JSON)."""
+def load_spec(path: str | os.PathLike, *, check_env: bool = True, overrides: Sequence[str] = ()) -> ExperimentSpec:
+    """Read and validate an experiment file (YAML/TOML/JSON).
+
+    ``overrides`` are ``[+]PATH=VALUE`` strings (``rewardkit run --set``) applied to the raw
+    mapping first (see :mod:`rewardkit.runner.overrides`), so they are validated like the file.
+    """
     data = read_mapping(path)
     if "name" not in data:
         data = dict(data, name=Path(path).stem)
+    if overrides:
+        data = apply_overrides(data, overrides)
     return parse_spec(data, check_env=check_env)
 
 
@@ -232,6 +243,7 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
     if not isinstance(data, Mapping):
         raise ConfigError("experiment", f"is a {type(data).__name__}", "a mapping")
     _no_unknown(data, _TOP_KEYS, "")
+    data = expand_sweep(data)  # `sweep:` -> more variants, validated below like the written ones
     for req in ("env", "learner", "budget", "variants"):
         if req not in data:
             raise ConfigError(req, "missing", "a section '" + req + "'")
