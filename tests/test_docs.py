@@ -1,7 +1,7 @@
 """Every ```python, ```yaml and ```bash block of README.md and docs/*.md is executed or validated.
 
 - ``python``: a page's blocks run in order in ONE fresh interpreter (blocks build on each other),
-  in an empty temporary folder, with this checkout's ``src`` on ``PYTHONPATH``; a failure names
+  in an empty temporary folder (with links to the repo's ``tests`` and ``bench``), with this checkout's ``src`` on ``PYTHONPATH``; a failure names
   the page and the block's line.
 - ``yaml``: parsed with the bounded loader; a reward config (``terms``, or a ``reward:`` with
   ``terms``) is built with :func:`rewardkit.core.build_reward`, an experiment (``variants``) is
@@ -145,6 +145,8 @@ def test_python_blocks_run(page: str, tmp_path: Path):
     (tmp_path / "_run_blocks.py").write_text(_RUNNER, encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
+    for folder in ("tests", "bench"):  # pages quote repo-relative paths (tests/audit, bench/...) as from a checkout
+        (work / folder).symlink_to(ROOT / folder, target_is_directory=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "MPLBACKEND": "Agg"}
     try:
