@@ -1,8 +1,9 @@
 """Every ```python, ```yaml and ```bash block of README.md and docs/*.md is executed or validated.
 
 - ``python``: a page's blocks run in order in ONE fresh interpreter (blocks build on each other),
-  in an empty temporary folder (with links to the repo's ``tests`` and ``bench``), with this checkout's ``src`` on ``PYTHONPATH``; a failure names
-  the page and the block's line.
+  in an empty temporary folder (with links to the repo's ``tests`` and ``bench``), with this
+  checkout's ``src`` on ``PYTHONPATH``; a failure names the page and the block's line.  A block
+  written as a doctest (``>>>``) is run by :mod:`doctest`, so its outputs are checked too.
 - ``yaml``: parsed with the bounded loader; a reward config (``terms``, or a ``reward:`` with
   ``terms``) is built with :func:`rewardkit.core.build_reward`, an experiment (``variants``) is
   checked with :func:`rewardkit.runner.parse_spec`.  Other mappings only need to parse.
@@ -121,12 +122,20 @@ def test_skipped_block(block: Block):
 # ---------------------------------------------------------------- python: run a page's blocks in order
 
 _RUNNER = """\
-import json, sys, traceback
+import doctest, json, sys, traceback
 blocks = json.load(open(sys.argv[1], encoding="utf-8"))
 ns = {"__name__": "__main__"}
 for page, line, code in blocks:
     try:
-        exec(compile("\\n" * (line - 1) + code, page, "exec"), ns)
+        if code.lstrip().startswith(">>>"):  # a doctest-style block: outputs are checked too
+            test = doctest.DocTestParser().get_doctest(code, ns, page, page, line - 1)
+            runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+            runner.run(test, clear_globs=False)
+            ns.update(test.globs)  # later blocks see the names this one defined
+            if runner.failures:
+                raise AssertionError(f"{runner.failures} doctest example(s) failed")
+        else:
+            exec(compile("\\n" * (line - 1) + code, page, "exec"), ns)
     except SystemExit as e:
         if e.code not in (None, 0):
             print(f"{page}:{line}: block exited with {e.code!r}", file=sys.stderr)
