@@ -19,6 +19,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper
 
+from _integration_terms import EpisodeStep
 from rewardkit.core import BatchError, Normalized, RewardTerm, build_reward
 from rewardkit.core.builtin import Alive
 from rewardkit.explore.counts import CountBonus
@@ -238,20 +239,6 @@ def test_vector_terms_get_each_rows_info_and_the_final_info_at_an_episode_end():
 
 
 def test_disabled_autoreset_resets_only_the_masked_rows():
-    class EpisodeStep(RewardTerm):
-        batch_kind = "transition"
-
-        def __init__(self):
-            super().__init__("t")
-            self.t = np.zeros(2)
-
-        def compute(self, b):
-            self.t[b.env_index] += 1
-            return self.t[b.env_index].copy()
-
-        def reset(self, mask=None):
-            self.t[np.ones(2, bool) if mask is None else np.asarray(mask, bool)] = 0
-
     envs = VectorRewardWrapper(gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1", max_episode_steps=2),
                                                          lambda: gym.make("CartPole-v1", max_episode_steps=4)],
                                                         autoreset_mode=gym.vector.AutoresetMode.DISABLED),

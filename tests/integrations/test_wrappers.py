@@ -6,6 +6,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
+from _integration_terms import EpisodeStep
 from rewardkit.core import ComposedReward, Constant, RewardTerm, build_reward
 from rewardkit.integrations.gymnasium import RewardWrapper, VectorRewardWrapper
 from rewardkit.integrations.sb3 import VecRewardWrapper, monitor_keywords
@@ -109,20 +110,6 @@ def test_vector_next_step_autoreset_hides_pseudo_transition():
 
 
 def test_stateful_terms_are_reset_per_env_at_episode_end():
-    class EpisodeStep(RewardTerm):
-        batch_kind = "transition"
-
-        def __init__(self):
-            super().__init__("t")
-            self.t = np.zeros(2)
-
-        def compute(self, b):
-            self.t[b.env_index] += 1
-            return self.t[b.env_index].copy()
-
-        def reset(self, mask=None):
-            self.t[np.ones(2, bool) if mask is None else mask] = 0
-
     venv = VecRewardWrapper(DummyVecEnv([lambda: gym.make("CartPole-v1", max_episode_steps=2),
                                          lambda: gym.make("CartPole-v1", max_episode_steps=3)]), EpisodeStep())
     venv.reset()
