@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import pickle
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,28 +17,16 @@ from rewardkit.integrations.openrlhf import as_openrlhf_reward_func
 from rewardkit.integrations.trl import as_trl_reward, as_trl_reward_funcs
 from rewardkit.integrations.verl import as_verl_compute_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import term_examples as tx  # the shared builders of tests/term_examples.py
-
-
-@pytest.fixture(scope="module")
-def ctx(tmp_path_factory):
-    with tx.term_context(tmp_path_factory.mktemp("terms")) as c:
-        yield c
-
-
-def test_every_registered_term_has_example_params_or_a_builder():
-    assert not tx.missing(), ("terms with required params but no register_term(..., example=...) and no builder "
-                              f"in tests/term_examples.py: {tx.missing()}")
+import term_examples as tx  # the shared builders of tests/term_examples.py (tests/conftest.py: term_ctx)
 
 
 @pytest.mark.parametrize("name", tx.term_names())
-def test_every_registered_term_pickles_to_an_equal_scorer(ctx, name):
+def test_every_registered_term_pickles_to_an_equal_scorer(term_ctx, name):
     """Built from its example params (or a shared builder: trained files, a loopback judge, a fast sandbox),
     scored on a batch it can read; the copy, pickled before the original scored, must give the same values."""
-    reward = build_reward({"terms": [{"type": name, "params": tx.params(name, ctx)}]})
+    reward = build_reward({"terms": [{"type": name, "params": tx.params(name, term_ctx)}]})
     copy = pickle.loads(pickle.dumps(reward))
-    batch = tx.batch_for(name, reward.batch_kind, np.random.default_rng(0), 5, ctx)
+    batch = tx.batch_for(name, reward.batch_kind, np.random.default_rng(0), 5, term_ctx)
     want = reward.evaluate(batch).total
     np.testing.assert_array_equal(copy.evaluate(batch).total, want)
 
