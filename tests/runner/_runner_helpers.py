@@ -31,3 +31,14 @@ def write_spec(path: Path, spec: dict) -> Path:
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
     return path
 
+
+
+def query(db, sql: str, *args) -> list:
+    """Rows of ``sql`` on the results database (its own connection, closed again)."""
+    import sqlite3
+
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()

@@ -22,14 +22,7 @@ from rewardkit.runner.runner import Finished, RunTask, run_experiment
 from rewardkit.runner.spec import load_spec, parse_spec
 
 from _runner_helpers import CHAIN, write_spec
-
-
-def _q(db, q, *a):
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        return con.execute(q, a).fetchall()
-    finally:
-        con.close()
+from _runner_helpers import query as _q
 
 
 def test_two_processes_on_one_folder_never_train_a_run_twice(tmp_path):

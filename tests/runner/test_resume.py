@@ -13,14 +13,7 @@ import time
 from rewardkit.cli.main import main
 
 from _runner_helpers import CHAIN, write_spec
-
-
-def _q(db, q, *a):
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        return con.execute(q, a).fetchall()
-    finally:
-        con.close()
+from _runner_helpers import query as _q
 
 
 def _slow_spec(parallel: int) -> dict:
