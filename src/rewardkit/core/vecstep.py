@@ -262,30 +262,34 @@ class EpisodeStats:
 
     Example:
         >>> from rewardkit.core import RewardResult
-        >>> st = EpisodeStats(1, ["a"])
+        >>> st = EpisodeStats(1, ["a"], abs_names=["a"])
         >>> st.add(np.array([0]), np.array([1.0]), RewardResult(np.array([0.5]), {"a": np.array([-0.5])}, {}))
         >>> st.episode_info(0)["rk/return/a"], float(st.abs_terms["a"][0])
         (-0.5, 0.5)
     """
 
-    def __init__(self, n_envs: int, names: Sequence[str]):
+    def __init__(self, n_envs: int, names: Sequence[str], abs_names: Sequence[str] = ()):
         self.names = list(names)
         self.env_ret = np.zeros(n_envs)
-        self.abs_env = np.zeros(n_envs)
         self.total = np.zeros(n_envs)
         self.length = np.zeros(n_envs, dtype=np.int64)
         self.terms = {k: np.zeros(n_envs) for k in self.names}
-        self.abs_terms = {k: np.zeros(n_envs) for k in self.names}
+        # absolute sums cost two more scatter-adds per term and step: kept only where an extra reads them
+        self.abs_terms = {k: np.zeros(n_envs) for k in abs_names if k in self.terms}
+        self.abs_env = np.zeros(n_envs) if self.abs_terms else None
 
-    def add(self, idx: np.ndarray, env_reward: np.ndarray, res: RewardResult) -> None:
+    def add(self, idx: np.ndarray | slice, env_reward: np.ndarray, res: RewardResult) -> None:
         self.env_ret[idx] += env_reward
-        self.abs_env[idx] += np.abs(env_reward)
         self.total[idx] += res.total
         self.length[idx] += 1
         for k in self.names:
             if k in res.terms:
                 self.terms[k][idx] += res.terms[k]
-                self.abs_terms[k][idx] += np.abs(res.terms[k])
+        if self.abs_env is not None:
+            self.abs_env[idx] += np.abs(env_reward)
+            for k, a in self.abs_terms.items():
+                if k in res.terms:
+                    a[idx] += np.abs(res.terms[k])
 
     def episode_info(self, i: int) -> dict[str, Any]:
         d: dict[str, Any] = {ENV_RETURN: float(self.env_ret[i]), SHAPED_RETURN: float(self.total[i]),
@@ -294,9 +298,10 @@ class EpisodeStats:
         return d
 
     def clear(self, mask: np.ndarray) -> None:
-        for a in (self.env_ret, self.abs_env, self.total, self.length, *self.terms.values(),
-                  *self.abs_terms.values()):
+        for a in (self.env_ret, self.total, self.length, *self.terms.values(), *self.abs_terms.values()):
             a[mask] = 0
+        if self.abs_env is not None:
+            self.abs_env[mask] = 0
 
 
 @dataclass
@@ -336,7 +341,8 @@ class StepScorer:
         self.extras = list(extras)
         self.n = int(n_envs)
         self.env_index = np.arange(self.n) if env_index is None else np.asarray(env_index, np.int64).reshape(-1)
-        self.stats = EpisodeStats(self.n, term_names(self.reward))
+        wanted = [k for f in self.extras for k in getattr(f, "abs_terms", ())]  # absolute sums an extra reads
+        self.stats = EpisodeStats(self.n, term_names(self.reward), abs_names=wanted)
         self.obs: Any = None
 
     def _reset_mask(self, rows: np.ndarray) -> np.ndarray:
@@ -388,11 +394,12 @@ class StepScorer:
             batch = TransitionBatch(take_obs(self.obs, idx), np.asarray(actions)[idx], take_obs(next_obs, idx),
                                     env_r[idx], term[idx], trunc[idx], infos, self.env_index[idx])
             res = evaluate(self.reward, batch)
-            out.total[idx] = res.total
+            sel = slice(None) if rows is None else idx  # every row: plain slices, not scatter-adds (the hot path)
+            out.total[sel] = res.total
             for k, v in res.terms.items():
                 if k in out.terms:
-                    out.terms[k][idx] = v
-            self.stats.add(idx, orig[idx], res)
+                    out.terms[k][sel] = v
+            self.stats.add(sel, orig[idx], res)
             ended = idx[term[idx] | trunc[idx]]
             if ended.size:
                 out.episodes = {int(i): self.episode_info(int(i)) for i in ended}

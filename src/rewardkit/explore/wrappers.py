@@ -97,6 +97,7 @@ def _intrinsic_stats(name: str):
         tot = a_int + a_ext
         return {INTRINSIC_RETURN: float(stats.terms[name][i]),
                 INTRINSIC_SHARE: float(a_int / tot) if tot > 0 else 0.0}
+    extra.abs_terms = (name,)  # type: ignore[attr-defined]  # StepScorer keeps |r| sums only for these
     return extra
 
 
