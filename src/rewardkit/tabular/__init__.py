@@ -5,10 +5,12 @@
 * :mod:`~rewardkit.tabular.worlds` - EXPRD's four-room grid, ExploRS's chain, BARFI's grid.
 * :class:`TabularEnv` and registered Gymnasium ids ``rewardkit/FourRooms-v0``,
   ``rewardkit/ChainDistractor-v0``, ``rewardkit/Chain-v0``.
+* :func:`soft_value_iteration` - the soft-optimal ``(V, Q, pi)`` at temperature ``tau``.
 * :class:`QLearning` / :func:`run_q_learning` - the reference learner (explicit tie-breaking).
 """
 
 from .mdp import TabularMDP, as_policy, greedy_policy
+from .soft import logsumexp, soft_value_iteration
 from .worlds import World, GridLayout, ChainLayout, four_rooms, chain_with_distractor, BarfiWorld, barfi_gridworld
 from .envs import TabularEnv, FourRoomsEnv, ChainDistractorEnv, register_envs
 from .qlearning import QLearning, run_q_learning, episodes_to_fraction
@@ -32,6 +34,8 @@ __all__ = [
     "episodes_to_fraction",
     "four_rooms",
     "greedy_policy",
+    "logsumexp",
     "register_envs",
     "run_q_learning",
+    "soft_value_iteration",
 ]
