@@ -1,4 +1,4 @@
-"""Policy Cliff (#8): the argmax policy jumps under an epsilon reward change at tied actions; the soft policy moves O(eps/tau)."""
+"""Policy Cliff (#8): at tied actions an epsilon reward change flips the argmax policy; the soft policy moves O(eps/tau)."""
 
 import numpy as np
 import pytest

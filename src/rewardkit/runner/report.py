@@ -42,10 +42,29 @@ from .files import atomic_write, inside
 from .spec import ExperimentSpec
 from .store import ResultStore
 
-__all__ = ["METRIC_RANGES", "REPORT_NAME", "band", "collect", "steps_to_threshold", "t_interval",
-           "write_report"]
+__all__ = [
+    "METRIC_RANGES",
+    "REPORT_CSS",
+    "REPORT_NAME",
+    "band",
+    "collect",
+    "fig_to_png",
+    "steps_to_threshold",
+    "t_interval",
+    "write_report",
+]
 
 REPORT_NAME = "report.html"
+#: the style sheet of every rewardkit HTML report (experiment and audit)
+REPORT_CSS = """body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1200px;
+        color: #222; padding: 0 1em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; vertical-align: top; }
+thead th { background: #f2f2f2; }
+td.nr { color: #a33; } td.ok { color: #161; }
+pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
+.note { color: #555; font-size: 0.9em; }
+"""
 _STYLES = ("-", "--", "-.", ":")
 
 #: valid (low, high) of each plotted metric with a known range; None: unbounded on that side
@@ -171,7 +190,8 @@ def _aligned(curves: list[list[dict]], column: str) -> tuple[np.ndarray, np.ndar
     return np.asarray(steps), mat
 
 
-def _fig_to_png(fig: Any) -> bytes:
+def fig_to_png(fig: Any) -> bytes:
+    """A matplotlib figure as PNG bytes (110 dpi, tight bounding box), as every report embeds it."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return buf.getvalue()
@@ -196,7 +216,7 @@ def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
 
     pngs: dict[str, bytes] = {}
     for name, fig in _figures(spec, data).items():
-        pngs[name] = _fig_to_png(fig)
+        pngs[name] = fig_to_png(fig)
         plt.close(fig)
     return pngs
 
@@ -441,15 +461,7 @@ def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str 
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>rewardkit report: {esc(spec.name)}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1200px;
-        color: #222; padding: 0 1em; }}
-table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }}
-th, td {{ border: 1px solid #ccc; padding: 4px 10px; text-align: left; vertical-align: top; }}
-thead th {{ background: #f2f2f2; }}
-td.nr {{ color: #a33; }} td.ok {{ color: #161; }}
-pre {{ background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }}
-.note {{ color: #555; font-size: 0.9em; }}
-</style></head><body>
+{REPORT_CSS}</style></head><body>
 <h1>rewardkit experiment report: {esc(spec.name)}</h1>
 <p class="note">{esc(spec.description)}</p>
 <h2 id="summary">Steps to reach the success threshold</h2>
