@@ -1,8 +1,8 @@
-"""rewardkit.credit: redistribute delayed rewards (RUDDER, RRD, progress attribution)."""
+"""rewardkit.credit: redistribute delayed rewards (RUDDER, RRD, progress attribution, ReviBranch importance weights)."""
 
 from .decomposition import RRDLinear, RudderLinear, RudderLSTM, rudder_loss
 from .progress import ProgressAttribution, StepRewardTerm
-from .redistribute import DelayedRewardWrapper, coin_mass, return_equivalent
+from .redistribute import DelayedRewardWrapper, coin_mass, importance_redistribution, return_equivalent
 from .walk import CoinWalk
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
            "RudderLinear",
            "StepRewardTerm",
            "coin_mass",
+           "importance_redistribution",
            "return_equivalent",
            "rudder_loss",
 ]
