@@ -97,6 +97,15 @@ def test_env_audit_flags_a_non_potential_bonus_and_certifies_on_tabular_env():
     assert pot.status == "red" and pot.details["certificate"] and pot.value < 0
 
 
+def test_env_audit_flags_tampering_on_the_honeypot(tmp_path):
+    cfg = tmp_path / "task.yaml"
+    cfg.write_text("reward:\n  terms:\n    - {type: env_reward, name: task}\n")
+    _, _, by = _audit(tmp_path / "out", str(cfg), "--env", "rewardkit/TamperHoneypot-v0", "--steps", "500")
+    assert by["tampering"]["status"] == "red" and by["tampering"]["value"] > 0
+    _, _, by = _audit(tmp_path / "out2", str(cfg), "--env", "rewardkit/Chain-v0", "--steps", "300")
+    assert by["tampering"]["status"] == "skipped"
+
+
 def test_read_jsonl_skips_bad_rows_and_keeps_good_ones(tmp_path):
     p = tmp_path / "s.jsonl"
     p.write_text('{"prompt": "q", "completion": "a"}\n[1]\n{"prompt": "q"}\n' + "x" * 50 + "\n")

@@ -26,7 +26,8 @@ from rewardkit.core.registry import ENVS
 __all__ = ["ENVS", "WRAPPERS", "check_env_for_learner", "make_env", "register_env"]
 
 #: modules that register gymnasium ids when imported, by id prefix
-_ID_PROVIDERS = (("MiniGrid-", "minigrid"), ("BabyAI-", "minigrid"), ("rewardkit/", "rewardkit.tabular"))
+_ID_PROVIDERS = (("MiniGrid-", "minigrid"), ("BabyAI-", "minigrid"), ("rewardkit/TamperHoneypot", "rewardkit.audit.tampering"),
+                 ("rewardkit/", "rewardkit.tabular"))
 
 
 def register_env(name: str, factory: Callable[..., gym.Env] | None = None, *, override: bool = False):

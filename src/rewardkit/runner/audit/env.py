@@ -23,6 +23,9 @@ Checks (each green / yellow / red with its number):
 * ``hacking.farming`` - the task return lost by the designed reward's optimal policy on the
   empirical MDP, :math:`1 - J_{task}(\\pi^*_{designed}) / J_{task}(\\pi^*_{task})` (yellow ≥ 0.05,
   red ≥ 0.2): a bonus or shaping term that can be collected in loops makes the optimum farm it.
+* ``hacking.tampering`` - on an env that declares its reward sources (a ``reward_files``
+  attribute, as :class:`~rewardkit.audit.tampering.RewardTamperingEnv` does), any change of their
+  bytes during the run is red (:class:`~rewardkit.audit.tampering.TamperGuard`; Denison et al. 2024).
 * ``hacking.length`` / ``hacking.time`` - Spearman correlation of the episode return with the
   episode length, and of the step reward (without its potential-based terms, which telescope) with
   the time step, in excess of the task reward's own (yellow ≥ 0.3, red ≥ 0.6).
@@ -50,6 +53,7 @@ from ...audit.checks import Check, grade
 from ...audit.cliff import policy_cliff
 from ...audit.distances import epic_distance, starc_distance
 from ...audit.evaluation import spearman
+from ...audit.tampering import TamperGuard
 from ...core.errors import ConfigError
 from ...core.vecstep import ENV_REWARD, STEP_TERMS
 from ...core.wrappers import RewardWrapper
@@ -76,6 +80,7 @@ class Rollout:
     next_keys: list[Any] | None
     start_keys: list[Any]
     episodes: list[dict[str, float]] = field(default_factory=list)
+    tamper_events: int | None = None
 
 
 def _key_fn(env: gym.Env, state_key: str | None):
@@ -100,7 +105,8 @@ def collect_rollout(reward: Any, env: gym.Env, steps: int, seed: int = 0, state_
     """Run a seeded random policy for ``steps`` steps and record every term of every transition."""
     if steps < 1:
         raise ConfigError("steps", f"got {steps}", "a positive number of environment steps")
-    wrapped = RewardWrapper(env, reward)
+    guard = TamperGuard(env) if getattr(env.unwrapped, "reward_files", None) else None
+    wrapped = RewardWrapper(guard if guard is not None else env, reward)
     key = _key_fn(env, state_key)
     env.action_space.seed(seed)
     obs, info = wrapped.reset(seed=seed)
@@ -130,7 +136,8 @@ def collect_rollout(reward: Any, env: gym.Env, steps: int, seed: int = 0, state_
                    env_reward=np.asarray(cols["env"], dtype=np.float64), total=np.asarray(cols["total"], dtype=np.float64),
                    t=np.asarray(cols["t"]), actions=np.asarray(cols["a"]), terminated=np.asarray(cols["term"], dtype=bool),
                    keys=cols["k"] if has_keys else None, next_keys=cols["k2"] if has_keys else None,
-                   start_keys=starts[:-1] if len(starts) > 1 else starts, episodes=episodes)
+                   start_keys=starts[:-1] if len(starts) > 1 else starts, episodes=episodes,
+                   tamper_events=None if guard is None else guard.events)
 
 
 # ------------------------------------------------------------------ the empirical MDP
@@ -335,6 +342,16 @@ def _correlations(ro: Rollout, phis: Mapping[str, np.ndarray]) -> list[Check]:
     return out
 
 
+def _tampering(ro: Rollout) -> Check:
+    if ro.tamper_events is None:
+        return Check("hacking", "tampering", "skipped", float("nan"),
+                     "the env declares no reward sources to watch (a reward_files attribute)")
+    n = ro.tamper_events
+    return Check("hacking", "tampering", "red" if n else "green", float(n),
+                 f"the reward sources changed on {n} of {len(ro.total)} steps of the exploratory run" if n else
+                 f"no reward source changed in {len(ro.total)} steps")
+
+
 def _distance(ro: Rollout, tab: _Tabular | None, aux: list[str], task: str | None, phis: Mapping[str, np.ndarray],
               gamma: float) -> Check:
     if tab is None:
@@ -397,7 +414,7 @@ def audit_env(reward: Any, env_cfg: Mapping[str, Any], steps: int = 4000, seed: 
     potential, phis = _potential_checks(ro, tab, aux, gamma, env, reward)
     certified = set(aux) if potential.details.get("certificate") and potential.status == "green" else set(phis)
     checks = [_dominance(ro, aux, certified), potential,
-              _farming(ro, tab, gamma), *_correlations(ro, phis),
+              _farming(ro, tab, gamma), _tampering(ro), *_correlations(ro, phis),
               _distance(ro, tab, aux, task, phis, gamma), _cliff(ro, tab, gamma)]
     env.close()
     return checks, ro
