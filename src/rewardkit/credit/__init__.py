@@ -1,6 +1,11 @@
-"""rewardkit.credit: redistribute delayed rewards (RUDDER, RRD, progress attribution, ReviBranch importance weights)."""
+"""rewardkit.credit: redistribute delayed rewards.
+
+RUDDER, RRD, progress attribution, ReviBranch importance weights, ReST-MCTS* step values and
+Sotopia-RL utterance rewards.
+"""
 
 from .decomposition import RRDLinear, RudderLinear, RudderLSTM, rudder_loss
+from .process import mc_step_values, utterance_rewards, value_increments
 from .progress import ProgressAttribution, StepRewardTerm
 from .redistribute import DelayedRewardWrapper, coin_mass, importance_redistribution, return_equivalent
 from .walk import CoinWalk
@@ -15,6 +20,9 @@ __all__ = [
            "StepRewardTerm",
            "coin_mass",
            "importance_redistribution",
+           "mc_step_values",
            "return_equivalent",
            "rudder_loss",
+           "utterance_rewards",
+           "value_increments",
 ]

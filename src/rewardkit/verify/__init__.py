@@ -42,6 +42,7 @@ _MODULES = {
     "toolcall": ("ToolRLVerifier", "ToolCallVerifier"),
     "format": ("TagFormatVerifier",),
     "length": ("OverlongPenalty", "CosineLength", "RepetitionPenalty", "TruncationPenalty"),
+    "search": ("SearchStepReward",),
 }
 
 
