@@ -73,3 +73,25 @@ def test_utterance_rewards_sum_to_each_dimension_and_combine_deterministically()
         utterance_rewards({"goal": 1.0}, {"goal": [1.0, -1.0]})
     with pytest.raises(ConfigError):
         utterance_rewards({"goal": 1.0}, {"knowledge": [1.0]})
+
+
+def test_oprl_implicit_prm_ranks_outcomes_and_keeps_the_optimal_policy():
+    """#144: DPO on outcome preferences gives step rewards whose sums rank held-out pairs and whose
+    greedy policy reaches the goal as fast as the outcome-optimal one."""
+    from oprl_tabular import run
+
+    for seed in range(2):
+        r = run(seed)
+        assert r["heldout_accuracy"] >= 0.95
+        assert r["greedy_steps"] == r["optimal_steps"]
+
+
+def test_implicit_step_rewards_validate():
+    from rewardkit.credit import fit_trajectory_dpo, implicit_step_rewards
+
+    with pytest.raises(ConfigError, match="beta"):
+        implicit_step_rewards(np.zeros((2, 2)), beta=0.0)
+    with pytest.raises(ConfigError, match="preferred"):
+        fit_trajectory_dpo([], [], 2, 2)
+    r = implicit_step_rewards(np.zeros((3, 4)), beta=2.0)
+    assert np.allclose(r, 0.0)            # pi_theta = pi_ref: no process reward

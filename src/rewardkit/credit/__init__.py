@@ -1,11 +1,11 @@
 """rewardkit.credit: redistribute delayed rewards.
 
 RUDDER, RRD, progress attribution, ReviBranch importance weights, ReST-MCTS* step values and
-Sotopia-RL utterance rewards.
+Sotopia-RL utterance rewards, OPRL's implicit process reward.
 """
 
 from .decomposition import RRDLinear, RudderLinear, RudderLSTM, rudder_loss
-from .process import mc_step_values, utterance_rewards, value_increments
+from .process import fit_trajectory_dpo, implicit_step_rewards, mc_step_values, utterance_rewards, value_increments
 from .progress import ProgressAttribution, StepRewardTerm
 from .redistribute import DelayedRewardWrapper, coin_mass, importance_redistribution, return_equivalent
 from .walk import CoinWalk
@@ -19,6 +19,8 @@ __all__ = [
            "RudderLinear",
            "StepRewardTerm",
            "coin_mass",
+           "fit_trajectory_dpo",
+           "implicit_step_rewards",
            "importance_redistribution",
            "mc_step_values",
            "return_equivalent",

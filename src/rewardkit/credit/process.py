@@ -29,7 +29,7 @@ import numpy as np
 from ..core.errors import BatchError, ConfigError
 from ..core.seeding import seeded
 
-__all__ = ["mc_step_values", "utterance_rewards", "value_increments"]
+__all__ = ["fit_trajectory_dpo", "implicit_step_rewards", "mc_step_values", "utterance_rewards", "value_increments"]
 
 
 def mc_step_values(steps: Sequence[Any], rollout: Callable[[Sequence[Any], np.random.Generator], Any],
@@ -107,3 +107,81 @@ def utterance_rewards(scores: Mapping[str, float], attributions: Mapping[str, An
         per[d] = float(scores[d]) * share
     total = sum(w[d] * per[d] for d in sorted(per))
     return np.asarray(total, dtype=np.float64), per
+
+
+def implicit_step_rewards(logits: Any, beta: float, ref_policy: Any = None) -> np.ndarray:
+    """OPRL's implicit process reward :math:`r(s,a) = \\beta\\,(\\log\\pi_\\theta(a|s) - \\log\\pi_{ref}(a|s))`.
+
+    OPRL (catalog #144, 2025, "Online Process Reward Learning for Agentic RL") trains the implicit
+    PRM :math:`\\pi_\\theta` by trajectory-level DPO on outcome preferences (:func:`fit_trajectory_dpo`)
+    and pays this per step.  With deterministic transitions the KL-regularised optimum satisfies
+    :math:`\\beta\\log\\pi^*/\\pi_{ref} = Q^* - V^* = r + V^*(s') - V^*(s)` (Rafailov et al. 2024), so the
+    step rewards are the outcome reward plus potential-based shaping and keep its optimal policies.
+
+    Args:
+        logits: ``(S, A)`` table of :math:`\\pi_\\theta`'s logits.
+        beta: the DPO temperature :math:`\\beta > 0`.
+        ref_policy: ``(S, A)`` reference probabilities (default uniform).
+
+    Example:
+        >>> implicit_step_rewards(np.log([[0.5, 0.25, 0.25]]), beta=1.0).round(3).tolist()
+        [[0.405, -0.288, -0.288]]
+    """
+    theta = np.asarray(logits, dtype=np.float64)
+    if theta.ndim != 2:
+        raise BatchError("logits", f"has shape {theta.shape}", "a table (S, A) of logits")
+    if beta <= 0:
+        raise ConfigError("beta", f"got {beta!r}", "a positive DPO temperature")
+    logp = theta - _logsumexp_rows(theta)
+    ref = np.full_like(theta, 1.0 / theta.shape[1]) if ref_policy is None else np.asarray(ref_policy, dtype=np.float64)
+    if ref.shape != theta.shape or np.any(ref <= 0):
+        raise ConfigError("ref_policy", f"has shape {ref.shape} or zero entries", f"a full-support policy {theta.shape}")
+    return float(beta) * (logp - np.log(ref))
+
+
+def _logsumexp_rows(x: np.ndarray) -> np.ndarray:
+    m = x.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(x - m).sum(axis=1, keepdims=True))
+
+
+def fit_trajectory_dpo(preferred: Sequence[Sequence[tuple[int, int]]], rejected: Sequence[Sequence[tuple[int, int]]],
+                       n_states: int, n_actions: int, beta: float = 0.5, lr: float = 0.5, iters: int = 300,
+                       ref_policy: Any = None) -> np.ndarray:
+    """Tabular :math:`\\pi_\\theta` logits fitted by trajectory-level DPO on (preferred, rejected) trajectories.
+
+    .. math:: \\mathcal{L} = -\\log\\sigma\\Big(\\beta\\sum_{(s,a)\\in\\tau^+}\\log\\frac{\\pi_\\theta(a|s)}{\\pi_{ref}(a|s)}
+              - \\beta\\sum_{(s,a)\\in\\tau^-}\\log\\frac{\\pi_\\theta(a|s)}{\\pi_{ref}(a|s)}\\Big)
+
+    minimised by full-batch gradient descent with the exact gradient
+    :math:`\\partial\\log\\pi_\\theta(a|s)/\\partial\\theta_{s,\\cdot} = e_a - \\pi_\\theta(\\cdot|s)`.  Trajectories
+    are lists of ``(state, action)`` pairs.
+
+    Example:
+        >>> theta = fit_trajectory_dpo([[(0, 1)]], [[(0, 0)]], n_states=1, n_actions=2, iters=50)
+        >>> bool(theta[0, 1] > theta[0, 0])
+        True
+    """
+    if len(preferred) != len(rejected) or not preferred:
+        raise ConfigError("preferred/rejected", f"got {len(preferred)} and {len(rejected)}", "equal, non-zero counts")
+
+    def counts(trajs: Sequence[Sequence[tuple[int, int]]]) -> np.ndarray:
+        c = np.zeros((len(trajs), n_states, n_actions))
+        for i, tr in enumerate(trajs):
+            for s, a in tr:
+                c[i, s, a] += 1.0
+        return c
+
+    cw, cl = counts(preferred), counts(rejected)
+    dc = cw - cl                                               # (N, S, A)
+    ref = np.full((n_states, n_actions), 1.0 / n_actions) if ref_policy is None else np.asarray(ref_policy, float)
+    ref_term = (dc * np.log(ref)).sum(axis=(1, 2))
+    theta = np.zeros((n_states, n_actions))
+    for _ in range(iters):
+        logp = theta - _logsumexp_rows(theta)
+        z = beta * ((dc * logp).sum(axis=(1, 2)) - ref_term)
+        g_pair = -(1.0 - 1.0 / (1.0 + np.exp(-z))) * beta       # dL/dz per pair
+        pi = np.exp(logp)
+        # d z / d theta[s, :] = beta * (dc[s, :] - (sum_a dc[s, a]) * pi[s, :])
+        grad = np.einsum("n,nsa->sa", g_pair, dc) - np.einsum("n,ns->s", g_pair, dc.sum(axis=2))[:, None] * pi
+        theta -= lr * grad / len(dc)
+    return theta
