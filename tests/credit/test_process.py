@@ -95,3 +95,25 @@ def test_implicit_step_rewards_validate():
         fit_trajectory_dpo([], [], 2, 2)
     r = implicit_step_rewards(np.zeros((3, 4)), beta=2.0)
     assert np.allclose(r, 0.0)            # pi_theta = pi_ref: no process reward
+
+
+def test_dichotomy_of_control_achieves_what_it_promises_and_dt_does_not():
+    """#192: where high returns come from luck, return-conditioned imitation misses its target; DoC's
+    action-only latent achieves its own value estimate."""
+    from doc_stochastic import compare
+
+    for target in (2.3, 0.8, 0.4):
+        r = compare(target)
+        assert abs(r["doc_achieved"] - r["doc_promised"]) < 0.1      # ~3 standard errors of the two estimates
+    lucky = compare(2.3)
+    assert lucky["target"] - lucky["dt_achieved"] > 1.0
+
+
+def test_doc_plan_validates_and_picks_the_best_feasible_value():
+    from rewardkit.credit.control import doc_plan
+
+    data = [[(0, 0, 1.0)], [(0, 1, 3.0)], [(0, 1, 1.0)]]
+    assert doc_plan(data, 5.0) == ((1,), 2.0) and doc_plan(data, 1.5) == ((0,), 1.0)
+    assert doc_plan(data, 0.0) == ((0,), 1.0)              # nothing below the target: the lowest value
+    with pytest.raises(ConfigError):
+        doc_plan([], 1.0)
