@@ -62,3 +62,18 @@ def test_bad_arguments():
         policy_cliff(_fork(), epsilon=0.0)
     with pytest.raises(ConfigError, match="temperature"):
         soft_policy_bound(0.1, 0.9, 0.0)
+
+
+def test_starc_closed_form_equals_the_iterative_reference_method():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "audit"))
+    from starc_epic_speed import val_canonical_iterative
+
+    from rewardkit.audit.distances import val_canonical
+
+    rng = np.random.default_rng(0)
+    T = rng.dirichlet(np.ones(6), size=(6, 3))
+    R = rng.normal(size=(6, 3, 6))
+    assert np.max(np.abs(val_canonical(R, T, 0.95) - val_canonical_iterative(R, T, 0.95))) < 1e-8

@@ -132,8 +132,9 @@ def epic_distance(Ra: np.ndarray, Rb: np.ndarray, gamma: float, coverage: np.nda
     return pearson_distance(ca, cb, coverage)
 
 
-def _policy_value(R: np.ndarray, T: np.ndarray, gamma: float, policy: np.ndarray) -> np.ndarray:
-    r_pi = np.einsum("sa,sax,sax->s", policy, T, R)
+def _policy_value(expected_R: np.ndarray, T: np.ndarray, gamma: float, policy: np.ndarray) -> np.ndarray:
+    """:math:`V^\\pi = (I - \\gamma P^\\pi)^{-1} r^\\pi` from the expected reward ``(S, A)``, by one linear solve."""
+    r_pi = (policy * expected_R).sum(axis=1)
     P = np.einsum("sa,sax->sx", policy, T)
     return np.linalg.solve(np.eye(P.shape[0]) - gamma * P, r_pi)
 
@@ -153,8 +154,9 @@ def val_canonical(R: np.ndarray, T: np.ndarray, gamma: float, policy: np.ndarray
     T = np.asarray(T, dtype=np.float64)
     n_s, n_a, _ = T.shape
     pi = np.full((n_s, n_a), 1.0 / n_a) if policy is None else np.asarray(policy, dtype=np.float64)
-    v = _policy_value(R, T, gamma, pi)
-    return np.einsum("sax,sax->sa", T, R) + potential_difference(v[:, None], T @ v, gamma)  # shaping with Phi = V^pi
+    expected = (T * R).sum(axis=2)                       # E_{s'}[R(s, a, s')], shared by both terms
+    v = _policy_value(expected, T, gamma, pi)
+    return expected + potential_difference(v[:, None], T @ v, gamma)  # shaping with Phi = V^pi
 
 
 def starc_distance(Ra: np.ndarray, Rb: np.ndarray, T: np.ndarray, gamma: float, norm: float | str = 2,
