@@ -110,4 +110,4 @@ def test_report_writes_from_the_synthetic_store(tmp_path):
     spec, db = _store(tmp_path)
     html = write_report(spec, db, tmp_path).read_text(encoding="utf-8")
     assert "clipped to [0, 1]" in html
-    assert {p.name for p in (tmp_path / "plots").iterdir()} == {"curves.png", "terms.png", "coverage.png"}
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {"curves.png", "terms.png", "coverage.png", "profile.png"}
