@@ -30,6 +30,7 @@ COMMANDS = {
     "terms": "rewardkit.cli.terms",
     "check": "rewardkit.cli.check",
     "schema": "rewardkit.cli.schema",
+    "tune": "rewardkit.cli.tune",
 }
 
 
