@@ -20,8 +20,9 @@ Scores are arrays of shape ``(runs, tasks)`` (one task per experiment here: the 
   0 otherwise (the Mann-Whitney U statistic over :math:`N_X N_Y`), with an independent stratified
   bootstrap interval.
 
-The statistics are rliable's (``rliable.metrics``); the resampling is done here, the same stratified
-scheme as rliable's ``StratifiedBootstrap`` (runs resampled with replacement within each task) drawn from
+The statistics are rliable's (``rliable.metrics``); the resampling is rewardkit's one percentile
+bootstrap (:mod:`rewardkit.core.bootstrap`), the same stratified scheme as rliable's
+``StratifiedBootstrap`` (runs resampled with replacement within each task), drawn from
 ``np.random.default_rng(seed)``.  rliable 1.2's own bootstrap classes cannot be used: they pass
 ``random_state`` to ``arch``'s bootstrap, which arch 8 removed (and arch 7 does not import with
 pandas 3); they also draw from NumPy's global generator.  Intervals are percentile intervals.
@@ -42,6 +43,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from rewardkit.core.bootstrap import percentile_interval, stratified_resample
 
 __all__ = ["BOOTSTRAP_REPS", "BOOTSTRAP_SEED", "Estimate", "iqm", "iqm_ci", "performance_profile",
            "probability_of_improvement", "score_distribution"]
@@ -81,17 +84,6 @@ def _scores(x: Any, name: str) -> np.ndarray:
     return a
 
 
-def _resample(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One stratified resample: each task's runs drawn with replacement (rliable's StratifiedBootstrap)."""
-    n, m = x.shape
-    return x[rng.integers(0, n, size=(n, m)), np.arange(m)[None, :]]
-
-
-def _interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-    a = 100.0 * (1.0 - level) / 2.0
-    return np.percentile(samples, a, axis=0), np.percentile(samples, 100.0 - a, axis=0)
-
-
 def _check(reps: int, level: float) -> None:
     if int(reps) < 1:
         raise ValueError(f"reps: got {reps}; expected a positive number of bootstrap replications")
@@ -107,8 +99,8 @@ def _estimates(data: Mapping[str, tuple[np.ndarray, ...]], func: Callable[..., f
     rng = np.random.default_rng(seed)
     out = {}
     for k, arrays in data.items():
-        boot = np.array([func(*(_resample(a, rng) for a in arrays)) for _ in range(int(reps))])
-        lo, hi = _interval(boot, level)
+        boot = np.array([func(*(stratified_resample(a, rng) for a in arrays)) for _ in range(int(reps))])
+        lo, hi = percentile_interval(boot, level)
         out[k] = Estimate(float(func(*arrays)), float(lo), float(hi))
     return out
 
@@ -160,8 +152,8 @@ def performance_profile(scores: Mapping[str, Any], taus: Sequence[float] | np.nd
     out = {}
     for k, v in scores.items():
         x = _scores(v, k)
-        boot = np.array([score_distribution(_resample(x, rng), taus) for _ in range(int(reps))])
-        lo, hi = _interval(boot, level)
+        boot = np.array([score_distribution(stratified_resample(x, rng), taus) for _ in range(int(reps))])
+        lo, hi = percentile_interval(boot, level)
         out[k] = (score_distribution(x, taus), lo, hi)
     return out
 
