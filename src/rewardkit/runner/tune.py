@@ -59,7 +59,7 @@ from rewardkit.core import ConfigError, read_mapping
 from rewardkit.core.safe_load import parse_document
 
 from .files import OutputLock, inside
-from .overrides import _fmt, apply_overrides, get_path, parse_path, set_path
+from .overrides import _fmt, apply_overrides, expand_sweep, get_path, parse_path, set_path
 from .spec import ExperimentSpec, parse_spec
 
 __all__ = ["METRICS", "Param", "TuneResult", "metric_value", "parse_param", "tune"]
@@ -240,8 +240,6 @@ def tune(experiment: str | os.PathLike, params: Sequence[str], *, trials: int, m
     if seeds is not None:
         data["seeds"] = seeds
     name = _variant_of(ps, variant, list(base.variants))
-    from .overrides import expand_sweep
-
     data = expand_sweep(data)
     for p in ps:  # the path exists (or may be created) and every extreme value validates like a config
         if not p.create:
@@ -285,10 +283,14 @@ def _search(data: dict[str, Any], ps: list[Param], variant: str, metric: str, di
     failures = 0
     while _complete(study) < trials:
         trial = study.ask(dists)
-        spec = parse_spec(_with_values(data, ps, trial.params, variant))
+        try:  # the ends of every range validated; a value inside one can still be refused (e.g. by a factory)
+            spec = parse_spec(_with_values(data, ps, trial.params, variant))
+        except ConfigError:
+            study.tell(trial, state=TrialState.FAIL)
+            raise
         trial.set_user_attr("run_keys", [r.key for r in spec.runs()])
         trial.set_user_attr("config_hash", spec.config_hash)
-        summary = _run_locked(spec, out, progress, False, False, console)
+        summary = _run_locked(spec, out, progress=progress, tensorboard=False, report=False, console=console)
         value = None if summary.failed else metric_value(spec, db, metric)
         result.new_trials += 1
         if value is None or not math.isfinite(value):
