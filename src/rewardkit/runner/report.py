@@ -237,8 +237,9 @@ def _profile_figure(plt: Any, colors: list[str], robust: dict[str, Any]) -> Any:
         taus = robust[k]["taus"]
         for i, (name, (p, lo, hi)) in enumerate(robust[k]["profile"].items()):
             c = colors[i % len(colors)]
-            ax.plot(taus, p, color=c, lw=2, ls=_STYLES[i % len(_STYLES)], label=f"{name} (n={robust[k]['n'][name]})")
-            ax.fill_between(taus, lo, hi, color=c, alpha=0.15, lw=0)
+            ax.plot(taus, p, color=c, lw=2, ls=_STYLES[i % len(_STYLES)], drawstyle="steps-post",
+                    label=f"{name} (n={robust[k]['n'][name]})")
+            ax.fill_between(taus, lo, hi, color=c, alpha=0.15, lw=0, step="post")
         ax.set_ylim(-0.03, 1.03)
         ax.set_xlabel(f"{SCORES[k][0]} threshold τ")
         ax.set_ylabel("fraction of runs with score > τ")
