@@ -29,12 +29,17 @@ def test_point_estimates_equal_rliables():
     np.testing.assert_allclose(stats.score_distribution(a, taus), library.score_distributions(a, taus))
 
 
-def test_bootstrap_improvement_matches_rliable_on_ties():
+def test_batched_statistics_match_rliable_replicate_by_replicate():
+    """The bootstrap evaluates the statistics on all replicates at once; each must equal rliable's value."""
     rng = np.random.default_rng(0)
-    for _ in range(300):
-        x = rng.integers(0, 4, (rng.integers(1, 7), 2)).astype(float)
-        y = rng.integers(0, 4, (rng.integers(1, 7), 2)).astype(float)
-        assert stats._pairwise_improvement(x, y) == pytest.approx(metrics.probability_of_improvement(x, y), abs=1e-12)
+    for _ in range(100):
+        x = rng.integers(0, 4, (5, rng.integers(1, 7), 2)).astype(float)  # 5 replicates, ties likely
+        y = rng.integers(0, 4, (5, rng.integers(1, 7), 2)).astype(float)
+        poi = stats._improvement_batched(x, y)
+        iqm = stats._iqm_batched(x)
+        for r in range(5):
+            assert poi[r] == pytest.approx(metrics.probability_of_improvement(x[r], y[r]), abs=1e-12)
+            assert iqm[r] == pytest.approx(metrics.aggregate_iqm(x[r]), abs=1e-12)
 
 
 def test_iqm_interval_agrees_with_scipys_percentile_bootstrap():

@@ -6,7 +6,7 @@ interval at ``level`` is the :math:`\\alpha = (1 - level)/2` and :math:`1 - \\al
 replicates, :math:`[\\hat\\theta^*_{(\\alpha)}, \\hat\\theta^*_{(1-\\alpha)}]`.
 
 * :func:`bootstrap_means` - replicates of the mean of a 1-D sample (vectorised);
-* :func:`stratified_resample` - one resample of a ``(runs, tasks)`` score matrix, runs drawn
+* :func:`stratified_resamples` - resamples of a ``(runs, tasks)`` score matrix, runs drawn
   within each task (the stratified bootstrap of rliable, Agarwal et al., 2021);
 * :func:`percentile_interval` - the interval from the replicates.
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["bootstrap_means", "percentile_interval", "stratified_resample"]
+__all__ = ["bootstrap_means", "percentile_interval", "stratified_resamples"]
 
 
 def bootstrap_means(values: np.ndarray, reps: int, rng: np.random.Generator) -> np.ndarray:
@@ -40,14 +40,16 @@ def bootstrap_means(values: np.ndarray, reps: int, rng: np.random.Generator) -> 
     return out
 
 
-def stratified_resample(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One resample of a ``(runs, tasks)`` matrix: in each task column, ``runs`` rows drawn with replacement.
+def stratified_resamples(x: np.ndarray, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """``reps`` resamples of a ``(runs, tasks)`` matrix, shape ``(reps, runs, tasks)``: in each task
+    column, ``runs`` rows drawn with replacement (one ``(reps, runs, tasks)`` draw).
 
-    >>> stratified_resample(np.array([[1.0, 5.0]]), np.random.default_rng(0)).tolist()
-    [[1.0, 5.0]]
+    >>> r = stratified_resamples(np.array([[1.0, 5.0], [2.0, 6.0]]), 4, np.random.default_rng(0))
+    >>> r.shape, bool(np.isin(r[:, :, 0], [1.0, 2.0]).all() and np.isin(r[:, :, 1], [5.0, 6.0]).all())
+    ((4, 2, 2), True)
     """
     n, m = x.shape
-    out: np.ndarray = x[rng.integers(0, n, size=(n, m)), np.arange(m)[None, :]]
+    out: np.ndarray = x[rng.integers(0, n, size=(int(reps), n, m)), np.arange(m)[None, None, :]]
     return out
 
 
