@@ -68,6 +68,9 @@ def test_tracking_section_names_the_store_and_experiment(tmp_path):
     runs = client.search_runs([client.get_experiment_by_name("my-exp").experiment_id])
     assert [r.info.run_name for r in runs] == ["env/seed0"]
     assert not (tmp_path / "out" / "mlflow.db").exists()
+    # artifacts of a local store stay in the output folder, not in the working directory's ./mlruns
+    assert {a.path for a in client.list_artifacts(runs[0].info.run_id)} == {"report.html", "summary.md"}
+    assert list((tmp_path / "out" / "mlartifacts").rglob("report.html"))
 
 
 def test_same_scalars_as_tensorboard():

@@ -10,8 +10,9 @@ Turned on by the experiment file or the command line::
 
 Defaults: the tracking store is a local SQLite file, ``<out>/mlflow.db`` (no server; MLflow's
 plain-folder store is in maintenance mode and MLflow 3 refuses it unless ``MLFLOW_ALLOW_FILE_STORE``
-is set, which this module does for a ``file:`` URI you name), artifacts go to ``<out>/mlartifacts``,
-and the MLflow experiment is named after the rewardkit experiment.
+is set, which this module does for a ``file:`` URI you name), artifacts of a new MLflow experiment
+on a local store go to ``<out>/mlartifacts`` (a tracking server keeps its own), and the MLflow
+experiment is named after the rewardkit experiment.
 
 Each finished run gets:
 
@@ -166,7 +167,10 @@ def open_tracker(spec: ExperimentSpec, out_dir: str | os.PathLike) -> MLflowTrac
     if cfg is None:
         return None
     uri = cfg.get("uri") or default_uri(out_dir)
-    artifacts = None if cfg.get("uri") else str(Path(out_dir) / "mlartifacts")
+    # a local store keeps artifacts in the output folder (MLflow's default is ./mlruns of the working
+    # directory); a tracking server decides where its artifacts go
+    remote = uri.split(":", 1)[0] in ("http", "https", "databricks")
+    artifacts = None if remote else str(Path(out_dir) / "mlartifacts")
     try:
         return MLflowTracker(uri, cfg.get("experiment") or spec.name, artifacts)
     except ConfigError:
