@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from _runner_helpers import CHAIN
 
-from rewardkit.runner.report import _aligned, _figures, band, collect, t_interval, write_report
+from rewardkit.runner.report import _aligned, _figures, band, collect, robust_stats, t_interval, write_report
 from rewardkit.runner.spec import parse_spec
 from rewardkit.runner.store import ResultStore
 
@@ -43,7 +43,7 @@ def figs(tmp_path):
 
     spec, db = _store(tmp_path)
     data = collect(spec, db)
-    out = _figures(spec, data)
+    out = _figures(spec, data, robust_stats(data, reps=50))
     yield spec, data, out
     for f in out.values():
         plt.close(f)
@@ -103,11 +103,11 @@ def test_legends_do_not_cover_any_data_area(figs):
             for area in data_areas:
                 assert not box.overlaps(area), f"{name}: legend of {ax.get_title()!r} overlaps an axes"
             checked += 1
-    assert checked == 2 + 2 + 1  # curves (2 axes), terms (one per variant), coverage
+    assert checked == 2 + 2 + 1 + 2  # curves (2 axes), terms (one per variant), coverage, profiles (2 scores)
 
 
 def test_report_writes_from_the_synthetic_store(tmp_path):
     spec, db = _store(tmp_path)
     html = write_report(spec, db, tmp_path).read_text(encoding="utf-8")
     assert "clipped to [0, 1]" in html
-    assert {p.name for p in (tmp_path / "plots").iterdir()} == {"curves.png", "terms.png", "coverage.png"}
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {"curves.png", "terms.png", "coverage.png", "profile.png"}

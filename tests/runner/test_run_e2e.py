@@ -55,7 +55,7 @@ def test_tabular_run_report_and_rerun_skips(tmp_path, capsys):
     html = (out / "report.html").read_text(encoding="utf-8")
     for section in ("summary", "curves", "terms", "runs", "metadata"):
         assert f'id="{section}"' in html
-    assert html.count("data:image/png;base64,") == 2 and 'id="coverage"' not in html   # no grid agent here
+    assert html.count("data:image/png;base64,") == 3 and 'id="coverage"' not in html  # curves, terms, profile; no grid
     for png in ("curves.png", "terms.png"):
         assert (out / "plots" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = (out / "summary.md").read_text(encoding="utf-8")
@@ -135,7 +135,7 @@ def test_tiny_ppo_run_with_shaping_and_count_terms(tmp_path, capsys):
             assert g[[0, 4]].sum() == 0 and g[:, [0, 4]].sum() == 0   # never inside the outer wall
     finally:
         store.close()
-    assert 'id="coverage"' in html and html.count("data:image/png;base64,") == 3
+    assert 'id="coverage"' in html and html.count("data:image/png;base64,") == 4
     assert (out / "plots" / "coverage.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -53,6 +53,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from rewardkit.core.errors import ConfigError
+from rewardkit.core.bootstrap import bootstrap_means, percentile_interval
 
 __all__ = [
     "CalibrationReport",
@@ -111,10 +112,8 @@ def bootstrap_ci(values: Any, n_boot: int = 1000, ci: float = 0.95, seed: int = 
     v = _vec(values, "values")
     if v.size == 0:
         return (math.nan, math.nan)
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, v.size, size=(int(n_boot), v.size))].mean(axis=1)
-    a = (1.0 - ci) / 2.0
-    return float(np.quantile(means, a)), float(np.quantile(means, 1.0 - a))
+    lo, hi = percentile_interval(bootstrap_means(v, n_boot, np.random.default_rng(seed)), ci)
+    return lo, hi
 
 
 @dataclass
@@ -215,10 +214,10 @@ def pairwise_accuracy(chosen: Any, rejected: Any, categories: Sequence[Any] | No
         raise ConfigError("categories", f"has {cats.shape[0]} entries", f"{n} entries (one per pair)")
     names = list(dict.fromkeys(cats.tolist()))
     rng = np.random.default_rng(seed)
-    a = (1.0 - ci) / 2.0
 
     def interval(x: np.ndarray) -> tuple[float, float]:
-        return float(np.quantile(x, a)), float(np.quantile(x, 1.0 - a))
+        lo, hi = percentile_interval(x, ci)
+        return lo, hi
 
     per_cat: dict[str, CategoryScore] = {}
     boot_cat: dict[str, np.ndarray] = {}
@@ -227,7 +226,7 @@ def pairwise_accuracy(chosen: Any, rejected: Any, categories: Sequence[Any] | No
     for k in names:
         ok = o[cats == k]
         counts[k] = ok.size
-        reps = ok[rng.integers(0, ok.size, size=(int(n_boot), ok.size))].mean(axis=1)
+        reps = bootstrap_means(ok, n_boot, rng)
         boot_cat[k] = reps
         boot_total += reps * ok.size
         per_cat[k] = CategoryScore(float(ok.mean()), int(ok.size), interval(reps))

@@ -30,6 +30,8 @@ COMMANDS = {
     "terms": "rewardkit.cli.terms",
     "check": "rewardkit.cli.check",
     "audit": "rewardkit.cli.audit",
+    "schema": "rewardkit.cli.schema",
+    "tune": "rewardkit.cli.tune",
 }
 
 

@@ -18,6 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--parallel", type=int, default=None, help="worker processes (default: the spec's 'parallel')")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard scalars")
+    p.add_argument("--mlflow", nargs="?", const="", default=None, metavar="URI",
+                   help="also log every run to MLflow (default store: sqlite:///<out>/mlflow.db; or a tracking URI)")
     p.add_argument("--check", action="store_true", help="validate the experiment and list its runs, run nothing")
 
 
@@ -72,6 +74,12 @@ def run(args: argparse.Namespace) -> int:
 
             raise ConfigError("--parallel", f"got {args.parallel}", f"an integer in [1, {MAX_PARALLEL}]")
         spec = spec.with_overrides(seeds=seeds, parallel=args.parallel)
+    if args.mlflow is not None:  # --mlflow [URI] turns tracking on (the file's experiment name, if any, is kept)
+        import dataclasses
+
+        mlflow = dict(spec.tracking.get("mlflow") or {"experiment": None})
+        mlflow["uri"] = args.mlflow or mlflow.get("uri")
+        spec = dataclasses.replace(spec, tracking=dict(spec.tracking, mlflow=mlflow))
     if args.check:
         for r in spec.runs():
             print(f"{r.key}  {r.variant:<20} seed {r.seed}")

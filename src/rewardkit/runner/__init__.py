@@ -7,7 +7,11 @@
 * :mod:`~rewardkit.runner.store` – the resumable SQLite results database;
 * :mod:`~rewardkit.runner.runner` – parallel, resumable execution with a progress bar;
 * :mod:`~rewardkit.runner.report` – the self-contained HTML report;
-* :mod:`~rewardkit.runner.tb` – TensorBoard scalars per reward term.
+* :mod:`~rewardkit.runner.stats` – rliable aggregates across seeds (IQM, profiles, P(improvement));
+* :mod:`~rewardkit.runner.tb` – TensorBoard scalars per reward term (the one metric stream);
+* :mod:`~rewardkit.runner.tracking` – optional MLflow tracking;
+* :mod:`~rewardkit.runner.tune` – ``rewardkit tune``, Optuna over reward weights and scales;
+* :mod:`~rewardkit.runner.schema` – ``rewardkit schema``, a JSON Schema of experiment files.
 
 See ``docs/runner.md``.
 """

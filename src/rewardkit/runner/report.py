@@ -8,6 +8,10 @@ Sections (each an ``<h2>`` with a stable ``id``):
   final evaluation success rate and return (mean and 95 % interval);
 * ``curves`` – learning curves per variant: evaluation success rate and return
   (original env reward) against steps, the mean over seeds with a 95 % band;
+* ``robust`` – aggregates across seeds with rliable (:mod:`rewardkit.runner.stats`): the IQM of
+  each run score with a stratified-bootstrap 95 % interval, performance profiles, and the
+  probability that each variant improves on the baseline (the first variant); bootstrap seed
+  :data:`~rewardkit.runner.stats.BOOTSTRAP_SEED`, so the section is the same at every rewrite;
 * ``terms`` – mean training-episode return of every reward term, per variant;
 * ``runs`` – one row per run: key, seed, status, steps, wall time;
 * ``metadata`` – the spec, config hash, versions, machine.
@@ -42,17 +46,8 @@ from .files import atomic_write, inside
 from .spec import ExperimentSpec
 from .store import ResultStore
 
-__all__ = [
-    "METRIC_RANGES",
-    "REPORT_CSS",
-    "REPORT_NAME",
-    "band",
-    "collect",
-    "fig_to_png",
-    "steps_to_threshold",
-    "t_interval",
-    "write_report",
-]
+__all__ = ["METRIC_RANGES", "REPORT_CSS", "REPORT_NAME", "SCORES", "band", "collect", "fig_to_png", "robust_stats",
+           "run_scores", "steps_to_threshold", "t_interval", "write_report"]
 
 REPORT_NAME = "report.html"
 #: the style sheet of every rewardkit HTML report (experiment and audit)
@@ -190,6 +185,81 @@ def _aligned(curves: list[list[dict]], column: str) -> tuple[np.ndarray, np.ndar
     return np.asarray(steps), mat
 
 
+#: the per-run scores aggregated across seeds in the ``robust`` section: name -> (label, valid range)
+SCORES: dict[str, tuple[str, tuple[float, float] | None]] = {
+    "final_success": ("final success rate", (0.0, 1.0)),
+    "success_auc": ("mean success rate over evaluations (area under the curve)", (0.0, 1.0)),
+    "final_return": ("final evaluation return", None),
+}
+
+
+def run_scores(data: dict[str, Any]) -> dict[str, dict[str, np.ndarray]]:
+    """Per score of :data:`SCORES`, per variant: one value per finished run (seeds in spec order).
+
+    ``final_success`` and ``final_return`` are the last evaluation point's; ``success_auc`` is
+    the mean success rate over all evaluation points.  Unfinished or failed runs are left out.
+    """
+    out: dict[str, dict[str, np.ndarray]] = {k: {} for k in SCORES}
+    for name, v in data["variants"].items():
+        done = [c for c, st in zip(v["curves"], v["status"], strict=False) if st == "done" and c]
+        rows = {"final_success": [c[-1]["success_rate"] for c in done],
+                "success_auc": [float(np.mean([e["success_rate"] for e in c])) if all(
+                    e["success_rate"] is not None for e in c) else None for c in done],
+                "final_return": [c[-1]["return_mean"] for c in done]}
+        for k, vals in rows.items():
+            if vals and all(x is not None for x in vals):
+                out[k][name] = np.asarray(vals, dtype=np.float64)
+    return out
+
+
+def robust_stats(data: dict[str, Any], reps: int | None = None) -> dict[str, Any]:
+    """The ``robust`` section's numbers: per score, IQM with a bootstrap interval per variant
+    (``iqm``), P(variant > baseline) (``poi``; baseline = the first variant with data) and the
+    performance profile over ``taus`` (``profile``, bounded scores only).
+
+    Raises ImportError (naming the extra) when rliable is not installed.
+    """
+    from . import stats
+
+    r = stats.BOOTSTRAP_REPS if reps is None else reps
+    out: dict[str, Any] = {}
+    for k, per_variant in run_scores(data).items():
+        if not per_variant:
+            continue
+        base = next(iter(per_variant))
+        entry: dict[str, Any] = {"baseline": base, "iqm": stats.iqm_ci(per_variant, reps=r),
+                                 "poi": stats.probability_of_improvement(per_variant, base, reps=r),
+                                 "n": {n: int(a.size) for n, a in per_variant.items()}}
+        rng = SCORES[k][1]
+        if rng is not None:
+            taus = np.linspace(rng[0], rng[1], 51)
+            entry["taus"] = taus
+            entry["profile"] = stats.performance_profile(per_variant, taus, reps=r)
+        out[k] = entry
+    return out
+
+
+def _profile_figure(plt: Any, colors: list[str], robust: dict[str, Any]) -> Any:
+    """Performance profiles (fraction of runs with score > tau) with bootstrap bands, one panel per bounded score."""
+    keys = [k for k in robust if "profile" in robust[k]]
+    fig, axes = plt.subplots(1, len(keys), figsize=(6.5 * len(keys), 3.6), squeeze=False)
+    for ax, k in zip(axes[0], keys, strict=False):
+        taus = robust[k]["taus"]
+        for i, (name, (p, lo, hi)) in enumerate(robust[k]["profile"].items()):
+            c = colors[i % len(colors)]
+            ax.plot(taus, p, color=c, lw=2, ls=_STYLES[i % len(_STYLES)], drawstyle="steps-post",
+                    label=f"{name} (n={robust[k]['n'][name]})")
+            ax.fill_between(taus, lo, hi, color=c, alpha=0.15, lw=0, step="post")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel(f"{SCORES[k][0]} threshold τ")
+        ax.set_ylabel("fraction of runs with score > τ")
+        ax.set_title(f"performance profile: {k}", fontsize=9)
+        ax.grid(alpha=0.3)
+        _legend_outside(ax, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def fig_to_png(fig: Any) -> bytes:
     """A matplotlib figure as PNG bytes (110 dpi, tight bounding box), as every report embeds it."""
     buf = io.BytesIO()
@@ -197,8 +267,9 @@ def fig_to_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def _figures(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, Any]:
-    """The report's matplotlib figures by name (``curves``, ``terms`` and, on grid envs, ``coverage``)."""
+def _figures(spec: ExperimentSpec, data: dict[str, Any], robust: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report's matplotlib figures by name (``curves``, ``terms``, ``profile`` when ``robust`` has
+    profiles and, on grid envs, ``coverage``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -208,14 +279,16 @@ def _figures(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, Any]:
     figs = {"curves": _curves_figure(plt, colors, spec, data), "terms": _terms_figure(plt, colors, spec, data)}
     if any(c for v in data["variants"].values() for c in v["coverage"]):
         figs["coverage"] = _coverage_figure(plt, colors, spec.budget_unit, data)
+    if robust and any("profile" in v for v in robust.values()):
+        figs["profile"] = _profile_figure(plt, colors, robust)
     return figs
 
 
-def _plots(spec: ExperimentSpec, data: dict[str, Any]) -> dict[str, bytes]:
+def _plots(spec: ExperimentSpec, data: dict[str, Any], robust: dict[str, Any] | None = None) -> dict[str, bytes]:
     import matplotlib.pyplot as plt
 
     pngs: dict[str, bytes] = {}
-    for name, fig in _figures(spec, data).items():
+    for name, fig in _figures(spec, data, robust).items():
         pngs[name] = fig_to_png(fig)
         plt.close(fig)
     return pngs
@@ -404,7 +477,12 @@ def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str 
     plots_dir.mkdir(parents=True, exist_ok=True)
     data = collect(spec, db_path)
     summary = summarize(spec, data)
-    pngs = _plots(spec, data)
+    try:
+        robust: dict[str, Any] | None = robust_stats(data)
+        robust_note = ""
+    except ImportError as e:  # the reporting extra is missing: the rest of the report is still written
+        robust, robust_note = None, str(e)
+    pngs = _plots(spec, data, robust)
     for name, png in pngs.items():
         atomic_write(inside(plots_dir, f"{name}.png"), png)
     atomic_write(inside(out, "summary.md"), markdown_table(spec, summary) + "\n")
@@ -458,6 +536,7 @@ def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str 
         '<h2 id="coverage">Exploration coverage</h2>\n<p class="note">Grid cells the training agents stood on '
         "(all training envs, every step): the number of distinct cells so far, and where the visits went by the "
         "end of training, summed over seeds.</p>\n" + img("coverage", "coverage and visitation heatmaps") + "\n")
+    robust_html = _robust_html(robust, robust_note, img if "profile" in pngs else None)
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>rewardkit report: {esc(spec.name)}</title>
 <style>
@@ -471,6 +550,7 @@ def write_report(spec: ExperimentSpec, db_path: str | os.PathLike, out_dir: str 
 Final values: mean [95% t-interval] over seeds at the last evaluation point.</p>
 <table><thead><tr><th>variant</th><th>median {unit}</th><th>reached</th>{seed_heads}
 <th>final success rate</th><th>final return</th></tr></thead><tbody>{''.join(rows)}</tbody></table>
+{robust_html}
 <h2 id="curves">Learning curves</h2>
 <p class="note">Evaluation on the original environment reward, {spec.eval_episodes} fixed-seed episodes per point
 (the same episodes for every variant of a seed). Line: mean over seeds; band: 95% Student-t interval,
@@ -491,3 +571,49 @@ per variant.</p>
 </body></html>
 """
     return atomic_write(inside(out, REPORT_NAME), doc)
+
+
+def _robust_html(robust: dict[str, Any] | None, note: str, img: Any) -> str:
+    """The ``robust`` section: an IQM table, the performance-profile plot and a P(improvement) table."""
+    esc = html.escape
+    head = ('<h2 id="robust">Aggregates across seeds (rliable)</h2>\n<p class="note">Per-run scores aggregated '
+            "with rliable (Agarwal et al., 2021): the interquartile mean (IQM, the mean of the middle 50 % of runs) "
+            "with a 95% stratified-bootstrap percentile interval, and the probability that a run of a variant beats "
+            "a run of the baseline (ties count one half). Bootstrap: "
+            "fixed seed, so the numbers are the same at every rewrite. Only finished runs count.</p>\n")
+    if robust is None:
+        return head + f"<p class='note'>Not computed: {esc(note)}</p>\n"
+    if not robust:
+        return head + "<p class='note'>No finished runs yet.</p>\n"
+    variants = list(dict.fromkeys(n for v in robust.values() for n in v["iqm"]))
+    heads = "".join(f"<th>IQM {esc(k)}</th>" for k in robust)
+    rows = []
+    for n in variants:
+        cells = []
+        for v in robust.values():
+            e = v["iqm"].get(n)
+            cells.append("<td>-</td>" if e is None else f"<td>{e.point:.3f} [{e.low:.3f}, {e.high:.3f}]</td>")
+        n_runs = max((v["n"].get(n, 0) for v in robust.values()), default=0)
+        rows.append(f"<tr><th>{esc(n)}</th><td>{n_runs}</td>{''.join(cells)}</tr>")
+    iqm_table = (f"<table id='iqm'><thead><tr><th>variant</th><th>runs</th>{heads}</tr></thead>"
+                 f"<tbody>{''.join(rows)}</tbody></table>\n")
+    base = next(iter(robust.values()))["baseline"]
+    poi_heads = "".join(f"<th>P({esc(k)} &gt; baseline)</th>" for k in robust)
+    poi_rows = []
+    for n in variants:
+        if n == base:
+            continue
+        cells = []
+        for v in robust.values():
+            e = v["poi"].get(n)
+            cells.append("<td>-</td>" if e is None else f"<td>{e.point:.2f} [{e.low:.2f}, {e.high:.2f}]</td>")
+        poi_rows.append(f"<tr><th>{esc(n)}</th>{''.join(cells)}</tr>")
+    poi_table = "" if not poi_rows else (
+        f"<h3>Probability of improvement over the baseline <code>{esc(base)}</code></h3>\n"
+        f"<table id='poi'><thead><tr><th>variant</th>{poi_heads}</tr></thead><tbody>{''.join(poi_rows)}</tbody>"
+        "</table>\n")
+    profile = "" if img is None else (
+        "<h3>Performance profiles</h3>\n<p class='note'>The fraction of runs whose score exceeds each threshold "
+        "τ, with a 95% bootstrap band; a curve above another is better at every threshold.</p>\n"
+        + img("profile", "performance profiles") + "\n")
+    return head + iqm_table + poi_table + profile

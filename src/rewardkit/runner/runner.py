@@ -250,6 +250,7 @@ def _run_locked(spec: ExperimentSpec, out: Path, progress: bool, tensorboard: bo
     db_path = inside(out, DB_NAME)
     store = ResultStore(db_path)
     store.add_experiment(spec.config_hash, spec.name, spec.raw)
+    tracker = _open_tracker(spec, out)  # before anything trains: a missing mlflow stops the run here
     runs = spec.runs()
     status = store.statuses(r.key for r in runs)
     todo = [r for r in runs if status.get(r.key) != "done"]
@@ -275,7 +276,17 @@ def _run_locked(spec: ExperimentSpec, out: Path, progress: bool, tensorboard: bo
         from .report import write_report
 
         summary.report = write_report(spec, db_path, out)
+    if tracker is not None:
+        tracker.log_experiment(spec, db_path, [p for p in (summary.report, out / "summary.md") if p is not None])
     return summary
+
+
+def _open_tracker(spec: ExperimentSpec, out: Path) -> Any:
+    if not spec.tracking:
+        return None
+    from .tracking import open_tracker
+
+    return open_tracker(spec, out)
 
 
 def _record(summary: RunSummary, done: Finished) -> None:

@@ -33,6 +33,8 @@ Schema (YAML; TOML is the same tree)::
     sweep:                         # optional: expand a variant into a grid (see rewardkit.runner.overrides)
       variant: sparse
       grid: {reward.terms[0].weight: [0.5, 1.0]}   # -> variants sparse.weight-0.5, sparse.weight-1.0
+    tracking:                      # optional: also log every run to MLflow (see rewardkit.runner.tracking)
+      mlflow: {uri: "sqlite:///mlflow.db", experiment: doorkey}   # or `mlflow: true` for the defaults
 
 Example:
     >>> spec = parse_spec({"env": {"id": "CartPole-v1"}, "learner": {"type": "ppo"},
@@ -73,7 +75,7 @@ __all__ = ["MAX_INT", "MAX_PARALLEL", "MAX_SEED", "MAX_SEEDS", "PPO_PARAMS", "QL
 SCHEMA_VERSION = 1
 
 _TOP_KEYS = {"name", "env", "learner", "budget", "eval", "success", "seeds", "parallel", "variants", "description",
-             "plugins", "sweep"}
+             "plugins", "sweep", "tracking"}
 _ENV_KEYS = {"id", "kwargs", "wrappers", "max_episode_steps"}
 _LEARNER_KEYS = {"type", "n_envs", "params", "policy"}
 _EVAL_KEYS = {"every", "episodes", "deterministic"}
@@ -149,6 +151,8 @@ class ExperimentSpec:
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
     plugins: list[str] = field(default_factory=list)
+    #: optional experiment trackers, e.g. ``{"mlflow": {"uri": None, "experiment": None}}`` (not part of the hash)
+    tracking: dict[str, Any] = field(default_factory=dict)
 
     @property
     def config_hash(self) -> str:
@@ -280,7 +284,7 @@ def parse_spec(data: Mapping[str, Any], *, check_env: bool = False) -> Experimen
         raise ConfigError("description", f"got {desc!r}", "a string")
     spec = ExperimentSpec(name, env, learner, budget, budget_unit, every, episodes, det, thr, above, seeds,
                           parallel, variants, desc, raw=json.loads(json.dumps(dict(data), default=str)),
-                          plugins=plugins)
+                          plugins=plugins, tracking=_tracking(data.get("tracking")))
     if check_env:
         _check_env(spec)
     return spec
@@ -527,6 +531,30 @@ def _check_reward(reward: Any, f: str) -> None:
             except ConfigError:
                 raise ConfigError(f"{f}.terms[{i}].params.{e.field}", e.problem, e.expected) from None
         raise ConfigError(f"{f}.{e.field}", e.problem, e.expected) from None
+
+
+def _tracking(t: Any) -> dict[str, Any]:
+    """``tracking: {mlflow: true | {uri: URI, experiment: NAME}}`` -> ``{"mlflow": {"uri": ..., "experiment": ...}}``."""
+    if t is None:
+        return {}
+    if not isinstance(t, Mapping):
+        raise ConfigError("tracking", f"is a {type(t).__name__}", "a mapping {mlflow: {uri: ..., experiment: ...}}")
+    _no_unknown(t, {"mlflow"}, "tracking")
+    m = t.get("mlflow")
+    if m is None or m is False:
+        return {}
+    if m is True:
+        m = {}
+    if not isinstance(m, Mapping):
+        raise ConfigError("tracking.mlflow", f"got {_short(m)}", "true or a mapping {uri: ..., experiment: ...}")
+    _no_unknown(m, {"uri", "experiment"}, "tracking.mlflow")
+    out: dict[str, Any] = {}
+    for k in ("uri", "experiment"):
+        v = m.get(k)
+        if v is not None and (not isinstance(v, str) or not v.strip()):
+            raise ConfigError(f"tracking.mlflow.{k}", f"got {_short(v)}", "a non-empty string")
+        out[k] = v
+    return {"mlflow": out}
 
 
 def check_seeds(s: Any, f: str = "seeds") -> list[int]:

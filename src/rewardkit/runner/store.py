@@ -235,6 +235,26 @@ class ResultStore:
                         "shape": v.get("shape")})
         return out
 
+    def points(self, run_key: str) -> list[tuple[int, dict[str, Any], dict[str, float]]]:
+        """The run's evaluation points as they were committed: ``(step, values, term_returns)``, the
+        arguments :meth:`add_eval` received (``values["coverage"]`` holds ``{"unique": n}`` when stored).
+
+        Replaying them gives the same scalars as the live stream (see :func:`rewardkit.runner.tb.scalars`).
+        """
+        terms: dict[int, dict[str, float]] = {}
+        for r in self.term_returns(run_key):
+            terms.setdefault(int(r["step"]), {})[r["term"]] = r["value"]
+        cov = {int(c["step"]): c["unique_cells"] for c in self.conn.execute(
+            "SELECT step, unique_cells FROM coverage WHERE run_key = ?", (run_key,))}
+        out = []
+        for e in self.evals(run_key):
+            step = int(e["step"])
+            values = {c: e[c] for c in EVAL_COLUMNS if e.get(c) is not None}
+            if step in cov:
+                values["coverage"] = {"unique": cov[step]}
+            out.append((step, values, terms.get(step, {})))
+        return out
+
     def term_returns(self, run_key: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(
             "SELECT * FROM term_returns WHERE run_key = ? ORDER BY step, term", (run_key,))]

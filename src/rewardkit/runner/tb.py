@@ -7,6 +7,9 @@ Written at every evaluation point, x-axis = environment steps (or episodes):
   composed) since the previous point;
 * ``term/<name>`` – mean training-episode return of each reward term.
 
+The tags and values come from :func:`scalars`, the one metric stream of a run: MLflow
+tracking (:mod:`rewardkit.runner.tracking`) logs the same names from the same function.
+
 Uses ``torch.utils.tensorboard.SummaryWriter``; if it cannot be imported the
 logger is a no-op and says so once.
 
@@ -28,10 +31,24 @@ import warnings
 from typing import Any
 from collections.abc import Mapping
 
-__all__ = ["TensorBoardLogger"]
+__all__ = ["EVAL_TAGS", "TensorBoardLogger", "scalars"]
 
-_EVAL_TAGS = {"return_mean": "eval/return", "success_rate": "eval/success_rate", "length_mean": "eval/length",
-              "train_env_return": "train/env_return", "train_return": "train/return"}
+#: evaluation value -> scalar tag
+EVAL_TAGS = {"return_mean": "eval/return", "success_rate": "eval/success_rate", "length_mean": "eval/length",
+             "train_env_return": "train/env_return", "train_return": "train/return"}
+
+
+def scalars(values: Mapping[str, Any], terms: Mapping[str, float]) -> dict[str, float]:
+    """The scalars of one evaluation point, tag -> value (missing values left out).
+
+    >>> scalars({"return_mean": 0.5, "success_rate": None, "coverage": {"unique": 7}}, {"task": 0.25})
+    {'eval/return': 0.5, 'term/task': 0.25, 'explore/unique_cells': 7.0}
+    """
+    out = {tag: float(values[k]) for k, tag in EVAL_TAGS.items() if values.get(k) is not None}
+    out.update({f"term/{name}": float(v) for name, v in terms.items() if v is not None})
+    if values.get("coverage") is not None:
+        out["explore/unique_cells"] = float(values["coverage"]["unique"])
+    return out
 
 
 class TensorBoardLogger:
@@ -52,14 +69,8 @@ class TensorBoardLogger:
     def log_eval(self, step: int, values: Mapping[str, Any], terms: Mapping[str, float]) -> None:
         if self.writer is None:
             return
-        for k, tag in _EVAL_TAGS.items():
-            v = values.get(k)
-            if v is not None:
-                self.writer.add_scalar(tag, float(v), int(step))
-        for name, v in terms.items():
-            self.writer.add_scalar(f"term/{name}", float(v), int(step))
-        if values.get("coverage") is not None:
-            self.writer.add_scalar("explore/unique_cells", float(values["coverage"]["unique"]), int(step))
+        for tag, v in scalars(values, terms).items():
+            self.writer.add_scalar(tag, v, int(step))
         self.writer.flush()
 
     def close(self) -> None:
