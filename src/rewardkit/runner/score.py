@@ -493,6 +493,7 @@ class _RayPool:
         ray.get([a.ready.remote() for a in self.actors])
         self.idle = list(self.actors)
         self.busy: dict[Any, tuple[Any, int]] = {}
+        self.started = False
 
     def submit(self, index: int, rows: list[Any]) -> None:
         a = self.idle.pop()
@@ -512,6 +513,8 @@ class _RayPool:
         for a in self.actors:
             ray.kill(a)
         self.actors, self.idle, self.busy = [], [], {}
+        if self.started:  # this job started the local cluster: stop it
+            ray.shutdown()
 
 
 # ------------------------------------------------------------------------------------------ the job
@@ -638,12 +641,14 @@ def _total_rows(path: Path) -> int:
 def _open_pool(backend: str, source: tuple[str, Any], cmap: ColumnMap, fail_value: float, workers: int | None,
                address: str | None, built: Any) -> Any:
     if backend == "ray":
-        from .ray_backend import ensure_ray
+        from rewardkit.integrations.ray_cluster import ensure_ray
 
         if workers == 0:
             raise ConfigError("--workers", "got 0 with --backend ray", "at least 1 actor")
-        ensure_ray(address, num_cpus=workers)
-        return _RayPool(source, cmap, fail_value, workers)
+        started = ensure_ray(address, num_cpus=workers)
+        pool = _RayPool(source, cmap, fail_value, workers)
+        pool.started = started
+        return pool
     if workers == 0:
         return _InProcess(source, cmap, fail_value, built)
     if workers is None:

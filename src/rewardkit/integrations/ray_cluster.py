@@ -1,0 +1,48 @@
+"""Connect to a Ray cluster, or start a local one: the one place rewardkit calls ``ray.init``.
+
+``rewardkit score``, ``rewardkit run`` and ``rewardkit serve`` take ``--backend ray
+[--address ...]``; all three go through :func:`ensure_ray`.  Without an address it starts a
+local cluster of ``num_cpus`` CPUs bound to loopback, without the dashboard and with a small
+object store (the messages are chunks of rows and evaluation points).  Worker processes
+inherit this process's ``PYTHONPATH``; on a real cluster every node needs rewardkit installed.
+
+Example:
+    >>> import ray
+    >>> started = ensure_ray(num_cpus=1)
+    >>> ray.is_initialized(), ensure_ray()   # already connected: nothing to do
+    (True, False)
+    >>> ray.shutdown()
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewardkit.core.errors import ConfigError
+
+__all__ = ["OBJECT_STORE_BYTES", "ensure_ray"]
+
+#: object store of a local cluster started here
+OBJECT_STORE_BYTES = 100 * 1024 * 1024
+
+
+def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Connect to (or start) Ray; a no-op when already connected. Returns True when this call started it.
+
+    A bad ``address`` is a one-line :class:`~rewardkit.core.errors.ConfigError` naming ``--address``.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--backend", "ray is not installed", "pip install 'rewardkit[ray]'") from None
+    if ray.is_initialized():
+        return False
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    if address is None:
+        kwargs.update(num_cpus=num_cpus, object_store_memory=OBJECT_STORE_BYTES, _node_ip_address="127.0.0.1")
+    try:
+        ray.init(address=address, **kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        raise ConfigError("--address", f"cannot connect to Ray at {address!r}: {' '.join(str(e).split())[:200]}",
+                          "'auto', host:port or ray://host:port of a running cluster") from None
+    return True
