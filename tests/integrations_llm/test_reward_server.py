@@ -164,23 +164,25 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_rewardkit_serve_cli_subprocess(tmp_path, judge_server):
+@pytest.mark.parametrize("backend", [[], pytest.param(["--backend", "ray", "--replicas", "1"], marks=pytest.mark.ray)],
+                         ids=["local", "ray"])
+def test_rewardkit_serve_cli_subprocess(tmp_path, judge_server, backend):
     cfg = write_config(tmp_path, judge_server.base_url)
     port = _free_port()
-    env = {**os.environ, "REWARDKIT_SERVE_TOKEN": "tok"}
+    env = {**os.environ, "REWARDKIT_SERVE_TOKEN": "tok", "RAY_AUTH_MODE": "disabled"}
     proc = subprocess.Popen([sys.executable, "-m", "rewardkit.cli.main", "serve", "--config", str(cfg),
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *backend],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + (180 if backend else 30)
         while True:
             try:
                 if httpx.get(url + "/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "timeout"
+            assert proc.poll() is None and time.monotonic() < deadline, "server exited" if proc.poll() else "timeout"
             time.sleep(0.1)
         body = {"query": ["Q 42"], "prompts": ["Q "], "labels": ["42"]}
         assert httpx.post(url + "/get_reward", json=body).status_code == 401
@@ -188,8 +190,9 @@ def test_rewardkit_serve_cli_subprocess(tmp_path, judge_server):
         assert got["rewards"] == pytest.approx([1.1])
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=15)
+        out, _ = proc.communicate(timeout=60)
     assert "judge (w=1)" in out and "bearer token required" in out
+    assert ("1 Ray Serve replica" in out) == bool(backend)
 
 
 def test_serve_cli_rejects_a_bad_config(tmp_path):

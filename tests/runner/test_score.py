@@ -187,3 +187,14 @@ def test_cli_bad_arguments_are_one_line(tmp_path, args, needle):
                        capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert r.returncode == 2 and r.stderr.startswith(needle) and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.ray
+def test_the_ray_backend_writes_what_the_local_one_writes(tmp_path, ray_local):
+    src = _write_jsonl(tmp_path / "in.jsonl", _rows(120), extra_lines=["{broken"])
+    cmap = ColumnMap.parse(["completion=response", "answer=gold"])
+    local = score_file(MATH, src, tmp_path / "local.parquet", workers=1, columns=cmap, chunk_rows=25)
+    on_ray = score_file(MATH, src, tmp_path / "ray.parquet", backend="ray", workers=2, columns=cmap, chunk_rows=25)
+    assert on_ray.backend == "ray" and on_ray.workers == 2 and on_ray.chunks == 5
+    assert _scores(pq.read_table(on_ray.output)).equals(_scores(pq.read_table(local.output)))
+    assert ray_local.is_initialized()                   # a cluster it did not start is left running

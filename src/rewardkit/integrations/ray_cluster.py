@@ -16,11 +16,13 @@ Example:
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from rewardkit.core.errors import ConfigError
 
-__all__ = ["OBJECT_STORE_BYTES", "ensure_ray"]
+__all__ = ["OBJECT_STORE_BYTES", "ensure_ray", "extend_sys_path"]
 
 #: object store of a local cluster started here
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
@@ -46,3 +48,19 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
         raise ConfigError("--address", f"cannot connect to Ray at {address!r}: {' '.join(str(e).split())[:200]}",
                           "'auto', host:port or ray://host:port of a running cluster") from None
     return True
+
+
+def extend_sys_path(paths: list[str] | None) -> None:
+    """Append the driver's import paths that exist here and are missing (a Ray worker on this machine).
+
+    A pickled reward names its module (a test module, a notebook's helper file): the worker,
+    and the fresh interpreters it starts (they inherit ``sys.path``), can then import it. On
+    another node, paths that do not exist there are skipped.
+
+    Example:
+        >>> extend_sys_path(["/no/such/dir"]); "/no/such/dir" in sys.path
+        False
+    """
+    for p in paths or ():
+        if p and p not in sys.path and os.path.isdir(p):
+            sys.path.append(p)

@@ -29,9 +29,11 @@ import asyncio
 import itertools
 import json
 import os
+import sys
 import time
 from typing import Any
 
+from .ray_cluster import extend_sys_path
 from .serve_worker import ServeOptions
 
 __all__ = ["RayScoringPool"]
@@ -42,13 +44,15 @@ _IDS = itertools.count()
 class _Replica:
     """One Serve replica: a one-worker ScoringPool (deadline, kill and replace) built once."""
 
-    def __init__(self, source: tuple[str, Any], options: ServeOptions, startup_timeout: float):
+    def __init__(self, source: tuple[str, Any], options: ServeOptions, startup_timeout: float,
+                 sys_path: list[str] | None = None):
         from .serve_pool import ScoringPool
 
+        extend_sys_path(sys_path)
         self.pool = ScoringPool(source, options, size=1, startup_timeout=startup_timeout)
 
-    async def score(self, endpoint: str, body: bytes, deadline: float) -> tuple[int, bytes]:
-        return await self.pool.submit(endpoint, body, deadline=deadline, queue_timeout=deadline)
+    async def score(self, endpoint: str, body: bytes, deadline: float, queue_timeout: float) -> tuple[int, bytes]:
+        return await self.pool.submit(endpoint, body, deadline=deadline, queue_timeout=queue_timeout)
 
     def info(self) -> dict[str, Any]:
         return {"replica": os.getpid(), "workers": self.pool.worker_pids(), "timeouts": self.pool.timeouts}
@@ -86,7 +90,7 @@ class RayScoringPool:
                                       max_queued_requests=-1,
                                       ray_actor_options={"num_cpus": cpus_per_replica})(_Replica)
         try:
-            self.handle = serve.run(deployment.bind(source, options or ServeOptions(), startup_timeout),
+            self.handle = serve.run(deployment.bind(source, options or ServeOptions(), startup_timeout, list(sys.path)),
                                     name=self.name, route_prefix=None)
         except Exception as e:
             self.close()
@@ -102,10 +106,10 @@ class RayScoringPool:
         self.requests += 1
         wait = deadline if queue_timeout is None else queue_timeout
         t0 = time.monotonic()
-        response = self.handle.score.remote(endpoint, body, deadline)
+        response = self.handle.score.remote(endpoint, body, deadline, wait)
 
         async def result() -> tuple[int, bytes]:
-            return await response  # type: ignore[no-any-return]
+            return await response
 
         try:
             status, payload = await asyncio.wait_for(result(), wait + deadline + 10.0)

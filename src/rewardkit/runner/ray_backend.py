@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from rewardkit.integrations.ray_cluster import ensure_ray
+from rewardkit.integrations.ray_cluster import ensure_ray, extend_sys_path
 
 __all__ = ["ensure_ray", "run_task", "score_actor_class"]
 
@@ -34,9 +34,10 @@ def score_actor_class() -> Any:
 
 
 class _ScoreActor:
-    def __init__(self, source: tuple[str, Any], cmap: Any, fail_value: float):
+    def __init__(self, source: tuple[str, Any], cmap: Any, fail_value: float, sys_path: list[str] | None = None):
         from .score import _build
 
+        extend_sys_path(sys_path)
         os.environ.setdefault("OMP_NUM_THREADS", "1")
         self.reward = _build(source)
         self.cmap, self.fail_value = cmap, fail_value

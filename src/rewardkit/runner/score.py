@@ -55,6 +55,7 @@ import math
 import os
 import pickle
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -489,7 +490,7 @@ class _RayPool:
         if size is None:
             size = max(1, int(ray.available_resources().get("CPU", 1)))
         self.size = size
-        self.actors = [actor.remote(source, cmap, fail_value) for _ in range(size)]
+        self.actors = [actor.remote(source, cmap, fail_value, list(sys.path)) for _ in range(size)]
         ray.get([a.ready.remote() for a in self.actors])
         self.idle = list(self.actors)
         self.busy: dict[Any, tuple[Any, int]] = {}
@@ -522,7 +523,11 @@ class _RayPool:
 
 @dataclass
 class ScoreSummary:
-    """What :func:`score_file` did: rows and chunks scored now, chunks resumed, error rows, rows/s."""
+    """What :func:`score_file` did: rows and chunks scored now, chunks resumed, error rows, rows/s.
+
+    ``extra`` holds ``startup_s`` (starting the workers or actors, each building the reward) and
+    ``resumed_rows``.
+    """
 
     output: Path
     rows: int = 0
@@ -586,6 +591,11 @@ def score_file(reward: Any, input: str | os.PathLike, output: str | os.PathLike,
         (2, ['format:missing_tag', 'malformed_row'], ['abc', None])
     """
     t0 = time.perf_counter()
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError("--output", "Parquet needs pyarrow, which is not installed", "pip install 'rewardkit[score]'"
+                          ) from None
     src, out = Path(input), Path(output)
     if not src.is_file():
         raise ConfigError("--input", f"{src}: not a file", "a .jsonl or .parquet file")
@@ -616,8 +626,10 @@ def score_file(reward: Any, input: str | os.PathLike, output: str | os.PathLike,
         else:
             atomic_write(manifest, json.dumps({"job": stamp, "input": str(src), "chunk_rows": chunk_rows}))
         total = _total_rows(src)
+        t_pool = time.perf_counter()
         pool = _open_pool(backend, source, cmap, fail_value, workers, address, built)
         summary.workers = pool.size
+        summary.extra["startup_s"] = time.perf_counter() - t_pool
         try:
             with _Bar(progress, total) as bar:
                 _drive(pool, _chunks(src, chunk_rows), parts, names, summary, bar)
