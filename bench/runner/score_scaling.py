@@ -89,7 +89,7 @@ def main() -> None:
     ceiling = []
     if args.ceiling:
         for _ in range(args.repeats):
-            s = score_file({"terms": [{"type": "constant"}]}, src, tmp / "c.parquet", workers=1,
+            s = score_file({"terms": [{"type": "constant", "params": {"value": 1.0}}]}, src, tmp / "c.parquet", workers=1,
                            chunk_rows=args.chunk_rows)
             ceiling.append(s.rows / max(s.wall_s - s.extra["startup_s"], 1e-9))
     print(load())

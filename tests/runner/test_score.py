@@ -198,3 +198,14 @@ def test_the_ray_backend_writes_what_the_local_one_writes(tmp_path, ray_local):
     assert on_ray.backend == "ray" and on_ray.workers == 2 and on_ray.chunks == 5
     assert _scores(pq.read_table(on_ray.output)).equals(_scores(pq.read_table(local.output)))
     assert ray_local.is_initialized()                   # a cluster it did not start is left running
+
+
+def test_the_scaling_bench_runs_small():
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "bench" / "runner" / "score_scaling.py"
+    r = subprocess.run([sys.executable, str(bench), "--rows", "30", "--repeats", "1", "--backends", "local1",
+                        "--chunk-rows", "10"], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("load average") and "| local | 1 |" in r.stdout

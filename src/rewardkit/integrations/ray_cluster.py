@@ -39,6 +39,8 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
         raise ConfigError("--backend", "ray is not installed", "pip install 'rewardkit[ray]'") from None
     if ray.is_initialized():
         return False
+    if address is not None:
+        _reachable(address)
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if address is None:
         kwargs.update(num_cpus=num_cpus, object_store_memory=OBJECT_STORE_BYTES, _node_ip_address="127.0.0.1")
@@ -64,3 +66,31 @@ def extend_sys_path(paths: list[str] | None) -> None:
     for p in paths or ():
         if p and p not in sys.path and os.path.isdir(p):
             sys.path.append(p)
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail in one line, within ``timeout`` seconds, when ``host:port`` does not accept connections.
+
+    (``ray.init`` retries an unreachable address for minutes.)  ``auto`` and ``ray://`` addresses
+    are left to Ray.
+
+    Example:
+        >>> _reachable("auto")
+        >>> _reachable("no-such-host.invalid:1")
+        Traceback (most recent call last):
+        ...
+        rewardkit.core.errors.ConfigError: --address: cannot reach 'no-such-host.invalid:1' ...; expected ...
+    """
+    import socket
+
+    if address == "auto" or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError("--address", f"got {address!r}", "'auto', host:port or ray://host:port")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as e:
+        raise ConfigError("--address", f"cannot reach {address!r} ({e.strerror or type(e).__name__})",
+                          "the GCS address of a running Ray cluster (ray start --head prints it)") from None
