@@ -418,6 +418,7 @@ class _LocalPool:
         self.startup_timeout = startup_timeout
         self.idle: list[Any] = []
         self.busy: dict[Any, tuple[Any, int, list[Any], int]] = {}  # conn -> (worker, index, rows, attempt)
+        self._all: set[Any] = set()
         try:
             started = [self._start() for _ in range(size)]
             for w in started:
@@ -432,7 +433,6 @@ class _LocalPool:
 
         w = ChildInterpreter("rewardkit.runner.score:_worker", name="scoring worker")
         w.conn.send(self.payload)
-        self._all = getattr(self, "_all", set())
         self._all.add(w)
         return w
 
@@ -473,7 +473,7 @@ class _LocalPool:
                 return got_index, scores
 
     def close(self) -> None:
-        for w in list(getattr(self, "_all", ())):
+        for w in list(self._all):
             w.stop()
         self.idle, self.busy = [], {}
 
