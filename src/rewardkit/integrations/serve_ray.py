@@ -10,8 +10,9 @@ Each replica builds the reward once, inside a one-worker
 past ``deadline`` seconds is answered ``504`` and its worker process is killed with every
 process below it and replaced, exactly as in the local server.  A replica takes one request
 at a time (``max_ongoing_requests=1``), so Serve's router sends a request to an idle
-replica and queues the rest; a request that finds no idle replica within ``queue_timeout``
-seconds is answered ``503`` ``busy``.
+replica and queues the rest.  A request still without an answer after ``queue_timeout +
+deadline + 10`` seconds (queued at the router, then scored) is answered ``503`` ``busy``; inside
+a replica the local pool's ``queue_timeout`` applies as well (e.g. while a replaced worker starts).
 
 Serve runs without its own HTTP proxies (``proxy_location="Disabled"``): the only
 listening socket is the server's, on loopback unless ``--host`` says otherwise.
