@@ -206,7 +206,7 @@ class ScoringPool:
         """Process ids of the live workers (a replaced worker gets a new one).
 
         Example:
-            >>> pool = ScoringPool(("config", {"terms": [{"type": "constant"}]}), size=1)
+            >>> pool = ScoringPool(("config", {"terms": [{"type": "constant", "params": {"value": 1.0}}]}), size=1)
             >>> len(pool.worker_pids()); pool.close()
             1
         """

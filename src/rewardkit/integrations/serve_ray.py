@@ -19,7 +19,7 @@ listening socket is the server's, on loopback unless ``--host`` says otherwise.
 
 Example (a local Ray instance, one replica)::
 
-    pool = RayScoringPool(("config", {"terms": [{"type": "constant"}]}), replicas=1)
+    pool = RayScoringPool(("config", {"terms": [{"type": "constant", "params": {"value": 1.0}}]}), replicas=1)
     await pool.submit("get_reward", b'{"query": ["x"]}', deadline=30)   # (200, b'{"rewards": [1.0], ...}')
     pool.close()
 """
