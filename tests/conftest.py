@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import term_examples as tx
+from ray_fixtures import ray_cluster, ray_local, ray_serve  # noqa: F401  (fixtures of the tests marked ray)
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,9 @@
-"""`rewardkit serve` over real HTTP on loopback: OpenRLHF /get_reward, /v1/reward, auth, limits, errors."""
+"""`rewardkit serve` over real HTTP on loopback: OpenRLHF /get_reward, /v1/reward, auth, limits, errors.
 
+The endpoint tests run on both scoring backends (``make_app``): the local worker pool and Ray Serve replicas.
+"""
+
+import functools
 import os
 import socket
 import subprocess
@@ -39,19 +43,27 @@ def write_config(tmp_path, judge_url):
     return cfg
 
 
+@pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.ray)])
+def make_app(request):
+    """``create_app`` on each scoring backend: the local worker pool, and Ray Serve replicas (a local Ray)."""
+    if request.param == "ray":
+        request.getfixturevalue("ray_serve")
+    return functools.partial(create_app, backend=request.param)
+
+
 @pytest.fixture()
 def judge_server():
     with FakeOpenAI(style="verbose") as fake:
         yield fake
 
 
-def test_get_reward_matches_the_in_process_openrlhf_function(tmp_path, judge_server):
+def test_get_reward_matches_the_in_process_openrlhf_function(tmp_path, judge_server, make_app):
     reward = load_reward(write_config(tmp_path, judge_server.base_url))
     prompts = [f"<|user|>{QUESTION}<|assistant|>"] * 4
     responses = ["6*7 = 42", "It is 41.", "Thought process:", "The answer is \\boxed{42}"]
     body = {"query": [p + r + "<|im_end|>" for p, r in zip(prompts, responses, strict=True)], "prompts": prompts,
             "labels": ["42"] * 4}
-    with BackgroundServer(create_app(reward)) as srv:
+    with BackgroundServer(make_app(reward)) as srv:
         got = httpx.post(srv.url + "/get_reward", json=body, timeout=30).json()
         assert got["rewards"] == pytest.approx([1.1, 0.1, 0.0, 1.1])
         assert got["scores"] == pytest.approx([1.0, 0.1, 0.0, 1.0])
@@ -65,9 +77,9 @@ def test_get_reward_matches_the_in_process_openrlhf_function(tmp_path, judge_ser
     assert in_process["rewards"] == pytest.approx(got["rewards"])
 
 
-def test_native_batch_endpoint_with_chat_messages_and_none_terms(tmp_path, judge_server):
+def test_native_batch_endpoint_with_chat_messages_and_none_terms(tmp_path, judge_server, make_app):
     reward = load_reward(write_config(tmp_path, judge_server.base_url))
-    with BackgroundServer(create_app(reward)) as srv:
+    with BackgroundServer(make_app(reward)) as srv:
         body = {"prompts": [[{"role": "user", "content": QUESTION}]] * 3,
                 "completions": [[{"role": "assistant", "content": "42"}], "43", "."],
                 "columns": {"answer": ["42", "42", None]}}
@@ -121,27 +133,27 @@ def test_bearer_token_size_limit_and_field_errors():
         assert r.status_code == 422
 
 
-def test_missing_reference_column_is_a_422_naming_it(judge_server, tmp_path):
+def test_missing_reference_column_is_a_422_naming_it(judge_server, tmp_path, make_app):
     reward = load_reward(write_config(tmp_path, judge_server.base_url))
-    with BackgroundServer(create_app(reward)) as srv:
+    with BackgroundServer(make_app(reward)) as srv:
         r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["q"], "completions": ["42"]}, timeout=30)
         assert r.status_code == 422 and r.json()["error"].startswith("columns.answer")
 
 
-def test_math_answer_term_over_http_if_available():
+def test_math_answer_term_over_http_if_available(make_app):
     pytest.importorskip("rewardkit.verify.math")
     from rewardkit.core import build_reward
 
     spec = {"terms": [{"type": "math_answer", "name": "math"}, {"type": "content_gate", "name": "gate", "weight": 0.0}]}
     # a config mapping: each worker builds its own math verifier (with its own sympy subprocess)
-    with BackgroundServer(create_app(spec, workers=1)) as srv:
+    with BackgroundServer(make_app(spec, workers=1)) as srv:
         body = {"query": ["Q: 1/2 + 1/4? A: \\boxed{\\frac{3}{4}}", "Q: 1/2 + 1/4? A: \\boxed{0.5}"],
                 "prompts": ["Q: 1/2 + 1/4? A: "] * 2, "labels": ["0.75", "0.75"]}
         got = httpx.post(srv.url + "/get_reward", json=body, timeout=60).json()
         assert got["rewards"] == [1.0, 0.0]
         # label-free terms work with the query-only request of old OpenRLHF clients
     gate_only = build_reward({"terms": [{"type": "content_gate", "name": "gate"}]})
-    with BackgroundServer(create_app(gate_only)) as srv:
+    with BackgroundServer(make_app(gate_only)) as srv:
         got = httpx.post(srv.url + "/get_reward", json={"query": ["Q: hi A: 42", "Q: hi A: :"]}).json()
         assert got["rewards"] == [1.0, 0.0]
 
@@ -152,23 +164,25 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_rewardkit_serve_cli_subprocess(tmp_path, judge_server):
+@pytest.mark.parametrize("backend", [[], pytest.param(["--backend", "ray", "--replicas", "1"], marks=pytest.mark.ray)],
+                         ids=["local", "ray"])
+def test_rewardkit_serve_cli_subprocess(tmp_path, judge_server, backend):
     cfg = write_config(tmp_path, judge_server.base_url)
     port = _free_port()
-    env = {**os.environ, "REWARDKIT_SERVE_TOKEN": "tok"}
+    env = {**os.environ, "REWARDKIT_SERVE_TOKEN": "tok", "RAY_AUTH_MODE": "disabled"}
     proc = subprocess.Popen([sys.executable, "-m", "rewardkit.cli.main", "serve", "--config", str(cfg),
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *backend],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + (180 if backend else 30)
         while True:
             try:
                 if httpx.get(url + "/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "timeout"
+            assert proc.poll() is None and time.monotonic() < deadline, "server exited" if proc.poll() else "timeout"
             time.sleep(0.1)
         body = {"query": ["Q 42"], "prompts": ["Q "], "labels": ["42"]}
         assert httpx.post(url + "/get_reward", json=body).status_code == 401
@@ -176,8 +190,9 @@ def test_rewardkit_serve_cli_subprocess(tmp_path, judge_server):
         assert got["rewards"] == pytest.approx([1.1])
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=15)
+        out, _ = proc.communicate(timeout=60)
     assert "judge (w=1)" in out and "bearer token required" in out
+    assert ("1 Ray Serve replica" in out) == bool(backend)
 
 
 def test_serve_cli_rejects_a_bad_config(tmp_path):
@@ -225,8 +240,8 @@ def test_lambda_reward_needs_a_config_or_workers_0():
         create_app(reward, workers=1)
 
 
-def test_item_and_time_caps_and_the_late_worker_is_replaced():
-    app = create_app(_length_reward(), workers=1, max_items=50, max_seconds=1.5)
+def test_item_and_time_caps_and_the_late_worker_is_replaced(make_app):
+    app = make_app(_length_reward(), workers=1, max_items=50, max_seconds=1.5)
     with BackgroundServer(app) as srv:
         r = httpx.post(srv.url + "/get_reward", json={"query": ["x"] * 51}, timeout=30)
         assert r.status_code == 413 and r.json()["type"] == "too_many_items" and r.json()["error"].startswith("items")
@@ -253,8 +268,8 @@ def _alive(pid):
         return False
 
 
-def test_a_late_worker_is_killed_with_the_helper_processes_it_started(tmp_path):
-    app = create_app(_length_reward(), workers=1, max_seconds=1.5)
+def test_a_late_worker_is_killed_with_the_helper_processes_it_started(tmp_path, make_app):
+    app = make_app(_length_reward(), workers=1, max_seconds=1.5)
     with BackgroundServer(app) as srv:
         marker = tmp_path / "helper.pid"
         r = httpx.post(srv.url + "/v1/reward", json={"prompts": ["p"], "completions": [f"spawn:{marker}"]}, timeout=30)
@@ -267,13 +282,13 @@ def test_a_late_worker_is_killed_with_the_helper_processes_it_started(tmp_path):
 
 
 def _worker_pids(app):
-    return sorted(w.proc.pid for w in app.state.pool._all)
+    return app.state.pool.worker_pids()
 
 
-def test_a_slow_request_does_not_delay_a_concurrent_normal_one():
+def test_a_slow_request_does_not_delay_a_concurrent_normal_one(make_app):
     import threading
 
-    app = create_app(_length_reward(), workers=2, max_seconds=30)
+    app = make_app(_length_reward(), workers=2, max_seconds=30)
     with BackgroundServer(app) as srv:
         httpx.post(srv.url + "/get_reward", json={"query": ["warm"]}, timeout=30)
         slow: dict = {}
@@ -297,9 +312,9 @@ def test_a_slow_request_does_not_delay_a_concurrent_normal_one():
         assert slow["r"].status_code == 200 and slow["dt"] >= 6
 
 
-def test_auth_is_checked_before_the_body_is_read_and_docs_are_off_or_behind_the_token():
+def test_auth_is_checked_before_the_body_is_read_and_docs_are_off_or_behind_the_token(make_app):
     ok = {"Authorization": "Bearer tok"}
-    with BackgroundServer(create_app(_length_reward(), token="tok", workers=1, max_body_bytes=1000)) as srv:
+    with BackgroundServer(make_app(_length_reward(), token="tok", workers=1, max_body_bytes=1000)) as srv:
         bad_json = {"Content-Type": "application/json"}
         r = httpx.post(srv.url + "/v1/reward", content=b"{not json", headers=bad_json)
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
@@ -310,15 +325,15 @@ def test_auth_is_checked_before_the_body_is_read_and_docs_are_off_or_behind_the_
         for path in ("/docs", "/redoc", "/openapi.json"):
             assert httpx.get(srv.url + path).status_code == 401
             assert httpx.get(srv.url + path, headers=ok).status_code == 404    # off by default
-    with BackgroundServer(create_app(_length_reward(), token="tok", workers=1, docs=True)) as srv:
+    with BackgroundServer(make_app(_length_reward(), token="tok", workers=1, docs=True)) as srv:
         assert httpx.get(srv.url + "/openapi.json").status_code == 401
         spec = httpx.get(srv.url + "/openapi.json", headers=ok).json()
         assert "query" in str(spec["paths"]["/get_reward"]["post"]["requestBody"])
         assert httpx.get(srv.url + "/docs", headers=ok).status_code == 200
 
 
-def test_a_client_that_stalls_mid_body_is_dropped():
-    with BackgroundServer(create_app(_length_reward(), workers=1, body_timeout=1.0)) as srv:
+def test_a_client_that_stalls_mid_body_is_dropped(make_app):
+    with BackgroundServer(make_app(_length_reward(), workers=1, body_timeout=1.0)) as srv:
         with socket.create_connection((srv.host, srv.port), timeout=10) as s:
             s.sendall(b"POST /get_reward HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       b"Content-Length: 1000\r\n\r\n{\"query\": [")

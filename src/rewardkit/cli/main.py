@@ -27,6 +27,7 @@ COMMANDS = {
     "demo": "rewardkit.cli.demo",
     "run": "rewardkit.cli.run",
     "serve": "rewardkit.cli.serve",
+    "score": "rewardkit.cli.score",
     "terms": "rewardkit.cli.terms",
     "check": "rewardkit.cli.check",
     "audit": "rewardkit.cli.audit",

@@ -16,6 +16,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "variants.pbrs.reward.terms[1].scale=0.5 (repeatable; +PATH=VALUE adds a key)")
     p.add_argument("--seeds", default=None, help="override the seeds: a count (3) or a list (0,1,2)")
     p.add_argument("--parallel", type=int, default=None, help="worker processes (default: the spec's 'parallel')")
+    p.add_argument("--backend", default="local", choices=["local", "ray"],
+                   help="worker processes on this machine (default) or one Ray task per (variant, seed)")
+    p.add_argument("--address", default=None,
+                   help="Ray cluster to join ('auto', host:port; default: start a local one of --parallel CPUs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard scalars")
     p.add_argument("--mlflow", nargs="?", const="", default=None, metavar="URI",
@@ -52,7 +56,8 @@ def execute(spec, out: str, args: argparse.Namespace) -> int:
     from rewardkit.runner.report import markdown_table, collect, summarize
     from rewardkit.runner.runner import run_experiment
 
-    s = run_experiment(spec, out, progress=not args.no_progress, tensorboard=not args.no_tensorboard)
+    s = run_experiment(spec, out, progress=not args.no_progress, tensorboard=not args.no_tensorboard,
+                       backend=getattr(args, "backend", "local"), address=getattr(args, "address", None))
     print(markdown_table(spec, summarize(spec, collect(spec, s.db_path))))
     print(f"runs: {len(s.completed)} completed, {len(s.skipped)} already done, {len(s.failed)} failed "
           f"({s.wall_s:.1f} s wall)")

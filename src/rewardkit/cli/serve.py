@@ -31,6 +31,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="scoring time per request; past it the reply is 504 and the worker is replaced (default 120)")
     p.add_argument("--body-timeout", type=float, default=None,
                    help="drop a client whose body has not arrived after this many seconds, with 408 (default 30)")
+    p.add_argument("--backend", default="local", choices=["local", "ray"],
+                   help="score in local worker processes (default) or in Ray Serve replicas")
+    p.add_argument("--replicas", type=int, default=None,
+                   help="Ray Serve replicas with --backend ray, each building the reward once (default: --workers or "
+                        "CPUs, 2..8)")
+    p.add_argument("--address", default=None,
+                   help="Ray cluster for --backend ray ('auto', host:port; default: start a local one)")
     p.add_argument("--docs", action="store_true",
                    help="serve /docs, /redoc and /openapi.json (behind the token if one is set; default off)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
@@ -51,8 +58,13 @@ def run(args: argparse.Namespace) -> int:
 
     from rewardkit.integrations.server import create_app
 
+    if args.replicas is not None and (args.backend != "ray" or not 1 <= args.replicas <= 256):
+        raise ConfigError("--replicas", f"got {args.replicas}" + (" without --backend ray" if args.backend != "ray"
+                                                                  else ""), "an integer in [1, 256] with --backend ray")
     caps = {k: getattr(args, k) for k in ("workers", "max_items", "max_seconds", "body_timeout")
             if getattr(args, k) is not None}
+    if args.backend == "ray":
+        caps.update(backend="ray", replicas=args.replicas, address=args.address)
     # the workers build the reward from the file; create_app builds it here first, so a bad config is exit 2
     app = create_app(args.config, token=token, max_body_bytes=int(args.max_body_mb * 1024 * 1024),
                      label_column=args.label_column, scores_term=args.scores_term, docs=args.docs, **caps)
@@ -64,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"listening on http://{args.host}:{args.port}  POST /get_reward  POST /v1/reward  GET /health"
           + ("  [bearer token required]" if token else ""), flush=True)
     pool = app.state.pool
-    print(f"scoring in {pool.size} worker process(es)" if pool else "scoring in-process (--workers 0)", flush=True)
+    if args.backend == "ray":
+        print(f"scoring in {pool.size} Ray Serve replica(s)", flush=True)
+    else:
+        print(f"scoring in {pool.size} worker process(es)" if pool else "scoring in-process (--workers 0)", flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     finally:

@@ -202,6 +202,16 @@ class ScoringPool:
             await asyncio.sleep(0.5 * (attempt + 1))
         print("rewardkit serve: a replacement worker failed to start 3 times", file=sys.stderr, flush=True)
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (a replaced worker gets a new one).
+
+        Example:
+            >>> pool = ScoringPool(("config", {"terms": [{"type": "constant", "params": {"value": 1.0}}]}), size=1)
+            >>> len(pool.worker_pids()); pool.close()
+            1
+        """
+        return sorted(w.proc.pid for w in self._all)
+
     def close(self) -> None:
         """Stop every worker (idempotent)."""
         self._closed = True

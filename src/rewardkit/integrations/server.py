@@ -178,7 +178,8 @@ def create_app(reward: Any, *, token: str | None = None, max_body_bytes: int = D
                strip_tokens: tuple[str, ...] = DEFAULT_STRIP_TOKENS, workers: int | None = None,
                max_items: int = DEFAULT_MAX_ITEMS, max_seconds: float = DEFAULT_MAX_SECONDS,
                body_timeout: float = DEFAULT_BODY_TIMEOUT, queue_timeout: float | None = None,
-               docs: bool = False) -> Any:
+               docs: bool = False, backend: str = "local", replicas: int | None = None,
+               address: str | None = None) -> Any:
     """Build the FastAPI app serving ``reward`` (see module docs).
 
     ``reward`` is a config path, a config mapping (its ``reward`` section or the section itself), a term or a
@@ -186,6 +187,9 @@ def create_app(reward: Any, *, token: str | None = None, max_body_bytes: int = D
     (``None`` = :func:`~rewardkit.integrations.serve_pool.default_workers`, ``0`` = in-process under a lock).
     ``queue_timeout``: seconds a request may wait for an idle worker (503 after; default ``max_seconds``).
     The worker pool is ``app.state.pool``; :class:`BackgroundServer` closes it, otherwise call ``.close()``.
+    ``backend="ray"``: the scoring runs on ``replicas`` Ray Serve replicas instead
+    (:class:`~rewardkit.integrations.serve_ray.RayScoringPool`; Ray at ``address`` or a local instance);
+    the HTTP front, its caps and its replies are the same.
     """
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse, Response
@@ -194,9 +198,20 @@ def create_app(reward: Any, *, token: str | None = None, max_body_bytes: int = D
                 body_timeout=body_timeout, workers=workers)
     options = ServeOptions(label_column=label_column, scores_term=scores_term, strip_tokens=tuple(strip_tokens),
                            max_items=max_items)
+    if backend not in ("local", "ray"):
+        raise ConfigError("backend", f"got {backend!r}", "local or ray")
+    if backend == "ray" and workers == 0:
+        raise ConfigError("workers", "got 0 with backend ray", "replicas >= 1 (the Ray backend scores in replicas)")
     composed, source = _source(reward, 0 if workers == 0 else 1)
     scorer = RequestScorer(composed, options)  # checks scores_term here, before any worker starts
-    pool = ScoringPool(source, options, size=workers) if source is not None else None
+    pool: Any = None
+    if source is not None and backend == "ray":
+        from .serve_pool import default_workers
+        from .serve_ray import RayScoringPool
+
+        pool = RayScoringPool(source, options, replicas=replicas or workers or default_workers(), address=address)
+    elif source is not None:
+        pool = ScoringPool(source, options, size=workers)
     lock = threading.Lock()
 
     app = FastAPI(title="rewardkit reward server", version="1", docs_url="/docs" if docs else None,

@@ -20,6 +20,15 @@ stops with a one-line error instead of training the same runs again.  Every path
 writes is checked to stay inside the folder, and the report files are replaced
 atomically.
 
+``backend="ray"`` (``rewardkit run --backend ray [--address auto]``) runs each
+(variant, seed) as a Ray task instead (:func:`stream_run`, a generator task): the task
+writes nothing, it *streams* its messages - including every evaluation point with its
+values - back to the driver, and the driver is the one writer of the results database
+(and of TensorBoard).  Resume is the same rule as locally (``done`` runs are skipped,
+others restart from step 0).  A task lost with its node (or its worker process) is
+submitted again, at most :data:`RAY_RERUNS` times: only the in-flight runs of a killed
+node are rerun, because every finished run is already committed by the driver.
+
 Workers talk to the parent with typed, frozen messages: :class:`Started`,
 :class:`Progressed`, :class:`Evaluated` and :class:`Finished` (also the return value
 of :func:`execute_run`); a run is described by a frozen :class:`RunTask`.
@@ -41,10 +50,14 @@ from .files import OutputLock, inside
 from .spec import ExperimentSpec, RunSpec
 from .store import ResultStore
 
-__all__ = ["DB_NAME", "Evaluated", "Finished", "Message", "Progressed", "RunSummary", "RunTask", "Started",
-           "execute_run", "run_experiment"]
+__all__ = ["BACKENDS", "DB_NAME", "RAY_RERUNS", "Evaluated", "Finished", "Message", "Progressed", "RunSummary",
+           "RunTask", "Started", "execute_run", "run_experiment", "stream_run"]
 
 DB_NAME = "results.sqlite"
+#: where runs execute: worker processes on this machine, or Ray tasks on a cluster
+BACKENDS = ("local", "ray")
+#: how many times a Ray run lost with its node or worker is submitted again
+RAY_RERUNS = 3
 
 _QUEUE: Any = None  # progress queue of a worker process
 
@@ -63,6 +76,8 @@ class RunSummary:
     report: Path | None = None
     #: the overall progress bar at the end: units counted and its total (equal when every run finished)
     progress: tuple[int, int] = (0, 0)
+    #: runs submitted again after their Ray node or worker was lost (one entry per rerun)
+    rerun: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -216,14 +231,64 @@ def execute_run(task: RunTask, progress: Callable[[Message], None] | None = None
     return done
 
 
+def stream_run(task: RunTask) -> Any:
+    """Train one run and *yield* its messages instead of writing them (the Ray task; see module docs).
+
+    Yields ``("started",)``, ``("progress", step)`` (at most every 0.25 s), ``("eval", step, values,
+    term_returns)`` and finally ``("done", steps, wall_s)`` or ``("failed", message, traceback)``.
+    Training runs in a thread of this process; the generator hands its messages on as they come.
+
+    Example (one tiny tabular run):
+        >>> from rewardkit.runner.spec import parse_spec
+        >>> spec = parse_spec({"name": "doc", "env": {"id": "rewardkit/Chain-v0"},
+        ...     "learner": {"type": "q_learning", "params": {"tie_break": "random"}},
+        ...     "budget": {"episodes": 10}, "eval": {"every": 5, "episodes": 1},
+        ...     "variants": {"env": {"reward": {"terms": [{"type": "env_reward"}]}}}})
+        >>> r = spec.runs()[0]
+        >>> msgs = list(stream_run(RunTask(r.key, r.config, r.variant, r.seed, 0, spec.config_hash, "")))
+        >>> [m[0] for m in msgs if m[0] != "progress"], msgs[-1][1]
+        (['started', 'eval', 'eval', 'eval', 'done'], 10)
+    """
+    import queue
+    import threading
+
+    from .learners import train
+
+    _set_threads()
+    q: queue.Queue = queue.Queue()
+    end = object()
+
+    def work() -> None:
+        t0 = time.perf_counter()
+        try:
+            steps = train(task.config, lambda step, values, terms: q.put(("eval", int(step), dict(values), dict(terms))),
+                          lambda step: q.put(("progress", int(step))))
+            q.put(("done", int(steps), time.perf_counter() - t0))
+        except Exception as e:
+            q.put(("failed", f"{type(e).__name__}: {' '.join(str(e).split())}", traceback.format_exc(limit=8)))
+        q.put(end)
+
+    yield ("started",)
+    worker = threading.Thread(target=work, name=f"run {task.key}", daemon=True)
+    worker.start()
+    while (msg := q.get()) is not end:
+        yield msg
+    worker.join()
+
+
 def _tasks(spec: ExperimentSpec, runs: list[RunSpec], db: Path, out: Path, tensorboard: bool) -> list[RunTask]:
     return [RunTask(r.key, r.config, r.variant, r.seed, r.seed_index, spec.config_hash, str(db),
                     str(inside(out, "tb", r.variant, f"seed{r.seed}")) if tensorboard else None) for r in runs]
 
 
 def run_experiment(spec: ExperimentSpec, out_dir: str | os.PathLike, *, progress: bool = True,
-                   tensorboard: bool = True, report: bool = True, console: Any = None) -> RunSummary:
+                   tensorboard: bool = True, report: bool = True, console: Any = None, backend: str = "local",
+                   address: str | None = None) -> RunSummary:
     """Run every not-yet-completed run of ``spec`` and (re)write the report.
+
+    ``backend="ray"`` runs each (variant, seed) as a Ray task on the cluster at ``address``
+    (``"auto"``, ``host:port``; ``None`` starts a local cluster of ``spec.parallel`` CPUs);
+    the results database is written by this process only (see the module docs).
 
     Example (a 2-variant tabular experiment, a few hundred steps):
         >>> import tempfile
@@ -239,13 +304,17 @@ def run_experiment(spec: ExperimentSpec, out_dir: str | os.PathLike, *, progress
     """
     from rich.console import Console
 
+    from rewardkit.core.errors import ConfigError
+
+    if backend not in BACKENDS:
+        raise ConfigError("--backend", f"got {backend!r}", " or ".join(BACKENDS))
     console = console or Console(stderr=True)
     with OutputLock(out_dir):  # one writer per folder: raises OutputError if another run holds it
-        return _run_locked(spec, Path(out_dir), progress, tensorboard, report, console)
+        return _run_locked(spec, Path(out_dir), progress, tensorboard, report, console, backend, address)
 
 
 def _run_locked(spec: ExperimentSpec, out: Path, progress: bool, tensorboard: bool, report: bool,
-                console: Any) -> RunSummary:
+                console: Any, backend: str = "local", address: str | None = None) -> RunSummary:
     t0 = time.perf_counter()
     db_path = inside(out, DB_NAME)
     store = ResultStore(db_path)
@@ -262,7 +331,9 @@ def _run_locked(spec: ExperimentSpec, out: Path, progress: bool, tensorboard: bo
         tasks = _tasks(spec, todo, db_path, out, tensorboard)
         labels = {r.key: r.label for r in todo}
         with _Progress(spec, todo, labels, console, enabled=progress) as bar:
-            if spec.parallel <= 1 or len(todo) == 1:
+            if backend == "ray":
+                _run_ray(tasks, spec.parallel, address, bar, summary)
+            elif spec.parallel <= 1 or len(todo) == 1:
                 _set_threads()
                 for t in tasks:
                     done = execute_run(t, bar.handle)
@@ -332,6 +403,120 @@ def _run_pool(tasks: list[RunTask], workers: int, bar: _Progress, summary: RunSu
             for f in pending:
                 f.cancel()
             raise
+
+
+def _run_ray(tasks: list[RunTask], parallel: int, address: str | None, bar: _Progress,
+             summary: RunSummary) -> None:
+    """Every task as a Ray generator task; this process writes each streamed message to the store."""
+    from rewardkit.integrations.ray_cluster import ensure_ray
+
+    started = ensure_ray(address, num_cpus=parallel)
+    driver = _RayDriver(tasks[0].db, bar, summary)
+    try:
+        driver.run(tasks)
+    finally:
+        driver.close()
+        if started:
+            import ray
+
+            ray.shutdown()
+
+
+class _RayDriver:
+    """The one writer: submits runs, reads their streamed messages, reruns runs lost with a node."""
+
+    def __init__(self, db: str, bar: _Progress, summary: RunSummary):
+        from .ray_backend import run_task
+
+        self.remote = run_task()
+        self.store = ResultStore(db)
+        self.bar, self.summary = bar, summary
+        self.live: dict[Any, RunTask] = {}
+        self.tbs: dict[str, Any] = {}
+        self.reruns: dict[str, int] = {}
+
+    def submit(self, t: RunTask) -> None:
+        self.store.start_run(t.key, t.config_hash, t.variant, t.seed, t.seed_index, t.config)
+        self.live[self.remote.options(name=f"rewardkit run {t.key}").remote(t)] = t
+
+    def run(self, tasks: list[RunTask]) -> None:
+        import ray
+        from ray.exceptions import RayError, RayTaskError
+
+        for t in tasks:
+            self.submit(t)
+        while self.live:
+            ready, _ = ray.wait(list(self.live), num_returns=1, timeout=1.0)
+            for gen in ready:
+                t = self.live[gen]
+                try:
+                    msg = ray.get(next(gen))
+                except StopIteration:
+                    del self.live[gen]
+                except RayTaskError as e:  # the task raised outside training: a failed run
+                    del self.live[gen]
+                    self._fail(t, f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
+                except RayError as e:  # its node or worker was lost: run it again from step 0
+                    del self.live[gen]
+                    self._lost(t, e)
+                else:
+                    self.handle(t, msg)
+
+    def _lost(self, t: RunTask, e: Exception) -> None:
+        self._close_tb(t.key)
+        n = self.reruns[t.key] = self.reruns.get(t.key, 0) + 1
+        if n > RAY_RERUNS:
+            self._fail(t, f"lost {n} times on Ray ({type(e).__name__})")
+            return
+        self.summary.rerun.append(t.key)
+        self.submit(t)
+
+    def _fail(self, t: RunTask, message: str, detail: str = "") -> None:
+        self.store.fail_run(t.key, message + ("\n" + detail if detail else ""))
+        self._end(t, Finished(t.key, "failed", message))
+
+    def _end(self, t: RunTask, done: Finished) -> None:
+        self._close_tb(t.key)
+        self.bar.handle(done)
+        _record(self.summary, done)
+
+    def _close_tb(self, key: str) -> None:
+        tb = self.tbs.pop(key, None)
+        if tb is not None:
+            tb.close()
+
+    def handle(self, t: RunTask, msg: tuple) -> None:
+        """Write one streamed message of run ``t`` (see :func:`stream_run`)."""
+        from .tb import TensorBoardLogger
+
+        kind = msg[0]
+        if kind == "started":
+            if t.tb:
+                self._close_tb(t.key)
+                self.tbs[t.key] = TensorBoardLogger(t.tb, fresh=True)
+            self.bar.handle(Started(t.key))
+        elif kind == "progress":
+            self.bar.handle(Progressed(t.key, msg[1]))
+        elif kind == "eval":
+            _, step, values, terms = msg
+            self.store.add_eval(t.key, step, values, terms)
+            if t.key in self.tbs:
+                self.tbs[t.key].log_eval(step, values, terms)
+            self.bar.handle(Evaluated(t.key, step, values.get("success_rate"), values.get("return_mean")))
+        elif kind == "done":
+            self.store.finish_run(t.key, msg[1], msg[2])
+            self._end(t, Finished(t.key, "done", steps=int(msg[1])))
+        else:
+            self._fail(t, msg[1], msg[2])
+
+    def close(self) -> None:
+        import ray
+
+        for gen in self.live:
+            ray.cancel(gen, force=True)
+        for key in list(self.tbs):
+            self._close_tb(key)
+        self.store.close()
 
 
 class _Progress:
