@@ -22,14 +22,14 @@ CRITERIA = [{"name": "correct", "description": "The final answer equals the refe
 class RubricModel(FakeOpenAI):
     """Grades ``correct`` (reference in the response) and ``clear`` (4 if the response has 'because', else 1)."""
 
-    def reply(self, user, model, scripted=None):
+    def reply(self, user, model, scripted=None, body=None):
         if scripted is None:
             ref = re.search(r"REFERENCE ANSWER:\n(.*?)\n\n", user, re.S).group(1).strip()
             resp = re.search(r"RESPONSE:\n(.*?)\n\nCRITERIA:", user, re.S).group(1)
             ok = re.search(r"(?<![\w.])" + re.escape(ref) + r"(?!\w)", resp) is not None
             scripted = (f"<think>check</think>Assessment follows.\n- **correct**: {'YES' if ok else 'NO'}\n"
                         f"- **clear**: {4 if 'because' in resp else 1}")
-        return super().reply(user, model, scripted)
+        return super().reply(user, model, scripted, body)
 
 
 def judge_for(fake, **kw):

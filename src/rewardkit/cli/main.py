@@ -29,6 +29,7 @@ COMMANDS = {
     "serve": "rewardkit.cli.serve",
     "terms": "rewardkit.cli.terms",
     "check": "rewardkit.cli.check",
+    "eval": "rewardkit.cli.eval",
 }
 
 

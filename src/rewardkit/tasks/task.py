@@ -323,7 +323,7 @@ def _generate(gen: Any, params: Any, cap: int) -> list[dict[str, Any]]:
         rows = fn(**params)
     except TypeError as e:
         raise ConfigError("dataset.params", str(e).split("\n")[0], f"the keyword arguments of {gen}") from None
-    out = []
+    out: list[Any] = []
     for r in rows:
         if len(out) >= cap:
             break

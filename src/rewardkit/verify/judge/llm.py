@@ -196,8 +196,8 @@ class LLMJudge(Verifier):
                     self._count("timeouts")
                 return VerifyResult(self.fail_value, error=f"judge_error:{e.kind}",
                                     info={"message": str(e)[:300]}, latency=time.perf_counter() - t0)
-        reading = self.read(reply)
-        if reading.value is None:
+        reading = self.read(reply or "")
+        if reading.value is None or reply is None:
             self._count("unparsable")
             return VerifyResult(self.fail_value, extracted=reply, error="unparsable_verdict",
                                 latency=time.perf_counter() - t0,
