@@ -106,3 +106,22 @@ def test_bad_rubrics_name_the_field(criteria, field):
     with pytest.raises(ConfigError) as e:
         RubricJudge(lambda m: "", criteria)
     assert str(e.value).startswith(field + ":")
+
+
+def test_sub_terms_are_logged_by_the_trainer_exports():
+    from rewardkit.integrations.openrlhf import as_openrlhf_reward_func
+    from rewardkit.integrations.trl import as_trl_reward
+    from rewardkit.integrations.verl import as_verl_compute_score
+
+    with RubricModel() as fake:
+        reward = build_reward({"terms": [{"type": "rubric_judge", "name": "rubric", "params": {
+            "base_url": fake.base_url, "criteria": CRITERIA, "max_retries": 0}}]})
+        logged = {}
+        totals = as_trl_reward(reward)(["2+2?"] * 2, ["4 because 2+2=4", "5"], None, answer=["4", "4"],
+                                       log_metric=lambda k, v: logged.__setitem__(k, v))
+        assert totals == [1.0, 0.0625]
+        assert logged["rewardkit/rubric/correct"] == 0.5 and logged["rewardkit/rubric/clear"] == pytest.approx(0.625)
+        d = as_verl_compute_score(reward)("ds", "4 because 2+2=4", "4", {"question": "2+2?"})
+        assert d == {"score": 1.0, "rubric": 1.0, "rubric/correct": 1.0, "rubric/clear": 1.0}
+        logs = as_openrlhf_reward_func(reward, as_tensors=False)(["Q: 2+2? 5"], ["Q: 2+2?"], ["4"])["extra_logs"]
+        assert logs["rubric/correct"] == [0.0] and logs["rubric/clear"] == [0.25]
