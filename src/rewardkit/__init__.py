@@ -8,4 +8,18 @@ from .core import *  # noqa: F403
 from .core import __all__ as _core_all
 
 __version__ = "0.1.0"
-__all__ = [*list(_core_all), "__version__"]
+
+#: plain-function terms (rewardkit.verify.functions), imported on first use so ``import rewardkit`` stays light
+_FUNCTION_TERMS = ("as_term", "group_term", "term")
+del as_term  # noqa: F821  (core's coercion; ``rewardkit.as_term`` is the per-sample-aware superset)
+__all__ = [*list(_core_all), *[n for n in _FUNCTION_TERMS if n not in _core_all], "__version__"]
+
+
+def __getattr__(name: str) -> object:
+    if name in _FUNCTION_TERMS:
+        import importlib
+
+        value = getattr(importlib.import_module("rewardkit.verify.functions"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")
