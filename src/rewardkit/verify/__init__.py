@@ -48,6 +48,7 @@ _MODULES = {
     "toolcall": ("ToolRLVerifier", "ToolCallVerifier"),
     "format": ("TagFormatVerifier",),
     "length": ("OverlongPenalty", "CosineLength", "RepetitionPenalty", "TruncationPenalty"),
+    "group_terms": ("GroupTerm",),
 }
 
 

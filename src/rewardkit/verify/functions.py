@@ -175,7 +175,9 @@ class FunctionVerifier(Verifier):
         budget = budget or DEFAULT_BUDGET
         self.budget = budget if time_s is None else Budget(budget.max_chars, time_s, budget.memory_mb)
         self.params, self.var_kw = _signature(fn, self.name, self.group)
-        self.reference_columns = tuple(sorted({c for p in self.params for c in _sources(p, self.group)}))
+        # the columns of required arguments: a row where all are None is "not applicable" to the trainer exports
+        self.reference_columns = tuple(sorted({c for p, req in self.params.items() if req
+                                               for c in _sources(p, self.group)}))
         if columns is not None:
             if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
                 raise ConfigError("columns", f"got {columns!r}", "a list of column names")
