@@ -115,10 +115,10 @@ def _inner(spec: Any, field: str) -> ComposedReward:
     return build_reward({"terms": [dict(spec)]}, field=field)
 
 
-@register_term("group_rank", batch_kind="sample", example={"term": {"type": "think_answer_format"}})
-def group_rank(term: Mapping[str, Any], name: str = "group_rank") -> GroupTerm:
-    """Relative rank of a term's value within its GRPO group (0 worst, 1 best, ties shared)."""
-    return GroupTerm("group_rank", _inner(term, "params.term"), name=name)
+@register_term("group_rank", batch_kind="sample")
+def group_rank(term: Mapping[str, Any] | None = None, name: str = "group_rank") -> GroupTerm:
+    """Relative rank of a term's value within its GRPO group (0 worst, 1 best, ties shared); default term math_answer."""
+    return GroupTerm("group_rank", _inner(term or _DEFAULT_CORRECT, "params.term"), name=name)
 
 
 @register_term("shortest_correct", batch_kind="sample")
