@@ -165,6 +165,34 @@ def test_sync_overrun_is_abandoned_at_the_budget():
     release.set()
 
 
+def test_after_an_abandoned_call_a_fresh_worker_finishes_the_batch():
+    release = threading.Event()
+    state = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def f(completion):
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        if completion == "stuck":
+            release.wait(5.0)
+        else:
+            time.sleep(0.01)
+        with lock:
+            state["now"] -= 1
+        return float(len(completion))
+
+    b = SampleBatch(["p"] * 6, ["stuck", "a", "bb", "stuck", "ccc", "d"])
+    t = rewardkit.term(f, time_s=0.3, max_concurrency=1)
+    assert t(b).tolist() == [0.0, 1.0, 2.0, 0.0, 3.0, 1.0]
+    assert [r.error for r in t.last_results] == ["timeout", None, None, "timeout", None, None]
+    assert state["peak"] <= 3          # one live worker at a time, plus the two abandoned ones still waiting
+    release.set()
+    state["peak"] = 0
+    t4 = rewardkit.term(f, max_concurrency=4)
+    assert t4(SampleBatch(["p"] * 16, ["x"] * 16)).tolist() == [1.0] * 16 and state["peak"] <= 4
+
+
 def test_too_large_completion_is_not_read():
     from rewardkit.verify.budget import Budget
 

@@ -87,7 +87,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -477,7 +476,7 @@ _Outcome = tuple[Any, "str | None", "str | None", float]
 
 
 def _run_batch(v: FunctionVerifier, jobs: list[list[int]], kwargs: list[dict[str, Any]]) -> list[_Outcome]:
-    """Call ``v.fn`` for every job on one event loop (in a helper thread if one is already running here)."""
+    """Call ``v.fn`` for every job: a ``def`` on worker threads, an ``async def`` on one event loop."""
     if not jobs:
         return []
 
@@ -487,13 +486,15 @@ def _run_batch(v: FunctionVerifier, jobs: list[list[int]], kwargs: list[dict[str
         return {k: [kwargs[i][k] for i in idx] for k in kwargs[idx[0]]}
 
     calls = [args_of(idx) for idx in jobs]
+    if not v.is_async:
+        return _ThreadRun(v, calls).run()
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(_gather(v, calls))
     box: dict[str, Any] = {}
 
-    def runner() -> None:
+    def runner() -> None:  # a loop is already running in this thread: ours gets a thread of its own
         try:
             box["out"] = asyncio.run(_gather(v, calls))
         except BaseException as e:  # re-raised in the caller's thread
@@ -508,31 +509,102 @@ def _run_batch(v: FunctionVerifier, jobs: list[list[int]], kwargs: list[dict[str
     return out
 
 
+def _call(fn: Callable[..., Any], kw: dict[str, Any]) -> _Outcome:
+    t0 = time.perf_counter()
+    try:
+        return fn(**kw), None, None, time.perf_counter() - t0
+    except Exception as e:  # a user function never crashes the batch
+        return None, f"internal:{type(e).__name__}", str(e)[:500], time.perf_counter() - t0
+
+
+_TIMEOUT = getattr(asyncio, "timeout", None)
+
+
 async def _gather(v: FunctionVerifier, calls: list[dict[str, Any]]) -> list[_Outcome]:
     sem = asyncio.Semaphore(v.max_concurrency)
-    pool = None if v.is_async else ThreadPoolExecutor(v.max_concurrency, thread_name_prefix=f"rewardkit-{v.name}")
-    loop = asyncio.get_running_loop()
 
     async def one(kw: dict[str, Any]) -> _Outcome:
         async with sem:
             t0 = time.perf_counter()
             try:
-                if v.is_async:
-                    value = await asyncio.wait_for(v.fn(**kw), v.budget.time_s)
+                if _TIMEOUT is not None:  # Python >= 3.11: no extra task per call
+                    async with _TIMEOUT(v.budget.time_s):
+                        value = await v.fn(**kw)
                 else:
-                    value = await asyncio.wait_for(loop.run_in_executor(pool, functools.partial(v.fn, **kw)),
-                                                   v.budget.time_s)
+                    value = await asyncio.wait_for(v.fn(**kw), v.budget.time_s)
                 return value, None, None, time.perf_counter() - t0
-            except asyncio.TimeoutError:
+            except (asyncio.TimeoutError, TimeoutError):
                 return None, TIMEOUT, f"took longer than time_s={v.budget.time_s}", time.perf_counter() - t0
             except Exception as e:  # a user function never crashes the batch
                 return None, f"internal:{type(e).__name__}", str(e)[:500], time.perf_counter() - t0
 
-    try:
-        return list(await asyncio.gather(*(one(kw) for kw in calls)))
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)  # an overrunning sync call is abandoned, not awaited
+    return list(await asyncio.gather(*(one(kw) for kw in calls)))
+
+
+class _ThreadRun:
+    """Sync calls on ``max_concurrency`` worker threads, each call under the per-item deadline.
+
+    Workers take the next call from a shared counter.  The caller sleeps until the earliest
+    deadline of a running call; a call past it gets ``timeout``, its worker is abandoned (it
+    finishes in the background and its result is dropped) and a fresh worker takes its place.
+    """
+
+    def __init__(self, v: FunctionVerifier, calls: list[dict[str, Any]]):
+        self.fn, self.calls, self.time_s, self.name = v.fn, calls, v.budget.time_s, v.name
+        self.out: list[_Outcome | None] = [None] * len(calls)
+        self.running: dict[int, tuple[int, float]] = {}   # worker id -> (call index, start time)
+        self.abandoned: set[int] = set()
+        self.next = 0
+        self.left = len(calls)
+        self.cond = threading.Condition()
+        self.workers = 0
+        self.width = min(v.max_concurrency, len(calls))
+
+    def _spawn(self) -> None:
+        wid = self.workers
+        self.workers += 1
+        threading.Thread(target=self._work, args=(wid,), name=f"rewardkit-{self.name}-{wid}", daemon=True).start()
+
+    def _work(self, wid: int) -> None:
+        while True:
+            with self.cond:
+                if wid in self.abandoned or self.next >= len(self.calls):
+                    self.running.pop(wid, None)
+                    return
+                i = self.next
+                self.next += 1
+                self.running[wid] = (i, time.monotonic())
+            res = _call(self.fn, self.calls[i])
+            with self.cond:
+                if wid in self.abandoned:
+                    return
+                self.running.pop(wid, None)
+                self.out[i] = res
+                self.left -= 1
+                if self.left == 0:
+                    self.cond.notify_all()
+                    return
+
+    def run(self) -> list[_Outcome]:
+        with self.cond:
+            for _ in range(self.width):
+                self._spawn()
+            while self.left:
+                now = time.monotonic()
+                late = [(wid, i, t0) for wid, (i, t0) in self.running.items() if now - t0 >= self.time_s]
+                for wid, i, t0 in late:
+                    self.abandoned.add(wid)
+                    del self.running[wid]
+                    self.out[i] = (None, TIMEOUT, f"took longer than time_s={self.time_s}", now - t0)
+                    self.left -= 1
+                    if self.next < len(self.calls):
+                        self._spawn()
+                if not self.left:
+                    break
+                starts = [t0 for _, t0 in self.running.values()]
+                wait = (min(starts) + self.time_s - now) if starts else self.time_s
+                self.cond.wait(max(wait, 0.0) + 1e-3)
+        return [o if o is not None else (None, "internal:missing", None, 0.0) for o in self.out]
 
 
 def _group_values(value: Any, size: int) -> tuple[Any, str | None, str | None]:
