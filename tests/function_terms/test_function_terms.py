@@ -111,6 +111,15 @@ def test_as_term_reads_per_sample_functions_and_keeps_batch_functions():
     assert rewardkit.as_term(exact) is exact
     # options force the per-sample reading
     assert isinstance(rewardkit.as_term(lambda x: 1.0, "x", columns=["x"]), SampleFunctionTerm)
+    # core's coercion (ComposedReward([...]), Scale, Gate ...) refuses a per-sample function instead of
+    # calling it with a batch
+    with pytest.raises(ConfigError, match="term 'shout': is a per-sample function"):
+        ComposedReward([shout])
+    # a transition batch is a clear kind error, not a call of the function
+    from rewardkit.core import BatchError, TransitionBatch
+
+    with pytest.raises(BatchError, match="term 'exact': got a TransitionBatch"):
+        exact(TransitionBatch.from_arrays(np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1)))
 
 
 # --- failures -------------------------------------------------------------------------------------------

@@ -21,7 +21,33 @@ import numpy as np
 from .errors import BatchError
 from .groups import group_codes
 
-__all__ = ["Batch", "SampleBatch", "TransitionBatch"]
+__all__ = ["SAMPLE_ARGUMENTS", "Batch", "SampleBatch", "TransitionBatch", "looks_per_sample"]
+
+#: argument names of a per-sample reward function -> the SampleBatch columns they read, first present
+#: wins (``()``: not a column: the prompt/completion text or messages, the group id, the index).  The
+#: table of docs/function-terms.md; ``rewardkit.term`` fills arguments by these names.
+SAMPLE_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "prompt": (), "completion": (), "prompt_messages": (), "completion_messages": (),
+    "answer": ("answer", "gold"), "info": ("info", "metadata"), "state": ("state",),
+    "group": (), "index": (),
+}
+
+
+def looks_per_sample(fn: Any) -> bool:
+    """Whether ``fn`` reads as a per-sample reward function: an argument named in
+    :data:`SAMPLE_ARGUMENTS` and none called ``batch``.
+
+    Example:
+        >>> looks_per_sample(lambda completion, answer: 1.0), looks_per_sample(lambda batch: [1.0])
+        (True, False)
+    """
+    import inspect
+
+    try:
+        names = set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return False
+    return "batch" not in names and bool(names & set(SAMPLE_ARGUMENTS))
 
 
 @dataclass

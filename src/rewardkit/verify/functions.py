@@ -91,8 +91,9 @@ from typing import Any
 
 import numpy as np
 
-from rewardkit.core import ConfigError, RewardTerm, SampleBatch, register_term
+from rewardkit.core import ConfigError, RewardTerm, SampleBatch, TransitionBatch, register_term
 from rewardkit.core import as_term as _core_as_term
+from rewardkit.core.batch import SAMPLE_ARGUMENTS, looks_per_sample
 from rewardkit.core.groups import group_members
 
 from .budget import TIMEOUT, Budget
@@ -118,12 +119,8 @@ BAD_RETURN = "bad_return"
 #: the default per-item budget of a function term (10 s: a function may call a service)
 DEFAULT_BUDGET = Budget(max_chars=1_000_000, time_s=10.0)
 
-#: argument name -> the columns it reads, first present wins (``None``: not a column; see the table above)
-ARGUMENTS: dict[str, tuple[str, ...]] = {
-    "prompt": (), "completion": (), "prompt_messages": (), "completion_messages": (),
-    "answer": ("answer", "gold"), "info": ("info", "metadata"), "state": ("state",),
-    "group": (), "index": (),
-}
+#: argument name -> the columns it reads, first present wins (the table above; one place: rewardkit.core.batch)
+ARGUMENTS = SAMPLE_ARGUMENTS
 #: plural spellings accepted by group functions
 _PLURAL = {"prompts": "prompt", "completions": "completion", "answers": "answer", "infos": "info",
            "states": "state", "indices": "index", "groups": "group"}
@@ -301,7 +298,7 @@ class SampleFunctionTerm(VerifierTerm):
         functools.update_wrapper(self, verifier.fn, updated=())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1 and not kwargs and isinstance(args[0], SampleBatch):
+        if len(args) == 1 and not kwargs and isinstance(args[0], (SampleBatch, TransitionBatch)):
             return super().__call__(args[0])
         return self.verifier.fn(*args, **kwargs)
 
@@ -392,8 +389,11 @@ def as_term(obj: Any, name: str | None = None, **options: Any) -> RewardTerm:
         'FunctionTerm'
     """
     if isinstance(obj, RewardTerm) or not callable(obj):
+        if options:
+            raise ConfigError("as_term", f"options {sorted(options)} given for {type(obj).__name__}",
+                              "options only with a plain function")
         return _core_as_term(obj, name)
-    if options or _looks_per_sample(obj):
+    if options or looks_per_sample(obj):
         return term(obj, name=name, **options)
     return _core_as_term(obj, name)
 
@@ -462,14 +462,6 @@ def _missing(name: str, param: str, cols: Sequence[str], have: set[str]) -> Conf
     return ConfigError(f"term '{name}': argument '{param}'",
                        f"no column {want} (have: {', '.join(sorted(have)) or 'none'})",
                        "a batch column for every argument without a default")
-
-
-def _looks_per_sample(fn: Callable[..., Any]) -> bool:
-    try:
-        names = set(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
-        return False
-    return "batch" not in names and bool(names & set(ARGUMENTS))
 
 
 _Outcome = tuple[Any, "str | None", "str | None", float]
