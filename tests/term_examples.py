@@ -116,6 +116,8 @@ BUILDERS: dict[str, Callable[[TermContext], dict[str, Any]]] = {
     "gail_reward": lambda ctx: {"path": ctx.gail_path, "n_actions": N_ACTIONS},
     "airl_reward": lambda ctx: {"path": ctx.airl_path, "n_actions": N_ACTIONS},
     "llm_judge": lambda ctx: {"base_url": ctx.judge_url, "model": "fake", "max_retries": 0, "timeout": 5.0},
+    "rubric_judge": lambda ctx: {"base_url": ctx.judge_url, "model": "fake", "max_retries": 0, "timeout": 5.0,
+                                 "criteria": [{"name": "correct", "weight": 2}, {"name": "clear", "scale": 3}]},
     # the warm fork-server sandbox, one worker: a few ms per solution
     "code_tests": lambda ctx: {"backend": "auto", "workers": 1},
 }
@@ -205,6 +207,7 @@ ADAPT: dict[str, Callable[[Any, np.random.Generator, TermContext], Any]] = {
     "rm_shaping": _rm_states,
     "code_tests": _code,
     "llm_judge": _judged,
+    "rubric_judge": _judged,
 }
 
 

@@ -29,20 +29,7 @@ from fake_openai import FakeOpenAI  # noqa: E402
 from rewardkit.verify.gate import content_gate  # noqa: E402
 from rewardkit.verify.judge import LLMJudge, OpenAIChatClient, RetryPolicy  # noqa: E402
 from rewardkit.verify.result import Verifier, VerifyResult  # noqa: E402
-
-CHARS = list("0123456789+-*=? abcdefghijklmnopqrstuvwxyz.:")
-
-
-def char_tokenizer():
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-
-    specials = ["<pad>", "<unk>", "<s>", "</s>"]
-    vocab = {t: i for i, t in enumerate(specials + CHARS)}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    tok.decoder = decoders.Fuse()
-    return transformers.PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                                pad_token="<pad>", unk_token="<unk>")
+from tiny_lm import char_tokenizer, tiny_llama  # noqa: E402
 
 
 class AnswerPresent(Verifier):
@@ -75,11 +62,7 @@ def test_grpo_two_steps_logs_every_rewardkit_term(tmp_path, judge_server):
     torch.manual_seed(0)
     torch.set_num_threads(1)
     tokenizer = char_tokenizer()
-    config = transformers.LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-                                      num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
-                                      max_position_embeddings=64, bos_token_id=tokenizer.bos_token_id,
-                                      eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    model = transformers.LlamaForCausalLM(config)
+    model = tiny_llama(tokenizer)
     before = [p.detach().clone() for p in model.parameters()]
 
     reward = ComposedReward([

@@ -15,6 +15,8 @@ loopback.  The "model" is deterministic:
 delays the reply, ``("reply", text)`` answers ``text`` as the model, ``("trickle",
 seconds)`` sends the headers and then one body byte every ``seconds``, ``("drop",)``
 closes the connection without a reply; anything else falls through to the model.
+Subclasses may override :meth:`FakeOpenAI.reply`, which also receives the request ``body``
+(e.g. its ``seed``), to script another model.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class FakeOpenAI:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def reply(self, user: str, model: str, scripted: str | None = None) -> dict:
+    def reply(self, user: str, model: str, scripted: str | None = None, body: dict | None = None) -> dict:
         ok = _match(user)
         if scripted is not None:
             text = scripted
@@ -161,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return None
             user = [m["content"] for m in messages if m.get("role") == "user"][-1]
-            out = self.fake.reply(user, body["model"], action[1] if action[0] == "reply" else None)
+            out = self.fake.reply(user, body["model"], action[1] if action[0] == "reply" else None, body=body)
             if action[0] == "trickle":
                 return self._trickle(out, action[1])
             self._send(200, out)

@@ -2,7 +2,10 @@
 
 Every function takes the rewards of a batch ``r`` (shape ``(n,)``) and the prompt
 ``group`` of each sample (shape ``(n,)``; samples of one prompt share an id) and
-returns one advantage per sample.  All are pure NumPy and NaN-safe where the
+returns one advantage per sample.  ``group`` may also be a :class:`~rewardkit.core.SampleBatch`,
+whose group column (:meth:`~rewardkit.core.SampleBatch.group_ids`: its ``group``, else repeated
+prompts) is read through :func:`rewardkit.core.groups.group_codes`, the one place group ids become
+indices.  All are pure NumPy and NaN-safe where the
 reference code is not.  Notation: a group has :math:`G` samples with rewards
 :math:`r_i`, mean :math:`\\mu` and standard deviation :math:`\\sigma`.
 
@@ -25,10 +28,13 @@ estimator           advantage                                                   
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy.special import betaln
+
+from rewardkit.core.groups import group_codes
 
 __all__ = [
     "batch_std",
@@ -46,19 +52,15 @@ __all__ = [
 ]
 
 
-def _prep(rewards: npt.ArrayLike, group: npt.ArrayLike | None) -> tuple[np.ndarray, np.ndarray, int]:
+def _prep(rewards: npt.ArrayLike, group: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """Rewards as floats and dense group indices (:func:`rewardkit.core.groups.group_codes`: ids, a
+    :class:`~rewardkit.core.SampleBatch`'s ``group`` column, or ``None`` for one group)."""
     r = np.asarray(rewards, dtype=np.float64).reshape(-1)
-    if group is None:
-        g = np.zeros(r.shape[0], dtype=np.int64)
-    else:
-        _, g = np.unique(np.asarray(group), return_inverse=True)
-        g = g.reshape(-1)
-    if g.shape != r.shape:
-        raise ValueError(f"group: got {g.shape[0]} ids for {r.shape[0]} rewards; expected one id per reward")
+    g = group_codes(group, r.shape[0])
     return r, g, int(g.max()) + 1 if g.size else 0
 
 
-def group_stats(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None,
+def group_stats(rewards: npt.ArrayLike, group: Any = None,
                 ddof: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-sample group mean, group std (``ddof``) and group size; NaN rewards are ignored.
 
@@ -79,7 +81,7 @@ def group_stats(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None,
     return mean[g], np.sqrt(var)[g], cnt[g].astype(np.int64)
 
 
-def grpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
+def grpo(rewards: npt.ArrayLike, group: Any = None, eps: float = 1e-6, ddof: int = 1) -> np.ndarray:
     """GRPO: :math:`A_i = (r_i - \\mu)/(\\sigma + \\epsilon)` within each group.
 
     A singleton group gets 0 (nothing to compare with), and NaN rewards get 0.
@@ -87,6 +89,9 @@ def grpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: float 
     Example:
         >>> grpo([1.0, 0.0, 0.0, 0.0], [0, 0, 0, 0]).round(3).tolist()
         [1.5, -0.5, -0.5, -0.5]
+        >>> from rewardkit.core import SampleBatch   # the batch's group column (here: repeated prompts)
+        >>> grpo([1.0, 0.0, 1.0, 1.0], SampleBatch(["p", "p", "q", "q"], ["a", "b", "c", "d"])).round(3).tolist()
+        [0.707, -0.707, 0.0, 0.0]
     """
     r, _, _ = _prep(rewards, group)
     mu, sd, n = group_stats(r, group, ddof)
@@ -97,7 +102,7 @@ def grpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: float 
     return np.where((n > 1) & ~np.isnan(r), z, 0.0)
 
 
-def dr_grpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarray:
+def dr_grpo(rewards: npt.ArrayLike, group: Any = None) -> np.ndarray:
     """Dr. GRPO: :math:`A_i = r_i - \\mu` (no std scaling; use a constant-length loss normaliser).
 
     Example:
@@ -109,7 +114,7 @@ def dr_grpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.nd
     return np.where((n > 1) & ~np.isnan(r), r - mu, 0.0)
 
 
-def batch_std(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: float = 1e-6) -> np.ndarray:
+def batch_std(rewards: npt.ArrayLike, group: Any = None, eps: float = 1e-6) -> np.ndarray:
     """Group-centred, batch-scaled: :math:`A_i = (r_i - \\mu_g)/(\\sigma_{batch}+\\epsilon)`.
 
     Example:
@@ -122,7 +127,7 @@ def batch_std(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: f
     return c / (sd + eps)
 
 
-def rloo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarray:
+def rloo(rewards: npt.ArrayLike, group: Any = None) -> np.ndarray:
     """RLOO: the baseline of sample *i* is the mean of the *other* samples of its group.
 
     :math:`A_i = r_i - \\frac{1}{G-1}\\sum_{j\\ne i} r_j = \\frac{G}{G-1}(r_i - \\mu)`.
@@ -137,7 +142,7 @@ def rloo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarr
     return np.where((n > 1) & ~np.isnan(r), n / safe * (r - mu), 0.0)
 
 
-def reinforce_pp(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps: float = 1e-8) -> np.ndarray:
+def reinforce_pp(rewards: npt.ArrayLike, group: Any = None, eps: float = 1e-8) -> np.ndarray:
     """REINFORCE++-baseline: subtract the group mean, then whiten over the whole batch.
 
     Example:
@@ -150,7 +155,7 @@ def reinforce_pp(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, eps
     return out
 
 
-def opo(rewards: npt.ArrayLike, lengths: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarray:
+def opo(rewards: npt.ArrayLike, lengths: npt.ArrayLike, group: Any = None) -> np.ndarray:
     """OPO: a length-weighted group baseline :math:`b = \\sum_j \\ell_j r_j / \\sum_j \\ell_j`.
 
     Example:
@@ -167,7 +172,7 @@ def opo(rewards: npt.ArrayLike, lengths: npt.ArrayLike, group: npt.ArrayLike | N
     return out
 
 
-def passk(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None) -> np.ndarray:
+def passk(rewards: npt.ArrayLike, group: Any = None) -> np.ndarray:
     """Pass@k-style: only the best sample of a group gets :math:`r_{max} - r_{2nd}`.
 
     Example:
@@ -201,7 +206,7 @@ def bnpo_params(p_groups: np.ndarray, v_floor: float = 1e-6) -> tuple[float, flo
     return max(1.0, 1 + c * m / 3), max(1.0, 1 + c * (1 - m) / 3)
 
 
-def bnpo(rewards: npt.ArrayLike, group: npt.ArrayLike | None = None, low: float = 0.0, high: float = 1.0,
+def bnpo(rewards: npt.ArrayLike, group: Any = None, low: float = 0.0, high: float = 1.0,
          alpha: float | None = None, beta: float | None = None, max_weight: float = 1e6) -> np.ndarray:
     """BNPO (Beta Normalization Policy Optimization).
 
@@ -243,7 +248,7 @@ def weighted_reinforce(correct: npt.ArrayLike, lam: float = 0.1) -> np.ndarray:
     return np.where(c, float(lam), -1.0)
 
 
-def gdpo(rewards_by_term: Mapping[str, npt.ArrayLike], group: npt.ArrayLike | None = None,
+def gdpo(rewards_by_term: Mapping[str, npt.ArrayLike], group: Any = None,
          weights: Mapping[str, float] | None = None, eps: float = 1e-4) -> np.ndarray:
     """Normalise each reward term within its group, weight-sum, then z-score over the batch.
 

@@ -28,14 +28,15 @@ def _check_experiment(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rewardkit.core import build_reward, read_mapping
+    from rewardkit.core import read_mapping
+    from rewardkit.core.config import build_reward_document
     from rewardkit.runner.overrides import apply_overrides
 
     data = read_mapping(args.config)  # raises ConfigError -> one line, exit 2
     if "variants" in data or "sweep" in data:
         return _check_experiment(args)
     data = apply_overrides(data, args.overrides)
-    reward = build_reward(data.get("reward", data), field="reward" if "reward" in data else "")
+    reward = build_reward_document(data)
     for c in reward.components:
         gate = f" gated on {c.gate_on}>={c.gate_threshold}" if c.gate_on else ""
         print(f"{c.term.name}: weight {c.weight} ({type(c.term).__name__}){gate}")

@@ -33,6 +33,7 @@ COMMANDS = {
     "audit": "rewardkit.cli.audit",
     "schema": "rewardkit.cli.schema",
     "tune": "rewardkit.cli.tune",
+    "eval": "rewardkit.cli.eval",
 }
 
 

@@ -19,8 +19,35 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from .errors import BatchError
+from .groups import group_codes
 
-__all__ = ["Batch", "SampleBatch", "TransitionBatch"]
+__all__ = ["SAMPLE_ARGUMENTS", "Batch", "SampleBatch", "TransitionBatch", "looks_per_sample"]
+
+#: argument names of a per-sample reward function -> the SampleBatch columns they read, first present
+#: wins (``()``: not a column: the prompt/completion text or messages, the group id, the index).  The
+#: table of docs/function-terms.md; ``rewardkit.term`` fills arguments by these names.
+SAMPLE_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "prompt": (), "completion": (), "prompt_messages": (), "completion_messages": (),
+    "answer": ("answer", "gold"), "info": ("info", "metadata"), "state": ("state",),
+    "group": (), "index": (),
+}
+
+
+def looks_per_sample(fn: Any) -> bool:
+    """Whether ``fn`` reads as a per-sample reward function: an argument named in
+    :data:`SAMPLE_ARGUMENTS` and none called ``batch``.
+
+    Example:
+        >>> looks_per_sample(lambda completion, answer: 1.0), looks_per_sample(lambda batch: [1.0])
+        (True, False)
+    """
+    import inspect
+
+    try:
+        names = set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return False
+    return "batch" not in names and bool(names & set(SAMPLE_ARGUMENTS))
 
 
 @dataclass
@@ -110,16 +137,24 @@ class SampleBatch:
             list whose last message's ``content`` is the completion).
         columns: reference columns, each a sequence of length ``n`` – e.g.
             ``{"answer": [...], "tests": [...]}``.  TRL passes dataset columns this way.
+        group: the GRPO group id of each sample (optional; any hashable ids).  Without it,
+            a ``"group"`` column is used, and without that the group is inferred from
+            repeated prompts: samples with the same prompt text form one group, as the
+            ``G`` completions of one prompt do in every GRPO trainer.  Read it with
+            :meth:`group_ids` / :meth:`group_index`.
 
     Example:
         >>> b = SampleBatch(["1+1?"], ["\\\\boxed{2}"], {"answer": ["2"]})
         >>> len(b), b.column("answer")
         (1, ['2'])
+        >>> SampleBatch(["a", "b", "a"], ["x", "y", "z"]).group_index().tolist()
+        [0, 1, 0]
     """
 
     prompts: Sequence[Any]
     completions: Sequence[Any]
     columns: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    group: Sequence[Any] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.completions)
@@ -135,6 +170,11 @@ class SampleBatch:
                                  "one entry per completion")
             cols[k] = list(v)
         self.columns = cols
+        if self.group is not None:
+            g = list(self.group.reshape(-1)) if isinstance(self.group, np.ndarray) else list(self.group)
+            if len(g) != n:
+                raise BatchError("group", f"has {len(g)} entries for {n} completions", "one group id per completion")
+            self.group = g
 
     def __len__(self) -> int:
         return len(self.completions)
@@ -147,6 +187,18 @@ class SampleBatch:
             return [default] * len(self)
         raise BatchError(f"columns.{name}", f"missing (have: {sorted(self.columns) or 'none'})",
                          f"a column '{name}' with one entry per completion")
+
+    def group_ids(self) -> list[Any]:
+        """The group id of each sample: ``group``, else the ``"group"`` column, else the prompt text."""
+        if self.group is not None:
+            return list(self.group)
+        if "group" in self.columns:
+            return list(self.columns["group"])
+        return self.prompt_texts()
+
+    def group_index(self) -> np.ndarray:
+        """Dense group indices ``0..k-1`` of :meth:`group_ids` (see :func:`rewardkit.core.groups.group_codes`)."""
+        return group_codes(self.group_ids(), len(self))
 
     def completion_texts(self) -> list[str]:
         """Completions as plain strings (the last message's content for chat format)."""

@@ -41,12 +41,13 @@ from collections.abc import Mapping
 from .checks import bound, finite
 from .compose import Clip, Component, ComposedReward, Normalized, Scale, Scheduled
 from .errors import ConfigError
-from .registry import get_factory
+from .registry import get_factory, load_plugins
 from .safe_load import read_document
 from .schedules import from_config
 from .term import RewardTerm
 
-__all__ = ["build_reward", "load_config", "load_reward", "load_reward_from_env", "read_mapping"]
+__all__ = ["build_reward", "build_reward_document", "load_config", "load_reward", "load_reward_from_env",
+           "read_mapping"]
 
 _TERM_KEYS = {"type", "name", "weight", "params", "scale", "clip", "normalize", "gate"}
 _REWARD_KEYS = {"name", "clip", "terms"}
@@ -75,9 +76,29 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def load_reward(path: str | os.PathLike[str]) -> ComposedReward:
-    """Read a config file and build its ``reward`` section."""
-    data = read_mapping(path)
-    return build_reward(data.get("reward", data), field="reward" if "reward" in data else "")
+    """Read a config file and build its reward (:func:`build_reward_document`)."""
+    return build_reward_document(read_mapping(path))
+
+
+def build_reward_document(data: Mapping[str, Any]) -> ComposedReward:
+    """The reward of a whole config document: its ``reward:`` section (or the document itself).
+
+    A top-level ``plugins:`` list names modules imported first
+    (:func:`~rewardkit.core.registry.load_plugins`), so a reward can use term types that
+    your own code registers, e.g. plain functions decorated with
+    ``@rewardkit.term(register=True)``; every process that loads the file registers them.
+
+    Example:
+        >>> build_reward_document({"plugins": ["rewardkit.core.builtin"],
+        ...                        "reward": {"terms": [{"type": "constant"}]}}).weights
+        {'constant': 1.0}
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigError("config", f"is a {type(data).__name__}", "a mapping")
+    has_section = "reward" in data
+    load_plugins(data.get("plugins"), "plugins")
+    body = data["reward"] if has_section else {k: v for k, v in data.items() if k != "plugins"}
+    return build_reward(body, field="reward" if has_section else "")
 
 
 def load_reward_from_env(var: str = "REWARDKIT_CONFIG") -> ComposedReward:

@@ -23,9 +23,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .batch import SampleBatch, TransitionBatch
+from .batch import SampleBatch, TransitionBatch, looks_per_sample
 from .checks import finite
-from .errors import BatchError
+from .errors import BatchError, ConfigError
 
 __all__ = ["Constant", "FunctionTerm", "RewardFn", "RewardTerm", "as_term", "check_output"]
 
@@ -150,13 +150,30 @@ class Constant(RewardTerm):
 
 
 def as_term(obj: Any, name: str | None = None) -> RewardTerm:
-    """Coerce a :class:`RewardTerm`, a named callable or a plain function to a term."""
+    """Coerce a :class:`RewardTerm`, a named callable or a batch function ``fn(batch)`` to a term.
+
+    A per-sample function (``fn(completion, answer)``: see
+    :data:`~rewardkit.core.batch.SAMPLE_ARGUMENTS`) is refused with a one-line
+    :class:`ConfigError` pointing to ``rewardkit.term``, which binds its arguments.
+
+    Example:
+        >>> as_term(lambda b: [0.0] * len(b), "zero").name
+        'zero'
+        >>> as_term(lambda completion: 1.0, "one")
+        Traceback (most recent call last):
+        ...
+        rewardkit.core.errors.ConfigError: term 'one': is a per-sample function (its arguments are sample \
+fields), not a batch function; expected rewardkit.term(fn) or rewardkit.as_term(fn) to wrap it
+    """
     if isinstance(obj, RewardTerm):
         if name and name != obj.name:
             obj.name = name
         return obj
     if callable(obj):
         nm = name or getattr(obj, "name", None) or getattr(obj, "__name__", None) or "term"
+        if not hasattr(obj, "name") and looks_per_sample(obj):
+            raise ConfigError(f"term '{nm}'", "is a per-sample function (its arguments are sample fields), "
+                              "not a batch function", "rewardkit.term(fn) or rewardkit.as_term(fn) to wrap it")
         return FunctionTerm(str(nm), obj)
     raise TypeError(f"cannot use {obj!r} as a reward term; expected a RewardTerm or a callable")
 

@@ -261,6 +261,7 @@ class OpenRLHFRewardFunc(RebuildOnUnpickle):
         return {"rewards": [float(v) if good else self.unsplit_reward for v, good in zip(total, ok, strict=True)],
                 "scores": [float(v) if good else 0.0 for v, good in zip(scores, ok, strict=True)],
                 "extra_logs": {**{k: [float(x) for x in v] for k, v in scored.result.terms.items()},
+                               **{k: [float(x) for x in v] for k, v in scored.sub_terms.items()},
                                SPLIT_ERROR_LOG: [0.0 if good else 1.0 for good in ok]}}
 
 

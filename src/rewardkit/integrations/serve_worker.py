@@ -204,7 +204,8 @@ def build_from_source(source: tuple[str, Any]) -> Any:
     """
     import importlib
 
-    from rewardkit.core import build_reward, load_reward
+    from rewardkit.core import load_reward
+    from rewardkit.core.config import build_reward_document
 
     for mod in ("rewardkit.verify.gate", "rewardkit.verify.judge"):  # register content_gate and llm_judge
         importlib.import_module(mod)
@@ -213,7 +214,7 @@ def build_from_source(source: tuple[str, Any]) -> Any:
     if kind == "pickle":
         return pickle.loads(value)
     if isinstance(value, dict):
-        return build_reward(value.get("reward", value), field="reward" if "reward" in value else "")
+        return build_reward_document(value)
     return load_reward(value)
 
 

@@ -92,11 +92,14 @@ class ScoredSamples:
         result: the :class:`~rewardkit.core.RewardResult` (total and per-term values).
         applicable: top-level term name -> boolean mask (False = term does not apply).
         errors: top-level term name -> error code per sample (verifier terms only).
+        sub_terms: values logged beside the terms, e.g. ``rubric/<criterion>`` of a rubric judge
+            (any term with a ``sub_terms()`` method); NaN where a sample has none.
     """
 
     result: RewardResult
     applicable: dict[str, np.ndarray] = field(default_factory=dict)
     errors: dict[str, list[str | None]] = field(default_factory=dict)
+    sub_terms: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def term_names(self) -> list[str]:
@@ -152,6 +155,7 @@ def score_samples(reward: Any, prompts: Sequence[Any], completions: Sequence[Any
     n = len(batch)
     applicable: dict[str, np.ndarray] = {}
     errors: dict[str, list[str | None]] = {}
+    subs: dict[str, np.ndarray] = {}
     for comp in composed.components:
         name = comp.term.name
         mask = np.ones(n, dtype=bool)
@@ -159,6 +163,8 @@ def score_samples(reward: Any, prompts: Sequence[Any], completions: Sequence[Any
         if vt is not None and len(vt.last_results) == n:
             errs = [r.error for r in vt.last_results]
             errors[name] = errs
+            if callable(getattr(vt, "sub_terms", None)):
+                subs.update(vt.sub_terms())
             mask &= np.array([e not in NOT_APPLICABLE_ERRORS for e in errs], dtype=bool)
             refs = [c for c in getattr(vt.verifier, "reference_columns", ()) if c in batch.columns]
             if refs:
@@ -167,7 +173,7 @@ def score_samples(reward: Any, prompts: Sequence[Any], completions: Sequence[Any
                     has_ref |= np.array([v is not None for v in batch.columns[c]], dtype=bool)
                 mask &= has_ref
         applicable[name] = mask
-    return ScoredSamples(result, applicable, errors)
+    return ScoredSamples(result, applicable, errors, subs)
 
 
 def _columns_from_kwargs(n: int, kwargs: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -249,6 +255,9 @@ class TRLRewardFunction:
         if self.log_terms and callable(log_metric):
             for name in scored.term_names:
                 vals = np.array([np.nan if v is None else v for v in scored.term_values(name)], dtype=float)
+                if np.isfinite(vals).any():
+                    log_metric(f"rewardkit/{name}", float(np.nanmean(vals)))
+            for name, vals in scored.sub_terms.items():
                 if np.isfinite(vals).any():
                     log_metric(f"rewardkit/{name}", float(np.nanmean(vals)))
         return scored.totals()

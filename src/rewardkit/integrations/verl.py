@@ -131,6 +131,7 @@ class VerlComputeScore:
                 if self.return_dict:
                     d = {"score": total}
                     d.update({k: float(v[j]) for k, v in scored.result.terms.items()})
+                    d.update({k: float(v[j]) for k, v in scored.sub_terms.items()})
                     out[i] = d
                 else:
                     out[i] = total

@@ -13,6 +13,9 @@ Tables:
   point, wall time since the run started;
 * ``term_returns(run_key, step, term, value)`` – mean per-term training-episode
   return since the previous point (one row per reward term);
+* ``samples(run_key, step, sample, ...)`` – one row per scored model output of
+  ``rewardkit eval`` (step = prompt index): the completion, the total reward, per-term
+  values and verifier errors (JSON), the generation error and latency;
 * view ``eval_points`` – ``evals`` joined with the run's ``config_hash``, ``variant``
   and ``seed`` (one row per evaluation point, ready for analysis).
 
@@ -97,6 +100,17 @@ CREATE TABLE IF NOT EXISTS coverage (
     visits_json TEXT NOT NULL,
     PRIMARY KEY (run_key, step)
 );
+CREATE TABLE IF NOT EXISTS samples (
+    run_key TEXT NOT NULL REFERENCES runs(run_key),
+    step INTEGER NOT NULL,
+    sample INTEGER NOT NULL,
+    completion TEXT,
+    total REAL,
+    terms_json TEXT NOT NULL,
+    error TEXT,
+    latency REAL,
+    PRIMARY KEY (run_key, step, sample)
+);
 CREATE TABLE IF NOT EXISTS term_returns (
     run_key TEXT NOT NULL REFERENCES runs(run_key),
     step INTEGER NOT NULL,
@@ -164,6 +178,7 @@ class ResultStore:
         with self._tx():
             self.conn.execute("DELETE FROM evals WHERE run_key = ?", (run_key,))
             self.conn.execute("DELETE FROM term_returns WHERE run_key = ?", (run_key,))
+            self.conn.execute("DELETE FROM samples WHERE run_key = ?", (run_key,))
             prev = self.conn.execute("SELECT attempts FROM runs WHERE run_key = ?", (run_key,)).fetchone()
             attempts = (prev["attempts"] if prev else 0) + 1
             self.conn.execute(
@@ -174,8 +189,12 @@ class ResultStore:
                  json.dumps(config, sort_keys=True, default=str)))
 
     def add_eval(self, run_key: str, step: int, values: Mapping[str, Any],
-                 term_returns: Mapping[str, float] | None = None) -> None:
-        """Commit one evaluation point (and its per-term returns) atomically."""
+                 term_returns: Mapping[str, float] | None = None,
+                 samples: Iterable[Mapping[str, Any]] | None = None) -> None:
+        """Commit one evaluation point (and its per-term returns and scored samples) atomically.
+
+        A sample is ``{"sample", "completion", "total", "terms": {...}, "errors": {...}, "error", "latency"}``.
+        """
         cols = [c for c in EVAL_COLUMNS if c in values]
         with self._tx():
             self.conn.execute(
@@ -185,6 +204,12 @@ class ResultStore:
             for term, v in (term_returns or {}).items():
                 self.conn.execute("INSERT OR REPLACE INTO term_returns VALUES (?, ?, ?, ?)",
                                   (run_key, int(step), term, _num(v)))
+            for smp in samples or ():
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_key, int(step), int(smp["sample"]), smp.get("completion"), _num(smp.get("total")),
+                     json.dumps({"terms": smp.get("terms", {}), "errors": smp.get("errors", {})}, default=str),
+                     smp.get("error"), _num(smp.get("latency"))))
             cov = values.get("coverage")
             if cov is not None:  # {"unique": int, "cells": [[x, y, visits], ...], "shape": [w, h] or None}
                 visits = {"cells": [[int(c) for c in cell] for cell in cov["cells"]],
@@ -253,6 +278,15 @@ class ResultStore:
             if step in cov:
                 values["coverage"] = {"unique": cov[step]}
             out.append((step, values, terms.get(step, {})))
+        return out
+
+    def samples(self, run_key: str) -> list[dict[str, Any]]:
+        """Scored samples of an eval run, by prompt then sample: the columns plus ``terms`` and ``errors``."""
+        out = []
+        for r in self.conn.execute("SELECT * FROM samples WHERE run_key = ? ORDER BY step, sample", (run_key,)):
+            d = dict(r)
+            d.update(json.loads(d.pop("terms_json")))
+            out.append(d)
         return out
 
     def term_returns(self, run_key: str) -> list[dict[str, Any]]:

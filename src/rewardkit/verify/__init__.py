@@ -14,23 +14,29 @@ import importlib.util
 from .result import Verifier, VerifierTerm, VerifyResult
 from .gate import MASTER_KEYS, ContentGate, content_gate, gate_reason, has_answer
 from .judge import JudgeCache, LLMJudge, OpenAIChatClient, RateLimiter, RetryPolicy, llm_judge, parse_verdict
+from .functions import FunctionVerifier, GroupFunctionTerm, SampleFunctionTerm, group_term, term
 
 __all__ = [
     "MASTER_KEYS",
     "ContentGate",
+    "FunctionVerifier",
+    "GroupFunctionTerm",
     "JudgeCache",
     "LLMJudge",
     "OpenAIChatClient",
     "RateLimiter",
     "RetryPolicy",
+    "SampleFunctionTerm",
     "Verifier",
     "VerifierTerm",
     "VerifyResult",
     "content_gate",
     "gate_reason",
+    "group_term",
     "has_answer",
     "llm_judge",
     "parse_verdict",
+    "term",
 ]
 
 #: verifier modules of this package -> the names re-exported here
@@ -43,6 +49,7 @@ _MODULES = {
     "format": ("TagFormatVerifier",),
     "length": ("OverlongPenalty", "CosineLength", "RepetitionPenalty", "TruncationPenalty"),
     "search": ("SearchStepReward",),
+    "group_terms": ("GroupTerm",),
 }
 
 

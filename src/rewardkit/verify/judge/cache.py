@@ -93,7 +93,7 @@ class JudgeCache:
         return {"maxsize": self.maxsize, "path": self._path, "mem": self._mem.items()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["maxsize"], state["path"])
+        JudgeCache.__init__(self, state["maxsize"], state["path"])
         for k, v in state["mem"]:
             self._mem.put(k, v)
 

@@ -68,7 +68,7 @@ class OpenAIChatClient:
             raise ConfigError("base_url", f"got {base_url!r}", "an http(s) URL such as http://127.0.0.1:8000/v1")
         self.base_url = base_url.rstrip("/")
         self.url = self.base_url + "/chat/completions"
-        self._init = {"api_key": api_key, "api_key_env": api_key_env, "timeout": timeout,
+        self._init: dict[str, Any] = {"api_key": api_key, "api_key_env": api_key_env, "timeout": timeout,
                       "headers": dict(headers or {})}
         self._connect()
 

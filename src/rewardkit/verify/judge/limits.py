@@ -98,4 +98,4 @@ class RateLimiter:
         return {"_args": self._args}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(*state["_args"])
+        RateLimiter.__init__(self, *state["_args"])

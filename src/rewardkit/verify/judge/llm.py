@@ -45,10 +45,10 @@ from ..result import Verifier, VerifierTerm, VerifyResult
 from .cache import JudgeCache
 from .client import OpenAIChatClient, as_chat_client
 from .limits import RateLimiter
-from .parse import read_score, read_verdict
+from .parse import Reading, read_score, read_verdict
 from .prompt import DEFAULT_SCORE_TEMPLATE, DEFAULT_SYSTEM, DEFAULT_TEMPLATE, render_prompt, template_fields
 
-__all__ = ["MAX_PROMPT_CHARS", "STATS", "LLMJudge", "llm_judge"]
+__all__ = ["MAX_PROMPT_CHARS", "STATS", "LLMJudge", "llm_judge", "remote_options"]
 
 #: the gate used when none is given (stateless, so one shared instance)
 _DEFAULT_GATE = ContentGate()
@@ -100,6 +100,10 @@ class LLMJudge(Verifier):
     """
 
     name = "llm_judge"
+    #: template fields the judge fills itself; any other ``{field}`` is read from the batch column of that name
+    template_keys: tuple[str, ...] = ("question", "reference", "response", "low", "high")
+    #: whether a batch may lack the reference column (then the reference is empty)
+    reference_optional = False
 
     def __init__(self, client: Any, model: str = "judge", *, template: str | None = None,
                  system: str | None = DEFAULT_SYSTEM, mode: str = "binary",
@@ -120,7 +124,7 @@ class LLMJudge(Verifier):
             raise ConfigError("score_range", f"got {list(score_range)}", "two different numbers [low, high]")
         self.reference_column = reference_column
         self.reference_columns = (reference_column,)
-        unknown = template_fields(self.template) - {"question", "reference", "response", "low", "high"}
+        unknown = template_fields(self.template) - set(self.template_keys)
         self.extra_fields = tuple(sorted(unknown))  # taken from batch columns of the same name
         self.gate = gate
         self.retry = retry or RetryPolicy()
@@ -138,7 +142,7 @@ class LLMJudge(Verifier):
     def messages(self, completion: str, question: str = "", reference: Any = "", **extra: Any) -> list[dict[str, str]]:
         """The chat messages sent for one sample."""
         fields = {"question": question, "reference": "" if reference is None else reference,
-                  "response": completion, "low": _num(self.score_range[0]), "high": _num(self.score_range[1])}
+                  "response": completion, **self.fixed_fields()}
         missing = [k for k in self.extra_fields if k not in extra]
         if missing:
             raise ConfigError("template", f"uses field(s) {missing} with no value",
@@ -148,6 +152,18 @@ class LLMJudge(Verifier):
         if self.system:
             msgs.insert(0, {"role": "system", "content": self.system})
         return msgs
+
+    def fixed_fields(self) -> dict[str, Any]:
+        """Template fields that do not depend on the sample (the score range)."""
+        return {"low": _num(self.score_range[0]), "high": _num(self.score_range[1])}
+
+    def read(self, reply: str) -> Reading:
+        """Parse one reply strictly (:mod:`~rewardkit.verify.judge.parse`): a verdict or a score."""
+        return read_verdict(reply) if self.mode == "binary" else read_score(reply, self.score_range)
+
+    def components(self, reading: Reading) -> dict[str, float]:
+        """The named parts of a parsed reading logged with the value."""
+        return {"gate": 1.0, "judge": float(reading.value or 0.0)}
 
     def verify(self, completion: str, question: str = "", **refs: Any) -> VerifyResult:
         t0 = time.perf_counter()
@@ -180,8 +196,8 @@ class LLMJudge(Verifier):
                     self._count("timeouts")
                 return VerifyResult(self.fail_value, error=f"judge_error:{e.kind}",
                                     info={"message": str(e)[:300]}, latency=time.perf_counter() - t0)
-        reading = read_verdict(reply) if self.mode == "binary" else read_score(reply, self.score_range)
-        if reading.value is None:
+        reading = self.read(reply or "")
+        if reading.value is None or reply is None:
             self._count("unparsable")
             return VerifyResult(self.fail_value, extracted=reply, error="unparsable_verdict",
                                 latency=time.perf_counter() - t0,
@@ -189,7 +205,7 @@ class LLMJudge(Verifier):
         if not cached:
             self.cache.put(key, reply)  # only parsable replies are cached
         value = reading.value
-        return VerifyResult(value, {"gate": 1.0, "judge": value}, extracted=reply,
+        return VerifyResult(value, self.components(reading), extracted=reply,
                             latency=time.perf_counter() - t0, info={"cached": cached})
 
     def _call(self, msgs: list[dict[str, str]]) -> str:
@@ -221,7 +237,9 @@ class LLMJudge(Verifier):
         texts = batch.completion_texts()
         questions = batch.prompt_texts()
         cols = [self.reference_column, *self.extra_fields]
-        data = {c: batch.column(c) for c in cols}  # a missing column is a config error: BatchError
+        # a missing column is a config error (BatchError), except an optional reference
+        data = {c: batch.column(c, None) if c == self.reference_column and self.reference_optional else batch.column(c)
+                for c in cols}
 
         def one(i: int) -> VerifyResult:
             return self.safe_verify(texts[i], question=questions[i], **{c: v[i] for c, v in data.items()})
@@ -277,15 +295,33 @@ def llm_judge(base_url: str, model: str = "judge", api_key_env: str = "OPENAI_AP
         >>> r.terms["llm_judge"].verifier.retry.deadline
         0.5
     """
-    limiter = RateLimiter(rpm=rpm or None, tpm=tpm or None, max_concurrent=max_concurrent or None)
     judge = LLMJudge(
-        OpenAIChatClient(base_url, api_key_env=api_key_env, timeout=timeout), model=model,
-        template=template, system=DEFAULT_SYSTEM if system is None else system, mode=mode,
+        model=model, template=template, system=DEFAULT_SYSTEM if system is None else system, mode=mode,
         score_range=tuple(score_range) if score_range is not None else (0.0, 10.0),
-        reference_column=reference_column,
-        gate=ContentGate(require_answer=require_answer) if gate else None,
-        retry=RetryPolicy(max_retries=int(max_retries), base_delay=float(backoff), deadline=deadline or None),
-        limiter=limiter,
-        cache=JudgeCache(cache_size, cache_path or None), fail_value=fail_value,
-        max_workers=max(1, int(max_concurrent or 4)))
+        reference_column=reference_column, fail_value=fail_value,
+        **remote_options(base_url, api_key_env=api_key_env, timeout=timeout, max_retries=max_retries,
+                         backoff=backoff, rpm=rpm, tpm=tpm, max_concurrent=max_concurrent, cache_size=cache_size,
+                         cache_path=cache_path, gate=gate, require_answer=require_answer, deadline=deadline))
     return VerifierTerm(judge, name=name)
+
+
+def remote_options(base_url: str, *, api_key_env: str = "OPENAI_API_KEY", timeout: float = 30.0,
+                   max_retries: int = 4, backoff: float = 0.5, rpm: float = 0.0, tpm: float = 0.0,
+                   max_concurrent: int = 4, cache_size: int = 4096, cache_path: str = "", gate: bool = True,
+                   require_answer: bool = False, deadline: float = 120.0) -> dict[str, Any]:
+    """The keyword arguments of :class:`LLMJudge` (and its subclasses) built from a config's flat options.
+
+    One place for the client, gate, retry policy, rate limiter and cache that every
+    registered judge term (``llm_judge``, ``rubric_judge``) configures the same way.
+
+    Example:
+        >>> kw = remote_options("http://127.0.0.1:9/v1", max_retries=0, deadline=2.0)
+        >>> sorted(kw), kw["retry"].deadline
+        (['cache', 'client', 'gate', 'limiter', 'max_workers', 'retry'], 2.0)
+    """
+    return {"client": OpenAIChatClient(base_url, api_key_env=api_key_env, timeout=timeout),
+            "gate": ContentGate(require_answer=require_answer) if gate else None,
+            "retry": RetryPolicy(max_retries=int(max_retries), base_delay=float(backoff), deadline=deadline or None),
+            "limiter": RateLimiter(rpm=rpm or None, tpm=tpm or None, max_concurrent=max_concurrent or None),
+            "cache": JudgeCache(cache_size, cache_path or None),
+            "max_workers": max(1, int(max_concurrent or 4))}
