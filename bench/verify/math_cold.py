@@ -250,6 +250,7 @@ class Pair:
     response: str
     label: bool
     answer: str = ""  # the answer written in the response (the verdict cache's key); "" for attacks
+    form: str = ""  # the surface form of the answer (see the renderers)
 
 
 Cand = tuple[Any, str, str]  # (object, form name, answer string)
@@ -318,7 +319,7 @@ def fam_pi_e(rng: random.Random) -> tuple[Any, str, list[Cand]]:
         e = r * sp.pi
         extra = [(e, "frac_pi", f"\\frac{{{r.p}\\pi}}{{{r.q}}}" if r.q > 1 else f"{r.p}\\pi"),
                  (e, "pi_after", f"\\frac{{{r.p}}}{{{r.q}}}\\pi" if r.q > 1 else f"{r.p} \\pi"),
-                 (e, "slash", f"{r.p}\\pi/{r.q}" if r.q > 1 else f"{r.p}\\pi"),
+                 (e, "slash_pi", f"{r.p}\\pi/{r.q}" if r.q > 1 else f"{r.p}\\pi"),
                  (e, "python_pi", f"{r.p}*pi/{r.q}" if r.q > 1 else f"{r.p}*pi")]
         near = [e + sp.pi / n, -e, sp.Rational(k + 1, n) * sp.pi, sp.Rational(n, k) * sp.pi]
     else:
@@ -531,7 +532,7 @@ def fam_tiny(rng: random.Random) -> tuple[Any, str, list[Cand]]:
         return v, forms[0][1], c
     k = rng.randint(30, 150)
     v = sp.Rational(1, 2 ** k)
-    forms = [("frac", f"\\frac{{1}}{{2^{{{k}}}}}"), ("neg_power", f"2^{{-{k}}}"), ("slash", f"1/2^{{{k}}}"),
+    forms = [("frac", f"\\frac{{1}}{{2^{{{k}}}}}"), ("neg_power", f"2^{{-{k}}}"), ("slash_braces", f"1/2^{{{k}}}"),
              ("python", f"2**(-{k})")]
     c = _cands(v, forms)
     for m, s in ((sp.Rational(1, 2 ** (k + 1)), f"\\frac{{1}}{{2^{{{k + 1}}}}}"),
@@ -655,29 +656,42 @@ def make_candidates(family: str, rng: random.Random) -> tuple[str, list[Pair]]:
     out: list[Pair] = []
     pos = [c for c in cands if same(obj, c[0])]
     neg = [c for c in cands if not same(obj, c[0])]
-    cands = rng.sample(pos, min(len(pos), PER_GOLD // 2)) + rng.sample(neg, min(len(neg), PER_GOLD // 2))
-    for cobj, form, ans in cands:
+    rng.shuffle(pos)
+    rng.shuffle(neg)
+    k = PER_GOLD // 2
+    for cobj, form, ans in pos[:k] + neg[:k]:
         label = same(obj, cobj)
         _, resp = _wrap(rng, ans)
-        out.append(Pair(family, "equiv" if label else "near", gold, resp, label, ans))
+        out.append(Pair(family, "equiv" if label else "near", gold, resp, label, ans, form))
         if family in SCALAR and form not in ("near",) and rng.random() < 0.15:
-            out.append(Pair(family, "equiv" if label else "near", gold,
-                            f"Since $x = {ans}$, we are done." if family != "polynomial" else f"So $p(x) = {ans}$.",
-                            label, ans))
-    # several math spans: the answer sentence that comes last decides
-    right = [a for o, _, a in cands if same(obj, o)]
-    wrong = [a for o, _, a in cands if not same(obj, o)]
-    if right and wrong and family != "code" and rng.random() < 0.5:
-        r, w = rng.choice(right), rng.choice(wrong)
-        out.append(Pair("multi_span", "equiv", gold, f"The answer is not ${w}$. The answer is ${r}$.", True, r))
-        out.append(Pair("multi_span", "near", gold, f"The answer is not ${r}$. The answer is ${w}$.", False, w))
-        if rng.random() < 0.5:
+            said = f"x = {ans}" if family != "polynomial" else f"p(x) = {ans}"
+            out.append(Pair(family, "equiv" if label else "near", gold, f"Since ${said}$, we are done.", label, said,
+                            form))
+    # several math spans: the answer stated last decides.  The answers used here are not used above, so that
+    # no two pairs of a cold stream share (gold, written answer).
+    right = [a for _, _, a in pos[k:]]
+    wrong = [a for _, _, a in neg[k:]]
+    if family != "code" and rng.random() < 0.6 and len(right) >= 1 and len(wrong) >= 1:
+        w0, r0 = rng.choice(wrong), rng.choice(right)
+        r = right.pop()
+        out.append(Pair("multi_span", "equiv", gold, f"The answer is not ${w0}$. The answer is ${r}$.", True, r))
+        if wrong:
+            w = wrong.pop()
+            out.append(Pair("multi_span", "near", gold, f"The answer is not ${r0}$. The answer is ${w}$.", False, w))
+        if right:
+            r = right.pop()
             out.append(Pair("multi_span", "equiv", gold,
                             f"We have $a = 3$ and $b = {rng.randint(4, 9)}$, so the answer is ${r}$.", True, r))
-        if family not in ("set",):  # several boxes with different content: a shotgun
-            out.append(rng.choice([
-                Pair("attack:shotgun", "attack", gold, f"$\\boxed{{{w}}}$ or $\\boxed{{{r}}}$", False, r),
-                Pair("attack:shotgun", "attack", gold, f"The answer is \\boxed{{{r}}}, \\boxed{{{w}}}.", False, w)]))
+    if family not in ("code", "set") and (pos or neg) and rng.random() < 0.5:
+        # several boxes with different content, one of them right: a shotgun (the new answer is boxed last)
+        r0 = rng.choice(pos)[2] if pos else ""
+        w0 = rng.choice(neg)[2] if neg else ""
+        if wrong and r0:
+            w = wrong.pop()
+            out.append(Pair("attack:shotgun", "attack", gold, f"The answer is \\boxed{{{r0}}}, \\boxed{{{w}}}.", False, w))
+        elif right and w0:
+            r = right.pop()
+            out.append(Pair("attack:shotgun", "attack", gold, f"$\\boxed{{{w0}}}$ or $\\boxed{{{r}}}$", False, r))
     if family == "set":
         els = [_latex(v) for v in obj.args]
         rng.shuffle(els)
