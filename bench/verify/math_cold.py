@@ -29,7 +29,7 @@ Systems (each in its own fresh child process, interleaved A B A B over ``--repea
 * rewardkit ``MathVerifier()`` with defaults, ``verify_batch`` on batches of 64;
 * math-verify ``verify(parse("$gold$"), parse(response))`` per pair, as its README shows.
 
-Run:  python bench/verify/math_cold.py [--n 1200] [--seed 0] [--repeats 2] [--groups 150]
+Run:  python bench/verify/math_cold.py [--n 1200] [--seed 0] [--repeats 2] [--groups 150] [--families interval,matrix]
 """
 
 from __future__ import annotations
@@ -705,14 +705,24 @@ def make_candidates(family: str, rng: random.Random) -> tuple[str, list[Pair]]:
     return gold, out
 
 
-def build_cold(n: int, seed: int = 0) -> list[Pair]:
+def _weights(families: Sequence[str] | None) -> tuple[list[str], list[int]]:
+    unknown = [f for f in families or [] if f not in WEIGHTS]
+    if unknown:
+        raise ValueError(f"families: unknown {unknown}; expected names from {list(WEIGHTS)}")
+    names = [f for f in WEIGHTS if not families or f in families]
+    return names, [WEIGHTS[f] for f in names]
+
+
+def build_cold(n: int, seed: int = 0, families: Sequence[str] | None = None) -> list[Pair]:
     """``n`` labelled pairs, deterministic in ``seed``, families in :data:`WEIGHTS` proportions.
 
     No two pairs share a ``(gold, response)`` or a ``(gold, written answer)``: a verifier
     that caches verdicts by ``(gold, extracted answer)`` gets no hit on this stream.
+    ``families`` restricts the golds to some generator families (their multi-span and
+    attack pairs come along).
     """
     rng = random.Random(seed)
-    names, weights = list(WEIGHTS), list(WEIGHTS.values())
+    names, weights = _weights(families)
     seen: set[tuple[str, str]] = set()
     out: list[Pair] = []
     while len(out) < n:
@@ -727,10 +737,10 @@ def build_cold(n: int, seed: int = 0) -> list[Pair]:
     return out[:n]
 
 
-def build_groups(n_groups: int, seed: int = 0, size: int = 8) -> list[Pair]:
+def build_groups(n_groups: int, seed: int = 0, size: int = 8, families: Sequence[str] | None = None) -> list[Pair]:
     """GRPO-shaped stream: ``n_groups`` prompts x ``size`` completions drawn from each gold's candidates."""
     rng = random.Random(seed + 1_000_003)
-    names, weights = list(WEIGHTS), list(WEIGHTS.values())
+    names, weights = _weights(families)
     out: list[Pair] = []
     for _ in range(n_groups):
         _, pairs = make_candidates(rng.choices(names, weights)[0], rng)
@@ -871,18 +881,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--repeats", type=int, default=2, help="interleaved runs of each system per regime")
     ap.add_argument("--groups", type=int, default=150, help="GRPO groups of 8 in the warm regime (0: skip)")
     ap.add_argument("--show", type=int, default=3, help="errors listed per family and system")
+    ap.add_argument("--families", default="", help=f"comma-separated generator families (default all: {','.join(WEIGHTS)})")
     ap.add_argument("--child", choices=list(CHILDREN), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         pairs = json.loads(sys.stdin.read())
         print(json.dumps(CHILDREN[args.child](pairs)))
         return
-    cold = build_cold(args.n, args.seed)
+    fams = [f.strip() for f in args.families.split(",") if f.strip()] or None
+    try:
+        cold = build_cold(args.n, args.seed, fams)
+    except ValueError as e:
+        raise SystemExit(f"--{e}") from None
     print(f"# Cold-stream math verification benchmark (seed {args.seed}, {args.repeats} interleaved runs per system)")
     print(f"\n{_load()} (before)")
     report("Cold: distinct pairs, fresh worker per run", cold, measure(cold, args.repeats), args.show)
     if args.groups:
-        warm = build_groups(args.groups, args.seed)
+        warm = build_groups(args.groups, args.seed, families=fams)
         report(f"Warm: {args.groups} GRPO groups x 8 completions (answers repeat inside a group)", warm,
                measure(warm, args.repeats), 0)
     print(f"\n{_load()} (after)")
