@@ -36,7 +36,7 @@ from rewardkit.verify.answers import MULTIPLE_ANSWERS
 from rewardkit.verify.budget import DEFAULT_BUDGETS, PARSE_LIMIT, Budget
 from rewardkit.verify.result import Verifier, VerifyResult
 
-from .equivalence import MathEquivalence, Verdict
+from .equivalence import MathEquivalence
 from .extract import ExtractConfig, Extraction, extract_answer, looks_like_solution, outer_boxes
 
 __all__ = ["MAX_STATED_ANSWERS", "MathVerifier", "answer_limit", "gold_answer", "gold_elements", "stated_checks"]
@@ -352,60 +352,28 @@ class MathVerifier(Verifier):
         t0 = time.perf_counter()
         n = len(texts)
         results: list[VerifyResult | None] = [None] * n
-        extractions: list[Extraction | None] = [None] * n
         pair_gold: list[str] = []
         pair_pred: list[str] = []
-        # per sample: one list of pair indices per gold alternative; the sample is right when
-        # every pair of one alternative is equal
-        checks: dict[int, list[list[int]]] = {}
+        # per sample: its extraction and one list of pair indices per gold alternative; the
+        # sample is right when every pair of one alternative is equal
+        pending: dict[int, tuple[Extraction, list[list[int]]]] = {}
         for i, (text, gold) in enumerate(zip(texts, golds, strict=False)):
-            text = text if isinstance(text, str) else ("" if text is None else str(text))
-            big = self.budget.too_large(text, self.incorrect, {"correct": 0.0})
-            if big is not None:
-                results[i] = big
+            prepared = self._prepare(text, gold)
+            if isinstance(prepared, VerifyResult):
+                results[i] = prepared
                 continue
-            ex = extract_answer(text, self.extract_config)
-            extractions[i] = ex
-            alts = [gold_answer(g) for g in gold] if isinstance(gold, (list, tuple)) else [gold_answer(gold)]
-            alts = [a for a in alts if a]
-            if not alts:
-                results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, ex.answer, "missing_reference",
-                                          info=_info(ex))
-                continue
-            several = ex.error == MULTIPLE_ANSWERS
-            stated = ex.answers if several else ([ex.answer] if ex.answer and ex.answer.strip() else [])
-            if not stated:
-                results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, None, "no_answer", info=_info(ex))
-                continue
-            if len(stated) > MAX_STATED_ANSWERS:
-                results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, stated, MULTIPLE_ANSWERS,
-                                          info={**_info(ex), "message": f"more than {MAX_STATED_ANSWERS} answers"})
-                continue
-            limit = next((lim for lim in map(answer_limit, stated) if lim is not None), None)
-            cut = self.extract_config.max_answer_chars
-            if limit is None and ex.span is not None and not several and ex.span[1] - ex.span[0] > cut:
-                limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
-            if limit is not None:
-                results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, ex.answer, PARSE_LIMIT,
-                                          info={**_info(ex), "message": limit})
-                continue
-            per_alt = []
-            for g in alts:
-                preds = stated_checks(g, stated) if several else stated
-                idx = []
-                for p in preds:
-                    idx.append(len(pair_gold))
-                    pair_gold.append(g)
-                    pair_pred.append(p)
-                per_alt.append(idx)
-            checks[i] = per_alt
+            ex, per_alt = prepared
+            idx_alt = []
+            for g, preds in per_alt:
+                idx_alt.append(list(range(len(pair_gold), len(pair_gold) + len(preds))))
+                pair_gold += [g] * len(preds)
+                pair_pred += preds
+            pending[i] = (ex, idx_alt)
         verdicts = self.equivalence.compare_many(pair_gold, pair_pred) if pair_gold else []
         elapsed = (time.perf_counter() - t0) / max(n, 1)
-        for i, per_alt in checks.items():
-            ex = extractions[i]
-            assert ex is not None
-            ok_alt = next((idx for idx in per_alt if all(verdicts[p].equal for p in idx)), None)
-            flat = [verdicts[p] for idx in per_alt for p in idx]
+        for i, (ex, idx_alt) in pending.items():
+            ok_alt = next((idx for idx in idx_alt if all(verdicts[p].equal for p in idx)), None)
+            flat = [verdicts[p] for idx in idx_alt for p in idx]
             best = verdicts[ok_alt[-1]] if ok_alt else flat[0]
             several = ex.error == MULTIPLE_ANSWERS
             if ok_alt:
@@ -427,6 +395,34 @@ class MathVerifier(Verifier):
             if r is not None and not r.latency:
                 r.latency = elapsed
         return results  # type: ignore[return-value]
+
+    def _prepare(self, text: Any, gold: Any) -> VerifyResult | tuple[Extraction, list[tuple[str, list[str]]]]:
+        """A final result for one sample, or its extraction and, per gold alternative, the
+        answers that must all equal that gold (:func:`stated_checks`)."""
+        text = text if isinstance(text, str) else ("" if text is None else str(text))
+        big = self.budget.too_large(text, self.incorrect, {"correct": 0.0})
+        if big is not None:
+            return big
+        ex = extract_answer(text, self.extract_config)
+        alts = [gold_answer(g) for g in gold] if isinstance(gold, (list, tuple)) else [gold_answer(gold)]
+        alts = [a for a in alts if a]
+        fail = {"correct": 0.0}
+        if not alts:
+            return VerifyResult(self.incorrect, fail, ex.answer, "missing_reference", info=_info(ex))
+        several = ex.error == MULTIPLE_ANSWERS
+        stated = ex.answers if several else ([ex.answer] if ex.answer and ex.answer.strip() else [])
+        if not stated:
+            return VerifyResult(self.incorrect, fail, None, "no_answer", info=_info(ex))
+        if len(stated) > MAX_STATED_ANSWERS:
+            return VerifyResult(self.incorrect, fail, stated, MULTIPLE_ANSWERS,
+                                info={**_info(ex), "message": f"more than {MAX_STATED_ANSWERS} answers"})
+        limit = next((lim for lim in map(answer_limit, stated) if lim is not None), None)
+        cut = self.extract_config.max_answer_chars
+        if limit is None and ex.span is not None and not several and ex.span[1] - ex.span[0] > cut:
+            limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
+        if limit is not None:
+            return VerifyResult(self.incorrect, fail, ex.answer, PARSE_LIMIT, info={**_info(ex), "message": limit})
+        return ex, [(g, stated_checks(g, stated) if several else stated) for g in alts]
 
 
 def _info(ex: Extraction | None) -> dict[str, Any]:
