@@ -422,6 +422,8 @@ class MathVerifier(Verifier):
             limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
         if limit is not None:
             return VerifyResult(self.incorrect, fail, ex.answer, PARSE_LIMIT, info={**_info(ex), "message": limit})
+        if self.extract_config.multiple == "list" and len(ex.answers) > 1:  # a declared list, in the gold's form
+            return ex, [(g, [_joined_like(g, ex.answers)]) for g in alts]
         return ex, [(g, stated_checks(g, stated) if several else stated) for g in alts]
 
 
