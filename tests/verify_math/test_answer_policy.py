@@ -81,8 +81,8 @@ def test_boxes_that_together_answer_a_set_gold(seed, symbolic_eq):
     assert (r.value, r.error) == (1.0, None), (gold, shown, r)
     # one element short, or one element wrong: never right
     r = v.verify(_boxes(rng, shown[:-1]), answer=gold)
-    assert r.value == 0.0 and r.error == MULTIPLE_ANSWERS or k == 2 and r.value == 0.0
-    wrong = shown[:-1] + [str(int(shown[-1]) + 100)]
+    assert r.value == 0.0 and (k == 2 or r.error == MULTIPLE_ANSWERS)
+    wrong = [*shown[:-1], str(int(shown[-1]) + 100)]
     assert v.verify(_boxes(rng, wrong), answer=gold).value == 0.0
 
 
@@ -327,7 +327,7 @@ def _attacks(gold: str) -> list[str]:
 def test_enumeration_attacks_and_master_keys_fail(gold):
     verifiers = [FAST, GSM8KVerifier(), GSM8KVerifier(numeric=True), QAVerifier(), MultipleChoiceVerifier()]
     attacks = _attacks(gold)
-    for text in attacks + list(MASTER_KEYS):
+    for text in [*attacks, *MASTER_KEYS]:
         for ver in verifiers:
             r = ver.safe_verify(text, answer=gold)
             assert r.value == 0.0, (type(ver).__name__, text[:40], gold)
