@@ -295,7 +295,7 @@ def test_long_bare_answers_are_the_answer_not_their_last_number(seed):
     shuffled = terms[:]
     rng.shuffle(shuffled)
     assert FAST.verify(text, answer=" + ".join(shuffled).replace("+ -", "- ")).value == 1.0
-    near = terms[:-1] + [terms[-1].replace("x", "0x", 1) if not terms[-1].startswith("-") else terms[-1][1:]]
+    near = [*terms[:-1], terms[-1].replace("x", "0x", 1) if not terms[-1].startswith("-") else terms[-1][1:]]
     assert FAST.verify(text, answer=" + ".join(near).replace("+ -", "- ")).value == 0.0
     # prose, or several lines of work, is still not a bare answer
     assert extract_answer("we find that " + poly).rule != "bare"
