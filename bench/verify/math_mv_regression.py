@@ -9,8 +9,10 @@ copied into rewardkit).  The set is biased *towards* math-verify: these are its 
 regression tests, some written for non-default configs.
 
 Protocol: math-verify ``verify(parse(gold), parse(pred))`` exactly as its tests call it;
-rewardkit ``MathVerifier().verify(pred, answer=gold)`` (default ``boxed="last"``) and
-with ``ExtractConfig(boxed="all")``.
+rewardkit ``MathVerifier().verify(pred, answer=gold)`` (default: the one answer policy,
+``multiple="reject"``), and with ``ExtractConfig(multiple="last")`` (the MATH "last box"
+convention, the default before issue #18) and ``ExtractConfig(multiple="list")`` (every
+box joined, math-verify's reading).
 
 Run:  python bench/verify/math_mv_regression.py --tests-dir PATH/TO/Math-Verify/tests
   or  python bench/verify/math_mv_regression.py --git-dir PATH/TO/Math-Verify.git   (reads HEAD)
@@ -25,6 +27,7 @@ import subprocess
 import time
 from pathlib import Path
 
+DEFAULT = "rewardkit MathVerifier (multiple='reject', default)"
 FILES = ("test_all.py", "test_open_thoughts.py", "test_numina_cases.py", "test_yujianll.py", "test_boxed.py")
 
 
@@ -83,8 +86,11 @@ def main() -> None:
         raise SystemExit("no test files found: pass --tests-dir or --git-dir of a Math-Verify checkout")
     systems = {
         "math-verify 0.9 (verify(parse(gold), parse(pred)))": None,
-        "rewardkit MathVerifier (boxed='last', default)": MathVerifier(equivalence=fresh()),
-        "rewardkit MathVerifier (boxed='all')": MathVerifier(equivalence=fresh(), extract=ExtractConfig(boxed="all")),
+        DEFAULT: MathVerifier(equivalence=fresh()),
+        "rewardkit MathVerifier (multiple='last')": MathVerifier(equivalence=fresh(),
+                                                                 extract=ExtractConfig(multiple="last")),
+        "rewardkit MathVerifier (multiple='list')": MathVerifier(equivalence=fresh(),
+                                                                 extract=ExtractConfig(multiple="list")),
     }
     n_pos = sum(r[3] for r in rows)
     print(f"# math-verify regression cases ({len(rows)}: {n_pos} positive / {len(rows) - n_pos} negative)\n")
@@ -108,7 +114,7 @@ def main() -> None:
         acc = sum(p == r[3] for p, r in zip(preds, rows, strict=True)) / len(rows)
         wrong[name] = [r for p, r in zip(preds, rows, strict=True) if p != r[3]]
         print(f"| {name} | {acc:.3f} | {fp}/{len(rows) - n_pos} | {fn}/{n_pos} | {dt:.1f} |")
-    name = "rewardkit MathVerifier (boxed='last', default)"
+    name = DEFAULT
     print(f"\n## Cases the default rewardkit verifier gets wrong ({len(wrong[name])})\n")
     for f, gold, pred, lab in wrong[name]:
         print(f"- {f}: gold `{gold[:70]!r}` pred `...{pred[-70:]!r}` expected {int(lab)}")

@@ -148,9 +148,25 @@ def test_several_different_statements_are_a_shotgun_in_every_form(seed):
 
 
 def test_a_box_and_a_different_answer_line_are_pooled():
-    e = extract_answer("\\boxed{10} ... Final answer: 12")
-    assert (e.answer, e.error, e.answers) == (None, MULTIPLE_ANSWERS, ["10", "12"])
+    for t in ("Answer: 10 ... so \\boxed{12}", "\\boxed{10} and the answer is 12", "Final answer: 10. Then \\boxed{12}",
+              "Final answer: 10\nFinal answer: 12", "#### 10\n#### 12"):
+        e = extract_answer(t)
+        assert (e.answer, e.error, e.answers) == (None, MULTIPLE_ANSWERS, ["10", "12"]), t
     assert extract_answer("The final answer is $\\boxed{12}$. Answer: 12").answer == "12"
+    assert extract_answer("Answer: x = \\boxed{12}").answer == "12"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_final_statement_after_intermediate_boxes_is_the_answer(seed):
+    rng = random.Random(3500 + seed)
+    gold, _ = _value(rng)
+    steps = " ".join(f"Step {k}: we get $\\boxed{{{_other(rng, gold)}}}$." for k in range(rng.randint(1, 3)))
+    final = rng.choice(["Final Answer: The final answer is ${}$. I hope it is correct.", "The final answer is $\\boxed{{{}}}$.",
+                        "\n#### {}", "Final answer: {}"]).format(gold)
+    if "####" in final and not gold.lstrip("-").isdigit():
+        final = f"Final answer: {gold}"
+    r = FAST.verify(steps + " " + final, answer=gold)
+    assert (r.value, r.error) == (1.0, None), steps + final
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -60,7 +60,8 @@ def test_rule_order_is_configurable_and_trace_records_each_rule():
     last = ExtractConfig(rules=("hash", "boxed"), multiple="last")
     assert extract_answer(t, last).answer == "6"  # stated last
     assert extract_answer(t, ExtractConfig(rules=("hash", "boxed"))).error == "multiple_answers"  # pooled
-    assert extract_answer("\\boxed{10} ... Final answer: 12", ExtractConfig(multiple="last")).answer == "12"
+    assert extract_answer("\\boxed{10} ... answer: 12", ExtractConfig(multiple="last")).answer == "12"
+    assert extract_answer("\\boxed{10} ... Final answer: 12").answer == "12"  # a final statement
     assert extract_answer("\\boxed{12} ... Final answer: 12").answer == "12"
     assert extract_answer("so $d = 90/n$ and there are 12 of them.").answer == "12"  # value after formula
     e = extract_answer(t, ExtractConfig(rules=("answer_tag", "boxed")))

@@ -90,7 +90,10 @@ class ExtractConfig:
             ``"first"`` or ``"all"`` set ``multiple`` to ``"last"``, ``"first"`` or ``"list"``.
         latest_anchor: consecutive anchored rules (``boxed``, ``answer_line``, ``hash``) form
             one group whose answers are pooled (and, under ``multiple="last"``, the answer that
-            ends last in the text wins: "Answer: 10 ... so \\boxed{12}" -> 12); ``False``
+            ends last in the text wins: "Answer: 10 ... so \\boxed{12}" -> 12); when the
+            group's last statement is a *final* one (a "final answer" sentence, a box inside
+            one, or ``####``), only the final statements count ("\\boxed{200} ... \\boxed{255}
+            ... Final Answer: 455" -> 455: the boxes were intermediate results); ``False``
             tries each rule on its own.
         tail_chars: only look at the last ``tail_chars`` characters (verl's GSM8K
             scorer uses 300); ``None`` looks at everything.
@@ -307,6 +310,10 @@ def _resolve(text: str, offset: int, found: list[tuple[int, int, bool, int, str]
         return Extraction(text[a:b][:cut], r, (a + offset, b + offset), trace, [text[a:b][:cut]])
     strong = [c for c in found if c[2]]
     cands = sorted(strong or found)
+    if len(cands) > 1 and _is_final(text, max(cands, key=lambda c: c[1])):
+        # the completion ends on a *final* answer statement ("Final Answer: …", "The final
+        # answer is \boxed{…}", "####"): earlier boxes were intermediate results
+        cands = [c for c in cands if _is_final(text, c)]
     res = resolve_answers([text[a:b] for a, b, *_ in cands], cfg.multiple)
     distinct = [d[:cut] for d in res.distinct]
     if len(res.distinct) == 1:  # the same answer, maybe stated several times: the last statement
@@ -319,6 +326,20 @@ def _resolve(text: str, offset: int, found: list[tuple[int, int, bool, int, str]
         return Extraction(None, rule, span, trace, distinct, MULTIPLE_ANSWERS)
     assert res.answer is not None
     return Extraction(res.answer[:cut], rule, span, trace, distinct)
+
+
+_FINAL_RE = re.compile(r"final\s+(?:answer|result)", re.IGNORECASE)
+
+
+def _is_final(text: str, cand: tuple[int, int, bool, int, str]) -> bool:
+    """A ``####`` answer, or one stated in a "final answer" sentence: the anchor precedes it on
+    its line, within 120 characters (a bounded look-back)."""
+    if cand[4] == "hash":
+        return True
+    start = cand[0]
+    lo = max(0, start - 120)
+    nl = text.rfind("\n", lo, start)
+    return _FINAL_RE.search(text, nl + 1 if nl >= 0 else lo, start) is not None
 
 
 def last_answer_tag(text: str) -> tuple[int, int] | None:
@@ -453,16 +474,20 @@ def _rule_answer_line(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
         stop = anchors[i + 1].start() if i + 1 < len(anchors) else len(text)
         nl = text.find("\n", m.end(), stop)  # bounded by the next anchor: linear overall
         stop, cut_by_anchor = (nl, False) if nl >= 0 else (stop, stop < len(text))
-        seg = text[m.end():stop]
-        if "\\boxed" in seg or "\\fbox" in seg:  # "The final answer is \boxed{5}": the box states it
+        if cut_by_anchor and not _MATHY_RE.search(text, m.end(), stop):  # "Final Answer: The final answer is $5$"
             continue
-        if cut_by_anchor and not _MATHY_RE.search(seg):  # "Final Answer: The final answer is $5$"
-            continue
+        box = _BOX_RE.search(text, m.end(), stop)
+        if box is not None:  # a box starts a statement of its own: "Answer: 10 ... so \boxed{12}"
+            end = _trim_connectives(text, m.end(), box.start())
+            pre = text[m.end():end].strip(" \t$\\([")
+            if not (pre and _VALUE_RE.search(pre) and pre[-1] not in "=<>+-*/^_{(\\"):
+                continue  # "The final answer is $\boxed{5}$", "x = \boxed{5}": the box states it
+            stop, cut_by_anchor = end, True
         if cut_by_anchor:  # "answer: 5; so the answer is 5" -> "5"
             stop = _trim_connectives(text, m.end(), stop)
         c = _answer_sentence(text, m.end(), stop)
-        if c is not None:
-            out.append(c)
+        if c is not None and "\\boxed" not in text[c[0]:c[1]] and "\\fbox" not in text[c[0]:c[1]]:
+            out.append(c)  # (an answer in a box, "The final answer is \boxed{5}", is the box's)
     if not out:
         return [], "no match"
     weak = sum(1 for c in out if not c[2])
@@ -470,6 +495,7 @@ def _rule_answer_line(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
 
 
 _MATHY_RE = re.compile(r"\d|\\[A-Za-z]+|[=<>^]")
+_VALUE_RE = re.compile(r"\d|\\[A-Za-z]+")
 _ENV_RE = re.compile(r"\\begin\{[A-Za-z*]+\}")
 
 

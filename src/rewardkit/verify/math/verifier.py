@@ -234,6 +234,8 @@ def gold_elements(gold: str) -> list[str] | None:
     s = gold.strip().replace("\\left", "").replace("\\right", "")
     if s.startswith("\\{") and s.endswith("\\}"):
         s = s[2:-2]
+    elif s.startswith("{") and s.endswith("}") and s.count("{") == 1:  # a LaTeX group {1,2,3}: a set
+        s = s[1:-1]
     elif _THOUSANDS_RE.fullmatch(s):
         return None
     parts: list[str] = []
@@ -265,7 +267,7 @@ def _joined_like(gold: str, answers: Sequence[str]) -> str:
     """The answers written as one collection in the gold's form (``\\{a, b\\}`` or ``a, b``)."""
     body = ", ".join(a.strip() for a in answers)
     g = gold.strip().replace("\\left", "").replace("\\right", "")
-    return f"\\{{{body}\\}}" if g.startswith("\\{") and g.endswith("\\}") else body
+    return f"\\{{{body}\\}}" if g.startswith(("\\{", "{")) and g.endswith("}") else body
 
 
 def stated_checks(gold: str, answers: Sequence[str]) -> list[str]:
