@@ -153,7 +153,8 @@ def test_a_box_and_a_different_answer_line_are_pooled():
         e = extract_answer(t)
         assert (e.answer, e.error, e.answers) == (None, MULTIPLE_ANSWERS, ["10", "12"]), t
     assert extract_answer("The final answer is $\\boxed{12}$. Answer: 12").answer == "12"
-    assert extract_answer("Answer: x = \\boxed{12}").answer == "12"
+    for lead in ("x =", "x \\in", "x \\leq", "(", "2 +"):
+        assert extract_answer(f"Thus, the answer is ${lead} \\boxed{{12}}$").answer == "12", lead
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -161,8 +162,8 @@ def test_a_final_statement_after_intermediate_boxes_is_the_answer(seed):
     rng = random.Random(3500 + seed)
     gold, _ = _value(rng)
     steps = " ".join(f"Step {k}: we get $\\boxed{{{_other(rng, gold)}}}$." for k in range(rng.randint(1, 3)))
-    final = rng.choice(["Final Answer: The final answer is ${}$. I hope it is correct.", "The final answer is $\\boxed{{{}}}$.",
-                        "\n#### {}", "Final answer: {}"]).format(gold)
+    final = rng.choice(["Final Answer: The final answer is ${}$. I hope it is correct.",
+                        "The final answer is $\\boxed{{{}}}$.", "\n#### {}", "Final answer: {}"]).format(gold)
     if "####" in final and not gold.lstrip("-").isdigit():
         final = f"Final answer: {gold}"
     r = FAST.verify(steps + " " + final, answer=gold)

@@ -480,7 +480,7 @@ def _rule_answer_line(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
         if box is not None:  # a box starts a statement of its own: "Answer: 10 ... so \boxed{12}"
             end = _trim_connectives(text, m.end(), box.start())
             pre = text[m.end():end].strip(" \t$\\([")
-            if not (pre and _VALUE_RE.search(pre) and pre[-1] not in "=<>+-*/^_{(\\"):
+            if not (pre and _VALUE_RE.search(pre)) or _LEADS_IN_RE.search(pre):
                 continue  # "The final answer is $\boxed{5}$", "x = \boxed{5}": the box states it
             stop, cut_by_anchor = end, True
         if cut_by_anchor:  # "answer: 5; so the answer is 5" -> "5"
@@ -496,6 +496,10 @@ def _rule_answer_line(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
 
 _MATHY_RE = re.compile(r"\d|\\[A-Za-z]+|[=<>^]")
 _VALUE_RE = re.compile(r"\d|\\[A-Za-z]+")
+# text that leads into what follows: ends with an operator, a relation or an opening bracket
+_LEADS_IN_RE = re.compile(
+    r"(?:[=<>+\-*/^_{(,:]|\\(?:in|le|leq|ge|geq|ne|neq|approx|equiv|to|sim|cong|subset|subseteq|implies|"
+    r"Rightarrow|rightarrow|iff|cdot|times|pm|mp))\s*$")
 _ENV_RE = re.compile(r"\\begin\{[A-Za-z*]+\}")
 
 
