@@ -363,6 +363,9 @@ SCANS = {
     "hash_lines": "".join(f"#### {i}\n" for i in range(20000)),
     "tags": "".join(f"<answer>{i}</answer>" for i in range(20000)),
     "connectives": "answer: 5" + " so the" * 30000 + " answer is 5",
+    "nested_boxes": "\\boxed{" + "\\boxed{1}" * 20000 + "}",
+    "nested_tags": "<answer>" + "\\boxed{\\boxed{2}}" * 10000 + "</answer>",
+    "sentences": "The answer is " + "$1$. x " * 20000,
 }
 
 

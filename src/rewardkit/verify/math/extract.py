@@ -204,15 +204,20 @@ def outer_boxes(text: str) -> list[tuple[int, int]]:
     """
     spans = find_boxed(text)
     out: list[tuple[int, int]] = []
+    first_inner = False  # the next span inside out[-1] is its first one (checked once: linear)
     for a, b in spans:
         if out and a < out[-1][1] and b <= out[-1][1]:
-            oa, ob = out[-1]
-            ca, cb = _clean_span(text, oa, ob)  # the outer box holds nothing but this one
-            m = _BOX_RE.match(text, ca)
-            if m is not None and text[m.end():a].strip() in ("", "{") and text[b:cb].strip() in ("", "}"):
-                out[-1] = (a, b)
+            if first_inner:
+                first_inner = False
+                oa, ob = out[-1]
+                ca, cb = _clean_span(text, oa, ob)  # the outer box holds nothing but this one
+                m = _BOX_RE.match(text, ca)
+                if m is not None and not text[m.end():a].strip(" \t\r\n{") and not text[b:cb].strip(" \t\r\n}"):
+                    out[-1] = (a, b)
+                    first_inner = True  # \boxed{\boxed{\boxed{3}}}
             continue
         out.append((a, b))
+        first_inner = True
     return out
 
 

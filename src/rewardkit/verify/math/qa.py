@@ -50,7 +50,6 @@ from rewardkit.verify.tags import count_tags, tag_answers
 
 __all__ = ["QAVerifier", "exact_match", "extract_tagged", "normalize_squad", "sub_match", "token_f1"]
 
-_PUNCT = set(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
@@ -68,8 +67,11 @@ def _canonical_number(m: re.Match) -> str:
     return f" {'-' if neg else ''}{whole}{frac} "
 
 
+_DROP_PUNCT = str.maketrans("", "", string.punctuation)
+
+
 def _strip_punct(s: str) -> str:
-    return "".join(ch for ch in s if ch not in _PUNCT)
+    return s.translate(_DROP_PUNCT)
 
 
 def normalize_squad(s: Any) -> str:
@@ -99,30 +101,41 @@ def _golds(gold: Any) -> list[str]:
         return []
     if isinstance(gold, (str, bytes, int, float)):
         gold = [gold]
-    return [normalize_squad(g) for g in gold if normalize_squad(g)]
+    return [n for n in (normalize_squad(g) for g in gold) if n]
 
 
 def exact_match(pred: str, golds: Any) -> bool:
     """True when the normalised prediction equals a normalised gold."""
-    p = normalize_squad(pred)
-    return bool(p) and p in _golds(golds)
+    return _em(normalize_squad(pred), _golds(golds))
 
 
 def sub_match(pred: str, golds: Any) -> bool:
     """True when a normalised gold occurs (as whole words) in the normalised prediction."""
-    p = normalize_squad(pred)
-    return bool(p) and any(re.search(r"(?<!\S)" + re.escape(g) + r"(?!\S)", p) for g in _golds(golds))
+    return _sub(normalize_squad(pred), _golds(golds))
 
 
 def token_f1(pred: str, golds: Any) -> float:
     """SQuAD token-level F1, maximised over golds."""
-    pt = normalize_squad(pred).split()
+    return _f1(normalize_squad(pred), _golds(golds))
+
+
+def _em(p: str, golds: list[str]) -> bool:
+    return bool(p) and p in golds
+
+
+def _sub(p: str, golds: list[str]) -> bool:
+    return bool(p) and any(re.search(r"(?<!\S)" + re.escape(g) + r"(?!\S)", p) for g in golds)
+
+
+def _f1(p: str, golds: list[str]) -> float:
+    pt = Counter(p.split())
+    n = sum(pt.values())
     best = 0.0
-    for g in _golds(golds):
-        gt = g.split()
-        common = sum((Counter(pt) & Counter(gt)).values())
+    for g in golds:
+        gt = Counter(g.split())
+        common = sum((pt & gt).values())
         if common:
-            prec, rec = common / len(pt), common / len(gt)
+            prec, rec = common / n, common / sum(gt.values())
             best = max(best, 2 * prec * rec / (prec + rec))
     return best
 
@@ -176,22 +189,30 @@ class QAVerifier(Verifier):
         big = DEFAULT_BUDGETS["qa"].too_large(completion, 0.0, {"correct": 0.0})
         if big is not None:
             return big
-        golds = references.get(self.answer_column, references.get("answer"))
-        res = resolve_answers(tag_answers(completion, "answer"), self.multiple, key=normalize_squad)
+        golds = _golds(references.get(self.answer_column, references.get("answer")))
+        norms: dict[str, str] = {}  # each block is normalised once
+
+        def key(s: str) -> str:
+            if s not in norms:
+                norms[s] = normalize_squad(s)
+            return norms[s]
+
+        res = resolve_answers(tag_answers(completion, "answer"), self.multiple, key=key)
         pred, n_tags = res.answer, sum(count_tags(completion, "answer").values())
         if pred is None and res.error is None and not self.require_tags:
             pred = completion.strip()
-        if not _golds(golds):
+        if not golds:
             return VerifyResult(0.0, {"correct": 0.0}, pred, "missing_reference")
         if res.error is not None:
             return VerifyResult(0.0, {"correct": 0.0, "f1": 0.0}, res.distinct, MULTIPLE_ANSWERS,
                                 info={"tags": n_tags, "answers": res.distinct})
-        if not pred or not normalize_squad(pred):
+        p = key(pred) if pred else ""
+        if not p:
             return VerifyResult(0.0, {"correct": 0.0, "f1": 0.0}, pred, "no_answer", info={"tags": n_tags})
-        ok = exact_match(pred, golds) if self.mode == "exact_match" else sub_match(pred, golds)
+        ok = _em(p, golds) if self.mode == "exact_match" else _sub(p, golds)
         value = float(ok)
         spam = n_tags > self.tag_spam_limit
         if spam:
             value *= self.tag_spam_factor
-        return VerifyResult(value, {"correct": float(ok), "f1": token_f1(pred, golds)}, pred,
+        return VerifyResult(value, {"correct": float(ok), "f1": _f1(p, golds)}, pred,
                             info={"tags": n_tags, "tag_spam": spam, "mode": self.mode})
