@@ -316,7 +316,7 @@ def test_long_bare_answers_are_the_answer_not_their_last_number(seed):
     assert FAST.verify(text, answer=" + ".join(near).replace("+ -", "- ")).value == 0.0
     # prose, or several lines of work, is still not a bare answer
     assert extract_answer("we find that " + poly).rule != "bare"
-    assert extract_answer("2+2=4\n4*3=12\n12").rule != "bare"
+    assert extract_answer("2+2=4\n4*3=12\n12").answer == "12"  # the final line, not all of them
 
 
 def test_python_spellings_are_not_prose():
@@ -378,3 +378,24 @@ def test_policy_scans_are_linear(name):
         assert r.error is None or not r.error.startswith("internal"), (type(ver).__name__, r.error)
     extract_answer(text)
     assert time.perf_counter() - t < 3.0, name
+
+
+# -- a bare final line after prose or a think block -------------------------------------------------
+
+FINAL_LINES = ["(-\\infty, {n}]", "y = {n}x - 4", "f(x) = x^2 + {n}", "\\begin{{pmatrix}} {n} & 0 \\\\ 1 & {n} \\end{{pmatrix}}",
+               "\\begin{{bmatrix}}\n{n} & 2 \\\\\n3 & 4\n\\end{{bmatrix}}", "{n}x^{{2}} - 3x + 1", "0 \\le x \\le {n}"]
+LEADS = ["We set up the equation and simplify step by step.\n", "<think>\nTry small cases: 1, 2, 5.\n</think>\n",
+         "Let me work through this. First 3 + 4 = 7 and 12/4 = 3.\n", "<think>\nlong thought\n</think>\n\n"]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_bare_final_line_is_the_answer(seed):
+    rng = random.Random(9500 + seed)
+    line = rng.choice(FINAL_LINES).format(n=rng.randint(2, 99))
+    text = rng.choice(LEADS) + line + rng.choice(["", "\n", " "])
+    e = extract_answer(text)
+    assert (e.answer, e.rule) == (line, "bare"), text
+    assert FAST.verify(text, answer=line).value == 1.0
+    # a line of working is not an answer: the last number is
+    work = rng.choice(LEADS) + f"So {rng.randint(2, 9)} boxes.\n48/{rng.randint(2, 9)} = 7"
+    assert extract_answer(work).rule == "last_number", work

@@ -42,7 +42,7 @@ from collections.abc import Sequence
 
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.answers import MULTIPLE_ANSWERS, check_policy, resolve_answers
-from rewardkit.verify.tags import find_tag_blocks, last_tag_block
+from rewardkit.verify.tags import find_tag_blocks, fold_ascii, last_tag_block
 
 __all__ = [
     "RULES",
@@ -394,7 +394,8 @@ _WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")
 #: constants, and the connective of a list of answers)
 _MATH_WORDS = frozenset(
     "sqrt cbrt root sin cos tan cot sec csc arcsin arccos arctan asin acos atan sinh cosh tanh log exp abs "
-    "inf infty infinity mod gcd lcm max min floor ceil det and".split())
+    "inf infty infinity mod gcd lcm max min floor ceil det and "
+    "matrix pmatrix bmatrix vmatrix smallmatrix array cases aligned".split())
 
 
 def _words(s: str) -> list[str]:
@@ -508,20 +509,50 @@ _LEADS_IN_RE = re.compile(
 _ENV_RE = re.compile(r"\\begin\{[A-Za-z*]+\}")
 
 
-def _rule_bare(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
-    """The whole completion, when it is a formula: no prose word (three or more letters that
-    are not notation such as ``sqrt``), one line (or one LaTeX environment such as a
-    ``pmatrix``), and a digit, a LaTeX command or a relation in it.  Its length is bounded
-    by the answer budget, not by this rule: a long formula is still the answer (the verifier
-    refuses it past ``max_answer_chars``), never its last number.  Lone words and
-    punctuation ("Solution", ":") are not answers."""
-    a, b = _clean_span(text, 0, len(text))
+def _is_formula(text: str, a: int, b: int) -> bool:
+    """``text[a:b]`` is a formula: no prose word, one line or one LaTeX environment, and a
+    digit, a LaTeX command or a relation in it (no box: boxes are their own rule)."""
     s = text[a:b]
     if b <= a or _words(s) or not _MATHY_RE.search(s) or "\\boxed" in s or "\\fbox" in s:
+        return False
+    return "\n" not in s or bool(_ENV_RE.match(s) and s.rstrip().endswith("}") and s.count("\\begin") == 1)
+
+
+_EQ_RE = re.compile(r"(?<![<>!=:])=(?!=)")
+_NAME_RE = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?|\([A-Za-z]\))?\s*")
+
+
+def _is_working(s: str) -> bool:
+    """A line of working rather than an answer: an ``=`` whose left side is not a name
+    (``12/4 = 3``; ``y = 3x - 4`` and ``f(x) = x^2`` are answers), or several ``=``."""
+    eqs = list(_EQ_RE.finditer(s))
+    return len(eqs) > 1 or (len(eqs) == 1 and _NAME_RE.fullmatch(s, 0, eqs[0].start()) is None)
+
+
+def _rule_bare(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
+    """The completion (after its last ``</think>``), when it is a formula (:func:`_is_formula`:
+    no prose word (three or more letters that are not notation such as ``sqrt``), one line
+    or one LaTeX environment such as a ``pmatrix``, and a digit, a LaTeX command or a
+    relation in it); else its final line (or final environment) when that is a formula and
+    not a line of working (``12/4 = 3``).  Its length is bounded by the answer budget, not
+    by this rule: a long formula is still the answer (the verifier refuses it past
+    ``max_answer_chars``), never its last number.  Lone words and punctuation ("Solution",
+    ":") are not answers."""
+    think = fold_ascii(text).rfind("</think>") if "</" in text else -1
+    a, b = _clean_span(text, think + 8 if think >= 0 else 0, len(text))
+    if _is_formula(text, a, b):
+        return [(a, b, True)], "matched"
+    nl = text.rfind("\n", a, b)
+    if nl < 0:
         return [], "no match"
-    if "\n" in s and not (_ENV_RE.match(s) and s.rstrip().endswith("}") and s.count("\\begin") == 1):
-        return [], "no match"
-    return [(a, b, True)], "matched"
+    la = nl + 1
+    if text[la:b].lstrip().startswith("\\end{"):  # a final environment over several lines
+        env = text.rfind("\\begin{", a, b)
+        la = text.rfind("\n", a, env) + 1 if env >= 0 else la
+    la, lb = _clean_span(text, la, b)
+    if _is_formula(text, la, lb) and not _is_working(text[la:lb]):
+        return [(la, lb, True)], "matched (final line)"
+    return [], "no match"
 
 
 def _rule_hash(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
