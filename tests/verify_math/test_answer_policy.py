@@ -382,7 +382,8 @@ def test_policy_scans_are_linear(name):
 
 # -- a bare final line after prose or a think block -------------------------------------------------
 
-FINAL_LINES = ["(-\\infty, {n}]", "y = {n}x - 4", "f(x) = x^2 + {n}", "\\begin{{pmatrix}} {n} & 0 \\\\ 1 & {n} \\end{{pmatrix}}",
+FINAL_LINES = ["(-\\infty, {n}]", "y = {n}x - 4", "f(x) = x^2 + {n}",
+               "\\begin{{pmatrix}} {n} & 0 \\\\ 1 & {n} \\end{{pmatrix}}",
                "\\begin{{bmatrix}}\n{n} & 2 \\\\\n3 & 4\n\\end{{bmatrix}}", "{n}x^{{2}} - 3x + 1", "0 \\le x \\le {n}"]
 LEADS = ["We set up the equation and simplify step by step.\n", "<think>\nTry small cases: 1, 2, 5.\n</think>\n",
          "Let me work through this. First 3 + 4 = 7 and 12/4 = 3.\n", "<think>\nlong thought\n</think>\n\n"]
