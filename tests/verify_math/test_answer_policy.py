@@ -400,3 +400,17 @@ def test_a_bare_final_line_is_the_answer(seed):
     # a line of working is not an answer: the last number is
     work = rng.choice(LEADS) + f"So {rng.randint(2, 9)} boxes.\n48/{rng.randint(2, 9)} = 7"
     assert extract_answer(work).rule == "last_number", work
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_qa_signs_of_codes_and_complex_numbers(seed):
+    rng = random.Random(9900 + seed)
+    v = QAVerifier()
+    code = f"0x{rng.randint(16**3, 16**4 - 1):x}"
+    assert v.verify(f"<answer>{code}</answer>", answer=code).value == 1.0
+    assert v.verify(f"<answer>-{code}</answer>", answer=code).value == 0.0
+    a, b = rng.randint(1, 9), rng.randint(1, 9)
+    gold = f"{a} - {b}i"
+    assert v.verify(f"<answer>{a}.0 - {b}.0i</answer>", answer=gold).value == 1.0
+    for wrong in (f"{a} + {b}i", f"-{a} - {b}i", f"{a} - {b + 1}i"):
+        assert v.verify(f"<answer>{wrong}</answer>", answer=gold).value == 0.0, wrong

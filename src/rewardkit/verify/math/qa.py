@@ -16,8 +16,10 @@ LLMs to Reason and Leverage Search Engines with Reinforcement Learning") scores 
 Numbers keep their sign and decimal point (issue #19, family 11): SQuAD's punctuation
 removal would make ``-71.08``, ``71.08`` and ``7108`` one string.  :func:`normalize_squad`
 writes every number in one canonical form first (``−71.080`` -> ``-71.08``, ``1,000`` ->
-``1000``, ``.5`` -> ``0.5``, ``+3`` -> ``3``), as its own token, so a list compares element by
-element (``1, 2, 3`` = ``1 2 3`` ≠ ``12, 3``) and ``-71.08`` ≠ ``71.08``.
+``1000``, ``.5`` -> ``0.5``, ``+3`` -> ``3``, ``2.0i`` -> ``2i``), as its own token, and keeps
+``+``/``-`` operators as tokens (a hyphen inside a word is still dropped), so a list compares
+element by element (``1, 2, 3`` = ``1 2 3`` ≠ ``12, 3``), ``-71.08`` ≠ ``71.08``,
+``3 - 2i`` ≠ ``3 + 2i`` and ``-0x3eb2`` ≠ ``0x3eb2``.
 
 Anti-hacking: several ``<answer>`` blocks with different (normalised) content are a shotgun
 under the one answer policy (:mod:`rewardkit.verify.answers`; ``multiple="reject"`` gives 0
@@ -54,42 +56,62 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
 # a number that is a word of its own: optional sign (ASCII or U+2212), thousands groups or
-# digits, optional decimals (or a bare ".5"); not part of a longer word ("3rd", "x2", "v1.2")
-_NUMBER = re.compile(r"(?<![\w.])([-+\u2212]?)(?:(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?|(\.\d+))(?!\w|\.\d)")
+# digits, optional decimals (or a bare ".5"); not inside a word ("x2", "v1.2"); letters may
+# follow ("2.0i", "5th", "0x3eb2")
+_NUMBER = re.compile(r"(?<![\w.])([-+\u2212]?)(?:(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?|(\.\d+))(?![\d_]|\.\d)")
 
 
-def _canonical_number(m: re.Match) -> str:
+def _canonical_number(m: re.Match, glued: bool) -> str:
+    """The number of ``m`` in canonical form; ``glued``: letters follow (``-0x3eb2``, ``2.0i``),
+    so its sign belongs to that token even when the number is 0."""
     sign, whole, frac, bare = m.group(1), m.group(2), m.group(3), m.group(4)
     whole = (whole or "0").replace(",", "").lstrip("0") or "0"
     frac = (frac or bare or "").rstrip("0")
     frac = "" if frac == "." else frac
-    neg = sign in ("-", "\u2212") and (whole != "0" or frac)
-    return f" {'-' if neg else ''}{whole}{frac} "
+    neg = sign in ("-", "\u2212") and (whole != "0" or bool(frac) or glued)
+    return f" {'-' if neg else ''}{whole}{frac}"
 
 
 _DROP_PUNCT = str.maketrans("", "", string.punctuation)
+_OPERATOR = re.compile(r"[-+\u2212]")
 
 
-def _strip_punct(s: str) -> str:
-    return s.translate(_DROP_PUNCT)
+def _strip_punct(s: str, start: int, end: int) -> str:
+    """``s[start:end]`` without punctuation, except ``+``/``-`` operators, kept as tokens
+    (``3 - 2i`` ≠ ``3 + 2i``); a hyphen inside a word is dropped (``well-known``)."""
+    parts, pos = [], start
+    for m in _OPERATOR.finditer(s, start, end):
+        i = m.start()
+        parts.append(s[pos:i].translate(_DROP_PUNCT))
+        if not (0 < i < len(s) - 1 and s[i - 1].isalpha() and s[i + 1].isalpha()):
+            parts.append(" + " if m.group() == "+" else " - ")
+        pos = i + 1
+    parts.append(s[pos:end].translate(_DROP_PUNCT))
+    return "".join(parts)
 
 
 def normalize_squad(s: Any) -> str:
     """SQuAD answer normalisation (lower, drop punctuation and articles, fix spaces), with
-    numbers kept whole: sign, decimal point and value survive (module docstring).  Linear.
+    numbers kept whole: sign, decimal point and value survive (module docstring), and
+    ``+``/``-`` operators stay tokens.  Linear.
 
     Example:
         >>> normalize_squad("-71.08") == normalize_squad("71.08"), normalize_squad("1,2,3")
         (False, '1 2 3')
+        >>> normalize_squad("3.0 - 2.0i"), normalize_squad("-0x3EB2"), normalize_squad("well-known")
+        ('3 - 2i', '-0x3eb2', 'wellknown')
     """
     s = "" if s is None else str(s)
     s = s.lower()
     parts, pos = [], 0
     for m in _NUMBER.finditer(s):
-        parts.append(_strip_punct(s[pos:m.start()]))
-        parts.append(_canonical_number(m))
+        parts.append(_strip_punct(s, pos, m.start()))
+        glued = s[m.end():m.end() + 1].isalpha()  # 2.0i -> 2i, 5th stays a word
+        parts.append(_canonical_number(m, glued))
+        if not glued:
+            parts.append(" ")
         pos = m.end()
-    parts.append(_strip_punct(s[pos:]))
+    parts.append(_strip_punct(s, pos, len(s)))
     s = _ARTICLES.sub(" ", "".join(parts))
     return " ".join(s.split())
 
