@@ -361,7 +361,7 @@ SCANS = {
     "answer_dollar": "answer: $" * 20000,
     "distinct_boxes": "".join(f"\\boxed{{{i}}}" for i in range(20000)),
     "hash_lines": "".join(f"#### {i}\n" for i in range(20000)),
-    "tags": "".join(f"<answer>{i}</answer>" for i in range(20000)),
+    "tags": "".join(f"<answer>{i}</answer>" for i in range(5000)),
     "connectives": "answer: 5" + " so the" * 30000 + " answer is 5",
     "nested_boxes": "\\boxed{" + "\\boxed{1}" * 20000 + "}",
     "nested_tags": "<answer>" + "\\boxed{\\boxed{2}}" * 10000 + "</answer>",
