@@ -9,9 +9,11 @@ copied into rewardkit).  The set is biased *towards* math-verify: these are its 
 regression tests, some written for non-default configs.
 
 Protocol: math-verify ``verify(parse(gold), parse(pred))`` exactly as its tests call it;
-rewardkit ``MathVerifier().verify(pred, answer=gold)`` with its defaults and with each
-option set of :data:`OPTION_SETS` (plus any given with ``--option``); the report ends with
-the default's accuracy and the best option set's (the issue's aim: ≥ 0.98 with defaults).
+rewardkit ``MathVerifier().verify(pred, answer=gold)`` (default: the one answer policy,
+``multiple="reject"``), and with ``ExtractConfig(multiple="last")`` (the MATH "last box"
+convention, the default before issue #18) and ``ExtractConfig(multiple="list")`` (every
+box joined, math-verify's reading).  Further option sets: :data:`OPTION_SETS` and ``--option``;
+the report ends with the default's accuracy and the best option set's (aim: ≥ 0.98 with defaults).
 
 Run:  python bench/verify/math_mv_regression.py --tests-dir PATH/TO/Math-Verify/tests
   or  python bench/verify/math_mv_regression.py --git-dir PATH/TO/Math-Verify.git   (reads HEAD)
@@ -28,6 +30,7 @@ import subprocess
 import time
 from pathlib import Path
 
+DEFAULT = "rewardkit MathVerifier (multiple='reject', default)"
 FILES = ("test_all.py", "test_open_thoughts.py", "test_numina_cases.py", "test_yujianll.py", "test_boxed.py")
 
 
@@ -65,8 +68,7 @@ def triples(sources: dict[str, str]):
 
 #: rewardkit option sets tried besides the defaults: (label, ExtractConfig kwargs, MathVerifier kwargs)
 OPTION_SETS: list[tuple[str, dict, dict]] = [
-    ("boxed='all'", {"boxed": "all"}, {}),
-    ("boxed='first'", {"boxed": "first"}, {}),
+    ("multiple='first'", {"multiple": "first"}, {}),
     ("latest_anchor=False", {"latest_anchor": False}, {}),
 ]
 
@@ -94,10 +96,13 @@ def main() -> None:
     rows = triples(read_sources(args.tests_dir, None if args.tests_dir else args.git_dir))
     if not rows:
         raise SystemExit("no test files found: pass --tests-dir or --git-dir of a Math-Verify checkout")
-    default = "rewardkit MathVerifier (defaults)"
     systems: dict[str, MathVerifier | None] = {
         "math-verify 0.9 (verify(parse(gold), parse(pred)))": None,
-        default: MathVerifier(equivalence=fresh()),
+        DEFAULT: MathVerifier(equivalence=fresh()),
+        "rewardkit MathVerifier (multiple='last')": MathVerifier(equivalence=fresh(),
+                                                                 extract=ExtractConfig(multiple="last")),
+        "rewardkit MathVerifier (multiple='list')": MathVerifier(equivalence=fresh(),
+                                                                 extract=ExtractConfig(multiple="list")),
     }
     sets = list(OPTION_SETS)
     for raw in args.option:
@@ -137,9 +142,9 @@ def main() -> None:
         accs[name] = acc
         print(f"| {name} | {acc:.3f} | {fp}/{len(rows) - n_pos} | {fn}/{n_pos} | {dt:.1f} |")
     best = max((n for n in accs if n.startswith("rewardkit")), key=lambda n: accs[n])
-    print(f"\nrewardkit with defaults: {accs[default]:.3f}; best option set: {best} {accs[best]:.3f} "
+    print(f"\nrewardkit with defaults: {accs[DEFAULT]:.3f}; best option set: {best} {accs[best]:.3f} "
           f"(aim: ≥ 0.98 with defaults)")
-    name = default
+    name = DEFAULT
     print(f"\n## Cases the default rewardkit verifier gets wrong ({len(wrong[name])})\n")
     for f, gold, pred, lab in wrong[name]:
         print(f"- {f}: gold `{gold[:70]!r}` pred `...{pred[-70:]!r}` expected {int(lab)}")

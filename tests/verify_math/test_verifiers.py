@@ -74,10 +74,12 @@ def test_qa_normalisation_em_submatch_f1_and_tag_spam():
     assert sub_match("the big apple pie", "apple") and not sub_match("pineapple", "apple")
     assert token_f1("eiffel tower paris", "Eiffel Tower") == pytest.approx(0.8)
     v = QAVerifier()
-    assert v.verify("<answer>x</answer> <answer>Paris</answer>", answer={"target": ["paris"]}).value == 1.0
+    assert v.verify("<answer>x</answer> <answer>Paris</answer>", answer={"target": ["paris"]}).error == "multiple_answers"
+    assert QAVerifier(multiple="last").verify("<answer>x</answer> <answer>Paris</answer>", answer="paris").value == 1.0
+    assert v.verify("<answer>Paris</answer> <answer>paris.</answer>", answer={"target": ["paris"]}).value == 1.0
     assert v.verify("Paris", answer="Paris").error == "no_answer"
     assert QAVerifier(require_tags=False).verify("Paris", answer="Paris").value == 1.0
-    spam = "<answer>a</answer>" * 6 + "<answer>Paris</answer>"
+    spam = "<answer>Paris</answer>" * 11
     assert v.verify(spam, answer="Paris").value == pytest.approx(0.25)
     assert QAVerifier(mode="sub_match").verify("<answer></answer>", answer="a").value == 0.0
 
@@ -132,6 +134,7 @@ def test_math_answer_term_passes_extraction_options():
 
     term = math_answer(symbolic=False, rules=["hash", "boxed"], tail_chars=12, latest_anchor=False)
     cfg = term.verifier.extract_config
-    assert (cfg.rules, cfg.tail_chars, cfg.latest_anchor, cfg.boxed) == (("hash", "boxed"), 12, False, "last")
+    assert (cfg.rules, cfg.tail_chars, cfg.latest_anchor, cfg.multiple) == (("hash", "boxed"), 12, False, "reject")
+    assert math_answer(symbolic=False, boxed="all").verifier.extract_config.multiple == "list"
     b = SampleBatch(["q"], ["\\boxed{1} " + "x" * 20 + " #### 7"], {"answer": ["7"]})
     assert r(b).tolist() == [1.0]  # only the last 12 characters are read: the box is cut off

@@ -14,6 +14,12 @@ Grammar and case policy (the one policy for all verifiers):
   count in :func:`count_tags`), so ``"<answer>1<answer>2</answer>"`` has one block, ``"2"``;
 * blocks do not nest or overlap and come back in text order.
 
+Several blocks of one tag follow the one answer policy of :mod:`rewardkit.verify.answers`:
+:func:`tag_answers` returns every block's body, and ``tag_content(..., which="one")`` returns the
+body only when every block says the same thing (``None`` for a shotgun such as
+``<answer>41</answer><answer>42</answer>``); verifiers report such a response as
+``error="multiple_answers"``.
+
 Cost: one forward :meth:`str.find` for each closing tag and one bounded :meth:`str.rfind` for
 its opening tag, each over a disjoint slice of the text, plus one ASCII case fold:
 :math:`O(n)` time and :math:`O(n)` extra memory for a text of ``n`` characters, whatever it
@@ -33,8 +39,10 @@ import re
 from dataclasses import dataclass
 from collections.abc import Iterable, Iterator
 
+from .answers import resolve_answers
+
 __all__ = ["Fence", "TagBlock", "count_tags", "find_fences", "find_tag_blocks", "fold_ascii", "iter_fences",
-           "last_tag_block", "tag_content", "valid_tag_name"]
+           "last_tag_block", "tag_answers", "tag_content", "valid_tag_name"]
 
 _TAG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -170,17 +178,34 @@ def last_tag_block(text: str, tag: str = "answer", *, folded: str | None = None)
         hi = c  # a stray closing tag: look at the previous one
 
 
+def tag_answers(text: str, tag: str = "answer") -> list[str]:
+    """Stripped bodies of every ``<tag>…</tag>`` block, in text order (linear time).
+
+    Example:
+        >>> tag_answers("<answer> 4 </answer> <answer>5</answer>")
+        ['4', '5']
+    """
+    return [b.content(text).strip() for b in find_tag_blocks(text, tag)]
+
+
 def tag_content(text: str, tag: str = "answer", which: str = "last") -> str | None:
-    """Stripped body of the last (``which="last"``) or first (``"first"``) block, or ``None``.
+    """Stripped body of the last (``which="last"``) or first (``"first"``) block, or the body
+    all blocks agree on (``"one"``, the one answer policy: ``None`` when they differ), or ``None``.
 
     Example:
         >>> tag_content("<answer> 4 </answer> <answer>5</answer>"), tag_content("<answer> 4 </answer>x", which="first")
         ('5', '4')
+        >>> tag_content("<answer>4</answer> <answer>5</answer>", which="one") is None
+        True
+        >>> tag_content("<answer>4</answer> <answer> 4 </answer>", which="one")
+        '4'
         >>> tag_content("no tags") is None
         True
     """
-    if which not in ("last", "first"):
-        raise ValueError(f"which: got {which!r}, expected 'last' or 'first'")
+    if which not in ("last", "first", "one"):
+        raise ValueError(f"which: got {which!r}, expected 'last', 'first' or 'one'")
+    if which == "one":
+        return resolve_answers(tag_answers(text, tag)).answer
     if which == "last":
         b = last_tag_block(text, tag)
     else:

@@ -26,12 +26,14 @@ __all__ = ["gsm8k", "math_answer", "multiple_choice", "qa_match"]
 @register_term("math_answer", batch_kind="sample")
 def math_answer(answer_column: str = "answer",
                 rules: Sequence[str] = ("answer_tag", "boxed", "answer_line", "hash", "bare", "last_math", "last_number"),
-                boxed: str = "last", tail_chars: int | None = None, latest_anchor: bool = True,
-                symbolic: bool = True, workers: int = 1,
+                multiple: str = "reject", boxed: str | None = None, tail_chars: int | None = None,
+                latest_anchor: bool = True, symbolic: bool = True, workers: int = 1,
                 deadline: float = 1.0, float_rounding: int = 6, correct: float = 1.0, incorrect: float = 0.0,
                 name: str = "math_answer") -> VerifierTerm:
-    """Math final-answer correctness (extraction + exact/numeric pre-pass + math-verify)."""
-    extract = ExtractConfig(rules=tuple(rules), boxed=boxed, tail_chars=tail_chars, latest_anchor=latest_anchor)
+    """Math final-answer correctness (extraction + exact/numeric pre-pass + math-verify);
+    ``multiple`` is the answer policy for several stated answers (``boxed`` its old alias)."""
+    extract = ExtractConfig(rules=tuple(rules), multiple=multiple, boxed=boxed, tail_chars=tail_chars,
+                            latest_anchor=latest_anchor)
     v = MathVerifier(answer_column, extract, symbolic=symbolic,
                      workers=workers, deadline=deadline, float_rounding=float_rounding,
                      correct=correct, incorrect=incorrect)
@@ -40,20 +42,24 @@ def math_answer(answer_column: str = "answer",
 
 @register_term("gsm8k", batch_kind="sample")
 def gsm8k(method: str = "strict", answer_column: str = "answer", score: float = 1.0, format_score: float = 0.0,
-          numeric: bool = False, tail_chars: int | None = None, name: str = "gsm8k") -> VerifierTerm:
+          numeric: bool = False, tail_chars: int | None = None, multiple: str = "reject",
+          name: str = "gsm8k") -> VerifierTerm:
     """GSM8K '####' answer (strict) or last number (flexible) vs the gold."""
-    return VerifierTerm(GSM8KVerifier(method, answer_column, score, format_score, numeric, tail_chars), name)
+    return VerifierTerm(GSM8KVerifier(method, answer_column, score, format_score, numeric, tail_chars, multiple),
+                        name)
 
 
 @register_term("qa_match", batch_kind="sample")
 def qa_match(mode: str = "exact_match", answer_column: str = "answer", require_tags: bool = True,
-             tag_spam_limit: int = 10, tag_spam_factor: float = 0.25, name: str = "qa_match") -> VerifierTerm:
-    """Short-answer QA exact match / sub-match with SQuAD normalisation."""
-    return VerifierTerm(QAVerifier(mode, answer_column, require_tags, tag_spam_limit, tag_spam_factor), name)
+             tag_spam_limit: int = 10, tag_spam_factor: float = 0.25, multiple: str = "reject",
+             name: str = "qa_match") -> VerifierTerm:
+    """Short-answer QA exact match / sub-match with SQuAD normalisation (numbers kept whole)."""
+    return VerifierTerm(QAVerifier(mode, answer_column, require_tags, tag_spam_limit, tag_spam_factor, multiple),
+                        name)
 
 
 @register_term("multiple_choice", batch_kind="sample")
-def multiple_choice(letters: str = "ABCDEFGHIJ", answer_column: str = "answer",
+def multiple_choice(letters: str = "ABCDEFGHIJ", answer_column: str = "answer", multiple: str = "reject",
                     name: str = "multiple_choice") -> VerifierTerm:
     """Multiple-choice option letter vs the gold letter (or 0-based index)."""
-    return VerifierTerm(MultipleChoiceVerifier(letters, answer_column), name)
+    return VerifierTerm(MultipleChoiceVerifier(letters, answer_column, multiple), name)

@@ -32,13 +32,14 @@ from typing import Any
 from collections.abc import Sequence
 
 from rewardkit.core import SampleBatch
+from rewardkit.verify.answers import MULTIPLE_ANSWERS
 from rewardkit.verify.budget import DEFAULT_BUDGETS, PARSE_LIMIT, Budget
 from rewardkit.verify.result import Verifier, VerifyResult
 
-from .equivalence import MathEquivalence, Verdict
-from .extract import ExtractConfig, Extraction, extract_answer, find_boxed
+from .equivalence import MathEquivalence
+from .extract import ExtractConfig, Extraction, extract_answer, looks_like_solution, outer_boxes
 
-__all__ = ["MathVerifier", "answer_limit", "gold_answer"]
+__all__ = ["MAX_STATED_ANSWERS", "MathVerifier", "answer_limit", "gold_answer", "gold_elements", "stated_checks"]
 
 
 def _group_before(s: str, end: int, limit: int = 200) -> str:
@@ -168,16 +169,26 @@ def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits:
     return None
 
 
+_GOLD_ANCHORS = ("\\boxed", "\\fbox", "####")
+
+
 def gold_answer(gold: Any) -> str | None:
-    """The answer part of a gold reference: the ``\\boxed{}`` of a MATH solution (all of
-    them joined with ``", "`` when there are several),
-    the text after ``####`` of a GSM8K solution, else the string itself.
+    """The answer part of a gold reference (issue #19, family 12c: a gold that is a whole
+    solution is read for its final answer first):
+
+    * the ``\\boxed{}`` of a MATH solution (all of them joined with ``", "`` when there are
+      several: a set of answers);
+    * the text after the last ``####`` of a GSM8K solution;
+    * the answer of the last "The answer is …" / "Final Answer: …" sentence of a worked
+      solution (golds are trusted, so the last statement wins);
+    * the last value of a solution written as several sentences or lines with neither;
+    * else the string itself (without enclosing ``$``/``\\(``/``\\[``).
 
     Example:
         >>> gold_answer("She has 3+4=7 apples.\\n#### 7"), gold_answer("so $\\\\boxed{12}$"), gold_answer(5)
         ('7', '12', '5')
-        >>> gold_answer("$x \\\\geq 5$")
-        'x \\\\geq 5'
+        >>> gold_answer("$x \\\\geq 5$"), gold_answer("Adding, 3 + 4 = 7 apples. The answer is 7.")
+        ('x \\\\geq 5', '7')
     """
     if gold is None:
         return None
@@ -187,16 +198,95 @@ def gold_answer(gold: Any) -> str | None:
     if not s:
         return None
     if "\\boxed" in s or "\\fbox" in s:
-        spans = find_boxed(s)
-        outer = [p for p in spans if not any(q != p and q[0] <= p[0] and p[1] <= q[1] for q in spans)]
+        outer = outer_boxes(s)
         if outer:  # several boxed answers in a reference: all of them (a set of answers)
             return ", ".join(dict.fromkeys(s[a:b].strip() for a, b in outer))
     if "####" in s:
         return s.rsplit("####", 1)[1].strip().replace(",", "") or None
     for lo, hi in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
-        if len(s) > len(lo) + len(hi) and s.startswith(lo) and s.endswith(hi):
+        if len(s) > len(lo) + len(hi) and s.startswith(lo) and s.endswith(hi) and lo not in s[len(lo):-len(hi)]:
             return s[len(lo):-len(hi)].strip() or None
+    if looks_like_solution(s):
+        ex = extract_answer(s, _GOLD_EXTRACT)
+        if ex.answer:
+            return ex.answer
     return s
+
+
+#: how a solution-like gold is read: its stated answers, the last one wins (golds are trusted)
+_GOLD_EXTRACT = ExtractConfig(rules=("answer_line", "last_math", "last_number"), multiple="last")
+
+#: most different answers one completion may state before the shotgun check stops comparing
+MAX_STATED_ANSWERS = 8
+
+
+def gold_elements(gold: str) -> list[str] | None:
+    """The elements of a gold that is a set or list (``\\{1,2,3\\}``, ``1, 2, 3``), else None.
+
+    Elements are split at top-level commas or semicolons (outside brackets); a tuple or an
+    interval in brackets (``(1,2)``, ``[0,1)``) is one object, and a number with thousands
+    separators (``1,000``) is one number.  Linear.
+
+    Example:
+        >>> gold_elements("\\\\{1, 2, 3\\\\}"), gold_elements("-2; 5"), gold_elements("(1,2)"), gold_elements("1,000")
+        (['1', '2', '3'], ['-2', '5'], None, None)
+    """
+    s = gold.strip().replace("\\left", "").replace("\\right", "")
+    if s.startswith("\\{") and s.endswith("\\}"):
+        s = s[2:-2]
+    elif s.startswith("{") and s.endswith("}") and s.count("{") == 1:  # a LaTeX group {1,2,3}: a set
+        s = s[1:-1]
+    elif _THOUSANDS_RE.fullmatch(s):
+        return None
+    parts: list[str] = []
+    depth, last = 0, 0
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s) and s[i + 1] in "{}":
+            depth += 1 if s[i + 1] == "{" else -1
+            i += 2
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c in ",;" and depth == 0:
+            parts.append(s[last:i].strip())
+            last = i + 1
+        i += 1
+    parts.append(s[last:].strip())
+    parts = [p for p in parts if p]
+    return parts if len(parts) >= 2 else None
+
+
+_THOUSANDS_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
+def _joined_like(gold: str, answers: Sequence[str]) -> str:
+    """The answers written as one collection in the gold's form (``\\{a, b\\}`` or ``a, b``)."""
+    body = ", ".join(a.strip() for a in answers)
+    g = gold.strip().replace("\\left", "").replace("\\right", "")
+    return f"\\{{{body}\\}}" if g.startswith(("\\{", "{")) and g.endswith("}") else body
+
+
+def stated_checks(gold: str, answers: Sequence[str]) -> list[str]:
+    """What must equal ``gold`` for a completion that states several different ``answers``
+    (the one answer policy of :mod:`rewardkit.verify.answers`, issue #19 family 1):
+
+    * the answers together, when the gold is a collection of exactly that many elements and
+      each answer is one element (``\\boxed{1}, \\boxed{2}, \\boxed{3}`` for ``{1,2,3}``);
+    * otherwise every one of them (``\\boxed{1/2} = \\boxed{0.5}`` passes,
+      ``\\boxed{41} \\boxed{42}`` fails for ``42``): a shotgun never passes.
+
+    Example:
+        >>> stated_checks("\\\\{1,2,3\\\\}", ["3", "1", "2"]), stated_checks("42", ["41", "42"])
+        (['\\\\{3, 1, 2\\\\}'], ['41', '42'])
+    """
+    elems = gold_elements(gold)
+    if elems is not None and len(elems) == len(answers) and all(gold_elements(a) is None for a in answers):
+        return [_joined_like(gold, answers)]
+    return list(answers)
 
 
 class MathVerifier(Verifier):
@@ -206,7 +296,8 @@ class MathVerifier(Verifier):
         answer_column: batch column holding the gold answer (a string, a number, a
             list of acceptable answers, or a full MATH/GSM8K solution).
         extract: an :class:`ExtractConfig` (default: answer tag, boxed, ``Answer:``,
-            ``####``, last number).
+            ``####``, bare formula, last math span, last number; several different stated
+            answers are a shotgun, ``multiple="reject"``).
         symbolic, workers, deadline, float_rounding: see :class:`MathEquivalence`.
         correct, incorrect: rewards for a right / wrong (or missing) answer.
         equivalence: share one :class:`MathEquivalence` (and its caches) between verifiers.
@@ -217,6 +308,17 @@ class MathVerifier(Verifier):
     power towers, huge factorials) gets ``parse_limit`` without a symbolic step; the symbolic
     step runs in a warmed-up worker process killed after ``deadline`` seconds (default 1.0;
     ``timeout``), so a sample finishes within 2 s.
+
+    Several different stated answers (the one answer policy, :mod:`rewardkit.verify.answers`)
+    are right only as :func:`stated_checks` says: together, when the gold is a collection of
+    that many elements, or each one on its own; otherwise ``error="multiple_answers"``.
+
+    Example:
+        >>> v = MathVerifier(symbolic=False)
+        >>> r = v.verify("\\\\boxed{41} \\\\boxed{42}", answer="42"); (r.value, r.error)
+        (0.0, 'multiple_answers')
+        >>> v.verify("\\\\boxed{-1}, \\\\boxed{2}", answer="\\\\{2, -1\\\\}").value
+        1.0
     """
 
     name = "math_answer"
@@ -252,62 +354,85 @@ class MathVerifier(Verifier):
         t0 = time.perf_counter()
         n = len(texts)
         results: list[VerifyResult | None] = [None] * n
-        extractions: list[Extraction | None] = [None] * n
         pair_gold: list[str] = []
         pair_pred: list[str] = []
-        pair_owner: list[tuple[int, int]] = []  # (sample index, alternative index)
-        alt_count = [0] * n
+        # per sample: its extraction and one list of pair indices per gold alternative; the
+        # sample is right when every pair of one alternative is equal
+        pending: dict[int, tuple[Extraction, list[list[int]]]] = {}
         for i, (text, gold) in enumerate(zip(texts, golds, strict=False)):
-            text = text if isinstance(text, str) else ("" if text is None else str(text))
-            big = self.budget.too_large(text, self.incorrect, {"correct": 0.0})
-            if big is not None:
-                results[i] = big
+            prepared = self._prepare(text, gold)
+            if isinstance(prepared, VerifyResult):
+                results[i] = prepared
                 continue
-            ex = extract_answer(text, self.extract_config)
-            extractions[i] = ex
-            alts = [gold_answer(g) for g in gold] if isinstance(gold, (list, tuple)) else [gold_answer(gold)]
-            alts = [a for a in alts if a]
-            if not alts:
-                results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, ex.answer, "missing_reference",
-                                          info=_info(ex))
-                continue
-            if ex.answer is None or not ex.answer.strip():
-                results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, None, "no_answer", info=_info(ex))
-                continue
-            limit = answer_limit(ex.answer)
-            cut = self.extract_config.max_answer_chars
-            if limit is None and ex.span is not None and ex.span[1] - ex.span[0] > cut:
-                limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
-            if limit is not None:
-                results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, ex.answer, PARSE_LIMIT,
-                                          info={**_info(ex), "message": limit})
-                continue
-            alt_count[i] = len(alts)
-            for j, a in enumerate(alts):
-                pair_gold.append(a)
-                pair_pred.append(ex.answer)
-                pair_owner.append((i, j))
+            ex, per_alt = prepared
+            idx_alt = []
+            for g, preds in per_alt:
+                idx_alt.append(list(range(len(pair_gold), len(pair_gold) + len(preds))))
+                pair_gold += [g] * len(preds)
+                pair_pred += preds
+            pending[i] = (ex, idx_alt)
         verdicts = self.equivalence.compare_many(pair_gold, pair_pred) if pair_gold else []
-        per_sample: dict[int, list[Verdict]] = {}
-        for (i, _), v in zip(pair_owner, verdicts, strict=False):
-            per_sample.setdefault(i, []).append(v)
         elapsed = (time.perf_counter() - t0) / max(n, 1)
-        for i, vs in per_sample.items():
-            ex = extractions[i]
-            best = next((v for v in vs if v.equal), vs[0])
-            err = None if best.equal else next((v.error for v in vs if v.error), None)
+        for i, (ex, idx_alt) in pending.items():
+            ok_alt = next((idx for idx in idx_alt if all(verdicts[p].equal for p in idx)), None)
+            flat = [verdicts[p] for idx in idx_alt for p in idx]
+            best = verdicts[ok_alt[-1]] if ok_alt else flat[0]
+            several = ex.error == MULTIPLE_ANSWERS
+            if ok_alt:
+                err = None
+            elif several:
+                err = MULTIPLE_ANSWERS
+            else:
+                err = next((v.error for v in flat if v.error), None)
             info = _info(ex)
             info["method"] = best.method
             info["cached"] = best.cached
-            value = self.correct if best.equal else self.incorrect
-            results[i] = VerifyResult(value, {"correct": float(best.equal)}, ex.answer, err, info=info)
+            extracted: Any = ex.answer
+            if several:
+                info["answers"] = list(ex.answers)
+                extracted = pair_pred[ok_alt[0]] if ok_alt and len(ok_alt) == 1 else list(ex.answers)
+            value = self.correct if ok_alt else self.incorrect
+            results[i] = VerifyResult(value, {"correct": float(bool(ok_alt))}, extracted, err, info=info)
         for r in results:
             if r is not None and not r.latency:
                 r.latency = elapsed
         return results  # type: ignore[return-value]
 
+    def _prepare(self, text: Any, gold: Any) -> VerifyResult | tuple[Extraction, list[tuple[str, list[str]]]]:
+        """A final result for one sample, or its extraction and, per gold alternative, the
+        answers that must all equal that gold (:func:`stated_checks`)."""
+        text = text if isinstance(text, str) else ("" if text is None else str(text))
+        big = self.budget.too_large(text, self.incorrect, {"correct": 0.0})
+        if big is not None:
+            return big
+        ex = extract_answer(text, self.extract_config)
+        alts = [gold_answer(g) for g in gold] if isinstance(gold, (list, tuple)) else [gold_answer(gold)]
+        alts = [a for a in alts if a]
+        fail = {"correct": 0.0}
+        if not alts:
+            return VerifyResult(self.incorrect, fail, ex.answer, "missing_reference", info=_info(ex))
+        several = ex.error == MULTIPLE_ANSWERS
+        stated = ex.answers if several else ([ex.answer] if ex.answer and ex.answer.strip() else [])
+        if not stated:
+            return VerifyResult(self.incorrect, fail, None, "no_answer", info=_info(ex))
+        if len(stated) > MAX_STATED_ANSWERS:
+            return VerifyResult(self.incorrect, fail, stated, MULTIPLE_ANSWERS,
+                                info={**_info(ex), "message": f"more than {MAX_STATED_ANSWERS} answers"})
+        limit = next((lim for lim in map(answer_limit, stated) if lim is not None), None)
+        cut = self.extract_config.max_answer_chars
+        if limit is None and ex.span is not None and not several and ex.span[1] - ex.span[0] > cut:
+            limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
+        if limit is not None:
+            return VerifyResult(self.incorrect, fail, ex.answer, PARSE_LIMIT, info={**_info(ex), "message": limit})
+        if self.extract_config.multiple == "list" and len(ex.answers) > 1:  # a declared list, in the gold's form
+            return ex, [(g, [_joined_like(g, ex.answers)]) for g in alts]
+        return ex, [(g, stated_checks(g, stated) if several else stated) for g in alts]
+
 
 def _info(ex: Extraction | None) -> dict[str, Any]:
     if ex is None:
         return {}
-    return {"rule": ex.rule, "span": ex.span, "trace": list(ex.trace)}
+    info: dict[str, Any] = {"rule": ex.rule, "span": ex.span, "trace": list(ex.trace)}
+    if ex.error:
+        info["extract_error"] = ex.error
+    return info
