@@ -2,8 +2,11 @@
 
 from .decomposition import RRDLinear, RudderLinear, RudderLSTM, rudder_loss
 from .progress import ProgressAttribution, StepRewardTerm
-from .redistribute import DelayedRewardWrapper, coin_mass, return_equivalent
-from .walk import CoinWalk
+from .redistribute import coin_mass, return_equivalent
+from rewardkit.core.extras import lazy_getattr
+
+# Gymnasium parts (the 'env' extra) load on first use, so the package imports without gymnasium
+__getattr__ = lazy_getattr(__name__, {"DelayedRewardWrapper": "wrappers", "CoinWalk": "walk"})
 
 __all__ = [
            "CoinWalk",
