@@ -38,7 +38,8 @@ PROBE = textwrap.dedent("""
         {"type": "math_answer", "name": "correct", "params": {"symbolic": False, "rules": ["boxed"]}},
         {"type": "think_answer_format", "name": "format", "weight": 0.5},
     ]})
-    b = SampleBatch(["q", "q"], ["<think>x</think><answer>\\\\boxed{1/2}</answer>", "\\\\boxed{3}"], {"answer": ["0.5", "1/2"]})
+    b = SampleBatch(["q", "q"], ["<think>x</think><answer>\\\\boxed{1/2}</answer>", "\\\\boxed{3}"],
+                    {"answer": ["0.5", "1/2"]})
     out["llm"] = llm(b).tolist()
     env = weighted_sum({"task": build_reward({"terms": [{"type": "env_reward"}]}), "bias": Constant(0.25)},
                        {"task": 2.0, "bias": 1.0})
