@@ -269,9 +269,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="2 rollouts (1 timed) instead of 5 (4 timed)")
     ap.add_argument("--kinds", default="flat,image")
     ap.add_argument("--modules", default=",".join(MODULES))
+    ap.add_argument("--counts-repeats", type=int, default=0, metavar="R",
+                    help="only the exact counts vs RLLTE PseudoCounts, R interleaved rounds (A B A B) with the load")
     args = ap.parse_args()
     n_roll = 2 if args.quick else 5
     os.makedirs(SCRATCH, exist_ok=True)
+    if args.counts_repeats:
+        return counts_interleaved(args.kinds.split(","), n_roll, args.counts_repeats)
     print(f"# B1 exploration modules: rewardkit vs RLLTE 1.0.1 ({N_ENVS} x {ENV_ID}, {T}-step rollouts, "
           f"best of {n_roll - 1} timed after 1 warm-up, 1 torch thread)\n")
     print("Bonus path = scoring a rollout (rewardkit `compute`; RLLTE `watch` per step + `compute` minus its "
@@ -329,6 +333,39 @@ def main() -> None:
     print("|---|---|---|")
     for name, val, ok in correctness():
         print(f"| {name} | {val} | {'yes' if ok else 'NO'} |")
+
+
+def counts_interleaved(kinds: list[str], n_roll: int, repeats: int) -> None:
+    """Exact counts (rewardkit) vs RLLTE PseudoCounts, timed back to back in each round, the order alternating
+    (A B, B A, ...), with the 1-minute load average at each round's start; prints the range of the ratios."""
+    print(f"# Exact counts vs RLLTE PseudoCounts, {repeats} interleaved rounds ({N_ENVS} x {ENV_ID}, {T}-step "
+          f"rollouts, best of {n_roll - 1} timed after 1 warm-up, 1 torch thread)\n")
+    print("| obs | round | load average | RLLTE PseudoCounts trans/s | counts (episodic) trans/s | "
+          "counts (product) trans/s | ratio episodic | ratio product |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in kinds:
+        path = os.path.join(SCRATCH, f"b1_{kind}_{n_roll}.npz")
+        if not os.path.exists(path):
+            record(kind, n_roll, path)
+        data = dict(np.load(path))
+        ratios = []
+        for r in range(repeats):
+            load = os.getloadavg()[0]
+            rk: dict = {}
+            for side in (("rk", "rl") if r % 2 == 0 else ("rl", "rk")):
+                if side == "rl":
+                    rl = time_rllte(kind, "PseudoCounts", path, n_roll)
+                else:
+                    rk = {m: time_rk(f"counts (exact, {m})", data, n_roll) for m in ("episodic", "product")}
+            if "tps" not in rl:
+                print(f"| {kind} | {r + 1} | {load:.1f} | error: {rl.get('error')} | | | | |")
+                continue
+            re_, rp = rk["episodic"]["tps"] / rl["tps"], rk["product"]["tps"] / rl["tps"]
+            ratios += [re_, rp]
+            print(f"| {kind} | {r + 1} | {load:.1f} | {rl['tps']:,.0f} | {rk['episodic']['tps']:,.0f} | "
+                  f"{rk['product']['tps']:,.0f} | {re_:.1f}x | {rp:.1f}x |", flush=True)
+        if ratios:
+            print(f"\n{kind}: **{min(ratios):.0f}–{max(ratios):.0f}x** over {repeats} rounds (both count modes)\n")
 
 
 if __name__ == "__main__":

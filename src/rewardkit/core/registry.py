@@ -47,6 +47,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from .errors import ConfigError, DuplicateNameError
+from .extras import MissingExtraError
 
 __all__ = ["ENVS", "LEARNERS", "POTENTIALS", "TERMS", "Entry", "Registry", "TermSpec", "all_registries",
            "available_terms", "get_factory", "load_plugins", "plain_summary", "register_term"]
@@ -135,6 +136,7 @@ class Registry(Generic[E]):
         self.entry_type = entry_type
         self._entries: dict[str, E] = {}
         self._loaded = not self.loaders
+        self._missing: dict[str, str] = {}  # loader module -> the extra it needs (not installed)
 
     # -- registration ---------------------------------------------------------
     def register(self, name: str, factory: Callable[..., Any] | None = None, *, override: bool = False,
@@ -176,6 +178,9 @@ class Registry(Generic[E]):
         for mod in self.loaders:
             try:
                 pkg = importlib.import_module(mod)
+            except MissingExtraError as e:  # named in the unknown-name error: the entry may live there
+                self._missing[mod] = e.extra
+                continue
             except ImportError:
                 continue
             hook = getattr(pkg, "register_terms", None)
@@ -198,6 +203,9 @@ class Registry(Generic[E]):
         names = sorted(self._entries)
         close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.6)
         hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+        if self._missing:  # built-ins that could not load: say which extra would add them
+            hint += "; not loaded (extra not installed): " + ", ".join(
+                f"{m} ('rewardkit[{x}]')" for m, x in sorted(self._missing.items()))
         return ConfigError(field, f"unknown {self.noun} {name!r}{hint}", f"one of: {', '.join(names) or 'none'}")
 
     def __contains__(self, name: object) -> bool:

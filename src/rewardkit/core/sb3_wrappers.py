@@ -25,7 +25,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from .extras import missing_extra
+
+try:
+    from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "rl") from None
 
 from .term import RewardTerm
 from .vecstep import (ENV_REWARD, STEP_TERMS, EpisodeExtra, StepScorer, as_reward, monitor_keywords, sb3_done_flags,

@@ -56,7 +56,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
+from .extras import missing_extra
+
+try:
+    import gymnasium as gym
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "env") from None
 import numpy as np
 
 from .term import RewardTerm

@@ -7,8 +7,11 @@ Sotopia-RL utterance rewards, OPRL's implicit process reward.
 from .decomposition import RRDLinear, RudderLinear, RudderLSTM, rudder_loss
 from .process import fit_trajectory_dpo, implicit_step_rewards, mc_step_values, utterance_rewards, value_increments
 from .progress import ProgressAttribution, StepRewardTerm
-from .redistribute import DelayedRewardWrapper, coin_mass, importance_redistribution, return_equivalent
-from .walk import CoinWalk
+from .redistribute import coin_mass, importance_redistribution, return_equivalent
+from rewardkit.core.extras import lazy_getattr
+
+# Gymnasium parts (the 'env' extra) load on first use, so the package imports without gymnasium
+__getattr__ = lazy_getattr(__name__, {"DelayedRewardWrapper": "wrappers", "CoinWalk": "walk"})
 
 __all__ = [
            "CoinWalk",

@@ -14,15 +14,18 @@ redistributed reward can replace the delayed one for learning.
 
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Sequence
+from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 from ..core.errors import BatchError
+from rewardkit.core.extras import lazy_getattr
 
-__all__ = ["DelayedRewardWrapper", "coin_mass", "importance_redistribution", "return_equivalent"]
+__all__ = ["coin_mass", "importance_redistribution", "return_equivalent"]
+
+#: the Gymnasium wrapper lives in :mod:`.wrappers` (the 'env' extra); still importable from here
+__getattr__ = lazy_getattr("rewardkit.credit", {"DelayedRewardWrapper": "wrappers"})
 
 
 def return_equivalent(pred: np.ndarray, episode_return: float, mask: np.ndarray | None = None) -> np.ndarray:
@@ -84,39 +87,6 @@ def coin_mass(redistributed: np.ndarray, true_events: np.ndarray) -> float:
     r = np.clip(np.asarray(redistributed, dtype=np.float64), 0, None)
     tot = r.sum()
     return float(r[np.asarray(true_events, dtype=bool)].sum() / tot) if tot > 0 else 0.0
-
-
-class DelayedRewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
-    """Withhold the reward and pay the episode return at the last step.
-
-    The immediate reward that was withheld stays visible in ``info["immediate_reward"]``
-    for diagnostics.  Use it to benchmark credit assignment (RUDDER's delayed tasks,
-    LaRe's episodic MuJoCo).
-
-    Example:
-        >>> import gymnasium as gym
-        >>> env = DelayedRewardWrapper(gym.make("CartPole-v1", max_episode_steps=3))
-        >>> _ = env.reset(seed=0)
-        >>> [env.step(0)[1] for _ in range(3)]
-        [0.0, 0.0, 3.0]
-    """
-
-    def __init__(self, env: gym.Env):
-        gym.utils.RecordConstructorArgs.__init__(self)
-        super().__init__(env)
-        self._acc = 0.0
-
-    def reset(self, **kwargs: Any):
-        self._acc = 0.0
-        return self.env.reset(**kwargs)
-
-    def step(self, action: Any):
-        obs, r, term, trunc, info = self.env.step(action)
-        info = dict(info)
-        info["immediate_reward"] = float(r)
-        self._acc += float(r)
-        out = self._acc if (term or trunc) else 0.0
-        return obs, out, term, trunc, info
 
 
 def _pad(episodes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
+from rewardkit.core.extras import missing_extra
+
+try:
+    import gymnasium as gym
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "env") from None
 
 __all__ = ["CoinWalk"]
 

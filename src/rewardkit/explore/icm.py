@@ -20,8 +20,13 @@ from typing import Any
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import torch
-from torch import nn
+from rewardkit.core.extras import missing_extra
+
+try:
+    import torch
+    from torch import nn
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "learn") from None
 
 from ..core.errors import ConfigError
 from ..core.seeding import seeded

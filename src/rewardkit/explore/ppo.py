@@ -43,10 +43,18 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from collections.abc import Callable
 
-import gymnasium as gym
+from rewardkit.core.extras import missing_extra
+
+try:
+    import gymnasium as gym
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "rl") from None
 import numpy as np
-import torch
-import torch.nn as nn
+try:
+    import torch
+    import torch.nn as nn
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "rl") from None
 
 from ..core.errors import ConfigError
 from ..core.gae import gae

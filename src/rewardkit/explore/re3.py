@@ -20,7 +20,12 @@ from typing import Any
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import torch
+from rewardkit.core.extras import missing_extra
+
+try:
+    import torch
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "learn") from None
 
 from ..core.errors import ConfigError
 from ._linalg import mm

@@ -42,9 +42,14 @@ from typing import Any
 from collections.abc import Callable
 
 import numpy as np
-from gymnasium import spaces
-from stable_baselines3.common.buffers import ReplayBuffer
-from stable_baselines3.common.type_aliases import ReplayBufferSamples
+from rewardkit.core.extras import missing_extra
+
+try:
+    from gymnasium import spaces
+    from stable_baselines3.common.buffers import ReplayBuffer
+    from stable_baselines3.common.type_aliases import ReplayBufferSamples
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "rl") from None
 
 from ..core.errors import ConfigError
 from ..core.vecstep import sb3_done_flags

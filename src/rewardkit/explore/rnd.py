@@ -26,7 +26,12 @@ from typing import Any
 from collections.abc import Sequence
 
 import numpy as np
-import torch
+from rewardkit.core.extras import missing_extra
+
+try:
+    import torch
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "learn") from None
 
 from ..core.registry import register_term
 from .base import BonusTerm

@@ -51,8 +51,13 @@ from typing import Any
 from collections.abc import Callable, Mapping
 
 import numpy as np
-from gymnasium import spaces
-from stable_baselines3.common.callbacks import BaseCallback
+from rewardkit.core.extras import missing_extra
+
+try:
+    from gymnasium import spaces
+    from stable_baselines3.common.callbacks import BaseCallback
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "rl") from None
 
 from ..core.errors import ConfigError
 from ..core.normalize import RewardNormalizer

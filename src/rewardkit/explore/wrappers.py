@@ -50,7 +50,12 @@ import hashlib
 import weakref
 from typing import Any
 
-import gymnasium as gym
+from rewardkit.core.extras import missing_extra
+
+try:
+    import gymnasium as gym
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "env") from None
 import numpy as np
 
 from ..core.builtin import EnvReward

@@ -38,7 +38,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
-import gymnasium as gym
+from rewardkit.core.extras import missing_extra
+
+try:
+    import gymnasium as gym
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "env") from None
 import numpy as np
 
 from rewardkit.core import RewardTerm, TransitionBatch, potential_difference, register_term

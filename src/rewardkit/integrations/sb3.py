@@ -13,7 +13,12 @@ from typing import Any
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from stable_baselines3.common.callbacks import BaseCallback
+from rewardkit.core.extras import missing_extra
+
+try:
+    from stable_baselines3.common.callbacks import BaseCallback
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "rl") from None
 
 from rewardkit.core.sb3_wrappers import VecRewardWrapper
 from rewardkit.core.vecstep import ENV_RETURN, TERM_RETURN, monitor_keywords

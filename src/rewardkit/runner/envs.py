@@ -18,7 +18,12 @@ import importlib
 from typing import Any
 from collections.abc import Callable, Mapping
 
-import gymnasium as gym
+from rewardkit.core.extras import missing_extra
+
+try:
+    import gymnasium as gym
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "env") from None
 
 from rewardkit.core import ConfigError
 from rewardkit.core.registry import ENVS

@@ -16,11 +16,9 @@ from .potential import (PotentialShaping, TablePotential, as_potential, availabl
 from .informativeness import (DEFAULT_H, action_gap, informativeness_h, informativeness_l,
                               target_action_mask, target_policies)
 from .invariance import InvarianceReport, PolicyInvarianceError, assert_policy_invariant, invariance_slack
-from .exprd import DesignInfeasible, ExprdProblem, ExprdResult, GreedyResult, exprd_design, exprd_greedy
 from .dynamic import DynamicPotentialShaping
 from .advice import AdviceQLearning, LookBackAdvice, advice_potential, look_ahead_advice, look_back_advice
-from .expadard import (AdaptiveTeacher, ExpAdaRDProblem, SoftmaxReinforce, expadard_design, four_room_region_features,
-                       run_adaptive_teaching)
+from rewardkit.core.extras import lazy_getattr
 from .explors import ExploRSReward, ExploRSTeacher, explors_count_bonus, run_explors  # ExploRS, Devidze et al. 2022
 
 __all__ = [
@@ -65,8 +63,13 @@ __all__ = [
     "target_policies",
 ]
 
-try:  # BARFI (Gupta et al. 2023) needs torch
-    from .barfi import BARFI, TabularBARFI
-    __all__ += ["BARFI", "TabularBARFI"]
-except ImportError:
-    pass
+# EXPRD and ExpAdaRD solve LPs with SciPy (the 'lp' extra), BARFI (Gupta et al. 2023) trains with torch
+# (the 'learn' extra): loaded on first use
+__getattr__ = lazy_getattr(__name__, {
+    **dict.fromkeys(["DesignInfeasible", "ExprdProblem", "ExprdResult", "GreedyResult", "exprd_design", "exprd_greedy"],
+                    "exprd"),
+    **dict.fromkeys(["AdaptiveTeacher", "ExpAdaRDProblem", "SoftmaxReinforce", "expadard_design",
+                     "four_room_region_features", "run_adaptive_teaching"], "expadard"),
+    "BARFI": "barfi", "TabularBARFI": "barfi",
+})
+__all__ += ["BARFI", "TabularBARFI"]

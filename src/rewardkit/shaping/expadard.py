@@ -30,7 +30,12 @@ from typing import Any
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import linprog
+from rewardkit.core.extras import missing_extra
+
+try:
+    from scipy.optimize import linprog
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "lp") from None
 
 from ..core.errors import ConfigError
 from ..tabular.mdp import TabularMDP, as_policy

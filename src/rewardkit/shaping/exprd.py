@@ -39,8 +39,13 @@ from typing import Any
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
+from rewardkit.core.extras import missing_extra
+
+try:
+    from scipy import sparse
+    from scipy.optimize import linprog
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "lp") from None
 
 from ..core.errors import ConfigError, RewardkitError
 from ..tabular.mdp import TabularMDP

@@ -5,9 +5,13 @@ vector rewards and scalarisation, and submodular (history-dependent) rewards.
 """
 
 from .dnf import DNF, parse_dnf
-from .multi_objective import (LinearRewardWrapper, Scalarized, hypervolume, pareto_front, pareto_mask, tchebycheff,
+from .multi_objective import (Scalarized, hypervolume, pareto_front, pareto_mask, tchebycheff,
                               linear_scalarization)
-from .reward_machine import RewardMachine, RewardMachineWrapper, RMShaping
+from .reward_machine import RewardMachine, RMShaping
+from rewardkit.core.extras import lazy_getattr
+
+# the Gymnasium wrappers (the 'env' extra) load on first use, so the package imports without gymnasium
+__getattr__ = lazy_getattr(__name__, {"LinearRewardWrapper": "wrappers", "RewardMachineWrapper": "wrappers"})
 from .submodular import Coverage, MarginalGain, SetFunction, WeightedCoverage
 
 __all__ = [

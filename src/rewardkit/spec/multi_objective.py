@@ -18,13 +18,12 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Mapping, Sequence
 
-import gymnasium as gym
+from rewardkit.core.extras import lazy_getattr
 import numpy as np
 
 from rewardkit.core import ComposedReward, RewardTerm, as_term, build_reward, register_term
 
 __all__ = [
-    "LinearRewardWrapper",
     "Scalarized",
     "hypervolume",
     "linear_scalarization",
@@ -32,6 +31,9 @@ __all__ = [
     "pareto_mask",
     "tchebycheff",
 ]
+
+#: the Gymnasium wrapper lives in :mod:`.wrappers` (the 'env' extra); still importable from here
+__getattr__ = lazy_getattr("rewardkit.spec", {"LinearRewardWrapper": "wrappers"})
 
 
 def linear_scalarization(values: np.ndarray, weights: Sequence[float]) -> np.ndarray:
@@ -192,41 +194,3 @@ class Scalarized(RewardTerm):
             self._best = top if self._best is None else np.maximum(self._best, top)
             z = self._best + self.tau
         return tchebycheff(v, self.weights, z, self.rho)
-
-
-class LinearRewardWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
-    """Scalarise an env's *vector* reward with weights (MO-Gymnasium convention).
-
-    ``info["vector_reward"]`` keeps the vector; :meth:`set_weights` changes ``w``.
-
-    Example:
-        >>> import gymnasium as gym
-        >>> class TwoObj(gym.Env):
-        ...     observation_space = gym.spaces.Discrete(1); action_space = gym.spaces.Discrete(1)
-        ...     def reset(self, *, seed=None, options=None): return 0, {}
-        ...     def step(self, a): return 0, np.array([1.0, -2.0]), True, False, {}
-        >>> env = LinearRewardWrapper(TwoObj(), [1.0, 0.5]); _ = env.reset()
-        >>> _, r, *_, info = env.step(0)
-        >>> r, info["vector_reward"].tolist()
-        (0.0, [1.0, -2.0])
-    """
-
-    def __init__(self, env: gym.Env, weights: Sequence[float]):
-        gym.utils.RecordConstructorArgs.__init__(self, weights=weights)
-        super().__init__(env)
-        self.set_weights(weights)
-
-    def set_weights(self, weights: Sequence[float]) -> None:
-        self.weights = np.asarray(weights, dtype=np.float64)
-
-    def step(self, action: Any):
-        obs, r, term, trunc, info = self.env.step(action)
-        vec = np.asarray(r, dtype=np.float64).reshape(-1)
-        if vec.shape != self.weights.shape:
-            raise ValueError(f"reward: env returned {vec.shape[0]} objectives; weights have {self.weights.shape[0]}")
-        info = dict(info)
-        info["vector_reward"] = vec
-        info["reward_weights"] = self.weights.copy()  # a new object per step (check_env: infos must not share)
-        return obs, float(vec @ self.weights), term, trunc, info
-
-

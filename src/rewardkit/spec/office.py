@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import gymnasium as gym
+from rewardkit.core.extras import missing_extra
+
+try:
+    import gymnasium as gym
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "env") from None
 import numpy as np
 
 __all__ = ["OFFICE_T3", "OFFICE_T3_OPTIMAL_REWARD_PER_STEP", "OfficeWorld", "office_tables"]

@@ -29,9 +29,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-import gymnasium as gym
+from rewardkit.core.extras import lazy_getattr
 import numpy as np
 
 from rewardkit.core import RewardTerm, TransitionBatch, potential_difference, register_term
@@ -39,7 +39,10 @@ from rewardkit.core.errors import ConfigError
 
 from .dnf import DNF, as_events, parse_dnf
 
-__all__ = ["Experience", "RMShaping", "RewardMachine", "RewardMachineWrapper"]
+__all__ = ["Experience", "RMShaping", "RewardMachine"]
+
+#: the Gymnasium wrapper lives in :mod:`.wrappers` (the 'env' extra); still importable from here
+__getattr__ = lazy_getattr("rewardkit.spec", {"RewardMachineWrapper": "wrappers"})
 
 _EDGE = re.compile(
     r"^\(\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(['\"])(.*?)\3\s*,\s*"
@@ -194,84 +197,6 @@ class RewardMachine:
             u2, r, done = self.step(u, events)
             out.append(Experience(u, r, u2, done))
         return out
-
-
-class RewardMachineWrapper(gym.Wrapper, gym.utils.RecordConstructorArgs):
-    """The product of a Gymnasium env and a reward machine.
-
-    Args:
-        env: the environment.
-        rm: the reward machine.
-        labeling: ``labeling(env, obs, action, next_obs, info) -> events``; by default
-            ``info["events"]`` is used (a set of names or a string of one-letter events).
-        reward_mode: ``"replace"`` (the RM reward is the reward; the reference setting)
-            or ``"add"`` (env reward + RM reward).
-        counterfactual: put the CRM experiences in ``info["crm"]`` every step.
-
-    Observations: for a ``Discrete(n)`` env the product is ``Discrete(n * K)`` with
-    index ``s * K + u`` (K = RM states + 1 terminal), else a ``Dict(obs, rm_state)``.
-    The episode terminates when the machine reaches its terminal state.  ``info``
-    carries ``rm_state``, ``rm_next_state``, ``rm_reward`` and ``events``.
-
-    Example:
-        >>> from rewardkit.spec.office import OfficeWorld, OFFICE_T3
-        >>> env = RewardMachineWrapper(OfficeWorld(), RewardMachine.from_text(OFFICE_T3))
-        >>> obs, info = env.reset(seed=0)
-        >>> info["rm_state"], int(env.observation_space.n)   # 108 cells x (4 RM states + terminal)
-        (0, 540)
-    """
-
-    def __init__(self, env: gym.Env, rm: RewardMachine,
-                 labeling: Callable[..., Iterable[str] | str] | None = None,
-                 reward_mode: str = "replace", counterfactual: bool = False):
-        gym.utils.RecordConstructorArgs.__init__(self, rm=rm, labeling=labeling, reward_mode=reward_mode,
-                                                 counterfactual=counterfactual)
-        super().__init__(env)
-        if reward_mode not in ("replace", "add"):
-            raise ValueError(f"reward_mode: got {reward_mode!r}; expected 'replace' or 'add'")
-        self.rm = rm
-        self.labeling = labeling
-        self.reward_mode = reward_mode
-        self.counterfactual = counterfactual
-        self.k = rm.n_states + 1
-        self.u = rm.initial
-        if isinstance(env.observation_space, gym.spaces.Discrete):
-            self.observation_space = gym.spaces.Discrete(int(env.observation_space.n) * self.k)
-        else:
-            self.observation_space = gym.spaces.Dict({"obs": env.observation_space,
-                                                      "rm_state": gym.spaces.Discrete(self.k)})
-        self._obs: Any = None
-
-    def product(self, obs: Any, u: int) -> Any:
-        if isinstance(self.observation_space, gym.spaces.Discrete):
-            return int(obs) * self.k + int(u)
-        return {"obs": obs, "rm_state": int(u)}
-
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        obs, info = self.env.reset(seed=seed, options=options)
-        self.u = self.rm.initial
-        self._obs = obs
-        info = dict(info)
-        info["rm_state"] = self.u
-        return self.product(obs, self.u), info
-
-    def step(self, action: Any):
-        obs, env_r, terminated, truncated, info = self.env.step(action)
-        info = dict(info)
-        if self.labeling is not None:
-            events = self.labeling(self.env, self._obs, action, obs, info)
-        else:
-            events = info.get("events", "")
-        ev = as_events(events)
-        u = self.u
-        u2, rm_r, rm_done = self.rm.step(u, ev)
-        info.update(rm_state=u, rm_next_state=u2, rm_reward=rm_r, events=ev)
-        if self.counterfactual:
-            info["crm"] = self.rm.counterfactual(ev)
-        self.u = u2
-        self._obs = obs
-        reward = rm_r if self.reward_mode == "replace" else float(env_r) + rm_r
-        return self.product(obs, u2), reward, bool(terminated or rm_done), truncated, info
 
 
 @register_term("rm_shaping", batch_kind="transition", uses_discount=True,

@@ -12,11 +12,17 @@
 from .mdp import TabularMDP, as_policy, greedy_policy
 from .soft import logsumexp, soft_value_iteration
 from .worlds import World, GridLayout, ChainLayout, four_rooms, chain_with_distractor, BarfiWorld, barfi_gridworld
-from .envs import TabularEnv, FourRoomsEnv, ChainDistractorEnv, register_envs
 from .qlearning import QLearning, run_q_learning, episodes_to_fraction
 from . import worlds, qlearning  # noqa: F401
+from rewardkit.core.extras import MissingExtraError, lazy_getattr
 
-register_envs()
+try:  # the Gymnasium envs need the 'env' extra; the MDPs and Q-learning do not
+    from .envs import TabularEnv, FourRoomsEnv, ChainDistractorEnv, register_envs
+except MissingExtraError:  # accessing them raises the one-line error naming the extra
+    __getattr__ = lazy_getattr(__name__, dict.fromkeys(["TabularEnv", "FourRoomsEnv", "ChainDistractorEnv", "register_envs"],
+                                                       "envs"))
+else:
+    register_envs()
 
 __all__ = [
     "BarfiWorld",

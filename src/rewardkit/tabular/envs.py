@@ -23,8 +23,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import gymnasium as gym
-from gymnasium import spaces
+from rewardkit.core.extras import missing_extra
+
+try:
+    import gymnasium as gym
+    from gymnasium import spaces
+except ModuleNotFoundError as _e:
+    raise missing_extra(_e, "env") from None
 
 from ..core.errors import ConfigError
 from .mdp import TabularMDP

@@ -53,6 +53,7 @@ import numpy as np
 
 from rewardkit.core import ConfigError, register_term
 from rewardkit.core.cache import LRUCache
+from rewardkit.core.extras import require
 
 from .budget import DEFAULT_BUDGETS, TIMEOUT, Budget, load_output
 from .patterns import PatternTimeout, bounded_validator, pattern_budget
@@ -548,9 +549,7 @@ class ToolCallVerifier(Verifier):
                         for k, v in g["arguments"].items()]
                 vals[i, j] = float(np.mean(hits)) if hits else 1.0
                 sim[i, j] = (validity[j][0] + keys + vals[i, j]) / 3.0
-        from scipy.optimize import linear_sum_assignment
-
-        rows, cols = linear_sum_assignment(-sim)
+        rows, cols = require("scipy.optimize", extra="llm").linear_sum_assignment(-sim)
         matched = [(i, j) for i, j in zip(rows, cols, strict=False) if sim[i, j] > 0]
         total = sum(sim[i, j] for i, j in matched) / max(G, P)
         comps["precision"] = len(matched) / P
