@@ -175,6 +175,7 @@ def _clean(s: str, locale: str) -> str:
     for k, v in _UNICODE.items():
         if k in s:
             s = s.replace(k, v)
+    s = s.replace("\\\\", " \\cr ")  # a matrix row break, before any other backslash rule
     s = s.replace("\\$", "").replace("$", "")
     for a in ("\\(", "\\)", "\\[", "\\]"):
         s = s.replace(a, " ")
@@ -210,7 +211,7 @@ _TOKEN_RE = re.compile(
     r"(?P<base>0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+)(?![0-9a-zA-Z])"
     r"|(?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
     r"|(?P<env>\\(?:begin|end)\s*\{[a-zA-Z]+\})"
-    r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|]|\\\\)"
+    r"|(?P<cmd>\\[a-zA-Z]+|\\[{}|])"
     r"|(?P<op>\*\*|<=|>=|!=|==|[-+*/^_(){}\[\]<>=!,;|&%'])"
     r"|(?P<word>[a-zA-Z]+)"
     r"|(?P<ws>\s+)"
@@ -359,7 +360,7 @@ class _Parser:
         if kind in ("num", "var", "base", "name"):
             return val not in ("or", "and", "U")
         if kind == "cmd":
-            return val not in _RELOPS and val not in ("\\cup", "\\}", "\\\\", "\\lor", "\\vee", "\\pm", "\\mp")
+            return val not in _RELOPS and val not in ("\\cup", "\\}", "\\\\", "\\lor", "\\vee", "\\pm", "\\mp", "\\cr")
         return val in ("(", "{")
 
     def term(self) -> tuple:
@@ -607,7 +608,7 @@ class _Parser:
             t = self.take()[1]
             if t == "&":
                 continue
-            if t == "\\\\":
+            if t == "\\cr":
                 if self.pv() != end:
                     rows.append([])
                 continue
@@ -983,7 +984,7 @@ def _round_sig(x: Any, k: int, mp: Any) -> Fraction:
     if x == 0:
         return Fraction(0)
     e = int(mp.floor(mp.log10(abs(x)))) - k + 1
-    q = Fraction(mp.nint(x / mp.mpf(10) ** e) if e >= 0 else mp.nint(x * mp.mpf(10) ** (-e)))
+    q = Fraction(int(mp.nint(x / mp.mpf(10) ** e) if e >= 0 else mp.nint(x * mp.mpf(10) ** (-e))))
     return q * Fraction(10) ** e
 
 
@@ -1211,21 +1212,39 @@ def _ep_float(a: tuple) -> float | None:
     return float(mp.re(v)) if mp.im(v) == 0 else None
 
 
-def _intervals_equal(xs: list[tuple], ys: list[tuple], opts: CompareOptions, key: str) -> bool | None:
-    if len(xs) != len(ys):
-        return None if len(xs) > 1 or len(ys) > 1 else False
-    def order(iv: list[tuple]) -> list[tuple] | None:
-        keyed = []
-        for t in iv:
-            lo, hi = _ep_float(t[0]), _ep_float(t[2])
-            if lo is None or hi is None:
+def _order(iv: list[tuple], opts: CompareOptions, key: str) -> list[tuple] | None:
+    """Intervals sorted by their endpoints, touching ones merged (``[1,2]∪(2,3]`` = ``[1,3]``)."""
+    keyed = []
+    for t in iv:
+        lo, hi = _ep_float(t[0]), _ep_float(t[2])
+        if lo is None or hi is None:
+            return None
+        keyed.append(((lo, hi), t))
+    keyed.sort(key=lambda p: p[0])
+    out: list[tuple] = []
+    last_hi = None
+    for (lo, hi), t in keyed:
+        if out and last_hi is not None and lo <= last_hi:
+            prev = out[-1]
+            touch = _ep_equal(prev[2], t[0], opts, key)
+            if lo < last_hi or (touch is True and (prev[3] or t[1])):
+                if hi >= last_hi:
+                    out[-1] = (prev[0], prev[1], t[2], t[3])
+                    last_hi = hi
+                continue
+            if touch is None:
                 return None
-            keyed.append(((lo, hi), t))
-        keyed.sort(key=lambda p: p[0])
-        return [t for _, t in keyed]
-    xo, yo = order(xs), order(ys)
+        out.append(t)
+        last_hi = hi
+    return out
+
+
+def _intervals_equal(xs: list[tuple], ys: list[tuple], opts: CompareOptions, key: str) -> bool | None:
+    xo, yo = _order(xs, opts, key), _order(ys, opts, key)
     if xo is None or yo is None:
         return None
+    if len(xo) != len(yo):
+        return False
     undecided = False
     for x, y in zip(xo, yo, strict=True):
         if x[1] != y[1] or x[3] != y[3]:
@@ -1284,7 +1303,7 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
     if ka in ("set", "empty") and kb in ("set", "empty"):
         return ka == kb
     if ka == "mat" or kb == "mat":
-        ra, rb = _rows(a), _rows(b)
+        ra, rb = (a[1], b[1]) if ka == kb else (_rows(a), _rows(b))
         if ra is None or rb is None:
             return None
         if len(ra) != len(rb) or len(ra[0]) != len(rb[0]):
@@ -1460,7 +1479,7 @@ def exact_equal(gold: Any, pred: Any, options: CompareOptions | None = None) -> 
             return _within_precision(gnum[1] if gnum is g.node else -gnum[1], p.node, n)
     try:
         return _node_equal(g.node, p.node, opts, key)
-    except (RecursionError, OverflowError, ValueError, ZeroDivisionError):
+    except (_Bail, _NotQ, RecursionError, ArithmeticError, ValueError, TypeError):
         return None
 
 

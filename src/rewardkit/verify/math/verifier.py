@@ -36,6 +36,7 @@ from rewardkit.verify.budget import DEFAULT_BUDGETS, PARSE_LIMIT, Budget
 from rewardkit.verify.result import Verifier, VerifyResult
 
 from .equivalence import MathEquivalence, Verdict
+from .exact import CompareOptions
 from .extract import ExtractConfig, Extraction, extract_answer, find_boxed
 
 __all__ = ["MathVerifier", "answer_limit", "gold_answer"]
@@ -210,6 +211,9 @@ class MathVerifier(Verifier):
         symbolic, workers, deadline, float_rounding: see :class:`MathEquivalence`.
         correct, incorrect: rewards for a right / wrong (or missing) answer.
         equivalence: share one :class:`MathEquivalence` (and its caches) between verifiers.
+        form, tolerance, sig_figs, locale, precision: comparison options, see
+            :class:`~rewardkit.verify.math.exact.CompareOptions` (defaults: value only, exact,
+            ``"en"`` decimal point, no rounding to the gold's precision).
 
     Budget per sample: a completion over 400,000 characters gets ``incorrect`` and
     ``too_large`` before extraction (which is linear below the cap); an answer that
@@ -223,12 +227,16 @@ class MathVerifier(Verifier):
 
     def __init__(self, answer_column: str = "answer", extract: ExtractConfig | None = None,
                  symbolic: bool = True, workers: int = 1, deadline: float = 1.0, float_rounding: int = 6,
-                 correct: float = 1.0, incorrect: float = 0.0, equivalence: MathEquivalence | None = None):
+                 correct: float = 1.0, incorrect: float = 0.0, equivalence: MathEquivalence | None = None,
+                 form: str = "value", tolerance: float | None = None, sig_figs: int | None = None,
+                 locale: str = "en", precision: str = "exact"):
         self.answer_column = answer_column
         self.reference_columns = (answer_column,)
         self.extract_config = extract or ExtractConfig()
+        options = CompareOptions(form=form, tolerance=tolerance, sig_figs=sig_figs, locale=locale,
+                                 precision=precision)
         self.equivalence = equivalence or MathEquivalence(symbolic=symbolic, workers=workers, deadline=deadline,
-                                                          float_rounding=float_rounding)
+                                                          float_rounding=float_rounding, options=options)
         self.correct = float(correct)
         self.incorrect = float(incorrect)
         base = DEFAULT_BUDGETS["math"]
