@@ -626,7 +626,7 @@ def _ends_with_number(v: tuple) -> bool:
     return v[0] == "num" or (v[0] == "neg" and v[1][0] == "num")
 
 
-_OVERLINE_RE = re.compile(r"(\d*)\.(\d*)\\overline\s*\{(\d+)\}")
+_OVERLINE_RE = re.compile(r"(\d*)\.(\d*)\\(?:overline|dot)\s*\{(\d+)\}")
 
 
 def _number(t: str, p: _Parser | None = None) -> tuple:
@@ -674,7 +674,7 @@ def _parse(s: Any, locale: str) -> _Answer | None:
     c = _clean(s, locale)
     if not c:
         return None
-    if "\\overline" in c:
+    if "\\overline" in c or "\\dot" in c:
         c = _repeating(c)
     python = "**" in c or re.search(r"\b(?:sqrt|pi|exp|log)\(", c) is not None or "*" in c
     try:
@@ -1291,6 +1291,9 @@ def _set_equal(xs: list, ys: list, opts: CompareOptions, key: str) -> bool | Non
 
 def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | None:
     ka, kb = a[0], b[0]
+    # two equations: the same when lhs - rhs agree up to sign
+    if _is_equation(a) and _is_equation(b) and not (_is_assign(a) and _is_assign(b)):
+        return _equation_equal(a, b, opts, key)
     # assignments "x = 5" and memberships "x \in S" stand for their right-hand side
     a, b = _strip_assign(a), _strip_assign(b)
     ka, kb = a[0], b[0]
@@ -1304,6 +1307,10 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
         return ka == kb
     if ka == "mat" or kb == "mat":
         ra, rb = (a[1], b[1]) if ka == kb else (_rows(a), _rows(b))
+        other = b if ka == "mat" else a
+        if (ra is None or rb is None) and other[0] not in _STRUCT:
+            m = (a if ka == "mat" else b)[1]
+            return _node_equal(m[0][0], other, opts, key) if len(m) == 1 and len(m[0]) == 1 else False
         if ra is None or rb is None:
             return None
         if len(ra) != len(rb) or len(ra[0]) != len(rb[0]):
@@ -1326,6 +1333,26 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
             return False  # a tuple against a single value
         return None
     return _scalar_equal(a, b, opts, key)
+
+
+def _is_equation(n: tuple) -> bool:
+    return n[0] == "rel" and n[2] == ["="] and not _has(n[1], _STRUCT)
+
+
+def _is_assign(n: tuple) -> bool:
+    return _is_equation(n) and n[1][0][0] == "var" and n[1][0][1] not in _variables(n[1][1], set())
+
+
+def _equation_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | None:
+    da = ("add", a[1][0], ("neg", a[1][1]))
+    db = ("add", b[1][0], ("neg", b[1][1]))
+    same = _scalar_equal(da, db, opts, key)
+    if same is True:
+        return True
+    flipped = _scalar_equal(da, ("neg", db), opts, key)
+    if flipped is True:
+        return True
+    return False if same is False and flipped is False else None
 
 
 def _strip_assign(n: tuple) -> tuple:

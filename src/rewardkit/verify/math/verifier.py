@@ -36,7 +36,7 @@ from rewardkit.verify.budget import DEFAULT_BUDGETS, PARSE_LIMIT, Budget
 from rewardkit.verify.result import Verifier, VerifyResult
 
 from .equivalence import MathEquivalence, Verdict
-from .exact import CompareOptions
+from .exact import CompareOptions, exact_equal
 from .extract import ExtractConfig, Extraction, extract_answer, find_boxed
 
 __all__ = ["MathVerifier", "answer_limit", "gold_answer"]
@@ -286,6 +286,14 @@ class MathVerifier(Verifier):
             cut = self.extract_config.max_answer_chars
             if limit is None and ex.span is not None and ex.span[1] - ex.span[0] > cut:
                 limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
+            if limit is not None and limit.startswith(("exponent", "numeric exponent", "factorial")):
+                # towers and big factorials only threaten sympy: the bounded fast path may still decide
+                decided = [exact_equal(a, ex.answer, self.equivalence.options) for a in alts]
+                if any(d is True for d in decided) or (decided and all(d is False for d in decided)):
+                    ok = any(d is True for d in decided)
+                    results[i] = VerifyResult(self.correct if ok else self.incorrect, {"correct": float(ok)}, ex.answer,
+                                              None, info={**_info(ex), "method": "numeric", "cached": False})
+                    continue
             if limit is not None:
                 results[i] = VerifyResult(self.incorrect, {"correct": 0.0}, ex.answer, PARSE_LIMIT,
                                           info={**_info(ex), "message": limit})
