@@ -579,7 +579,11 @@ class _Parser:
             return ("div", ("fn", "ln", self.func_arg()), ("fn", "ln", b))
         if self.pv() in ("^", "**"):  # \sin^2 x
             self.take()
-            power = self.braced() if self.pv() == "{" else self.atom()
+            power = self.braced() if self.pv() == "{" else self.unary_exp()
+            if power[0] == "neg" and power[1][0] == "num" and power[1][1] == 1:  # \tan^{-1}: the inverse
+                if name not in ("sin", "cos", "tan"):
+                    raise _Bail
+                return ("fn", "arc" + name, self.func_arg())
         v: tuple = ("fn", "ln" if name == "log" else name, self.func_arg())
         return ("pow", v, power) if power is not None else v
 
