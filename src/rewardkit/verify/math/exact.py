@@ -1327,6 +1327,11 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
     ia, ib = _as_intervals(a), _as_intervals(b)
     if ia is not None and ib is not None:
         return _intervals_equal(ia, ib, opts, key)
+    if (ka in _STRUCT) != (kb in _STRUCT):  # a structure against a single value
+        st, sc = (a, b) if ka in _STRUCT else (b, a)
+        if st[0] in ("list", "set") and len(st[1]) == 1:
+            return _node_equal(st[1][0], sc, opts, key)
+        return False  # several answers for one (a shotgun), an interval, an equation, a tuple
     if ka in _STRUCT or kb in _STRUCT:
         if ka in ("list", "set") and kb not in _STRUCT and len(a[1]) > 1:
             return False  # several answers for one: a shotgun
