@@ -165,6 +165,8 @@ _THOUSANDS_RE = re.compile(r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
 _EU_THOUSANDS_RE = re.compile(r"^[-+]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$")
 _BASED_RE = re.compile(r"^\(?([0-9A-Za-z]+)\)?_\{?\(?(\d{1,2})\)?\}?$")
 _CODE_RE = re.compile(r"^[A-Za-z0-9]+$")
+_PERCENT_WORD_RE = re.compile(r"(?<=\d)\s*(?:pct|percent)\b")
+_AMBIGUOUS_COMMA = re.compile(r"^\s*\$?\s*-?(?:0|\d{4,}|\d{1,3}),(?:\d{1,2}|\d{4,})\s*\$?\s*$|^\s*\$?\s*-?0,\d+\s*\$?\s*$")
 _UNICODE = {"\u2212": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ", "\u00f7": "/",
             "\u2264": "\\le ", "\u2265": "\\ge ", "\u2260": "\\ne ", "\u221e": "\\infty ", "\u03c0": "\\pi ",
             "\u221a": "\\sqrt ", "\u222a": "\\cup ", "\u2208": "\\in "}
@@ -187,7 +189,10 @@ def _clean(s: str, locale: str) -> str:
         if s2 == s:
             break
         s = s2
+    if locale == "en":
+        s = re.sub(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))", "", s)  # 11,\!111: a thousands group
     s = _DEGREE_RE.sub("", s).replace("\\%", "%").replace("\\!", "")
+    s = _PERCENT_WORD_RE.sub("%", s)
     if locale == "en":
         s = _THIN_RE.sub("", s)
     else:
@@ -221,7 +226,7 @@ _FUNCS = {"sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan"
           "sinh", "cosh", "tanh", "exp", "log", "ln", "sqrt", "abs", "Abs"}
 _RELOPS = {"<": "<", ">": ">", "<=": "<=", ">=": ">=", "!=": "!=", "=": "=", "==": "=",
            "\\lt": "<", "\\gt": ">", "\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=",
-           "\\geq": ">=", "\\geqslant": ">=", "\\ne": "!=", "\\neq": "!=", "\\in": "in"}
+           "\\geq": ">=", "\\geqslant": ">=", "\\ne": "!=", "\\neq": "!=", "\\in": "in", "\\approx": "~"}
 _GREEK = {"alpha", "beta", "gamma", "delta", "theta", "phi", "varphi", "lambda", "mu", "sigma", "omega",
           "tau", "rho", "psi", "xi", "eta", "zeta", "kappa", "nu", "chi", "epsilon", "varepsilon"}
 _UNITS = {"cm", "mm", "km", "kg", "mg", "ml", "ft", "yd", "mi", "lb", "lbs", "oz", "hr", "hrs", "min", "sec",
@@ -232,11 +237,14 @@ _MATRIX_ENVS = ("pmatrix", "bmatrix", "Bmatrix", "vmatrix", "matrix", "smallmatr
 def _tokenize(s: str, python: bool) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     words = 0
+    prev_end, prev_kind = -1, ""
     for m in _TOKEN_RE.finditer(s):
         kind = m.lastgroup or "other"
         t = m.group()
         if kind == "ws":
             continue
+        spaced_after_number = prev_kind == "num" and m.start() > prev_end
+        prev_end, prev_kind = m.end(), kind
         if kind == "env":
             t = "\\" + t[1:4] + ":" + t[t.index("{") + 1:-1] if t.startswith("\\end") else \
                 "\\begin:" + t[t.index("{") + 1:-1]
@@ -253,7 +261,7 @@ def _tokenize(s: str, python: bool) -> list[tuple[str, str]]:
                 kind = "name"
             elif len(t) > 1:
                 words += 1
-                if len(t) > 3 or t in _UNITS or words > 2:
+                if len(t) > 3 or t in _UNITS or words > 2 or spaced_after_number:
                     raise _Bail  # a word: units, prose or a code (not a product of letters)
                 for ch in t:  # "xy": implicit product of one-letter variables
                     out.append(("var", ch))
@@ -1302,17 +1310,20 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
     a, b = _strip_assign(a), _strip_assign(b)
     ka, kb = a[0], b[0]
     if ka == "or" and not _as_intervals(a):
-        a, ka = ("list", [_strip_assign(x) for x in a[1]]), "list"
+        a, ka = ("list", a[1]), "list"
     if kb == "or" and not _as_intervals(b):
-        b, kb = ("list", [_strip_assign(x) for x in b[1]]), "list"
+        b, kb = ("list", b[1]), "list"
     if ka in ("list", "set") and kb in ("list", "set"):
-        return _set_equal(a[1], b[1], opts, key)
+        xs, ys = _flatten(a[1]), _flatten(b[1])
+        if any(x[0] == "seq" for x in xs) != any(y[0] == "seq" for y in ys):
+            return None  # "p=5, q=2; p=7, q=2" against "(5,2), (7,2)": pairs written two ways
+        return _set_equal(xs, ys, opts, key)
     if ka in ("set", "empty") and kb in ("set", "empty"):
         return ka == kb
     if ka == "mat" or kb == "mat":
         ra, rb = (a[1], b[1]) if ka == kb else (_rows(a), _rows(b))
         other = b if ka == "mat" else a
-        if (ra is None or rb is None) and other[0] not in _STRUCT:
+        if (ra is None or rb is None) and other[0] not in _STRUCT and not _has(other, _STRUCT):
             m = (a if ka == "mat" else b)[1]
             return _node_equal(m[0][0], other, opts, key) if len(m) == 1 and len(m[0]) == 1 else False
         if ra is None or rb is None:
@@ -1327,8 +1338,8 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
     ia, ib = _as_intervals(a), _as_intervals(b)
     if ia is not None and ib is not None:
         return _intervals_equal(ia, ib, opts, key)
-    if (ka in _STRUCT) != (kb in _STRUCT):  # a structure against a single value
-        st, sc = (a, b) if ka in _STRUCT else (b, a)
+    if (ka in _STRUCT) != (kb in _STRUCT) and not _has(b if ka in _STRUCT else a, _STRUCT):
+        st, sc = (a, b) if ka in _STRUCT else (b, a)  # a structure against a single value
         if st[0] in ("list", "set") and len(st[1]) == 1:
             return _node_equal(st[1][0], sc, opts, key)
         return False  # several answers for one (a shotgun), an interval, an equation, a tuple
@@ -1342,6 +1353,17 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
             return False  # a tuple against a single value
         return None
     return _scalar_equal(a, b, opts, key)
+
+
+def _flatten(items: list) -> list:
+    out: list = []
+    for x in items:
+        x = _strip_assign(x)
+        if x[0] == "or" and not _as_intervals(x):
+            out.extend(_flatten(x[1]))
+        else:
+            out.append(x)
+    return out
 
 
 def _is_equation(n: tuple) -> bool:
@@ -1361,13 +1383,56 @@ def _equation_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool 
     flipped = _scalar_equal(da, ("neg", db), opts, key)
     if flipped is True:
         return True
-    return False if same is False and flipped is False else None
+    if same is False and flipped is False:
+        # the same equation scaled by a constant c != 0: lhs-rhs = c (lhs'-rhs')
+        names = sorted(_variables(da, set()) | _variables(db, set()))
+        try:
+            env = _rand_points(key + "\x01", names, True)[0]
+            qa, _ = _qeval(da, env)
+            qb, _ = _qeval(db, env)
+        except (_Bail, _NotQ, ArithmeticError):
+            return None
+        if qa == 0 or qb == 0:
+            return None
+        c = qa / qb
+        scaled = _scalar_equal(da, ("mul", ("num", c, False, str(c)), db), opts, key)
+        return scaled
+    return None
 
 
 def _strip_assign(n: tuple) -> tuple:
-    if n[0] == "rel" and len(n[1]) == 2 and n[2][0] in ("=", "in") and n[1][0][0] == "var":
-        return n[1][1]
+    """``x = 5``, ``f(x) = 1``, ``|AB| = 1``, ``x = 5+5+1 = 11``, ``x \\in S``: the value named."""
+    if n[0] != "rel":
+        return n
+    exprs, ops = n[1], n[2]
+    if len(exprs) == 2 and ops == ["in"] and exprs[0][0] == "var":
+        return exprs[1]
+    if not set(ops) <= {"=", "~"}:
+        return n
+    if "~" in ops and "=" in ops:  # x = 1/3 \approx 0.33: the exact value stated before the first \approx
+        cut = ops.index("~")
+        exprs, ops = exprs[:cut + 1], ops[:cut]
+    if len(exprs) == 1:
+        return exprs[0]
+    if len(exprs) == 2 and exprs[0][0] == "var":
+        return exprs[1]
+    last = exprs[-1]
+    if (_is_name(exprs[0]) or not _variables(exprs[0], set())) and not _variables(last, set()) \
+            and not _has(last, _STRUCT):
+        return last  # "x = 5+5+1 = 11", "f(x) = 1", "1/2 = 10/9": the value stated last
     return n
+
+
+def _is_name(n: tuple) -> bool:
+    """A left-hand side that names a quantity: ``AB``, ``f(x)``, ``|AB|``, ``\\frac{NO}{BO}``."""
+    k = n[0]
+    if k == "var":
+        return True
+    if k in ("mul", "div"):
+        return _is_name(n[1]) and _is_name(n[2])
+    if k == "fn" and n[1] == "abs":
+        return _is_name(n[2])
+    return False
 
 
 def _rows(n: tuple) -> list[list[tuple]] | None:
@@ -1493,6 +1558,8 @@ def exact_equal(gold: Any, pred: Any, options: CompareOptions | None = None) -> 
     ps = pred if isinstance(pred, str) else ("" if pred is None else str(pred))
     if not gs.strip() or not ps.strip():
         return None
+    if opts.locale == "en" and (_AMBIGUOUS_COMMA.match(gs) or _AMBIGUOUS_COMMA.match(ps)):
+        return None  # "0,111", "1,22": a decimal comma or a list; no locale option says which
     coded = _code_verdict(gs, ps, opts)
     if coded is not None:
         return coded
