@@ -185,6 +185,11 @@ def _near_miss_cases() -> list[tuple[str, str, bool]]:
                 (f"10^{{{k}}}+1", f"10^{{{k}}}", False), (f"\\frac{{\\sqrt{{{b}}}}}{{10^{{{k}}}}}", f"\\frac{{\\sqrt{{{b}}}}}{{10^{{{k + 1}}}}}", False),
                 (f"\\frac{{\\sqrt{{{b}}}}}{{10^{{{k}}}}}", f"\\sqrt{{{b}}} \\cdot 10^{{-{k}}}", True),
                 (f"\\pi \\cdot 10^{{-{k}}}", f"\\pi \\cdot 10^{{-{k + 3}}}", False)]
+        # decimals that differ in the last of many digits (math-verify rounds them to 6)
+        d = RNG.randint(10 ** 9, 10 ** 10)
+        x = f"-{d // 10 ** 9}.{d % 10 ** 9:09d}0"
+        y = f"-{(d + 1) // 10 ** 9}.{(d + 1) % 10 ** 9:09d}0"
+        out += [(x, y, False), (x, x.rstrip("0"), True)]
     return out
 
 

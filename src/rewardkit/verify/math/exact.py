@@ -27,13 +27,15 @@ Values (numbers are compared in this order):
 
 1. **exact rationals** (:class:`fractions.Fraction`) when every operation stays in ℚ,
    so ``1/2006!`` ≠ ``1/2004!`` however small they are;
-2. otherwise **high precision** (mpmath, complex, evaluated at 40 and 60 digits; the gap
-   between the two estimates the rounding error ε): equal when
-   :math:`|a-b| \\le 10^{-30}\\max(|a|,|b|) + 10^{3}\\varepsilon`, different otherwise, so
-   a relative test never passes values that differ by orders of magnitude;
-3. a **decimal literal** (``0.333``) that is within :math:`10^{-6}` relative of the other
-   side without being equal is left undecided (math-verify rounds to 6 digits) unless a
-   tolerance option decides it.
+2. otherwise **high precision** (mpmath, complex, evaluated at 40 and 60 digits; the
+   60-digit value's error is bounded by :math:`\\varepsilon = 10^{-15}|a_{60}-a_{40}|`): a
+   value within :math:`10\\varepsilon` of 0 is 0; two non-zero values are equal when
+   :math:`|a-b| \\le 10^{-30}\\max(|a|,|b|) + 10(\\varepsilon_a+\\varepsilon_b)`, different
+   otherwise, so a relative test never passes values that differ by orders of magnitude;
+3. decimal literals are exact rationals: two decimals are equal only when their values are
+   (``-12.582507840`` ≠ ``-12.582507841``); a decimal (``0.333``) within :math:`10^{-6}`
+   relative of an exact non-decimal value (``1/3``, ``\\sqrt 2``) without being equal is left
+   undecided (math-verify rounds to 6 digits) unless a tolerance option decides it.
 
 Expressions with free variables are compared by **randomised identity testing** at three
 points derived from a hash of the pair.  For rational functions the evaluation is exact
@@ -1040,13 +1042,13 @@ def _const_equal(a: tuple, b: tuple, opts: CompareOptions) -> bool | None:
     except (_Bail, OverflowError, ValueError, ZeroDivisionError):
         return None
     else:
-        return _q_verdict(qa, qb, da or db, opts)
+        return _q_verdict(qa, qb, da != db, opts)
     try:
         va, ea, mp = _mp_value(a, {}, {})
         vb, eb, _ = _mp_value(b, {}, {})
     except (_Bail, OverflowError, ValueError, ZeroDivisionError, TypeError):
         return None
-    return _close_mp(va, ea, vb, eb, mp, _has_decimal(a) or _has_decimal(b), opts)
+    return _close_mp(va, ea, vb, eb, mp, _has_decimal(a) != _has_decimal(b), opts)
 
 
 def _has_decimal(n: Any) -> bool:
@@ -1099,7 +1101,7 @@ def _identity(a: tuple, b: tuple, names: list[str], opts: CompareOptions, key: s
         if max(na + db, nb + da) > _MAX_DEG:
             rational = False
     pts = _rand_points(key, names, rational)
-    dec = _has_decimal(a) or _has_decimal(b)
+    dec = _has_decimal(a) != _has_decimal(b)  # one side rounded, the other exact
     undecided = False
     for env in pts:
         if rational:
