@@ -161,6 +161,7 @@ class MathEquivalence(RebuildOnUnpickle):
                 todo[p].append(i)
                 continue
             p_norm = normalize_answer(p)
+            v: Verdict | None
             if g_norm and g_norm == p_norm:
                 v, path = Verdict(True, "string"), "string"
             else:

@@ -25,7 +25,7 @@ Grammar (tokens by one linear regex scan; ≤ 400 tokens, nesting ≤ 48)::
 
 Values (numbers are compared in this order):
 
-1. **exact rationals** (:class:`fractions.Fraction`) when every operation stays in ℚ,
+1. **exact rationals** (:class:`fractions.Fraction`) when every operation stays rational,
    so ``1/2006!`` ≠ ``1/2004!`` however small they are;
 2. otherwise **high precision** (mpmath, complex, evaluated at 40 and 60 digits; the
    60-digit value's error is bounded by :math:`\\varepsilon = 10^{-15}|a_{60}-a_{40}|`): a
@@ -55,8 +55,10 @@ Example:
     (True, True, False)
     >>> exact_equal("x > -8", "(-8, \\\\infty)"), exact_equal("\\\\frac{1}{2006!}", "\\\\frac{1}{2004!}")
     (True, False)
-    >>> exact_equal("e^{i\\\\pi}", "-1"), exact_equal("0.\\\\overline{9}", "1"), exact_equal("4.1\\\\times10^{8}", "410{,}000{,}000")
-    (True, True, True)
+    >>> exact_equal("e^{i\\\\pi}", "-1"), exact_equal("0.\\\\overline{9}", "1")
+    (True, True)
+    >>> exact_equal("4.1\\\\times10^{8}", "410{,}000{,}000")
+    True
 """
 
 from __future__ import annotations
@@ -487,7 +489,7 @@ class _Parser:
             raise _Bail
         self.depth -= 1
         if len(items) == 1:
-            if open_ == "(" and close == ")" or open_ == "[" and close == "]":
+            if (open_ == "(" and close == ")") or (open_ == "[" and close == "]"):
                 return items[0]
             raise _Bail
         return ("seq", open_, close, items)
@@ -495,28 +497,22 @@ class _Parser:
     def atom(self) -> tuple:
         kind, t = self.take()
         if kind == "num":
-            return _number(t, self)
+            return _number(t)
         if kind == "base":
             return ("num", Fraction(int(t, 0)), False, t)
         if kind == "var":
-            if t == "e":
-                return ("e",)
-            if t == "i":
-                return ("i",)
-            return ("var", t)
+            return _CONST_NODES.get(t, ("var", t)) if t in ("e", "i") else ("var", t)
         if kind == "name":
-            if t in ("pi",):
-                return ("pi",)
-            if t in ("oo", "inf", "infty", "infinity"):
-                return ("inf",)
-            if t == "I":
-                return ("i",)
-            if t == "E":
-                return ("e",)
             if t in _FUNCS:
                 return self.function(t)
+            if t in _NAME_NODES:
+                return _NAME_NODES[t]
             raise _Bail
-        if t == "(" or t == "[":
+        if kind == "env":
+            return self.matrix(t)
+        if kind == "cmd":
+            return self.command(t[1:])
+        if t in ("(", "["):
             return self.seq_or_paren(t)
         if t == "{":
             self.enter()
@@ -528,60 +524,66 @@ class _Parser:
             v = self.expr()
             self.take("|")
             return ("fn", "abs", v)
-        if kind == "env":
-            return self.matrix(t)
-        if kind != "cmd":
-            raise _Bail
-        name = t[1:]
-        if name == "frac":
-            return ("div", self.group(), self.group())
-        if name == "binom":
-            return ("binom", self.group(), self.group())
-        if name == "sqrt":
-            if self.pv() == "[":
-                self.take()
-                n = self.expr()
-                self.take("]")
-                return ("root", self.group(), n)
-            return ("root", self.group(), ("num", Fraction(2), False, "2"))
-        if name == "pi":
-            return ("pi",)
-        if name == "infty":
-            return ("inf",)
-        if name == "{":
-            return self.brace_set()
-        if name in ("emptyset", "varnothing"):
-            return ("empty",)
-        if name == "mathbb":
-            self.take("{")
-            r = self.take()
-            self.take("}")
-            if r[1] != "R":
-                raise _Bail
-            return ("reals",)
-        if name == "overline":
-            raise _Bail  # handled in _number
-        if name == "langle":
-            items = [self.expr()]
-            while self.pv() == ",":
-                self.take()
-                items.append(self.expr())
-            self.take("\\rangle")
-            return ("seq", "(", ")", items) if len(items) > 1 else items[0]
-        if name in ("lvert", "vert"):
-            v = self.expr()
-            self.take("\\rvert" if name == "lvert" else "\\vert")
-            return ("fn", "abs", v)
-        if name in _FUNCS or name in ("arcsin", "arccos", "arctan"):
-            return self.function(name)
+        raise _Bail
+
+    def command(self, name: str) -> tuple:
+        if name in _CMD_NODES:
+            return _CMD_NODES[name]
         if name in _GREEK:
             return ("var", name)
+        handler = getattr(self, "cmd_" + name, None) if name.isalpha() else None
+        if handler is not None:
+            return handler()
+        if name in _FUNCS or name in ("arcsin", "arccos", "arctan"):
+            return self.function(name)
+        if name == "{":
+            return self.brace_set()
         raise _Bail
+
+    def cmd_frac(self) -> tuple:
+        return ("div", self.group(), self.group())
+
+    def cmd_binom(self) -> tuple:
+        return ("binom", self.group(), self.group())
+
+    def cmd_sqrt(self) -> tuple:
+        if self.pv() == "[":
+            self.take()
+            n = self.expr()
+            self.take("]")
+            return ("root", self.group(), n)
+        return ("root", self.group(), _TWO)
+
+    def cmd_mathbb(self) -> tuple:
+        self.take("{")
+        r = self.take()
+        self.take("}")
+        if r[1] != "R":
+            raise _Bail
+        return ("reals",)
+
+    def cmd_langle(self) -> tuple:
+        items = [self.expr()]
+        while self.pv() == ",":
+            self.take()
+            items.append(self.expr())
+        self.take("\\rangle")
+        return ("seq", "(", ")", items) if len(items) > 1 else items[0]
+
+    def cmd_lvert(self) -> tuple:
+        v = self.expr()
+        self.take("\\rvert")
+        return ("fn", "abs", v)
+
+    def cmd_vert(self) -> tuple:
+        v = self.expr()
+        self.take("\\vert")
+        return ("fn", "abs", v)
 
     def function(self, name: str) -> tuple:
         name = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "Abs": "abs"}.get(name, name)
         if name == "sqrt":
-            return ("root", self.func_arg(), ("num", Fraction(2), False, "2"))
+            return ("root", self.func_arg(), _TWO)
         power = None
         if name == "log" and self.pv() == "_":
             self.take()
@@ -643,7 +645,14 @@ def _ends_with_number(v: tuple) -> bool:
 _OVERLINE_RE = re.compile(r"(\d*)\.(\d*)\\(?:overline|dot)\s*\{(\d+)\}")
 
 
-def _number(t: str, p: _Parser | None = None) -> tuple:
+_TWO = ("num", Fraction(2), False, "2")
+_CONST_NODES = {"e": ("e",), "i": ("i",)}
+_NAME_NODES = {"pi": ("pi",), "oo": ("inf",), "inf": ("inf",), "infty": ("inf",), "infinity": ("inf",),
+               "I": ("i",), "E": ("e",)}
+_CMD_NODES = {"pi": ("pi",), "infty": ("inf",), "emptyset": ("empty",), "varnothing": ("empty",)}
+
+
+def _number(t: str) -> tuple:
     dec = "." in t or "e" in t or "E" in t
     return ("num", Fraction(t), dec, t)
 
@@ -653,8 +662,9 @@ def _repeating(s: str) -> str:
     def sub(m: re.Match) -> str:
         ip, fp, rep = m.group(1) or "0", m.group(2), m.group(3)
         n = len(fp)
-        val = Fraction(int(ip)) + (Fraction(int(fp), 10 ** n) if fp else 0) + Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** n)
-        return "\\frac{%d}{%d}" % (val.numerator, val.denominator)
+        val = Fraction(int(ip)) + (Fraction(int(fp), 10 ** n) if fp else 0)
+        val += Fraction(int(rep), (10 ** len(rep) - 1) * 10 ** n)
+        return f"\\frac{{{val.numerator}}}{{{val.denominator}}}"
     return _OVERLINE_RE.sub(sub, s)
 
 
@@ -714,61 +724,75 @@ def _qeval(n: tuple, env: dict[str, Fraction]) -> tuple[Fraction, bool]:
     if k == "neg":
         v, d = _qeval(n[1], env)
         return -v, d
-    if k in ("add", "mul", "div"):
-        a, da = _qeval(n[1], env)
-        b, db = _qeval(n[2], env)
-        if k == "add":
-            r = a + b
-        elif k == "mul":
-            r = a * b
-        else:
-            if b == 0:
-                raise _Bail
-            r = a / b
-        if max(r.numerator.bit_length(), r.denominator.bit_length()) > _MAX_BITS:
+    f = _Q_OPS.get(k)
+    if f is None or (k == "fn" and n[1] != "abs"):
+        raise _NotQ
+    return f(n, env)
+
+
+def _q_arith(n: tuple, env: dict[str, Fraction]) -> tuple[Fraction, bool]:
+    a, da = _qeval(n[1], env)
+    b, db = _qeval(n[2], env)
+    if n[0] == "add":
+        r = a + b
+    elif n[0] == "mul":
+        r = a * b
+    else:
+        if b == 0:
             raise _Bail
-        return r, da or db
-    if k == "pow":
-        a, da = _qeval(n[1], env)
-        b, db = _qeval(n[2], env)
-        if b.denominator != 1:
-            if b.denominator == 2 and a >= 0:
-                r = _qsqrt(a)
-                if r is None:
-                    raise _NotQ
-                return _qpow(r, b.numerator), da or db
-            raise _NotQ
+        r = a / b
+    if max(r.numerator.bit_length(), r.denominator.bit_length()) > _MAX_BITS:
+        raise _Bail
+    return r, da or db
+
+
+def _q_pow(n: tuple, env: dict[str, Fraction]) -> tuple[Fraction, bool]:
+    a, da = _qeval(n[1], env)
+    b, db = _qeval(n[2], env)
+    if b.denominator == 1:
         return _qpow(a, int(b)), da or db
-    if k == "root":
-        a, da = _qeval(n[1], env)
-        m, _ = _qeval(n[2], env)
-        if m != 2 or a < 0:
-            if m.denominator == 1 and 2 <= m <= 64:
-                r = _qroot(a, int(m))
-                if r is not None:
-                    return r, da
-            raise _NotQ
+    if b.denominator == 2 and a >= 0:
         r = _qsqrt(a)
-        if r is None:
-            raise _NotQ
-        return r, da
-    if k == "fact":
-        a, da = _qeval(n[1], env)
-        if a.denominator != 1 or a < 0:
-            raise _Bail
-        if a > _MAX_FACT:
-            raise _Bail
-        return Fraction(math.factorial(int(a))), da
-    if k == "binom":
-        a, da = _qeval(n[1], env)
-        b, db = _qeval(n[2], env)
-        if a.denominator != 1 or b.denominator != 1 or a < 0 or a > _MAX_FACT:
-            raise _Bail
-        return Fraction(math.comb(int(a), int(b)) if b >= 0 else 0), da or db
-    if k == "fn" and n[1] == "abs":
-        a, da = _qeval(n[2], env)
-        return abs(a), da
+        if r is not None:
+            return _qpow(r, b.numerator), da or db
     raise _NotQ
+
+
+def _q_root(n: tuple, env: dict[str, Fraction]) -> tuple[Fraction, bool]:
+    a, da = _qeval(n[1], env)
+    m, _ = _qeval(n[2], env)
+    r = None
+    if m == 2 and a >= 0:
+        r = _qsqrt(a)
+    elif m.denominator == 1 and 2 <= m <= 64:
+        r = _qroot(a, int(m))
+    if r is None:
+        raise _NotQ
+    return r, da
+
+
+def _q_fact(n: tuple, env: dict[str, Fraction]) -> tuple[Fraction, bool]:
+    a, da = _qeval(n[1], env)
+    if a.denominator != 1 or a < 0 or a > _MAX_FACT:
+        raise _Bail
+    return Fraction(math.factorial(int(a))), da
+
+
+def _q_binom(n: tuple, env: dict[str, Fraction]) -> tuple[Fraction, bool]:
+    a, da = _qeval(n[1], env)
+    b, db = _qeval(n[2], env)
+    if a.denominator != 1 or b.denominator != 1 or a < 0 or a > _MAX_FACT:
+        raise _Bail
+    return Fraction(math.comb(int(a), int(b)) if b >= 0 else 0), da or db
+
+
+def _q_abs(n: tuple, env: dict[str, Fraction]) -> tuple[Fraction, bool]:
+    a, da = _qeval(n[2], env)
+    return abs(a), da
+
+
+_Q_OPS = {"add": _q_arith, "mul": _q_arith, "div": _q_arith, "pow": _q_pow, "root": _q_root, "fact": _q_fact,
+          "binom": _q_binom, "fn": _q_abs}
 
 
 def _qpow(a: Fraction, k: int) -> Fraction:
@@ -820,69 +844,91 @@ def _meval(n: tuple, env: dict[str, Any], mp: Any) -> Any:
         return mp.mpc(0, 1)
     if k == "neg":
         return -_meval(n[1], env, mp)
-    if k in ("add", "mul", "div"):
-        a, b = _meval(n[1], env, mp), _meval(n[2], env, mp)
-        if k == "add":
-            return a + b
-        if k == "mul":
-            return a * b
-        if b == 0:
+    f = _M_OPS.get(k)
+    if f is None:
+        raise _Bail  # infinity, structures
+    return f(n, env, mp)
+
+
+def _m_arith(n: tuple, env: dict[str, Any], mp: Any) -> Any:
+    a, b = _meval(n[1], env, mp), _meval(n[2], env, mp)
+    if n[0] == "add":
+        return a + b
+    if n[0] == "mul":
+        return a * b
+    if b == 0:
+        raise _Bail
+    return a / b
+
+
+def _m_pow(n: tuple, env: dict[str, Any], mp: Any) -> Any:
+    a, b = _meval(n[1], env, mp), _meval(n[2], env, mp)
+    if abs(b) > _MAX_EXP or (abs(a) > 0 and abs(mp.re(b) * mp.log(abs(a)))) > 1e5:
+        raise _Bail
+    if a == 0:
+        if mp.re(b) <= 0:
             raise _Bail
-        return a / b
-    if k == "pow":
-        a, b = _meval(n[1], env, mp), _meval(n[2], env, mp)
-        if abs(b) > _MAX_EXP or (abs(a) > 0 and abs(mp.re(b) * mp.log(abs(a)))) > 1e5:
-            raise _Bail
+        return mp.mpf(0)
+    if mp.im(b) == 0 and mp.re(b) == int(mp.re(b)):
+        return a ** int(mp.re(b))
+    return mp.power(a, b)
+
+
+def _m_root(n: tuple, env: dict[str, Any], mp: Any) -> Any:
+    a, m = _meval(n[1], env, mp), _meval(n[2], env, mp)
+    if m == 0:
+        raise _Bail
+    if mp.im(a) == 0 and mp.re(a) < 0 and mp.im(m) == 0 and int(mp.re(m)) == mp.re(m) and int(mp.re(m)) % 2:
+        return -mp.power(-mp.re(a), 1 / mp.re(m))  # real odd root of a negative number
+    return mp.power(a, 1 / m)
+
+
+def _m_fact(n: tuple, env: dict[str, Any], mp: Any) -> Any:
+    a = _meval(n[1], env, mp)
+    if mp.im(a) != 0 or mp.re(a) < 0 or mp.re(a) > _MAX_FACT:
+        raise _Bail
+    return mp.factorial(mp.re(a)) if mp.re(a) == int(mp.re(a)) else mp.gamma(mp.re(a) + 1)
+
+
+def _m_binom(n: tuple, env: dict[str, Any], mp: Any) -> Any:
+    a, b = _meval(n[1], env, mp), _meval(n[2], env, mp)
+    if abs(a) > _MAX_FACT:
+        raise _Bail
+    return mp.binomial(a, b)
+
+
+_RECIPROCAL = {"sec": "cos", "csc": "sin", "cot": "tan"}
+_MP_FUNCS = {"sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+             "sinh": "sinh", "cosh": "cosh", "tanh": "tanh"}
+
+
+def _m_fn(n: tuple, env: dict[str, Any], mp: Any) -> Any:
+    a = _meval(n[2], env, mp)
+    f = n[1]
+    if f == "abs":
+        return abs(a)
+    if f == "ln":
         if a == 0:
-            if mp.re(b) <= 0:
-                raise _Bail
-            return mp.mpf(0)
-        if mp.im(b) == 0 and mp.re(b) == int(mp.re(b)):
-            return a ** int(mp.re(b))
-        return mp.power(a, b)
-    if k == "root":
-        a, m = _meval(n[1], env, mp), _meval(n[2], env, mp)
-        if m == 0:
             raise _Bail
-        if mp.im(a) == 0 and mp.re(a) < 0 and mp.im(m) == 0 and int(mp.re(m)) == mp.re(m) and int(mp.re(m)) % 2:
-            return -mp.power(-mp.re(a), 1 / mp.re(m))  # real odd root of a negative number
-        return mp.power(a, 1 / m)
-    if k == "fact":
-        a = _meval(n[1], env, mp)
-        if mp.im(a) != 0 or mp.re(a) < 0 or mp.re(a) > _MAX_FACT:
+        return mp.log(a)
+    if f == "exp":
+        if abs(mp.re(a)) > 1e5:
             raise _Bail
-        return mp.factorial(mp.re(a)) if mp.re(a) == int(mp.re(a)) else mp.gamma(mp.re(a) + 1)
-    if k == "binom":
-        a, b = _meval(n[1], env, mp), _meval(n[2], env, mp)
-        if abs(a) > _MAX_FACT:
+        return mp.exp(a)
+    if abs(a) > 1e6:
+        raise _Bail
+    if f in _RECIPROCAL:
+        d = getattr(mp, _RECIPROCAL[f])(a)
+        if d == 0:
             raise _Bail
-        return mp.binomial(a, b)
-    if k == "fn":
-        a = _meval(n[2], env, mp)
-        f = n[1]
-        if f == "abs":
-            return abs(a)
-        if f == "ln":
-            if a == 0:
-                raise _Bail
-            return mp.log(a)
-        if f == "exp":
-            if abs(mp.re(a)) > 1e5:
-                raise _Bail
-            return mp.exp(a)
-        if abs(a) > 1e6:
-            raise _Bail
-        if f in ("sec", "csc", "cot"):
-            d = {"sec": mp.cos, "csc": mp.sin, "cot": mp.tan}[f](a)
-            if d == 0:
-                raise _Bail
-            return 1 / d
-        fn = {"sin": mp.sin, "cos": mp.cos, "tan": mp.tan, "arcsin": mp.asin, "arccos": mp.acos,
-              "arctan": mp.atan, "sinh": mp.sinh, "cosh": mp.cosh, "tanh": mp.tanh}.get(f)
-        if fn is None:
-            raise _Bail
-        return fn(a)
-    raise _Bail  # infinity, structures
+        return 1 / d
+    if f not in _MP_FUNCS:
+        raise _Bail
+    return getattr(mp, _MP_FUNCS[f])(a)
+
+
+_M_OPS = {"add": _m_arith, "mul": _m_arith, "div": _m_arith, "pow": _m_pow, "root": _m_root, "fact": _m_fact,
+          "binom": _m_binom, "fn": _m_fn}
 
 
 def _variables(n: Any, out: set[str]) -> set[str]:
@@ -1323,16 +1369,7 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
     if ka in ("set", "empty") and kb in ("set", "empty"):
         return ka == kb
     if ka == "mat" or kb == "mat":
-        ra, rb = (a[1], b[1]) if ka == kb else (_rows(a), _rows(b))
-        other = b if ka == "mat" else a
-        if (ra is None or rb is None) and other[0] not in _STRUCT and not _has(other, _STRUCT):
-            m = (a if ka == "mat" else b)[1]
-            return _node_equal(m[0][0], other, opts, key) if len(m) == 1 and len(m[0]) == 1 else False
-        if ra is None or rb is None:
-            return None
-        if len(ra) != len(rb) or len(ra[0]) != len(rb[0]):
-            return False
-        return _elements_equal([x for r in ra for x in r], [y for r in rb for y in r], opts, key)
+        return _matrix_equal(a, b, opts, key)
     if ka == "seq" and kb == "seq":
         if (a[1], a[2]) != (b[1], b[2]):
             return False
@@ -1340,21 +1377,33 @@ def _node_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | No
     ia, ib = _as_intervals(a), _as_intervals(b)
     if ia is not None and ib is not None:
         return _intervals_equal(ia, ib, opts, key)
+    if ka in _STRUCT or kb in _STRUCT:
+        return _mixed_equal(a, b, opts, key)
+    return _scalar_equal(a, b, opts, key)
+
+
+def _matrix_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | None:
+    ra, rb = (a[1], b[1]) if a[0] == b[0] else (_rows(a), _rows(b))
+    mat, other = (a, b) if a[0] == "mat" else (b, a)
+    if (ra is None or rb is None) and other[0] not in _STRUCT and not _has(other, _STRUCT):
+        m = mat[1]
+        return _node_equal(m[0][0], other, opts, key) if len(m) == 1 and len(m[0]) == 1 else False
+    if ra is None or rb is None:
+        return None
+    if len(ra) != len(rb) or len(ra[0]) != len(rb[0]):
+        return False
+    return _elements_equal([x for r in ra for x in r], [y for r in rb for y in r], opts, key)
+
+
+def _mixed_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | None:
+    """A structure against something else."""
+    ka, kb = a[0], b[0]
     if (ka in _STRUCT) != (kb in _STRUCT) and not _has(b if ka in _STRUCT else a, _STRUCT):
         st, sc = (a, b) if ka in _STRUCT else (b, a)  # a structure against a single value
         if st[0] in ("list", "set") and len(st[1]) == 1:
             return _node_equal(st[1][0], sc, opts, key)
         return False  # several answers for one (a shotgun), an interval, an equation, a tuple
-    if ka in _STRUCT or kb in _STRUCT:
-        if ka in ("list", "set") and kb not in _STRUCT and len(a[1]) > 1:
-            return False  # several answers for one: a shotgun
-        if kb in ("list", "set") and ka not in _STRUCT and len(b[1]) > 1:
-            return False
-        if (ka == "seq") != (kb == "seq") and ka not in ("rel", "or", "cup") and kb not in ("rel", "or", "cup") \
-                and (ka not in _STRUCT or kb not in _STRUCT):
-            return False  # a tuple against a single value
-        return None
-    return _scalar_equal(a, b, opts, key)
+    return None
 
 
 def _flatten(items: list) -> list:
