@@ -654,6 +654,9 @@ _CMD_NODES = {"pi": ("pi",), "infty": ("inf",), "emptyset": ("empty",), "varnoth
 
 def _number(t: str) -> tuple:
     dec = "." in t or "e" in t or "E" in t
+    m = re.search(r"[eE]([-+]?\d+)$", t)
+    if len(t) > 2000 or (m is not None and abs(int(m.group(1))) > _MAX_EXP):
+        raise _Bail  # 9e514096: a number with half a million digits
     return ("num", Fraction(t), dec, t)
 
 
