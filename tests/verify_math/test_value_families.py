@@ -346,3 +346,24 @@ def test_identity_testing_is_deterministic_and_bounded():
     assert exact_equal("x^{300}", "x^{301}") in (False, None)
     assert exact_equal("(x+1)^{200}", "(1+x)^{200}") is True
     assert exact_equal("x" + "+x" * 150, "151x") is True
+
+
+def test_sympy_renderings_of_sets_and_matrices(symbolic_eq):
+    # sympy's str() and latex() of the same object are one answer; a changed entry is another
+    cases = []
+    for _ in range(12):
+        a = RNG.randint(-9, 5)
+        b = a + RNG.randint(1, 6)
+        lo, hi = RNG.choice([(True, True), (False, False), (True, False), (False, True)])
+        iv = sympy.Interval(a, b, left_open=lo, right_open=hi)
+        other = sympy.Interval(a, b + 1, left_open=lo, right_open=hi)
+        ray = sympy.Interval.open(a, sympy.oo)
+        union = sympy.Union(sympy.Interval.open(-sympy.oo, a), sympy.Interval.open(a, sympy.oo))
+        fs = sympy.FiniteSet(*RNG.sample(range(-9, 10), 3))
+        m = sympy.Matrix([[RNG.randint(-9, 9) for _ in range(2)] for _ in range(2)])
+        m2 = m.copy()
+        m2[1, 1] += 1
+        for obj, near in ((iv, other), (ray, other), (union, ray), (fs, sympy.FiniteSet(*list(fs)[:2])), (m, m2)):
+            cases += [(sympy.latex(obj), str(obj), True), (str(obj), sympy.latex(obj), True),
+                      (sympy.latex(obj), str(near), False)]
+    _check(symbolic_eq, cases)

@@ -183,6 +183,8 @@ def _clean(s: str, locale: str) -> str:
             s = s.replace(k, v)
     s = s.replace("\\\\", " \\cr ")  # a matrix row break, before any other backslash rule
     s = s.replace("\\$", "").replace("$", "")
+    s = s.replace("Interval.open(", "IntervalOpen(").replace("Interval.Lopen(", "IntervalLopen(")
+    s = s.replace("Interval.Ropen(", "IntervalRopen(")
     for a in ("\\(", "\\)", "\\[", "\\]"):
         s = s.replace(a, " ")
     s = _SIZING_RE.sub("", s)
@@ -235,6 +237,9 @@ _GREEK = {"alpha", "beta", "gamma", "delta", "theta", "phi", "varphi", "lambda",
           "tau", "rho", "psi", "xi", "eta", "zeta", "kappa", "nu", "chi", "epsilon", "varepsilon"}
 _UNITS = {"cm", "mm", "km", "kg", "mg", "ml", "ft", "yd", "mi", "lb", "lbs", "oz", "hr", "hrs", "min", "sec",
           "deg", "rad", "cal", "in", "mph", "sq", "cu", "th", "st", "nd", "rd", "and", "or", "the", "is", "are"}
+# sympy's str of sets and matrices (Interval.open etc. are renamed by _clean); brackets of intervals
+_SYMPY_NAMES = {"Interval": ("[", "]"), "IntervalOpen": ("(", ")"), "IntervalLopen": ("(", "]"),
+                "IntervalRopen": ("[", ")"), "Union": ("", ""), "FiniteSet": ("", ""), "Matrix": ("", "")}
 _MATRIX_ENVS = ("pmatrix", "bmatrix", "Bmatrix", "vmatrix", "matrix", "smallmatrix")
 
 
@@ -259,7 +264,7 @@ def _tokenize(s: str, python: bool) -> list[tuple[str, str]]:
         elif kind == "cmd" and t == "\\div":
             kind, t = "op", "/"
         elif kind == "word":
-            if t in _FUNCS or t in ("pi", "oo", "inf", "infty", "infinity", "or", "and", "U"):
+            if t in _FUNCS or t in _SYMPY_NAMES or t in ("pi", "oo", "inf", "infty", "infinity", "or", "and", "U"):
                 kind = "name"
             elif python and t in ("I", "E"):
                 kind = "name"
@@ -505,6 +510,8 @@ class _Parser:
         if kind == "name":
             if t in _FUNCS:
                 return self.function(t)
+            if t in _SYMPY_NAMES:
+                return self.sympy_object(t)
             if t in _NAME_NODES:
                 return _NAME_NODES[t]
             raise _Bail
@@ -517,6 +524,12 @@ class _Parser:
         if t == "{":
             self.enter()
             v = self.expr()
+            if self.pv() == ",":  # {1, 2}: a set in plain / Python syntax
+                items = [v]
+                while self.pv() == ",":
+                    self.take()
+                    items.append(self.expr())
+                v = ("set", items)
             self.take("}")
             self.depth -= 1
             return v
@@ -525,6 +538,32 @@ class _Parser:
             self.take("|")
             return ("fn", "abs", v)
         raise _Bail
+
+    def sympy_object(self, name: str) -> tuple:
+        """``Interval(a, b)``, ``Interval.open(a, b)``, ``Union(A, B)``, ``FiniteSet(1, 2)``,
+        ``Matrix([[1, 2], [3, 4]])``: sympy's ``str`` of a set or a matrix."""
+        self.take("(")
+        items = [self.disj()]
+        while self.pv() == ",":
+            self.take()
+            items.append(self.disj())
+        self.take(")")
+        if name == "FiniteSet":
+            return ("set", items)
+        if name == "Union":
+            return ("cup", items)
+        if name == "Matrix":
+            rows = items[0]
+            if len(items) != 1 or rows[0] != "seq" or rows[1] != "[":
+                raise _Bail
+            out = [r[3] if r[0] == "seq" and r[1] == "[" else [r] for r in rows[3]]
+            if any(len(r) != len(out[0]) for r in out):
+                raise _Bail
+            return ("mat", out)
+        if len(items) != 2:
+            raise _Bail
+        lo, hi = _SYMPY_NAMES[name]
+        return ("seq", lo, hi, items)
 
     def command(self, name: str) -> tuple:
         if name in _CMD_NODES:
@@ -1074,6 +1113,11 @@ def _scalar_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | 
         if any(v is True for v in vs):
             return True
         return False if all(v is False for v in vs) else None
+    ia, ib = _endpoint(a), _endpoint(b)
+    if ia is not None or ib is not None:  # ±infinity against ±infinity or a finite value
+        if ia is not None and ib is not None:
+            return ia == ib
+        return None if _has(b if ia is not None else a, {"inf"}) else False
     if _has(a, {"pct", "inf"} | _STRUCT) or _has(b, {"pct", "inf"} | _STRUCT):
         return None
     names = sorted(_variables(a, set()) | _variables(b, set()))
