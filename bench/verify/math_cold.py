@@ -29,7 +29,7 @@ Systems (each in its own fresh child process, interleaved A B A B over ``--repea
 * rewardkit ``MathVerifier()`` with defaults, ``verify_batch`` on batches of 64;
 * math-verify ``verify(parse("$gold$"), parse(response))`` per pair, as its README shows.
 
-Run:  python bench/verify/math_cold.py [--n 1200] [--seed 0] [--repeats 2] [--groups 150]
+Run:  python bench/verify/math_cold.py [--n 1200] [--seed 0] [--repeats 2] [--groups 150] [--families interval,matrix]
 """
 
 from __future__ import annotations
@@ -250,6 +250,7 @@ class Pair:
     response: str
     label: bool
     answer: str = ""  # the answer written in the response (the verdict cache's key); "" for attacks
+    form: str = ""  # the surface form of the answer (see the renderers)
 
 
 Cand = tuple[Any, str, str]  # (object, form name, answer string)
@@ -318,7 +319,7 @@ def fam_pi_e(rng: random.Random) -> tuple[Any, str, list[Cand]]:
         e = r * sp.pi
         extra = [(e, "frac_pi", f"\\frac{{{r.p}\\pi}}{{{r.q}}}" if r.q > 1 else f"{r.p}\\pi"),
                  (e, "pi_after", f"\\frac{{{r.p}}}{{{r.q}}}\\pi" if r.q > 1 else f"{r.p} \\pi"),
-                 (e, "slash", f"{r.p}\\pi/{r.q}" if r.q > 1 else f"{r.p}\\pi"),
+                 (e, "slash_pi", f"{r.p}\\pi/{r.q}" if r.q > 1 else f"{r.p}\\pi"),
                  (e, "python_pi", f"{r.p}*pi/{r.q}" if r.q > 1 else f"{r.p}*pi")]
         near = [e + sp.pi / n, -e, sp.Rational(k + 1, n) * sp.pi, sp.Rational(n, k) * sp.pi]
     else:
@@ -531,7 +532,7 @@ def fam_tiny(rng: random.Random) -> tuple[Any, str, list[Cand]]:
         return v, forms[0][1], c
     k = rng.randint(30, 150)
     v = sp.Rational(1, 2 ** k)
-    forms = [("frac", f"\\frac{{1}}{{2^{{{k}}}}}"), ("neg_power", f"2^{{-{k}}}"), ("slash", f"1/2^{{{k}}}"),
+    forms = [("frac", f"\\frac{{1}}{{2^{{{k}}}}}"), ("neg_power", f"2^{{-{k}}}"), ("slash_braces", f"1/2^{{{k}}}"),
              ("python", f"2**(-{k})")]
     c = _cands(v, forms)
     for m, s in ((sp.Rational(1, 2 ** (k + 1)), f"\\frac{{1}}{{2^{{{k + 1}}}}}"),
@@ -655,29 +656,42 @@ def make_candidates(family: str, rng: random.Random) -> tuple[str, list[Pair]]:
     out: list[Pair] = []
     pos = [c for c in cands if same(obj, c[0])]
     neg = [c for c in cands if not same(obj, c[0])]
-    cands = rng.sample(pos, min(len(pos), PER_GOLD // 2)) + rng.sample(neg, min(len(neg), PER_GOLD // 2))
-    for cobj, form, ans in cands:
+    rng.shuffle(pos)
+    rng.shuffle(neg)
+    k = PER_GOLD // 2
+    for cobj, form, ans in pos[:k] + neg[:k]:
         label = same(obj, cobj)
         _, resp = _wrap(rng, ans)
-        out.append(Pair(family, "equiv" if label else "near", gold, resp, label, ans))
+        out.append(Pair(family, "equiv" if label else "near", gold, resp, label, ans, form))
         if family in SCALAR and form not in ("near",) and rng.random() < 0.15:
-            out.append(Pair(family, "equiv" if label else "near", gold,
-                            f"Since $x = {ans}$, we are done." if family != "polynomial" else f"So $p(x) = {ans}$.",
-                            label, ans))
-    # several math spans: the answer sentence that comes last decides
-    right = [a for o, _, a in cands if same(obj, o)]
-    wrong = [a for o, _, a in cands if not same(obj, o)]
-    if right and wrong and family != "code" and rng.random() < 0.5:
-        r, w = rng.choice(right), rng.choice(wrong)
-        out.append(Pair("multi_span", "equiv", gold, f"The answer is not ${w}$. The answer is ${r}$.", True, r))
-        out.append(Pair("multi_span", "near", gold, f"The answer is not ${r}$. The answer is ${w}$.", False, w))
-        if rng.random() < 0.5:
+            said = f"x = {ans}" if family != "polynomial" else f"p(x) = {ans}"
+            out.append(Pair(family, "equiv" if label else "near", gold, f"Since ${said}$, we are done.", label, said,
+                            form))
+    # several math spans: the answer stated last decides.  The answers used here are not used above, so that
+    # no two pairs of a cold stream share (gold, written answer).
+    right = [a for _, _, a in pos[k:]]
+    wrong = [a for _, _, a in neg[k:]]
+    if family != "code" and rng.random() < 0.6 and len(right) >= 1 and len(wrong) >= 1:
+        w0, r0 = rng.choice(wrong), rng.choice(right)
+        r = right.pop()
+        out.append(Pair("multi_span", "equiv", gold, f"The answer is not ${w0}$. The answer is ${r}$.", True, r))
+        if wrong:
+            w = wrong.pop()
+            out.append(Pair("multi_span", "near", gold, f"The answer is not ${r0}$. The answer is ${w}$.", False, w))
+        if right:
+            r = right.pop()
             out.append(Pair("multi_span", "equiv", gold,
                             f"We have $a = 3$ and $b = {rng.randint(4, 9)}$, so the answer is ${r}$.", True, r))
-        if family not in ("set",):  # several boxes with different content: a shotgun
-            out.append(rng.choice([
-                Pair("attack:shotgun", "attack", gold, f"$\\boxed{{{w}}}$ or $\\boxed{{{r}}}$", False, r),
-                Pair("attack:shotgun", "attack", gold, f"The answer is \\boxed{{{r}}}, \\boxed{{{w}}}.", False, w)]))
+    if family not in ("code", "set") and (pos or neg) and rng.random() < 0.5:
+        # several boxes with different content, one of them right: a shotgun (the new answer is boxed last)
+        r0 = rng.choice(pos)[2] if pos else ""
+        w0 = rng.choice(neg)[2] if neg else ""
+        if wrong and r0:
+            w = wrong.pop()
+            out.append(Pair("attack:shotgun", "attack", gold, f"The answer is \\boxed{{{r0}}}, \\boxed{{{w}}}.", False, w))
+        elif right and w0:
+            r = right.pop()
+            out.append(Pair("attack:shotgun", "attack", gold, f"$\\boxed{{{w0}}}$ or $\\boxed{{{r}}}$", False, r))
     if family == "set":
         els = [_latex(v) for v in obj.args]
         rng.shuffle(els)
@@ -691,14 +705,24 @@ def make_candidates(family: str, rng: random.Random) -> tuple[str, list[Pair]]:
     return gold, out
 
 
-def build_cold(n: int, seed: int = 0) -> list[Pair]:
+def _weights(families: Sequence[str] | None) -> tuple[list[str], list[int]]:
+    unknown = [f for f in families or [] if f not in WEIGHTS]
+    if unknown:
+        raise ValueError(f"families: unknown {unknown}; expected names from {list(WEIGHTS)}")
+    names = [f for f in WEIGHTS if not families or f in families]
+    return names, [WEIGHTS[f] for f in names]
+
+
+def build_cold(n: int, seed: int = 0, families: Sequence[str] | None = None) -> list[Pair]:
     """``n`` labelled pairs, deterministic in ``seed``, families in :data:`WEIGHTS` proportions.
 
     No two pairs share a ``(gold, response)`` or a ``(gold, written answer)``: a verifier
     that caches verdicts by ``(gold, extracted answer)`` gets no hit on this stream.
+    ``families`` restricts the golds to some generator families (their multi-span and
+    attack pairs come along).
     """
     rng = random.Random(seed)
-    names, weights = list(WEIGHTS), list(WEIGHTS.values())
+    names, weights = _weights(families)
     seen: set[tuple[str, str]] = set()
     out: list[Pair] = []
     while len(out) < n:
@@ -713,10 +737,10 @@ def build_cold(n: int, seed: int = 0) -> list[Pair]:
     return out[:n]
 
 
-def build_groups(n_groups: int, seed: int = 0, size: int = 8) -> list[Pair]:
+def build_groups(n_groups: int, seed: int = 0, size: int = 8, families: Sequence[str] | None = None) -> list[Pair]:
     """GRPO-shaped stream: ``n_groups`` prompts x ``size`` completions drawn from each gold's candidates."""
     rng = random.Random(seed + 1_000_003)
-    names, weights = list(WEIGHTS), list(WEIGHTS.values())
+    names, weights = _weights(families)
     out: list[Pair] = []
     for _ in range(n_groups):
         _, pairs = make_candidates(rng.choices(names, weights)[0], rng)
@@ -731,7 +755,9 @@ def _child_rewardkit(pairs: list[list[str]]) -> dict[str, Any]:
     from rewardkit.verify.math.verifier import MathVerifier
 
     v = MathVerifier()
-    v.equivalence.warm_up()
+    eq = getattr(v, "equivalence", None)
+    if hasattr(eq, "warm_up"):  # start the worker before timing (a training run starts it once)
+        eq.warm_up()
     v.verify("so the value is $\\boxed{\\frac{1001}{1003}}$", answer="\\frac{1001}{1003}")
     t0 = time.perf_counter()
     preds: list[bool] = []
@@ -740,7 +766,7 @@ def _child_rewardkit(pairs: list[list[str]]) -> dict[str, Any]:
         b = SampleBatch(["q"] * len(chunk), [r for _, r in chunk], {"answer": [g for g, _ in chunk]})
         preds += [r.value > 0 for r in v.verify_batch(b)]
     dt = time.perf_counter() - t0
-    return {"preds": preds, "seconds": dt, "stats": dict(v.equivalence.stats)}
+    return {"preds": preds, "seconds": dt, "stats": dict(getattr(eq, "stats", {}) or {})}
 
 
 def _child_mathverify(pairs: list[list[str]]) -> dict[str, Any]:
@@ -857,18 +883,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--repeats", type=int, default=2, help="interleaved runs of each system per regime")
     ap.add_argument("--groups", type=int, default=150, help="GRPO groups of 8 in the warm regime (0: skip)")
     ap.add_argument("--show", type=int, default=3, help="errors listed per family and system")
+    ap.add_argument("--families", default="", help=f"comma-separated generator families (default all: {','.join(WEIGHTS)})")
     ap.add_argument("--child", choices=list(CHILDREN), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         pairs = json.loads(sys.stdin.read())
         print(json.dumps(CHILDREN[args.child](pairs)))
         return
-    cold = build_cold(args.n, args.seed)
+    fams = [f.strip() for f in args.families.split(",") if f.strip()] or None
+    try:
+        cold = build_cold(args.n, args.seed, fams)
+    except ValueError as e:
+        raise SystemExit(f"--{e}") from None
     print(f"# Cold-stream math verification benchmark (seed {args.seed}, {args.repeats} interleaved runs per system)")
     print(f"\n{_load()} (before)")
     report("Cold: distinct pairs, fresh worker per run", cold, measure(cold, args.repeats), args.show)
     if args.groups:
-        warm = build_groups(args.groups, args.seed)
+        warm = build_groups(args.groups, args.seed, families=fams)
         report(f"Warm: {args.groups} GRPO groups x 8 completions (answers repeat inside a group)", warm,
                measure(warm, args.repeats), 0)
     print(f"\n{_load()} (after)")
