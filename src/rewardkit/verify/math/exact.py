@@ -71,6 +71,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import ConfigError
 
 __all__ = ["FORMS", "LOCALES", "PRECISIONS", "CompareOptions", "exact_equal", "parse_answer_value"]
@@ -90,6 +91,7 @@ _MAX_BITS = 40_000
 _MAX_FACT = 3000
 _MAX_DEG = 256
 _POINTS = 3
+_MAX_PAIRS = 400
 _LO_DPS, _HI_DPS = 40, 60
 _EQ_REL = 1e-30
 _DEFER_REL = 1e-6
@@ -1032,6 +1034,7 @@ def _degree(n: tuple) -> tuple[int, int]:
 
 # -- comparison ----------------------------------------------------------------------------------
 _mp_cache: dict[int, Any] = {}
+_CONST_CACHE: LRUCache[tuple, tuple] = LRUCache(8192)
 
 
 def _mpctx(dps: int) -> Any:
@@ -1126,21 +1129,39 @@ def _scalar_equal(a: tuple, b: tuple, opts: CompareOptions, key: str) -> bool | 
     return _identity(a, b, names, opts, key)
 
 
-def _const_equal(a: tuple, b: tuple, opts: CompareOptions) -> bool | None:
+def _const_value(n: tuple) -> tuple:
+    """``("q", Fraction, has_decimal)``, ``("mp", value, error)`` or ``("bail",)``; cached, so the
+    elements of two long lists are evaluated once each, not once per pair."""
     try:
-        qa, da = _qeval(a, {})
-        qb, db = _qeval(b, {})
+        return _CONST_CACHE.get_or(n, lambda: _const_value_uncached(n))
+    except TypeError:  # an unhashable node
+        return _const_value_uncached(n)
+
+
+def _const_value_uncached(n: tuple) -> tuple:
+    try:
+        q, d = _qeval(n, {})
+        return ("q", q, d)
     except _NotQ:
         pass
     except (_Bail, OverflowError, ValueError, ZeroDivisionError):
-        return None
-    else:
-        return _q_verdict(qa, qb, da != db, opts)
+        return ("bail",)
     try:
-        va, ea, mp = _mp_value(a, {}, {})
-        vb, eb, _ = _mp_value(b, {}, {})
+        v, e, _ = _mp_value(n, {}, {})
     except (_Bail, OverflowError, ValueError, ZeroDivisionError, TypeError):
+        return ("bail",)
+    return ("mp", v, e)
+
+
+def _const_equal(a: tuple, b: tuple, opts: CompareOptions) -> bool | None:
+    ca, cb = _const_value(a), _const_value(b)
+    if ca[0] == "bail" or cb[0] == "bail":
         return None
+    if ca[0] == "q" and cb[0] == "q":
+        return _q_verdict(ca[1], cb[1], ca[2] != cb[2], opts)
+    mp = _mpctx(_HI_DPS)
+    va, ea = (mp.mpc(mp.mpf(ca[1].numerator) / ca[1].denominator), mp.mpf(0)) if ca[0] == "q" else (ca[1], ca[2])
+    vb, eb = (mp.mpc(mp.mpf(cb[1].numerator) / cb[1].denominator), mp.mpf(0)) if cb[0] == "q" else (cb[1], cb[2])
     return _close_mp(va, ea, vb, eb, mp, _has_decimal(a) != _has_decimal(b), opts)
 
 
@@ -1379,6 +1400,8 @@ def _elements_equal(xs: list, ys: list, opts: CompareOptions, key: str) -> bool 
 
 
 def _set_equal(xs: list, ys: list, opts: CompareOptions, key: str) -> bool | None:
+    if len(xs) * len(ys) > _MAX_PAIRS:
+        return None  # bounded: at most _MAX_PAIRS element comparisons per answer
     table = [[_node_equal(x, y, opts, key) for y in ys] for x in xs]
     # every element of each side must equal some element of the other (sets: duplicates collapse)
     undecided = False
