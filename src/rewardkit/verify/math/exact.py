@@ -7,7 +7,8 @@ written in LaTeX or in plain/Python syntax (``x**2 + 6*x - 7``, ``4*sqrt(11)``, 
 latex2sympy, no sympy) and decides them itself; it returns ``None`` ("undecided") only
 for forms it does not read, which then go to math-verify.
 
-Grammar (tokens by one linear regex scan; ≤ 400 tokens, nesting ≤ 48)::
+Grammar (tokens by one linear regex scan; ≤ 400 tokens, nesting ≤ 48, ≤ 400 element
+comparisons between two lists or sets)::
 
     answer   := disj ((',' | ';') disj)*               a list when there are several
     disj     := union ('or' union)*                    'x<1 or x>2' is a union
