@@ -6,6 +6,7 @@ Importing this package registers the term types ``math_answer``, ``gsm8k``,
 
 from .choice import MultipleChoiceVerifier, extract_choice
 from .equivalence import MathEquivalence, Verdict
+from .exact import CompareOptions, exact_equal
 from .extract import ExtractConfig, Extraction, extract_answer, find_boxed
 from .gsm8k import GSM8KVerifier, extract_gsm8k
 from .masterkeys import MASTER_KEYS, master_key_fpr
@@ -17,6 +18,7 @@ from . import terms  # noqa: F401  (registers the term types)
 
 __all__ = [
     "MASTER_KEYS",
+    "CompareOptions",
     "ExtractConfig",
     "Extraction",
     "GSM8KVerifier",
@@ -26,6 +28,7 @@ __all__ = [
     "QAVerifier",
     "Verdict",
     "WorkerPool",
+    "exact_equal",
     "exact_match",
     "extract_answer",
     "extract_choice",

@@ -4,9 +4,14 @@ The pipeline for one ``(gold, pred)`` pair:
 
 1. **verdict cache** – GRPO samples G completions per prompt and many of them end in
    the same answer string; a verdict is computed once per ``(gold, pred)``.
-2. **fast pre-pass** (:func:`~rewardkit.verify.math.numeric.fast_equal`) – string
-   normalisation plus exact rational arithmetic; decides most numeric answers in
-   microseconds and is three-valued (True / False / undecided).
+2. **fast path** (:func:`~rewardkit.verify.math.exact.exact_equal`) – an own parser from
+   the answer grammar (LaTeX and plain/Python syntax) to exact values: rationals, radicals,
+   π, e, complex numbers, intervals, unions, relations, sets, tuples, matrices, non-decimal
+   literals; free variables by randomised identity testing (false-positive bound < 1e-9 per
+   pair).  It honours the comparison options (:class:`~rewardkit.verify.math.exact.CompareOptions`:
+   ``form``, ``tolerance``, ``sig_figs``, ``locale``, ``precision``).  Forms it does not read
+   go to the older pre-pass (:func:`~rewardkit.verify.math.numeric.fast_equal`: units, …);
+   both are three-valued (True / False / undecided).
 3. **symbolic** – undecided pairs go to math-verify (``parse`` + ``verify``) inside a
    persistent :class:`~rewardkit.verify.math.pool.WorkerPool` with a per-pair
    deadline that holds in any thread.  Each worker caches the parsed gold, so a
@@ -30,6 +35,7 @@ from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import ConfigError
 from rewardkit.core.pickling import RebuildOnUnpickle
 
+from .exact import CompareOptions, exact_equal
 from .numeric import fast_equal, normalize_answer
 from .pool import WorkerPool, get_pool
 
@@ -75,10 +81,15 @@ class MathEquivalence(RebuildOnUnpickle):
         float_rounding: digits math-verify rounds floats to (its default is 6).
         cache_size: verdicts kept in the ``(gold, pred)`` LRU cache (0 disables it).
         pool: an existing :class:`WorkerPool` (``SYMBOLIC_TARGET``) to share.
+        options: a :class:`~rewardkit.verify.math.exact.CompareOptions` (``form``, ``tolerance``,
+            ``sig_figs``, ``locale``, ``precision``); the default compares values exactly.
+            The options are applied by the fast path; an answer it cannot read goes to
+            math-verify, which compares values only.
     """
 
     def __init__(self, symbolic: bool = True, workers: int = 1, deadline: float = 1.0,
-                 float_rounding: int = 6, cache_size: int = 65536, pool: WorkerPool | None = None):
+                 float_rounding: int = 6, cache_size: int = 65536, pool: WorkerPool | None = None,
+                 options: CompareOptions | None = None):
         if not (isinstance(deadline, (int, float)) and deadline > 0):
             raise ConfigError("deadline", f"got {deadline!r}", "a positive number of seconds")
         if not (isinstance(workers, int) and workers >= 1):
@@ -89,9 +100,12 @@ class MathEquivalence(RebuildOnUnpickle):
         self.float_rounding = int(float_rounding)
         self.cache_size = int(cache_size)
         self._pool = pool
+        if options is not None and not isinstance(options, CompareOptions):
+            raise ConfigError("options", f"got {type(options).__name__}", "a CompareOptions")
+        self.options = options or CompareOptions()
         self._cache: LRUCache[tuple[str, str], Verdict] = LRUCache(self.cache_size)
         self._lock = threading.Lock()
-        self.stats = {"cache": 0, "string": 0, "numeric": 0, "symbolic": 0, "timeout": 0}
+        self.stats = {"cache": 0, "string": 0, "exact": 0, "numeric": 0, "symbolic": 0, "timeout": 0}
 
     # pickling (Ray, spawn, verl's prime manager) drops the lock, the cache and the worker pool
     # (the LRUCache pickles itself)
@@ -147,13 +161,17 @@ class MathEquivalence(RebuildOnUnpickle):
                 todo[p].append(i)
                 continue
             p_norm = normalize_answer(p)
+            v: Verdict | None
             if g_norm and g_norm == p_norm:
-                v = Verdict(True, "string")
+                v, path = Verdict(True, "string"), "string"
             else:
-                fast = fast_equal(g_norm, p_norm, normalized=True)
+                fast = exact_equal(gold, p, self.options)
+                path = "exact"
+                if fast is None:
+                    fast, path = fast_equal(g_norm, p_norm, normalized=True), "numeric"
                 v = None if fast is None else Verdict(fast, "numeric")
             if v is not None:
-                self.stats[v.method] += 1
+                self.stats[path] += 1
                 self._store(key, v)
                 out[i] = v
             else:

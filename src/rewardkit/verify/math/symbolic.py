@@ -12,6 +12,11 @@ worker process.
 The gold answer of a GRPO group is parsed once per worker: :func:`verify_pair`
 keeps an LRU cache of parsed golds keyed by the gold string.
 
+A parse that throws away most of the answer is a failed parse, not a value: when
+math-verify reads an answer that names variables as a bare number (it keeps ``1029`` of
+``1421*y**5 - 1792*y**3 - 1029*y`` and ``0`` of ``0x1854``), :func:`verify_pair` reports
+the answer as unparsed (:func:`dropped_tokens`).
+
 Example:
     >>> verify_pair(("\\\\frac{1}{2}", "0.5"))
     (True, True, True)
@@ -21,11 +26,17 @@ Example:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rewardkit.core.cache import LRUCache
 
-__all__ = ["GOLD_CACHE_SIZE", "parse_answer", "verify_pair", "warm_up"]
+__all__ = ["GOLD_CACHE_SIZE", "dropped_tokens", "parse_answer", "verify_pair", "warm_up"]
+
+# a variable inside an arithmetic term (Python or LaTeX syntax: 3*x, x**2, x^2) or a 0x/0b/0o literal
+_TERM_VARIABLE = re.compile(r"\d\s*\*\s*[a-zA-Z](?![a-zA-Z])|(?<![a-zA-Z\\])[a-zA-Z]\s*(?:\*\*|\^)"
+                            r"|(?<![\w.])0[xXbBoO][0-9a-fA-F]+\b")
+_RELATION_OR_PROSE = ("=", "<", ">", "\\le", "\\ge", "\\ne", "\\approx", "\\text")
 
 GOLD_CACHE_SIZE = 4096
 _gold_cache: LRUCache[str, list] = LRUCache(GOLD_CACHE_SIZE)
@@ -57,6 +68,27 @@ def _gold(gold: str) -> list:
     return _gold_cache.get_or(gold, lambda: parse_answer(gold))
 
 
+def dropped_tokens(answer: str, parsed: list) -> bool:
+    """Whether math-verify's reading of ``answer`` kept a number but none of its variables.
+
+    Example:
+        >>> import sympy
+        >>> dropped_tokens("1421*y**5 - 1792*y**3 - 1029*y", [sympy.Integer(1029), "..."])
+        True
+        >>> dropped_tokens("x = 5", [sympy.Integer(5), "..."]), dropped_tokens("125 miles", [sympy.Integer(125), "..."])
+        (False, False)
+    """
+    if not parsed:
+        return False
+    value = parsed[0]
+    free = getattr(value, "free_symbols", None)
+    if free is None or free or not getattr(value, "is_number", False):
+        return False
+    if any(op in answer for op in _RELATION_OR_PROSE):
+        return False  # relations and prose: math-verify reads the value they name on purpose
+    return _TERM_VARIABLE.search(answer) is not None
+
+
 def warm_up() -> None:
     """Import math-verify and sympy and run one symbolic comparison (about 1 s in a fresh
     interpreter).  The pool calls it in each new worker before the worker takes requests, so
@@ -80,10 +112,10 @@ def verify_pair(req: tuple) -> tuple[bool, bool, bool]:
     gold, pred = req[0], req[1]
     rounding = int(req[2]) if len(req) > 2 else 6
     g = _gold(gold)
-    if not g:
+    if not g or dropped_tokens(gold, g):
         return False, False, bool(pred)
     p = parse_answer(pred)
-    if not p:
+    if not p or dropped_tokens(pred, p):
         return False, True, False
     ok = verify(g, p, float_rounding=rounding, timeout_seconds=None, raise_on_error=False)
     return bool(ok), True, True

@@ -29,14 +29,18 @@ def math_answer(answer_column: str = "answer",
                 multiple: str = "reject", boxed: str | None = None, tail_chars: int | None = None,
                 latest_anchor: bool = True, symbolic: bool = True, workers: int = 1,
                 deadline: float = 1.0, float_rounding: int = 6, correct: float = 1.0, incorrect: float = 0.0,
-                name: str = "math_answer") -> VerifierTerm:
-    """Math final-answer correctness (extraction + exact/numeric pre-pass + math-verify);
-    ``multiple`` is the answer policy for several stated answers (``boxed`` its old alias)."""
+                name: str = "math_answer",
+                form: str = "value", tolerance: float | None = None, sig_figs: int | None = None,
+                locale: str = "en", precision: str = "exact") -> VerifierTerm:
+    """Math final-answer correctness (extraction + exact fast path + math-verify); ``multiple`` is the
+    answer policy for several stated answers (``boxed`` its old alias); ``form``, ``tolerance``,
+    ``sig_figs``, ``locale``, ``precision``: see ``CompareOptions``."""
     extract = ExtractConfig(rules=tuple(rules), multiple=multiple, boxed=boxed, tail_chars=tail_chars,
                             latest_anchor=latest_anchor)
     v = MathVerifier(answer_column, extract, symbolic=symbolic,
                      workers=workers, deadline=deadline, float_rounding=float_rounding,
-                     correct=correct, incorrect=incorrect)
+                     correct=correct, incorrect=incorrect,
+                     form=form, tolerance=tolerance, sig_figs=sig_figs, locale=locale, precision=precision)
     return VerifierTerm(v, name)
 
 

@@ -37,6 +37,7 @@ from rewardkit.verify.budget import DEFAULT_BUDGETS, PARSE_LIMIT, Budget
 from rewardkit.verify.result import Verifier, VerifyResult
 
 from .equivalence import MathEquivalence
+from .exact import CompareOptions, exact_equal
 from .extract import ExtractConfig, Extraction, extract_answer, looks_like_solution, outer_boxes
 
 __all__ = ["MAX_STATED_ANSWERS", "MathVerifier", "answer_limit", "gold_answer", "gold_elements", "stated_checks"]
@@ -301,6 +302,9 @@ class MathVerifier(Verifier):
         symbolic, workers, deadline, float_rounding: see :class:`MathEquivalence`.
         correct, incorrect: rewards for a right / wrong (or missing) answer.
         equivalence: share one :class:`MathEquivalence` (and its caches) between verifiers.
+        form, tolerance, sig_figs, locale, precision: comparison options, see
+            :class:`~rewardkit.verify.math.exact.CompareOptions` (defaults: value only, exact,
+            ``"en"`` decimal point, no rounding to the gold's precision).
 
     Budget per sample: a completion over 400,000 characters gets ``incorrect`` and
     ``too_large`` before extraction (which is linear below the cap); an answer that
@@ -325,12 +329,16 @@ class MathVerifier(Verifier):
 
     def __init__(self, answer_column: str = "answer", extract: ExtractConfig | None = None,
                  symbolic: bool = True, workers: int = 1, deadline: float = 1.0, float_rounding: int = 6,
-                 correct: float = 1.0, incorrect: float = 0.0, equivalence: MathEquivalence | None = None):
+                 correct: float = 1.0, incorrect: float = 0.0, equivalence: MathEquivalence | None = None,
+                 form: str = "value", tolerance: float | None = None, sig_figs: int | None = None,
+                 locale: str = "en", precision: str = "exact"):
         self.answer_column = answer_column
         self.reference_columns = (answer_column,)
         self.extract_config = extract or ExtractConfig()
+        options = CompareOptions(form=form, tolerance=tolerance, sig_figs=sig_figs, locale=locale,
+                                 precision=precision)
         self.equivalence = equivalence or MathEquivalence(symbolic=symbolic, workers=workers, deadline=deadline,
-                                                          float_rounding=float_rounding)
+                                                          float_rounding=float_rounding, options=options)
         self.correct = float(correct)
         self.incorrect = float(incorrect)
         base = DEFAULT_BUDGETS["math"]
@@ -422,6 +430,13 @@ class MathVerifier(Verifier):
         cut = self.extract_config.max_answer_chars
         if limit is None and ex.span is not None and not several and ex.span[1] - ex.span[0] > cut:
             limit = f"answer longer than {cut} characters"  # extraction cut it: never compare a prefix
+        if limit is not None and not several and limit.startswith(("exponent", "numeric exponent", "factorial")):
+            # towers and big factorials only threaten sympy: the bounded fast path may still decide
+            decided = [exact_equal(a, ex.answer, self.equivalence.options) for a in alts]
+            if any(d is True for d in decided) or (decided and all(d is False for d in decided)):
+                ok = any(d is True for d in decided)
+                return VerifyResult(self.correct if ok else self.incorrect, {"correct": float(ok)}, ex.answer, None,
+                                    info={**_info(ex), "method": "numeric", "cached": False})
         if limit is not None:
             return VerifyResult(self.incorrect, fail, ex.answer, PARSE_LIMIT, info={**_info(ex), "message": limit})
         if self.extract_config.multiple == "list" and len(ex.answers) > 1:  # a declared list, in the gold's form
