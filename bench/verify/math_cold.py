@@ -854,9 +854,9 @@ def report(title: str, pairs: Sequence[Pair], res: dict[str, dict[str, Any]], sh
           + ", ".join(f"{x:.2f}x" for x in ratios) + f"  (range {ratios[0]:.2f}–{ratios[-1]:.2f}x)")
     st = res["rewardkit"].get("stats") or {}
     if st:
-        tot = sum(st.get(k, 0) for k in ("cache", "string", "numeric", "symbolic")) or 1
-        print("rewardkit decision paths: " + ", ".join(f"{k} {st.get(k, 0)} ({st.get(k, 0) / tot:.0%})"
-                                                      for k in ("cache", "string", "numeric", "symbolic", "timeout")))
+        tot = sum(st.get(k, 0) for k in ("cache", "string", "exact", "numeric", "symbolic")) or 1
+        paths = ("cache", "string", "exact", "numeric", "symbolic", "timeout")
+        print("rewardkit decision paths: " + ", ".join(f"{k} {st.get(k, 0)} ({st.get(k, 0) / tot:.0%})" for k in paths))
     print("\n| family | n | rewardkit acc | FP | FN | math-verify acc | FP | FN |")
     print("|---|---|---|---|---|---|---|---|")
     fams = sorted({p.family for p in pairs})
