@@ -55,7 +55,7 @@ from rewardkit.core.pickling import RebuildOnUnpickle
 
 from .budget import DEFAULT_BUDGETS, TIMEOUT, Budget
 from .result import Verifier, VerifierTerm, VerifyResult
-from .tags import find_fences, last_tag_block
+from .tags import answer_block, find_fences
 
 __all__ = [
     "REASONING_SQL_WEIGHTS",
@@ -70,6 +70,7 @@ __all__ = [
     "results_match",
     "schema_items",
     "schema_link_jaccard",
+    "sql_answer",
     "sql_syntax_ok",
     "sql_tokens",
 ]
@@ -326,26 +327,42 @@ _RAW_SQL = re.compile(r"(?is)^\s*(select|with|insert|update|delete|replace|drop|
 
 
 def extract_sql(text: str) -> str | None:
-    """Pull the SQL query out of a model completion.
+    """Pull the SQL query out of a model completion (``None`` if there is none; see :func:`sql_answer`)."""
+    return sql_answer(text)[0]
+
+
+def sql_answer(text: str) -> tuple[str | None, str | None]:
+    """Pull the SQL query out of a model completion: ``(sql, None)``, or ``(None, error)``.
 
     Tags and fences are found by :mod:`rewardkit.verify.tags` (linear time).  Order: the last
-    ```` ```sql ```` fence (else the last unlabelled fence) – searched inside the last
-    ``<answer>…</answer>`` first if there is one; then the ``<answer>`` body itself; then the
-    whole text if it starts with an SQL keyword; then the last ``SELECT``/``WITH`` statement of
-    the text (up to ``;`` or the end).  Trailing semicolons and whitespace are stripped; returns
-    ``None`` if nothing looks like SQL.
+    ```` ```sql ```` fence (else the last unlabelled fence) – searched inside the ``<answer>``
+    block first if there is one; then the ``<answer>`` body itself; then the whole text if it
+    starts with an SQL keyword; then the last ``SELECT``/``WITH`` statement of the text (up to
+    ``;`` or the end).  Trailing semicolons and whitespace are stripped.  Several ``<answer>``
+    blocks with different content are a shotgun (the one answer policy,
+    :func:`rewardkit.verify.tags.answer_block`): ``(None, "multiple_answers")``; nothing that
+    looks like SQL is ``(None, "no_sql")``.
 
     Example:
-        >>> extract_sql("<think>use t</think><answer>```sql\\nSELECT a FROM t;\\n```</answer>")
-        'SELECT a FROM t'
-        >>> extract_sql("I think the query is SELECT 1; then done")
+        >>> sql_answer("<think>use t</think><answer>```sql\\nSELECT a FROM t;\\n```</answer>")
+        ('SELECT a FROM t', None)
+        >>> sql_answer("I think the query is SELECT 1; then done")[0]
         'SELECT 1'
-        >>> extract_sql("no query here") is None
-        True
+        >>> sql_answer("<answer>SELECT 1</answer><answer>SELECT 2</answer>")
+        (None, 'multiple_answers')
+        >>> sql_answer("no query here")
+        (None, 'no_sql')
     """
-    if not isinstance(text, str) or not text.strip():
-        return None
-    block = last_tag_block(text, "answer")
+    sql = None
+    if isinstance(text, str) and text.strip():
+        block, err = answer_block(text, "answer")
+        if err is not None:
+            return None, err
+        sql = _find_sql(text, block)
+    return (sql, None) if sql is not None else (None, "no_sql")
+
+
+def _find_sql(text: str, block: Any) -> str | None:
     scope = block.content(text) if block is not None else text
     fences = find_fences(scope)
     if fences:
@@ -627,14 +644,14 @@ class SQLVerifier(RebuildOnUnpickle, Verifier):
         big = self.budget.too_large(completion, 0.0, comps)
         if big is not None:
             return big
-        pred = extract_sql(completion) if self.extract else _clean(completion or "")
+        pred, why = sql_answer(completion) if self.extract else (_clean(completion or ""), "no_sql")
         if pred is not None and len(pred) > _MAX_SQL_CHARS:
             pred = None
         info: dict[str, Any] = {}
         if not isinstance(gold_sql, str) or not gold_sql.strip():
             return VerifyResult(0.0, comps, pred, error="bad_reference", info={"message": "gold_sql missing"})
         if pred is None:
-            return self._result(comps, None, "no_sql", info)
+            return self._result(comps, None, why or "no_sql", info)
         error: str | None = None
         tree = None
         if self.weights.get("syntax", 0.0) or self.weights.get("schema_link", 0.0):
@@ -745,9 +762,9 @@ class _SyntaxOnly(Verifier):
         big = DEFAULT_BUDGETS["sql"].too_large(completion, 0.0, {"syntax": 0.0})
         if big is not None:
             return big
-        pred = extract_sql(completion)
+        pred, why = sql_answer(completion)
         if pred is None:
-            return VerifyResult(0.0, {"syntax": 0.0}, None, error="no_sql")
+            return VerifyResult(0.0, {"syntax": 0.0}, None, error=why)
         ok = sql_syntax_ok(pred)
         return VerifyResult(float(ok), {"syntax": float(ok)}, pred, error=None if ok else "parse_error")
 
@@ -767,8 +784,8 @@ class _NgramOnly(Verifier):
         big = DEFAULT_BUDGETS["sql"].too_large(completion, 0.0, {"ngram": 0.0})
         if big is not None:
             return big
-        pred = extract_sql(completion)
+        pred, why = sql_answer(completion)
         if pred is None:
-            return VerifyResult(0.0, {"ngram": 0.0}, None, error="no_sql")
+            return VerifyResult(0.0, {"ngram": 0.0}, None, error=why)
         v = ngram_jaccard(pred, gold_sql, self.n)
         return VerifyResult(v, {"ngram": v}, pred)

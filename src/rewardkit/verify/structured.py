@@ -50,7 +50,8 @@ from rewardkit.core.safe_load import check_tree
 from .budget import DEFAULT_BUDGETS, PARSE_LIMITS, TIMEOUT, load_output
 from .patterns import PatternTimeout, bounded_validator, pattern_budget
 from .result import Verifier, VerifierTerm, VerifyResult
-from .tags import find_fences, last_tag_block
+from .answers import MULTIPLE_ANSWERS
+from .tags import answer_block, find_fences
 
 __all__ = [
     "FORMATS",
@@ -132,9 +133,11 @@ def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str
     """Parse the structured payload of a completion.
 
     The payload is the last fenced block (```` ```json ````/```` ```yaml ````/```` ```toml ```` or
-    unlabelled) inside the last ``<answer>`` block if present, else the answer body, else the
-    whole text.  ``fmt="auto"`` tries the fence's language, then JSON, TOML, YAML (YAML only if
-    it yields a mapping or list, since almost any text is a YAML string).
+    unlabelled) inside the ``<answer>`` block if present, else the answer body, else the
+    whole text.  Several ``<answer>`` blocks with different content give the error
+    ``"multiple_answers"`` (the one answer policy).  ``fmt="auto"`` tries the fence's language,
+    then JSON, TOML, YAML (YAML only if it yields a mapping or list, since almost any text is a
+    YAML string).
 
     Returns ``(value, error, format_used)``; ``error`` is ``None`` on success or a short message
     (starting with ``too_large`` or ``parse_limit`` when a budget limit was hit).  Tags and fences
@@ -155,7 +158,9 @@ def parse_structured(text: str, fmt: str = "json") -> tuple[Any, str | None, str
         return None, "empty_response", fmt
     if len(text) > _MAX_CHARS:
         return None, f"too_large: {len(text)} chars > {_MAX_CHARS}", fmt
-    block = last_tag_block(text, "answer")
+    block, why = answer_block(text, "answer")
+    if why is not None:   # several different <answer> blocks: a shotgun (the one answer policy)
+        return None, why, fmt
     scope = block.content(text) if block is not None else text
     fences = find_fences(scope)
     lang = None
@@ -592,7 +597,8 @@ class StructuredOutputVerifier(Verifier):
                  "checks_passed": float(grade.passed), "checks_total": float(grade.total)}
         score = grade.score if self.mode == "partial" else float(grade.valid)
         if perr is not None:
-            error = perr.split(":")[0] if perr.split(":")[0] in _BUDGET_ERRORS else "parse_error"
+            kind = perr.split(":")[0]
+            error = kind if kind in _BUDGET_ERRORS or kind == MULTIPLE_ANSWERS else "parse_error"
         else:
             error = None if grade.valid else "schema_violation"
         info = {"format": fmt_used, "failed_checks": grade.failed_checks, "violations": grade.violations}

@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 from collections.abc import Iterable, Iterator
 
-from .answers import resolve_answers
+from .answers import MULTIPLE_ANSWERS, resolve_answers
 
 __all__ = ["Fence", "TagBlock", "count_tags", "find_fences", "find_tag_blocks", "fold_ascii", "iter_fences",
            "last_tag_block", "tag_answers", "tag_content", "valid_tag_name"]
@@ -186,6 +186,28 @@ def tag_answers(text: str, tag: str = "answer") -> list[str]:
         ['4', '5']
     """
     return [b.content(text).strip() for b in find_tag_blocks(text, tag)]
+
+
+def answer_block(text: str, tag: str = "answer") -> tuple[TagBlock | None, str | None]:
+    """The one ``<tag>`` block a completion answers with, under the one answer policy.
+
+    Returns ``(block, None)`` with the last block when every block has the same (stripped)
+    content, ``(None, None)`` without blocks, and ``(None, "multiple_answers")`` when blocks
+    differ (a shotgun; :mod:`rewardkit.verify.answers`).  Used by the SQL and structured-output
+    extractors.
+
+    Example:
+        >>> answer_block("<answer>SELECT 1</answer><answer>SELECT 2</answer>")
+        (None, 'multiple_answers')
+        >>> b, err = answer_block("<answer> x </answer> then <answer>x</answer>"); err, b is not None
+        (None, True)
+    """
+    blocks = find_tag_blocks(text, tag) if isinstance(text, str) else []
+    if not blocks:
+        return None, None
+    if resolve_answers([b.content(text).strip() for b in blocks]).error == MULTIPLE_ANSWERS:
+        return None, MULTIPLE_ANSWERS
+    return blocks[-1], None
 
 
 def tag_content(text: str, tag: str = "answer", which: str = "last") -> str | None:
