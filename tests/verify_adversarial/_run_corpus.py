@@ -53,9 +53,10 @@ CORPUS = {
                        {"pattern": "^(a|a)*$"}),
 }
 #: required factory parameters without defaults (base_url: the scripted judge server)
-REQUIRED = {"max_length": 100, "buffer": 10}
+REQUIRED = {"max_length": 100, "buffer": 10, "criteria": [{"name": "correct", "weight": 2}, {"name": "clear", "scale": 3}]}
 #: parameters of terms that talk to a server: fail fast instead of retrying
 PARAMS = {"llm_judge": {"max_retries": 0, "timeout": 1.5, "deadline": 1.5, "cache_size": 0},
+          "rubric_judge": {"max_retries": 0, "timeout": 1.5, "deadline": 1.5, "cache_size": 0},
           "code_tests": {"workers": 1}}
 
 
