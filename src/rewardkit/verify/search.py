@@ -9,7 +9,8 @@ rewards each search step of an agent densely instead of only its final answer:
 Correctness: a gold answer occurs in the passage as whole words after SQuAD normalisation (lower
 case, no punctuation or articles; :func:`rewardkit.verify.math.qa.sub_match`).  Utility: the share of
 the query's content tokens (stop words removed) found in the passage.  The paper judges both with an
-LLM; string matching is the offline, deterministic version the catalog asks for.
+LLM; string matching is the offline, deterministic version the catalog asks for.  A passage or
+query over the QA size budget (``DEFAULT_BUDGETS["qa"]``) is not read and scores 0.
 
 As a term (``search_step``): the completion is the retrieved passage, the prompt is the search
 query, and the gold answers come from ``answer_column`` (a string or a list of aliases).
@@ -24,6 +25,7 @@ import numpy as np
 from rewardkit.core import RewardTerm, register_term
 from rewardkit.core.errors import ConfigError
 
+from .budget import DEFAULT_BUDGETS
 from .math.qa import normalize_squad, sub_match
 
 __all__ = ["SearchStepReward", "search_step_reward"]
@@ -46,9 +48,12 @@ def search_step_reward(passage: str, gold: Any, query: str, w_correct: float = 1
         >>> search_step_reward("Bananas are yellow.", "Paris", "capital of France?")
         (0.0, 0.0, 0.0)
     """
-    correct = 1.0 if sub_match(str(passage), gold) else 0.0
-    q = _content_tokens(str(query))
-    utility = len(q & _content_tokens(str(passage))) / len(q) if q else 0.0
+    passage, query = str(passage), str(query)
+    if len(passage) > DEFAULT_BUDGETS["qa"].max_chars or len(query) > DEFAULT_BUDGETS["qa"].max_chars:
+        return 0.0, 0.0, 0.0   # over the per-sample size budget: not read (docs/verify-budgets.md)
+    correct = 1.0 if sub_match(passage, gold) else 0.0
+    q = _content_tokens(query)
+    utility = len(q & _content_tokens(passage)) / len(q) if q else 0.0
     return w_correct * correct + w_utility * utility, correct, utility
 
 

@@ -169,10 +169,19 @@ _SIZING_RE = re.compile(r"\\(?:left|right|middle|displaystyle|textstyle|big|Big|
 _THIN_RE = re.compile(r"(?<=\d)(?:\{,\}|\\[,;: ]|\\thinspace|~|\u2009|\u202f|\u00a0)(?=\d{3}(?!\d))")
 _SPACE_RE = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|~")
 _THOUSANDS_RE = re.compile(r"^[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
+#: "<name> = <rest>" with no comma or "=" in the name: the value of an assignment
+_NAMED_RE = re.compile(r"^([^=,]*=\s*)([^=]*)$")
 _EU_THOUSANDS_RE = re.compile(r"^[-+]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d+)?$")
 _BASED_RE = re.compile(r"^\(?([0-9A-Za-z]+)\)?_\{?\(?(\d{1,2})\)?\}?$")
 _CODE_RE = re.compile(r"^[A-Za-z0-9]+$")
 _PERCENT_WORD_RE = re.compile(r"(?<=\d)\s*(?:pct|percent)\b")
+#: a unit after a final number ("22 m", "22\\,\\mathrm{cm}^2", "3 hours"): dropped, the number is the answer.  Not
+#: single letters that are also constants or common variables (e, i, x, n, in)
+_UNIT_RE = re.compile(
+    r"(?<=\d)\s*(?:(?:k|c|m|n|micro)?m|(?:k|m)?g|s|ms|sec|secs|seconds?|min|mins|minutes?|h|hr|hrs|hours?|days?|weeks?|"
+    r"years?|mL|ml|L|N|kN|J|kJ|W|kW|V|mV|A|mA|Pa|kPa|Hz|kHz|mph|kph|km/h|m/s|ft|feet|foot|inches|yd|yards?|"
+    r"miles?|mi|lbs?|oz|units?|dollars?|cents?|meters?|metres?|centimeters?|kilometers?|grams?|kilograms?|"
+    r"liters?|litres?|degrees?)(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$")
 _AMBIGUOUS_COMMA = re.compile(r"^\s*\$?\s*-?(?:0|\d{4,}|\d{1,3}),(?:\d{1,2}|\d{4,})\s*\$?\s*$|^\s*\$?\s*-?0,\d+\s*\$?\s*$")
 _UNICODE = {"\u2212": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ", "\u00f7": "/",
             "\u2264": "\\le ", "\u2265": "\\ge ", "\u2260": "\\ne ", "\u221e": "\\infty ", "\u03c0": "\\pi ",
@@ -208,11 +217,16 @@ def _clean(s: str, locale: str) -> str:
         s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
         s = _THIN_RE.sub("", s)
     s = _SPACE_RE.sub(" ", s).strip()
+    s = _UNIT_RE.sub("", s).strip()
     while s.endswith(".") and not s.endswith(".."):
         s = s[:-1].rstrip()
     if locale == "en":
         if _THOUSANDS_RE.match(s):
             s = s.replace(",", "")
+        else:  # "x = 808,024,579": the grouped number named by an assignment
+            named = _NAMED_RE.match(s)
+            if named is not None and _THOUSANDS_RE.match(named.group(2)):
+                s = named.group(1) + named.group(2).replace(",", "")
     else:
         if _EU_THOUSANDS_RE.match(s):
             s = s.replace(".", "")
@@ -1538,11 +1552,22 @@ def _strip_assign(n: tuple) -> tuple:
         return exprs[0]
     if len(exprs) == 2 and exprs[0][0] == "var":
         return exprs[1]
+    if len(exprs) == 2 and _is_call(exprs[0], _variables(exprs[1], set())):
+        return exprs[1]  # "p(x) = -9x^2 - 2x - 1": the function named is not in its value
     last = exprs[-1]
     if (_is_name(exprs[0]) or not _variables(exprs[0], set())) and not _variables(last, set()) \
             and not _has(last, _STRUCT):
         return last  # "x = 5+5+1 = 11", "f(x) = 1", "1/2 = 10/9": the value stated last
     return n
+
+
+def _is_call(n: tuple, rhs_vars: set[str]) -> bool:
+    """``f(x)``, ``p(x, y)`` read as a product ``f·x``: the head ``f`` is a variable absent from the
+    right-hand side, and every argument is a variable that the right-hand side uses."""
+    if n[0] != "mul" or n[1][0] != "var" or n[1][1] in rhs_vars:
+        return False
+    args = n[2][1] if n[2][0] in ("seq", "list") and isinstance(n[2][1], list) else [n[2]]
+    return bool(args) and all(a[0] == "var" and a[1] in rhs_vars for a in args)
 
 
 def _is_name(n: tuple) -> bool:

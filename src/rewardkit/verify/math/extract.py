@@ -479,6 +479,8 @@ def _rule_answer_line(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
             continue
         stop = anchors[i + 1].start() if i + 1 < len(anchors) else len(text)
         nl = text.find("\n", m.end(), stop)  # bounded by the next anchor: linear overall
+        if nl >= 0:  # "Answer: \begin{bmatrix} ... \end{bmatrix}" over several lines
+            nl = _extend_env(text, m.end(), nl, stop)
         stop, cut_by_anchor = (nl, False) if nl >= 0 else (stop, stop < len(text))
         if cut_by_anchor and not _MATHY_RE.search(text, m.end(), stop):  # "Final Answer: The final answer is $5$"
             continue
@@ -555,10 +557,35 @@ def _rule_bare(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
     return [], "no match"
 
 
+_BEGIN_ENV_RE = re.compile(r"\\begin\{([A-Za-z*]+)\}")
+
+
+def _extend_env(text: str, a: int, b: int, limit: int) -> int:
+    """End of ``text[a:b]`` extended to the ``\\end{env}`` of a LaTeX environment it opens but
+    does not close (a matrix written over several lines), searched in ``text[b:limit]``; else ``b``.
+
+    Example:
+        >>> bs, nl = chr(92), chr(10)
+        >>> t = "#### " + bs + "begin{bmatrix}" + nl + "1 & 2" + nl + bs + "end{bmatrix} done"
+        >>> _extend_env(t, 5, t.index(nl), len(t)) == t.index(" done")
+        True
+    """
+    opened = list(_BEGIN_ENV_RE.finditer(text, a, b))
+    if not opened:
+        return b
+    end_tag = "\\end{" + opened[-1].group(1) + "}"
+    if text.find(end_tag, opened[-1].end(), b) >= 0:
+        return b
+    close = text.find(end_tag, b, limit)
+    return b if close < 0 else close + len(end_tag)
+
+
 def _rule_hash(text: str, cfg: ExtractConfig) -> tuple[list[_Cand], str]:
     out: list[_Cand] = []
     for m in _HASH_RE.finditer(text):
-        a, b = _clean_span(text, *m.span("ans"))
+        a, b = m.span("ans")
+        b = _extend_env(text, a, b, len(text))
+        a, b = _clean_span(text, a, b)
         if b > a and "\\boxed" not in text[a:b] and "\\fbox" not in text[a:b]:
             out.append((a, b, True))
     return (out, f"matched ({len(out)})") if out else ([], "no match")
