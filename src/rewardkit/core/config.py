@@ -90,7 +90,7 @@ def build_reward_document(data: Mapping[str, Any]) -> ComposedReward:
 
     Example:
         >>> build_reward_document({"plugins": ["rewardkit.core.builtin"],
-        ...                        "reward": {"terms": [{"type": "constant"}]}}).weights
+        ...                        "reward": {"terms": [{"type": "constant", "params": {"value": 1.0}}]}}).weights
         {'constant': 1.0}
     """
     if not isinstance(data, Mapping):
