@@ -197,6 +197,10 @@ def test_after_an_abandoned_call_a_fresh_worker_finishes_the_batch():
     assert [r.error for r in t.last_results] == ["timeout", None, None, "timeout", None, None]
     assert state["peak"] <= 3          # one live worker at a time, plus the two abandoned ones still waiting
     release.set()
+    deadline = time.monotonic() + 5.0
+    while state["now"] and time.monotonic() < deadline:   # the abandoned calls return once released
+        time.sleep(0.01)
+    assert state["now"] == 0
     state["peak"] = 0
     t4 = rewardkit.term(f, max_concurrency=4)
     assert t4(SampleBatch(["p"] * 16, ["x"] * 16)).tolist() == [1.0] * 16 and state["peak"] <= 4
