@@ -40,7 +40,7 @@ from typing import Any
 
 from .errors import RewardkitError
 
-__all__ = ["ChildInterpreter", "WorkerStartError", "descendants", "echo_entry"]
+__all__ = ["ChildInterpreter", "WorkerStartError", "descendants", "echo_entry", "serve_jobs"]
 
 _BOOT = ("import importlib, sys; from multiprocessing.connection import Connection; "
          "m, f = sys.argv[1].split(':'); "
@@ -154,6 +154,44 @@ class ChildInterpreter:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=grace)
         self.kill()
+
+
+def serve_jobs(conn: Connection, setup: Any, handle: Any) -> None:
+    """The child side of the worker protocol, for every pool built on :class:`ChildInterpreter`.
+
+    ``state = setup(first_message)`` builds the worker (an exception is sent as
+    ``("fatal", "<Type>: message")`` instead of leaving the parent waiting); then
+    ``("ready", pid)`` is sent and every later message ``job`` is answered with
+    ``handle(state, job)``, until ``None``, end of file or a closed pipe.
+
+    Example:
+        >>> import threading
+        >>> from multiprocessing import Pipe
+        >>> parent, child = Pipe()
+        >>> t = threading.Thread(target=serve_jobs, args=(child, lambda k: k, lambda k, x: k * x)); t.start()
+        >>> parent.send(3); parent.recv()[0]
+        'ready'
+        >>> parent.send(5); parent.recv()
+        15
+        >>> parent.send(None); t.join()
+    """
+    try:
+        state = setup(conn.recv())
+    except BaseException as e:  # report a bad setup instead of hanging the parent
+        conn.send(("fatal", f"{type(e).__name__}: {str(e)[:300]}"))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            conn.send(handle(state, job))
+        except (BrokenPipeError, OSError):
+            return
 
 
 def echo_entry(conn: Connection, greeting: str) -> None:

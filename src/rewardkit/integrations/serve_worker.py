@@ -220,23 +220,10 @@ def build_from_source(source: tuple[str, Any]) -> Any:
 
 def _serve(conn: Any) -> None:
     """Worker loop: first message ``(source, options)``, then ``(endpoint, body)`` jobs until EOF/None."""
-    try:
-        source, options = conn.recv()
-        scorer = RequestScorer(build_from_source(source), options)
-    except BaseException as e:  # report a bad reward instead of hanging the parent
-        conn.send(("fatal", f"{type(e).__name__}: {str(e)[:300]}"))
-        return
-    import os
+    from rewardkit.core.interpreter import serve_jobs
 
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        try:
-            conn.send(scorer.handle(*job))
-        except (BrokenPipeError, OSError):
-            return
+    def setup(message: Any) -> RequestScorer:
+        source, options = message
+        return RequestScorer(build_from_source(source), options)
+
+    serve_jobs(conn, setup, lambda scorer, job: scorer.handle(*job))

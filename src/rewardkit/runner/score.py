@@ -371,22 +371,18 @@ def _build(source: tuple[str, Any]) -> Any:
 
 def _worker(conn: Any) -> None:
     """Child entry: build the reward once, then score ``(index, rows)`` jobs until ``None``."""
-    try:
-        source, cmap, fail_value = conn.recv()
-        reward = _build(source)
-    except BaseException as e:  # report a bad reward instead of hanging the parent
-        conn.send(("fatal", f"{type(e).__name__}: {str(e)[:300]}"))
-        return
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
+    from rewardkit.core.interpreter import serve_jobs
+
+    def setup(message: Any) -> tuple[Any, Any, float]:
+        source, cmap, fail_value = message
+        return _build(source), cmap, fail_value
+
+    def handle(state: tuple[Any, Any, float], job: Any) -> Any:
+        reward, cmap, fail_value = state
         index, rows = job
-        conn.send((index, score_rows(reward, rows, columns=cmap, fail_value=fail_value)))
+        return index, score_rows(reward, rows, columns=cmap, fail_value=fail_value)
+
+    serve_jobs(conn, setup, handle)
 
 
 class _InProcess:
