@@ -45,7 +45,9 @@ def ensure_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
     if address is None:
         kwargs.update(num_cpus=num_cpus, object_store_memory=OBJECT_STORE_BYTES, _node_ip_address="127.0.0.1")
     try:
-        ray.init(address=address, **kwargs)
+        # no address: always a new local instance ("local"), never a cluster that happens to run
+        # on this machine (ray.init() without an address would join it and refuse num_cpus)
+        ray.init(address=address if address is not None else "local", **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as e:
         raise ConfigError("--address", f"cannot connect to Ray at {address!r}: {' '.join(str(e).split())[:200]}",
                           "'auto', host:port or ray://host:port of a running cluster") from None
