@@ -728,7 +728,7 @@ def _repeating(s: str) -> str:
 
 
 # -- parsing entry point -------------------------------------------------------------------------
-@dataclass
+@dataclass(frozen=True)
 class _Answer:
     node: tuple
     text: str
@@ -743,17 +743,30 @@ def parse_answer_value(s: Any, locale: str = "en") -> tuple | None:
         >>> parse_answer_value("The cat sat") is None
         True
     """
-    a = _parse(s, locale)
+    a = _parse(s, locale, cached=False)  # a tree handed out may be changed by its caller: not the cached one
     return None if a is None else a.node
 
 
-def _parse(s: Any, locale: str) -> _Answer | None:
+#: parsed golds by ``(text, locale)``: the gold of a GRPO group is compared with every distinct
+#: answer of the group and is parsed once, not once per pair (parse trees are never mutated).
+#: Answers are not kept: each is new to the verifier (repeats hit the verdict cache), and keeping
+#: them would only grow the heap the garbage collector walks
+_PARSE_CACHE: LRUCache[tuple[str, str], _Answer | None] = LRUCache(1024)
+
+
+def _parse(s: Any, locale: str, cached: bool = True) -> _Answer | None:
     if not isinstance(s, str):
         if s is None or isinstance(s, bool):
             return None
         s = str(s)
     if len(s) > _MAX_CHARS:
         return None
+    if not cached:
+        return _parse_uncached(s, locale)
+    return _PARSE_CACHE.get_or((s, locale), lambda: _parse_uncached(s, locale))
+
+
+def _parse_uncached(s: str, locale: str) -> _Answer | None:
     c = _clean(s, locale)
     if not c:
         return None
@@ -1713,7 +1726,7 @@ def exact_equal(gold: Any, pred: Any, options: CompareOptions | None = None) -> 
     g = _parse(gs, opts.locale)
     if g is None:
         return None
-    p = _parse(ps, opts.locale)
+    p = _parse(ps, opts.locale, cached=False)
     if p is None:
         return None
     key = gs + "\x00" + ps
