@@ -183,6 +183,19 @@ _UNIT_RE = re.compile(
     r"miles?|mi|lbs?|oz|units?|dollars?|cents?|meters?|metres?|centimeters?|kilometers?|grams?|kilograms?|"
     r"liters?|litres?|degrees?)(?:\s*\^\s*\{?\s*[23]\s*\}?)?\s*$")
 _AMBIGUOUS_COMMA = re.compile(r"^\s*\$?\s*-?(?:0|\d{4,}|\d{1,3}),(?:\d{1,2}|\d{4,})\s*\$?\s*$|^\s*\$?\s*-?0,\d+\s*\$?\s*$")
+# patterns used per call (compiled once: the fast path runs for every completion)
+_FRAC_RE = re.compile(r"\\[dtc]frac(?![a-zA-Z])")
+_BINOM_RE = re.compile(r"\\[dt]binom(?![a-zA-Z])")
+_COMMA_BANG_RE = re.compile(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))")
+_BRACE_COMMA_RE = re.compile(r"(?<=\d)\{,\}(?=\d)")
+_DECIMAL_COMMA_RE = re.compile(r"(?<=\d),(?=\d)")
+_EXPONENT_RE = re.compile(r"[eE]([-+]?\d+)$")
+_PY_CALL_RE = re.compile(r"\b(?:sqrt|pi|exp|log)\(")
+_SIG_RE = re.compile(r"[-+]?(\d*)\.(\d+)|[-+]?(\d+)")
+_DECIMALS_RE = re.compile(r"[-+]?\d*\.(\d+)")
+_SIMPLE_TEXT_RE = re.compile(r"\\(?:text|mathrm|texttt)\s*\{([^{}]*)\}")
+_COEF_VARS_RE = re.compile(r"\d+[A-Za-z]{1,3}")
+_LITERAL_INT_RE = re.compile(r"0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|\d+")
 _UNICODE = {"\u2212": "-", "\u00d7": "\\times ", "\u00b7": "\\cdot ", "\u22c5": "\\cdot ", "\u00f7": "/",
             "\u2264": "\\le ", "\u2265": "\\ge ", "\u2260": "\\ne ", "\u221e": "\\infty ", "\u03c0": "\\pi ",
             "\u221a": "\\sqrt ", "\u222a": "\\cup ", "\u2208": "\\in "}
@@ -200,21 +213,21 @@ def _clean(s: str, locale: str) -> str:
     for a in ("\\(", "\\)", "\\[", "\\]"):
         s = s.replace(a, " ")
     s = _SIZING_RE.sub("", s)
-    s = re.sub(r"\\[dtc]frac(?![a-zA-Z])", r"\\frac", s)
-    s = re.sub(r"\\[dt]binom(?![a-zA-Z])", r"\\binom", s)
+    s = _FRAC_RE.sub(r"\\frac", s)
+    s = _BINOM_RE.sub(r"\\binom", s)
     for _ in range(3):
         s2 = _UNWRAP_RE.sub(r" \1 ", s)
         if s2 == s:
             break
         s = s2
     if locale == "en":
-        s = re.sub(r"(?<=\d),\\!\s*(?=\d{3}(?!\d))", "", s)  # 11,\!111: a thousands group
+        s = _COMMA_BANG_RE.sub("", s)  # 11,\!111: a thousands group
     s = _DEGREE_RE.sub("", s).replace("\\%", "%").replace("\\!", "")
     s = _PERCENT_WORD_RE.sub("%", s)
     if locale == "en":
         s = _THIN_RE.sub("", s)
     else:
-        s = re.sub(r"(?<=\d)\{,\}(?=\d)", ".", s)
+        s = _BRACE_COMMA_RE.sub(".", s)
         s = _THIN_RE.sub("", s)
     s = _SPACE_RE.sub(" ", s).strip()
     s = _UNIT_RE.sub("", s).strip()
@@ -230,7 +243,7 @@ def _clean(s: str, locale: str) -> str:
     else:
         if _EU_THOUSANDS_RE.match(s):
             s = s.replace(".", "")
-        s = re.sub(r"(?<=\d),(?=\d)", ".", s)
+        s = _DECIMAL_COMMA_RE.sub(".", s)
     return s
 
 
@@ -710,7 +723,7 @@ _CMD_NODES = {"pi": ("pi",), "infty": ("inf",), "emptyset": ("empty",), "varnoth
 
 def _number(t: str) -> tuple:
     dec = "." in t or "e" in t or "E" in t
-    m = re.search(r"[eE]([-+]?\d+)$", t)
+    m = _EXPONENT_RE.search(t)
     if len(t) > 2000 or (m is not None and abs(int(m.group(1))) > _MAX_EXP):
         raise _Bail  # 9e514096: a number with half a million digits
     return ("num", Fraction(t), dec, t)
@@ -772,7 +785,7 @@ def _parse_uncached(s: str, locale: str) -> _Answer | None:
         return None
     if "\\overline" in c or "\\dot" in c:
         c = _repeating(c)
-    python = "**" in c or re.search(r"\b(?:sqrt|pi|exp|log)\(", c) is not None or "*" in c
+    python = "**" in c or _PY_CALL_RE.search(c) is not None or "*" in c
     try:
         toks = _tokenize(c, python)
         if not toks:
@@ -1659,7 +1672,7 @@ def _factor_form(n: tuple) -> bool:
 
 
 def _sig_digits(text: str) -> int | None:
-    m = re.fullmatch(r"[-+]?(\d*)\.(\d+)|[-+]?(\d+)", text)
+    m = _SIG_RE.fullmatch(text)
     if not m:
         return None
     digits = (m.group(1) or "") + (m.group(2) or "") if m.group(2) is not None else m.group(3)
@@ -1693,7 +1706,7 @@ def _sorted_order_equal(g: _Answer, p: _Answer, opts: CompareOptions, key: str) 
 
 
 def _decimals(text: str) -> int | None:
-    m = re.fullmatch(r"[-+]?\d*\.(\d+)", text)
+    m = _DECIMALS_RE.fullmatch(text)
     return len(m.group(1)) if m else None
 
 
@@ -1799,7 +1812,7 @@ def _code_verdict(gs: str, ps: str, opts: CompareOptions) -> bool | None:
 
 def _strip_simple(s: str) -> str:
     s = s.strip().strip("$").strip()
-    s = re.sub(r"\\(?:text|mathrm|texttt)\s*\{([^{}]*)\}", r"\1", s)
+    s = _SIMPLE_TEXT_RE.sub(r"\1", s)
     return s.replace(" ", "")
 
 
@@ -1809,11 +1822,11 @@ def _is_code(s: str) -> bool:
     has_digit = any(c.isdigit() for c in s)
     if not (has_alpha and has_digit):
         return False
-    return re.fullmatch(r"\d+[A-Za-z]{1,3}", s) is None or len(s) > 6
+    return _COEF_VARS_RE.fullmatch(s) is None or len(s) > 6
 
 
 def _literal_int(s: str) -> int | None:
-    if re.fullmatch(r"0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|\d+", s):
+    if _LITERAL_INT_RE.fullmatch(s):
         return int(s, 0) if not s.isdigit() else int(s)
     return None
 
