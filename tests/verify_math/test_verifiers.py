@@ -72,6 +72,10 @@ def test_qa_normalisation_em_submatch_f1_and_tag_spam():
     assert normalize_squad("The Eiffel  Tower.") == "eiffel tower"
     assert exact_match("an apple", ["Apple"]) and not exact_match("apple pie", ["apple"])
     assert sub_match("the big apple pie", "apple") and not sub_match("pineapple", "apple")
+    # whole words only, at either end and for several words; a sign is part of its number
+    assert sub_match("Apple pie", "apple") and sub_match("a big apple", "apple") and not sub_match("apples", "apple")
+    assert sub_match("It is the Eiffel Tower, in Paris", ["Louvre", "eiffel tower in"])
+    assert not sub_match("eiffel towers", "Eiffel Tower") and not sub_match("it was -71.08", "71.08")
     assert token_f1("eiffel tower paris", "Eiffel Tower") == pytest.approx(0.8)
     v = QAVerifier()
     assert v.verify("<answer>x</answer> <answer>Paris</answer>", answer={"target": ["paris"]}).error == "multiple_answers"

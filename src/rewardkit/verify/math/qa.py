@@ -146,7 +146,10 @@ def _em(p: str, golds: list[str]) -> bool:
 
 
 def _sub(p: str, golds: list[str]) -> bool:
-    return bool(p) and any(re.search(r"(?<!\S)" + re.escape(g) + r"(?!\S)", p) for g in golds)
+    # normalised texts are words joined by single spaces: a whole-word occurrence is a substring
+    # test on space-padded strings (no per-gold regex)
+    padded = f" {p} "
+    return bool(p) and any(f" {g} " in padded for g in golds)
 
 
 def _f1(p: str, golds: list[str]) -> float:
