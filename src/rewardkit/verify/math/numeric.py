@@ -77,6 +77,16 @@ _THOUSANDS_RE = re.compile(r"^-?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$")
 _MIXED_RE = re.compile(r"^(-?)(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
 
 
+# patterns used per call (compiled once: normalize_answer runs for every compared completion)
+_TEXT_UNIT_RE = re.compile(r"(?<=[\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z .^/0-9]*\}\s*$")
+_WS_RE = re.compile(r"\s+")
+_COMMA_WS_RE = re.compile(r",\s+")
+_INNER_WS_RE = re.compile(r"(?<!,)\s+")
+_FRAC_DIGITS_RE = re.compile(r"\\frac\s*(\d)\s*(\d)")
+_FRAC_GROUP_DIGIT_RE = re.compile(r"\\frac\s*\{([^{}]*)\}\s*(\d)")
+_SQRT_DIGIT_RE = re.compile(r"\\sqrt\s*(\d)")
+
+
 def normalize_answer(s: str) -> str:
     """Canonical surface form of an answer string (no maths, just text clean-up).
 
@@ -92,7 +102,7 @@ def normalize_answer(s: str) -> str:
     s = s.replace("$", "").replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
     had_text_unit = False
     # "\text{ cm}" after a number is a unit: drop it
-    s2 = re.sub(r"(?<=[\d}])\s*\\(?:text|mbox|mathrm)\s*\{\s*[a-zA-Z][a-zA-Z .^/0-9]*\}\s*$", "", s)
+    s2 = _TEXT_UNIT_RE.sub("", s)
     if s2 != s:
         s, had_text_unit = s2, True
     for _ in range(3):
@@ -103,14 +113,14 @@ def normalize_answer(s: str) -> str:
     s = _SPACING_RE.sub(" ", s)
     s = _DEGREE_RE.sub("", s)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\%", "%")
-    s = re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
+    s = _WS_RE.sub(" ", s).strip().rstrip(".").strip()
     s = _ASSIGN_RE.sub("", s)
     m = _UNIT_TAIL_RE.match(s) if len(s) <= 200 else None
     if m and not had_text_unit and len(m.group("unit").replace(" ", "")) >= 2:
         s = m.group("num")
     # drop whitespace, but keep one space after a comma: "32, 349" is a list, "32,349" a number
-    s = re.sub(r",\s+", ", ", s)
-    s = re.sub(r"(?<!,)\s+", "", s)
+    s = _COMMA_WS_RE.sub(", ", s)
+    s = _INNER_WS_RE.sub("", s)
     return s
 
 
@@ -142,9 +152,9 @@ _NUM_TOKEN = re.compile(r"^(?:\d+\.\d*|\.\d+|\d+)$")
 class _Parser:
     def __init__(self, s: str, env: dict[str, NumericValue] | None = None):
         self.env = env
-        s = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)
-        s = re.sub(r"\\frac\s*\{([^{}]*)\}\s*(\d)", r"\\frac{\1}{\2}", s)
-        s = re.sub(r"\\sqrt\s*(\d)", r"\\sqrt{\1}", s)
+        s = _FRAC_DIGITS_RE.sub(r"\\frac{\1}{\2}", s)
+        s = _FRAC_GROUP_DIGIT_RE.sub(r"\\frac{\1}{\2}", s)
+        s = _SQRT_DIGIT_RE.sub(r"\\sqrt{\1}", s)
         self.toks = _TOKEN_RE.findall(s)
         self.i = 0
         self.decimal = False
