@@ -142,3 +142,18 @@ def test_math_answer_term_passes_extraction_options():
     assert math_answer(symbolic=False, boxed="all").verifier.extract_config.multiple == "list"
     b = SampleBatch(["q"], ["\\boxed{1} " + "x" * 20 + " #### 7"], {"answer": ["7"]})
     assert r(b).tolist() == [1.0]  # only the last 12 characters are read: the box is cut off
+
+
+def test_qa_gold_aliases_normalised_once_per_group(monkeypatch):
+    from rewardkit.core.cache import LRUCache
+    from rewardkit.verify.math import qa
+
+    calls: list[str] = []
+    real = qa.normalize_squad
+    monkeypatch.setattr(qa, "normalize_squad", lambda s: calls.append(s) or real(s))
+    monkeypatch.setattr(qa, "_GOLD_NORMS", LRUCache(64))
+    v = QAVerifier()
+    golds = ["Eiffel Tower", "La tour Eiffel"]
+    values = [v.verify(f"<answer>{c}</answer>", answer=golds).value for c in ("the eiffel tower", "Paris", "Tour Eiffel")]
+    assert values == [1.0, 0.0, 0.0]
+    assert calls.count("Eiffel Tower") == 1 and calls.count("La tour Eiffel") == 1

@@ -44,6 +44,7 @@ import string
 from collections import Counter
 from typing import Any
 
+from rewardkit.core.cache import LRUCache
 from rewardkit.core.errors import ConfigError
 from rewardkit.verify.answers import MULTIPLE_ANSWERS, check_policy, resolve_answers
 from rewardkit.verify.budget import DEFAULT_BUDGETS
@@ -123,7 +124,15 @@ def _golds(gold: Any) -> list[str]:
         return []
     if isinstance(gold, (str, bytes, int, float)):
         gold = [gold]
-    return [n for n in (normalize_squad(g) for g in gold) if n]
+    return [n for n in (_gold_norm(g) for g in gold) if n]
+
+
+#: normalised gold aliases: a prompt's golds come back with every completion of its group
+_GOLD_NORMS: LRUCache[str, str] = LRUCache(8192)
+
+
+def _gold_norm(g: Any) -> str:
+    return _GOLD_NORMS.get_or(g, lambda: normalize_squad(g)) if isinstance(g, str) else normalize_squad(g)
 
 
 def exact_match(pred: str, golds: Any) -> bool:
