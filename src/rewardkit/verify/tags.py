@@ -191,9 +191,10 @@ def tag_answers(text: str, tag: str = "answer") -> list[str]:
 def answer_block(text: str, tag: str = "answer") -> tuple[TagBlock | None, str | None]:
     """The one ``<tag>`` block a completion answers with, under the one answer policy.
 
-    Returns ``(block, None)`` with the last block when every block has the same (stripped)
-    content, ``(None, None)`` without blocks, and ``(None, "multiple_answers")`` when blocks
-    differ (a shotgun; :mod:`rewardkit.verify.answers`).  Used by the SQL and structured-output
+    Returns ``(block, None)`` with the last block when every block has the same content (as
+    :func:`rewardkit.verify.answers.answer_key` compares it: whitespace, ``$`` and trailing
+    ``.``/``,``/``;`` ignored), ``(None, None)`` without blocks, and ``(None, "multiple_answers")``
+    when blocks differ (a shotgun; :mod:`rewardkit.verify.answers`).  Used by the SQL and structured-output
     extractors.
 
     Example:
