@@ -170,9 +170,6 @@ def answer_limit(answer: str, max_exponent_depth: int = 2, max_factorial_digits:
     return None
 
 
-_GOLD_ANCHORS = ("\\boxed", "\\fbox", "####")
-
-
 def gold_answer(gold: Any) -> str | None:
     """The answer part of a gold reference (issue #19, family 12c: a gold that is a whole
     solution is read for its final answer first):
