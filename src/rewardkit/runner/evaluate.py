@@ -58,11 +58,11 @@ import numpy as np
 from rewardkit.core import ConfigError
 
 from .files import OutputLock, atomic_write, inside
+from .runner import DB_NAME
 from .store import ResultStore
 
 __all__ = ["DB_NAME", "evaluate", "read_outputs", "summarize_eval"]
 
-DB_NAME = "results.sqlite"
 MALFORMED = "malformed_row"
 _TIMEOUT_KINDS = ("timeout", "deadline")
 
