@@ -58,7 +58,7 @@ import numpy as np
 
 from rewardkit.core import ConfigError, register_term
 
-from ..result import VerifierTerm, VerifyResult
+from ..result import VerifierTerm
 from .llm import LLMJudge, remote_options
 from .parse import _SCORE_LINE, Reading, _body, _clean, _line_verdict, _scaled
 from .prompt import DEFAULT_SYSTEM
@@ -249,11 +249,8 @@ class RubricJudge(LLMJudge):
     def components(self, reading: Reading) -> dict[str, float]:
         return dict(getattr(reading, "parts", ()))
 
-    def verify(self, completion: str, question: str = "", **refs: Any) -> VerifyResult:
-        res = super().verify(completion, question, **refs)
-        if res.error == "unparsable_verdict" and res.extracted is not None:
-            res.info["criterion"] = self.read(res.extracted).criterion
-        return res
+    def parse_info(self, reading: Reading) -> dict[str, Any]:
+        return {**super().parse_info(reading), "criterion": getattr(reading, "criterion", None)}
 
 
 class RubricTerm(VerifierTerm):
