@@ -144,3 +144,30 @@ def test_bad_cli_values_are_one_line_exit_2(tmp_path):
         assert p.returncode == 2 and p.stderr.startswith(f"error: {field}:") and p.stderr.count("\n") == 1, p.stderr
     with pytest.raises(ConfigError):
         evaluate("math", out_dir=tmp_path, n=1, progress=False)
+
+
+def test_reward_exceptions_and_verifier_errors_are_stored_per_sample(tmp_path):
+    import rewardkit
+    from rewardkit.core import ComposedReward, FunctionTerm
+
+    def parity(completion):
+        return float(int(completion) % 2)  # raises ValueError on a non-number: a verifier error, not a crash
+
+    task = load_task("math")
+    task.rows = task.rows[:2]
+    task._reward = ComposedReward([rewardkit.term(parity)])
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"index": 0, "completion": "3"}\n{"index": 0, "completion": "x"}\n'
+                   '{"index": 1, "completion": "4"}\n{"index": 1, "completion": "5"}\n')
+    s = evaluate(task, out_dir=tmp_path / "a", outputs=out, progress=False, report=False, pass_threshold=1.0)
+    assert s["verifier_error_rate"] == {"parity": 0.25} and s["score_error_rate"] == 0.0
+    assert s["terms"]["parity"]["mean"] == pytest.approx(0.5) and s["pass@k"] == {"1": 0.5, "2": 1.0}
+
+    def broken(batch):
+        raise RuntimeError("reward down")
+
+    task._reward = ComposedReward([FunctionTerm("broken", broken)])
+    s = evaluate(task, out_dir=tmp_path / "b", outputs=out, progress=False, report=False)
+    assert s["score_error_rate"] == 1.0 and s["terms"] == {} and s["pass@k"] == {"1": 0.0, "2": 0.0}
+    con = sqlite3.connect(tmp_path / "b" / "results.sqlite")
+    assert {e for (e,) in con.execute("SELECT error FROM samples")} == {"score_error:RuntimeError"}

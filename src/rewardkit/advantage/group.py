@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rewardkit.core.groups import group_codes
+from rewardkit.core.groups import group_codes, group_members
 
 __all__ = [
     "batch_std",
@@ -93,8 +93,8 @@ def grpo(rewards: npt.ArrayLike, group: Any = None, eps: float = 1e-6, ddof: int
         >>> grpo([1.0, 0.0, 1.0, 1.0], SampleBatch(["p", "p", "q", "q"], ["a", "b", "c", "d"])).round(3).tolist()
         [0.707, -0.707, 0.0, 0.0]
     """
-    r, _, _ = _prep(rewards, group)
-    mu, sd, n = group_stats(r, group, ddof)
+    r, g, _ = _prep(rewards, group)
+    mu, sd, n = group_stats(r, g, ddof)
     den = sd + eps
     # a group whose spread is only floating-point noise carries no signal (constant rewards)
     signal = sd > 1e-9 * (1.0 + np.abs(mu))
@@ -109,8 +109,8 @@ def dr_grpo(rewards: npt.ArrayLike, group: Any = None) -> np.ndarray:
         >>> dr_grpo([1.0, 0.0], [0, 0]).tolist()
         [0.5, -0.5]
     """
-    r, _, _ = _prep(rewards, group)
-    mu, _, n = group_stats(r, group)
+    r, g, _ = _prep(rewards, group)
+    mu, _, n = group_stats(r, g)
     return np.where((n > 1) & ~np.isnan(r), r - mu, 0.0)
 
 
@@ -136,8 +136,8 @@ def rloo(rewards: npt.ArrayLike, group: Any = None) -> np.ndarray:
         >>> rloo([1.0, 0.0, 0.0], [0, 0, 0]).tolist()
         [1.0, -0.5, -0.5]
     """
-    r, _, _ = _prep(rewards, group)
-    mu, _, n = group_stats(r, group)
+    r, g, _ = _prep(rewards, group)
+    mu, _, n = group_stats(r, g)
     safe = np.maximum(n - 1, 1)
     return np.where((n > 1) & ~np.isnan(r), n / safe * (r - mu), 0.0)
 
@@ -179,10 +179,9 @@ def passk(rewards: npt.ArrayLike, group: Any = None) -> np.ndarray:
         >>> passk([0.2, 0.9, 0.5], [0, 0, 0]).round(3).tolist()
         [0.0, 0.4, 0.0]
     """
-    r, g, k = _prep(rewards, group)
+    r, g, _ = _prep(rewards, group)
     out = np.zeros_like(r)
-    for gi in range(k):
-        idx = np.flatnonzero(g == gi)
+    for idx in group_members(g):  # one pass over the batch (was a scan of all n samples per group)
         if idx.size < 2:
             continue
         order = idx[np.argsort(-r[idx], kind="stable")]

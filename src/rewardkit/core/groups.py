@@ -133,8 +133,9 @@ def relative_rank(groups: Any, scores: Any) -> np.ndarray:
         if idx.size == 1:
             out[idx] = 0.5
             continue
-        below = np.searchsorted(np.sort(v), v, side="left")
-        equal = np.searchsorted(np.sort(v), v, side="right") - below - 1
+        sv = np.sort(v)
+        below = np.searchsorted(sv, v, side="left")
+        equal = np.searchsorted(sv, v, side="right") - below - 1
         out[idx] = (below + 0.5 * equal) / (idx.size - 1)
     return out
 

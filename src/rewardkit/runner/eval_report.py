@@ -17,18 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from .files import atomic_write, inside
-from .report import REPORT_NAME, _versions
+from .report import REPORT_CSS, REPORT_NAME, _versions
+from .runner import DB_NAME
 from .store import ResultStore
 
 __all__ = ["write_eval_report"]
-
-_STYLE = """body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1200px;
-        color: #222; padding: 0 1em; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; vertical-align: top; }
-thead th { background: #f2f2f2; }
-pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
-.note { color: #555; font-size: 0.9em; }"""
 
 
 def _ci(c: Mapping[str, Any]) -> str:
@@ -40,7 +33,7 @@ def write_eval_report(out_dir: str | Path, summary: Mapping[str, Any], config: M
     """Write ``<out>/report.html`` for an evaluation summary (:func:`~rewardkit.runner.evaluate.summarize_eval`)."""
     esc = html.escape
     out = Path(out_dir)
-    store = ResultStore(inside(out, "results.sqlite"))
+    store = ResultStore(inside(out, DB_NAME))
     try:
         evals = [e for e in store.evals(summary["run_key"]) if e["step"] >= 0][:max_prompts]
     finally:
@@ -66,8 +59,7 @@ def write_eval_report(out_dir: str | Path, summary: Mapping[str, Any], config: M
     doc = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>rewardkit eval: {esc(summary['task'])}</title>
 <style>
-{_STYLE}
-</style></head><body>
+{REPORT_CSS}</style></head><body>
 <h1>rewardkit eval report: {esc(summary['task'])} / {esc(summary['model'])}</h1>
 <h2 id="summary">Reward terms</h2>
 <p class="note">Mean over prompts of each prompt's mean value, with a 95% percentile bootstrap interval over prompts

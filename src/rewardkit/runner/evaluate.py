@@ -19,7 +19,7 @@ What is reported (:func:`summarize_eval`, also written to ``summary.json``, ``su
 ``report.html``):
 
 * each term's mean (and the total's) with a 95 % percentile bootstrap interval over prompts
-  (Efron, 1979; :func:`rewardkit.audit.bootstrap_ci` over per-prompt means, 1000 resamples, seed 0);
+  (Efron, 1979; :mod:`rewardkit.core.bootstrap` over per-prompt means, 1000 resamples, seed 0);
 * pass@k for k = 1, 2, 4, ... up to n with the unbiased estimator of Chen et al. (2021)
   (:func:`rewardkit.advantage.pass_at_k`); a sample passes when the ``pass_term`` (default: the
   reward's first term) is at least ``pass_threshold`` (default 1) and its generation succeeded;
@@ -58,11 +58,11 @@ import numpy as np
 from rewardkit.core import ConfigError
 
 from .files import OutputLock, atomic_write, inside
+from .runner import DB_NAME
 from .store import ResultStore
 
 __all__ = ["DB_NAME", "evaluate", "read_outputs", "summarize_eval"]
 
-DB_NAME = "results.sqlite"
 MALFORMED = "malformed_row"
 _TIMEOUT_KINDS = ("timeout", "deadline")
 
@@ -133,38 +133,27 @@ def _generate(client: Any, model: str, messages: list[dict[str, str]], n: int, s
 
 
 # ------------------------------------------------------------------------------------------ scoring
-def _unwrap(term: Any) -> Any:
-    from rewardkit.integrations.trl import _verifier_term
-
-    return _verifier_term(term)
-
-
 def _score(task: Any, row: Mapping[str, Any], samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Score the samples of one prompt; generation failures are not scored (NaN)."""
+    from rewardkit.integrations.trl import score_samples
+
     ok = [i for i, s in enumerate(samples) if s["error"] is None]
     scored = [dict(s, sample=i, total=float("nan"), terms={}, errors={}) for i, s in enumerate(samples)]
     if not ok:
         return scored
     try:
-        result = task.score([samples[i]["completion"] for i in ok], [row] * len(ok))
+        batch = task.batch([samples[i]["completion"] for i in ok], [row] * len(ok))
+        # the exports' shared core: the result, each verifier term's errors and sub-terms (rubric/<criterion>)
+        res = score_samples(task.reward, batch.prompts, batch.completions, batch.columns)
     except Exception as e:  # a broken reward or reference never loses the evaluation
         for i in ok:
             scored[i]["error"] = f"score_error:{type(e).__name__}"
         return scored
-    subs: dict[str, np.ndarray] = {}
-    errs: dict[str, list[Any]] = {}
-    for comp in task.reward.components:
-        vt = _unwrap(comp.term)
-        if vt is None or len(vt.last_results) != len(ok):
-            continue
-        errs[comp.term.name] = [r.error for r in vt.last_results]
-        if callable(getattr(vt, "sub_terms", None)):
-            subs.update(vt.sub_terms())
     for k, i in enumerate(ok):
-        scored[i]["total"] = float(result.total[k])
-        scored[i]["terms"] = {**{t: float(v[k]) for t, v in result.terms.items()},
-                              **{t: float(v[k]) for t, v in subs.items()}}
-        scored[i]["errors"] = {t: e[k] for t, e in errs.items() if e[k] is not None}
+        scored[i]["total"] = float(res.result.total[k])
+        scored[i]["terms"] = {**{t: float(v[k]) for t, v in res.result.terms.items()},
+                              **{t: float(v[k]) for t, v in res.sub_terms.items()}}
+        scored[i]["errors"] = {t: e[k] for t, e in res.errors.items() if e[k] is not None}
     return scored
 
 
@@ -206,7 +195,7 @@ def summarize_eval(store: ResultStore, run_key: str, pass_term: str, pass_thresh
                    n_boot: int = 1000) -> dict[str, Any]:
     """Term means with bootstrap CIs, pass@k, error/timeout rates and latency percentiles of a stored eval run."""
     from rewardkit.advantage import mean_pass_at_k
-    from rewardkit.audit import bootstrap_ci
+    from rewardkit.core.bootstrap import bootstrap_means, percentile_interval
 
     rows = store.samples(run_key)
     good = [s for s in rows if s["step"] >= 0]
@@ -219,7 +208,7 @@ def summarize_eval(store: ResultStore, run_key: str, pass_term: str, pass_thresh
         v = np.array([x for x in per_prompt if x is not None and np.isfinite(x)], dtype=float)
         if v.size == 0:
             return {"mean": None, "lo": None, "hi": None, "n": 0}
-        lo, hi = bootstrap_ci(v, n_boot=n_boot, seed=0)
+        lo, hi = percentile_interval(bootstrap_means(v, n_boot, np.random.default_rng(0)))
         return {"mean": round(float(v.mean()), 6), "lo": round(lo, 6), "hi": round(hi, 6), "n": int(v.size)}
 
     def prompt_means(key: Callable[[dict[str, Any]], float]) -> list[float]:

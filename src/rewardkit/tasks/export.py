@@ -69,24 +69,25 @@ def to_verl(task: Task, path: str | os.PathLike, split: str = "train") -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from rewardkit.runner.files import atomic_write
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".tmp")
-    pq.write_table(pa.Table.from_pylist(verl_rows(task, split)), tmp)
-    os.replace(tmp, p)
-    return p
+    buf = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist(verl_rows(task, split)), buf)
+    return atomic_write(p, buf.getvalue().to_pybytes())
 
 
 def to_openrlhf(task: Task, path: str | os.PathLike, input_key: str = "input", label_key: str = "label") -> Path:
     """Write OpenRLHF prompt JSONL: ``input_key`` = the chat, ``label_key`` = the answer column, other columns kept."""
+    from rewardkit.runner.files import atomic_write
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in task.rows:
-            rest = {k: _scalar(v) for k, v in r.items() if k not in (task.answer_column, input_key, label_key)}
-            label = r.get(task.answer_column)
-            f.write(json.dumps({input_key: task.messages(r), label_key: None if label is None else _scalar(label),
-                                **rest}, ensure_ascii=False) + "\n")
-    os.replace(tmp, p)
-    return p
+    lines = []
+    for r in task.rows:
+        rest = {k: _scalar(v) for k, v in r.items() if k not in (task.answer_column, input_key, label_key)}
+        label = r.get(task.answer_column)
+        lines.append(json.dumps({input_key: task.messages(r), label_key: None if label is None else _scalar(label),
+                                 **rest}, ensure_ascii=False) + "\n")
+    return atomic_write(p, "".join(lines))

@@ -201,8 +201,9 @@ class FunctionVerifier(Verifier):
             return None
         raise _missing(self.name, param, (base,), have)
 
-    def _arguments(self, batch: SampleBatch) -> list[dict[str, Any]]:
-        """The keyword arguments of each sample (a group function zips them per group)."""
+    def _arguments(self, batch: SampleBatch, texts: list[str]) -> list[dict[str, Any]]:
+        """The keyword arguments of each sample (a group function zips them per group); ``texts``: the
+        batch's :meth:`~rewardkit.core.SampleBatch.completion_texts`, computed once by the caller."""
         n = len(batch)
         have = set(batch.columns)
         cols: dict[str, Sequence[Any]] = {}
@@ -214,7 +215,7 @@ class FunctionVerifier(Verifier):
             elif base == "prompt":
                 cols[p] = batch.prompt_texts()
             elif base == "completion":
-                cols[p] = batch.completion_texts()
+                cols[p] = texts
             elif base == "prompt_messages":
                 cols[p] = list(batch.prompts)
             elif base == "completion_messages":
@@ -242,8 +243,8 @@ class FunctionVerifier(Verifier):
         n = len(batch)
         if n == 0:
             return []
-        kwargs = self._arguments(batch)
         texts = batch.completion_texts()
+        kwargs = self._arguments(batch, texts)
         out: list[VerifyResult | None] = [None] * n
         if self.group:
             jobs = [[int(i) for i in idx] for idx in group_members(batch.group_index())]

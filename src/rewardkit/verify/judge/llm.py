@@ -165,6 +165,10 @@ class LLMJudge(Verifier):
         """The named parts of a parsed reading logged with the value."""
         return {"gate": 1.0, "judge": float(reading.value or 0.0)}
 
+    def parse_info(self, reading: Reading) -> dict[str, Any]:
+        """What an unparsable reply's ``info`` says about the parse failure."""
+        return {"parse_error": reading.error}
+
     def verify(self, completion: str, question: str = "", **refs: Any) -> VerifyResult:
         t0 = time.perf_counter()
         big = DEFAULT_BUDGETS["judge"].too_large(completion, 0.0, {"gate": 0.0})
@@ -201,7 +205,7 @@ class LLMJudge(Verifier):
             self._count("unparsable")
             return VerifyResult(self.fail_value, extracted=reply, error="unparsable_verdict",
                                 latency=time.perf_counter() - t0,
-                                info={"cached": cached, "parse_error": reading.error})
+                                info={"cached": cached, **self.parse_info(reading)})
         if not cached:
             self.cache.put(key, reply)  # only parsable replies are cached
         value = reading.value

@@ -58,7 +58,7 @@ import numpy as np
 
 from rewardkit.core import ConfigError, register_term
 
-from ..result import VerifierTerm, VerifyResult
+from ..result import VerifierTerm
 from .llm import LLMJudge, remote_options
 from .parse import _SCORE_LINE, Reading, _body, _clean, _line_verdict, _scaled
 from .prompt import DEFAULT_SYSTEM
@@ -197,15 +197,15 @@ class RubricJudge(LLMJudge):
         # a criterion given a value anywhere in a line ("... says correct: YES."): the conflict scan
         names = "|".join(re.escape(c.name).replace("_", "[ _-]").replace("\\-", "[ _-]") for c in self.criteria)
         self._mention = re.compile(r"(?<![\w-])(" + names + r") ?[:=] ?([^\W_]+(?: ?/ ?\d+)?)", re.I)
+        # the rubric's template fields, the same for every sample (rendered once, not per request)
+        lines = [f"- {c.name} ({'YES/NO' if c.scale == 0 else f'0-{c.scale}'})"
+                 f"{': ' + c.description if c.description else ''}" for c in self.criteria]
+        self._rubric_fields = {"criteria": "\n".join(lines),
+                               "answer_format": "\n".join(c.answer_format() for c in self.criteria)}
         super().__init__(client, model, template=template or DEFAULT_RUBRIC_TEMPLATE, mode="binary", **kwargs)
 
     def fixed_fields(self) -> dict[str, Any]:
-        lines = []
-        for c in self.criteria:
-            kind = "YES/NO" if c.scale == 0 else f"0-{c.scale}"
-            lines.append(f"- {c.name} ({kind}){': ' + c.description if c.description else ''}")
-        return {**super().fixed_fields(), "criteria": "\n".join(lines),
-                "answer_format": "\n".join(c.answer_format() for c in self.criteria)}
+        return {**super().fixed_fields(), **self._rubric_fields}
 
     def _line(self, line: str) -> tuple[Criterion, str] | None:
         m = _LINE.fullmatch(_clean(line))
@@ -249,11 +249,8 @@ class RubricJudge(LLMJudge):
     def components(self, reading: Reading) -> dict[str, float]:
         return dict(getattr(reading, "parts", ()))
 
-    def verify(self, completion: str, question: str = "", **refs: Any) -> VerifyResult:
-        res = super().verify(completion, question, **refs)
-        if res.error == "unparsable_verdict" and res.extracted is not None:
-            res.info["criterion"] = self.read(res.extracted).criterion
-        return res
+    def parse_info(self, reading: Reading) -> dict[str, Any]:
+        return {**super().parse_info(reading), "criterion": getattr(reading, "criterion", None)}
 
 
 class RubricTerm(VerifierTerm):
