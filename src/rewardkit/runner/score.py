@@ -67,7 +67,7 @@ from rewardkit.core.errors import ConfigError, OutputError
 from .files import OutputLock, atomic_write
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "DETAIL", "ERROR", "LATENCY", "TERM_PREFIX", "TOTAL", "ColumnMap",
-           "MalformedRow", "ScoreSummary", "parts_dir", "score_columns", "score_file", "score_rows"]
+           "MalformedRow", "ScoreSummary", "iter_jsonl", "parts_dir", "score_columns", "score_file", "score_rows"]
 
 TOTAL = "rk_total"
 TERM_PREFIX = "rk_term_"
@@ -229,18 +229,37 @@ def score_rows(reward: Any, rows: Sequence[Any], *, columns: ColumnMap | None = 
 # ---------------------------------------------------------------------------------------------- files
 
 
-def _read_jsonl(path: Path) -> Iterator[Any]:
+def iter_jsonl(path: str | os.PathLike, max_line_bytes: int | None = None) -> Iterator[tuple[int, Any]]:
+    """``(line number, row)`` for each non-blank line of a JSONL file, never raising for a bad line.
+
+    ``row`` is the line's JSON object, or a :class:`MalformedRow` saying why it is not one (not
+    UTF-8 JSON, another JSON type, or longer than ``max_line_bytes``, which is then not parsed).
+    The one JSONL row reader of ``rewardkit score`` and ``rewardkit audit --samples``.
+
+    Example:
+        >>> import os, tempfile
+        >>> p = os.path.join(tempfile.mkdtemp(), "r.jsonl")
+        >>> _ = open(p, "w").write('{"a": 1}\\n\\n[1]\\n{"a": 22222}\\n')
+        >>> for n, row in iter_jsonl(p, max_line_bytes=10):
+        ...     print(n, row)
+        1 {'a': 1}
+        3 MalformedRow(reason='line 3: a JSON list')
+        4 MalformedRow(reason='line 4: longer than 10 bytes')
+    """
     with open(path, "rb") as f:
         for lineno, raw in enumerate(f, 1):
             line = raw.strip()
             if not line:
                 continue
+            if max_line_bytes is not None and len(raw) > max_line_bytes:
+                yield lineno, MalformedRow(f"line {lineno}: longer than {max_line_bytes} bytes")
+                continue
             try:
                 obj = json.loads(line)
             except (ValueError, UnicodeDecodeError) as e:
-                yield MalformedRow(f"line {lineno}: not valid JSON ({str(e)[:80]})")
+                yield lineno, MalformedRow(f"line {lineno}: not valid JSON ({str(e)[:80]})")
                 continue
-            yield obj if isinstance(obj, dict) else MalformedRow(f"line {lineno}: a JSON {type(obj).__name__}")
+            yield lineno, obj if isinstance(obj, dict) else MalformedRow(f"line {lineno}: a JSON {type(obj).__name__}")
 
 
 def _count_jsonl(path: Path) -> int:
@@ -268,7 +287,7 @@ def _chunks(path: Path, chunk_rows: int) -> Iterator[tuple[int, Any, list[Any]]]
     if _input_kind(path) == "jsonl":
         buf: list[Any] = []
         i = 0
-        for row in _read_jsonl(path):
+        for _, row in iter_jsonl(path):
             buf.append(row)
             if len(buf) == chunk_rows:
                 yield i, _table_from_rows(buf), buf

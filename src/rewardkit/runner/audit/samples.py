@@ -30,7 +30,6 @@ Checks:
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -44,6 +43,7 @@ from ...audit.hacking import component_dominance
 from ...audit.probes import attack_suite
 from ...core.batch import SampleBatch
 from ...core.errors import ConfigError
+from ..score import MalformedRow, iter_jsonl
 
 __all__ = ["audit_samples", "read_jsonl"]
 
@@ -55,6 +55,8 @@ def read_jsonl(path: str | Path, required: Sequence[str], max_rows: int = 100_00
                max_line_bytes: int = MAX_LINE_BYTES) -> tuple[list[dict[str, Any]], list[str]]:
     """JSON-object rows with the ``required`` keys; a bad row is skipped and reported, never fatal.
 
+    Lines are read by :func:`rewardkit.runner.score.iter_jsonl` (the reader of ``rewardkit score``).
+
     Returns ``(rows, skipped)`` where ``skipped`` holds one ``"line N: reason"`` per dropped row.
 
     Example:
@@ -63,35 +65,25 @@ def read_jsonl(path: str | Path, required: Sequence[str], max_rows: int = 100_00
         >>> _ = open(p, "w").write('{"prompt": "q", "completion": "a"}\\nnot json\\n{"prompt": "q"}\\n')
         >>> rows, skipped = read_jsonl(p, ["prompt", "completion"])
         >>> len(rows), skipped
-        (1, ['line 2: not a JSON object', "line 3: missing 'completion'"])
+        (1, ['line 2: not valid JSON (Expecting value: line 1 column 1 (char 0))', "line 3: missing 'completion'"])
     """
     p = Path(path)
     if not p.is_file():
         raise ConfigError("path", f"{str(p)!r} does not exist", "a JSONL file")
     rows: list[dict[str, Any]] = []
     skipped: list[str] = []
-    with p.open("rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            if len(rows) >= max_rows:
-                skipped.append(f"line {lineno}: beyond max_rows={max_rows}; the rest was not read")
-                break
-            if not raw.strip():
-                continue
-            if len(raw) > max_line_bytes:
-                skipped.append(f"line {lineno}: longer than {max_line_bytes} bytes")
-                continue
-            try:
-                row = json.loads(raw.decode("utf-8", errors="replace"))
-            except ValueError:
-                row = None
-            if not isinstance(row, dict):
-                skipped.append(f"line {lineno}: not a JSON object")
-                continue
-            missing = [k for k in required if k not in row]
-            if missing:
-                skipped.append(f"line {lineno}: missing {missing[0]!r}")
-                continue
-            rows.append(row)
+    for lineno, row in iter_jsonl(p, max_line_bytes):
+        if len(rows) >= max_rows:
+            skipped.append(f"line {lineno}: beyond max_rows={max_rows}; the rest was not read")
+            break
+        if isinstance(row, MalformedRow):
+            skipped.append(row.reason)
+            continue
+        missing = [k for k in required if k not in row]
+        if missing:
+            skipped.append(f"line {lineno}: missing {missing[0]!r}")
+            continue
+        rows.append(row)
     if not rows:
         raise ConfigError("path", f"no valid rows in {str(p)!r} ({'; '.join(skipped[:3])})",
                           f"JSONL objects with {', '.join(map(repr, required))}")
