@@ -132,12 +132,13 @@ def qarl_q_learning(game: ZeroSumGame, episodes: int, tau: Schedule | Callable[[
         raise ConfigError("episodes", f"got {episodes}", "a positive number of episodes")
     S, A, B = game.shape
     Q = np.zeros((S, A, B))
+    nominal = np.eye(B)[np.zeros(A, dtype=int)]      # no adversary: b = 0 for every protagonist action
     with seeded(seed, torch=False) as rng:
         for ep in range(episodes):
             t = float(tau(ep))
             s = game.s0
             for _ in range(max_steps):
-                beta = quantal_response(Q[s], t) if adversary else np.eye(B)[np.zeros(A, dtype=int)]
+                beta = quantal_response(Q[s], t) if adversary else nominal
                 value_a = (beta * Q[s]).sum(axis=1)
                 best = np.flatnonzero(value_a == value_a.max())
                 a = int(rng.integers(A)) if rng.random() < epsilon else int(rng.choice(best))
@@ -147,7 +148,7 @@ def qarl_q_learning(game: ZeroSumGame, episodes: int, tau: Schedule | Callable[[
                 if game.terminal[s2]:
                     target = r
                 else:
-                    beta2 = quantal_response(Q[s2], t) if adversary else np.eye(B)[np.zeros(A, dtype=int)]
+                    beta2 = quantal_response(Q[s2], t) if adversary else nominal
                     target = r + game.gamma * float((beta2 * Q[s2]).sum(axis=1).max())
                 Q[s, a, b] += alpha * (target - Q[s, a, b])
                 s = s2
