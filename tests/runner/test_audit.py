@@ -134,3 +134,17 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, args, field):
     assert main(["audit", *args, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and field in err
+
+
+def test_report_embeds_one_plot_per_check_that_has_the_data(tmp_path):
+    from rewardkit.audit.checks import Check
+    from rewardkit.runner.audit.report import write_audit_report
+
+    checks = [Check("terms", "dominance", "green", 0.5, "", {"scale": {"a": {"share": 0.5}, "b": {"share": 0.5}}}),
+              Check("budget", "latency", "green", 0.01, "", {"times": [0.01, 0.02]}),
+              Check("rm", "calibration", "green", 0.0, "", {"bin_confidence": [0.2, 0.8], "bin_frequency": [0.3, 0.7]}),
+              Check("rm", "overoptimization", "skipped", float("nan"), "no gold")]
+    page = write_audit_report("rm", checks, tmp_path).read_text()
+    assert page.count("<img") == 3
+    assert all(f"<h3>{n}</h3>" in page for n in ("terms", "latency", "calibration"))
+    assert "<h3>overoptimization</h3>" not in page

@@ -38,7 +38,7 @@ from ..core.seeding import seeded
 from ..tabular.mdp import TabularMDP
 from ..tabular.soft import soft_value_iteration
 
-__all__ = ["CliffReport", "policy_cliff", "soft_policy_bound", "tied_actions"]
+__all__ = ["CliffReport", "degenerate_states", "policy_cliff", "soft_policy_bound", "tied_actions"]
 
 
 def tied_actions(Q: Any, tol: float = 1e-8) -> np.ndarray:
@@ -56,6 +56,20 @@ def tied_actions(Q: Any, tol: float = 1e-8) -> np.ndarray:
         raise ConfigError("Q", f"has shape {Q.shape}", "an array (S, A) of action values")
     best = Q.max(axis=1, keepdims=True)
     return Q >= best - tol * (1.0 + np.abs(best))
+
+
+def degenerate_states(Q: Any, terminal: Any, tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+    """``(tied, degenerate)``: :func:`tied_actions` on the live (non-terminal) states, and the mask ``(S,)`` of
+    live states with two or more tied optimal actions.
+
+    Example:
+        >>> import numpy as np
+        >>> degenerate_states(np.array([[1.0, 1.0], [0.0, 0.0]]), [False, True])[1].tolist()
+        [True, False]
+    """
+    live = ~np.asarray(terminal, dtype=bool)
+    tied = tied_actions(Q, tol) & live[:, None]
+    return tied, tied.sum(axis=1) > 1
 
 
 def soft_policy_bound(epsilon: float, gamma: float, temperature: float) -> float:
@@ -151,8 +165,7 @@ def policy_cliff(mdp: TabularMDP, R: Any = None, *, epsilon: float = 1e-3, tempe
     Rr = mdp.R if R is None else TabularMDP._check_reward(R, mdp.n_states, mdp.n_actions, "R")
     live = ~np.asarray(mdp.terminal, dtype=bool)
     _, Q, _ = mdp.value_iteration(R=Rr)
-    tied = tied_actions(Q, tol) & live[:, None]
-    degenerate = tied.sum(axis=1) > 1
+    tied, degenerate = degenerate_states(Q, mdp.terminal, tol)
     pi_hard = _argmax_policy(Q, tol)
     _, _, pi_soft = soft_value_iteration(mdp, Rr, temperature=temperature)
     hard_tv = soft_tv = 0.0

@@ -15,7 +15,7 @@ rationality (:math:`\\tau \\to 0`).  The protagonist learns
 by Q-learning on the joint action.  :func:`qarl_q_learning` implements it on a
 :class:`ZeroSumGame` (the temperature follows any :mod:`rewardkit.core.schedules` schedule);
 :func:`worst_case_return` evaluates a protagonist policy against the exact best-responding adversary
-(value iteration on the adversary's induced MDP).
+(the adversary's induced :class:`~rewardkit.tabular.TabularMDP`, solved exactly).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import numpy as np
 from ..core.errors import ConfigError
 from ..core.schedules import Schedule
 from ..core.seeding import seeded
+from ..tabular.mdp import TabularMDP
 
 __all__ = ["ZeroSumGame", "cliff_game", "greedy_protagonist", "qarl_q_learning", "quantal_response", "worst_case_return"]
 
@@ -131,12 +132,13 @@ def qarl_q_learning(game: ZeroSumGame, episodes: int, tau: Schedule | Callable[[
         raise ConfigError("episodes", f"got {episodes}", "a positive number of episodes")
     S, A, B = game.shape
     Q = np.zeros((S, A, B))
+    nominal = np.eye(B)[np.zeros(A, dtype=int)]      # no adversary: b = 0 for every protagonist action
     with seeded(seed, torch=False) as rng:
         for ep in range(episodes):
             t = float(tau(ep))
             s = game.s0
             for _ in range(max_steps):
-                beta = quantal_response(Q[s], t) if adversary else np.eye(B)[np.zeros(A, dtype=int)]
+                beta = quantal_response(Q[s], t) if adversary else nominal
                 value_a = (beta * Q[s]).sum(axis=1)
                 best = np.flatnonzero(value_a == value_a.max())
                 a = int(rng.integers(A)) if rng.random() < epsilon else int(rng.choice(best))
@@ -146,7 +148,7 @@ def qarl_q_learning(game: ZeroSumGame, episodes: int, tau: Schedule | Callable[[
                 if game.terminal[s2]:
                     target = r
                 else:
-                    beta2 = quantal_response(Q[s2], t) if adversary else np.eye(B)[np.zeros(A, dtype=int)]
+                    beta2 = quantal_response(Q[s2], t) if adversary else nominal
                     target = r + game.gamma * float((beta2 * Q[s2]).sum(axis=1).max())
                 Q[s, a, b] += alpha * (target - Q[s, a, b])
                 s = s2
@@ -168,17 +170,15 @@ def greedy_protagonist(Q: np.ndarray, adversary: bool = True) -> np.ndarray:
 
 def worst_case_return(game: ZeroSumGame, policy: np.ndarray, adversarial: bool = True, iters: int = 2000) -> float:
     """Expected discounted return from ``s0`` of a deterministic protagonist ``policy`` (S,) against the
-    best-responding adversary (``adversarial=False``: no pushes), by value iteration."""
+    best-responding adversary (``adversarial=False``: no pushes), exactly: the protagonist's policy leaves
+    the adversary a :class:`~rewardkit.tabular.TabularMDP` (actions ``b``), solved by its value iteration
+    (at most ``iters`` sweeps, then exact policy-iteration steps) on the negated reward."""
     S = game.shape[0]
     pa = np.asarray(policy, dtype=np.int64)
-    T = game.T[np.arange(S), pa]            # (S, B, S)
-    R = (T * game.R[np.arange(S), pa]).sum(axis=2)   # expected reward (S, B)
-    V = np.zeros(S)
-    for _ in range(iters):
-        Qb = R + game.gamma * (T @ np.where(game.terminal, 0.0, V))
-        V_new = np.where(game.terminal, 0.0, Qb.min(axis=1) if adversarial else Qb[:, 0])
-        if np.max(np.abs(V_new - V)) < 1e-12:
-            V = V_new
-            break
-        V = V_new
-    return float(V[game.s0])
+    T = game.T[np.arange(S), pa]                     # (S, B, S)
+    R = (T * game.R[np.arange(S), pa]).sum(axis=2)   # expected protagonist reward (S, B)
+    mdp = TabularMDP(T, R, game.gamma, np.eye(S)[game.s0], terminal=game.terminal)
+    if adversarial:
+        V, _, _ = mdp.value_iteration(max_iter=iters, R=-R)
+        return float(-V[game.s0])
+    return mdp.expected_return(np.zeros(S, dtype=np.int64))

@@ -95,20 +95,18 @@ def fit_preference_reward(seg_a: Sequence[np.ndarray], seg_b: Sequence[np.ndarra
                           features: Callable[[np.ndarray], np.ndarray], l2: float = 1e-2, iters: int = 100) -> np.ndarray:
     """Linear Bradley–Terry reward :math:`r(o) = \\theta^\\top\\phi(o)` from segment preferences (Newton's method).
 
-    :math:`P(a \\succ b) = \\sigma(\\sum_{o\\in a}\\theta^\\top\\phi(o) - \\sum_{o\\in b}\\theta^\\top\\phi(o))`.
+    :math:`P(a \\succ b) = \\sigma(\\sum_{o\\in a}\\theta^\\top\\phi(o) - \\sum_{o\\in b}\\theta^\\top\\phi(o))`:
+    :func:`rewardkit.learn.bt.fit_linear_bt` on the segments' summed features (segments may differ in length).
     """
-    z = np.array([features(a).sum(axis=0) - features(b).sum(axis=0) for a, b in zip(seg_a, seg_b, strict=True)])
-    y = np.asarray(labels, dtype=np.float64)
-    theta = np.zeros(z.shape[1])
-    for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-(z @ theta)))
-        g = z.T @ (p - y) + l2 * theta
-        H = (z * (p * (1 - p))[:, None]).T @ z + l2 * np.eye(len(theta))
-        step = np.linalg.solve(H, g)
-        theta -= step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    return theta
+    from ..learn.bt import fit_linear_bt
+    from ..learn.preferences import PreferencePairs
+
+    za = np.array([features(a).sum(axis=0) for a in seg_a])
+    zb = np.array([features(b).sum(axis=0) for b in seg_b])
+    if len(za) != len(zb):
+        raise ConfigError("seg_a/seg_b", f"got {len(za)} and {len(zb)} segments", "one b segment per a segment")
+    model = fit_linear_bt(PreferencePairs(za, zb, np.asarray(labels, dtype=np.float64)), l2=l2, iters=iters)
+    return model.weights[0][:, 0]
 
 
 def fit_intention_policy(env_factory: Callable[[], object], reward: Callable[[np.ndarray], float], dim: int,

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..core.errors import ConfigError
 from ..core.seeding import seeded
+from ..learn.preferences import sigmoid
 
 __all__ = ["TippingConfig", "simulate_tipping"]
 
@@ -76,15 +77,15 @@ def simulate_tipping(cfg: TippingConfig, seed: int = 0) -> np.ndarray:
     out = np.empty(cfg.rounds)
     with seeded(seed, torch=False) as rng:
         for t in range(cfg.rounds):
-            p = 1.0 / (1.0 + np.exp(-logit))
+            p = sigmoid(logit)
             x = rng.random(cfg.n_agents) < p
             caught = x & (rng.random(cfg.n_agents) < cfg.catch_prob)
             payoff = np.where(x, np.where(caught, -cfg.penalty, 1.0 + cfg.bonus), 1.0)
             logit += cfg.lr * (payoff - payoff.mean()) * (x - p)
             look = rng.random(cfg.n_agents) < cfg.imitation
             peer = rng.integers(cfg.n_agents, size=cfg.n_agents)
-            copy = look & (rng.random(cfg.n_agents) < 1.0 / (1.0 + np.exp(-(payoff[peer] - payoff) / cfg.kappa)))
+            copy = look & (rng.random(cfg.n_agents) < sigmoid((payoff[peer] - payoff) / cfg.kappa))
             logit = np.where(copy, logit[peer], logit)
             logit = np.clip(logit, -10.0, 10.0)
-            out[t] = float((1.0 / (1.0 + np.exp(-logit))).mean())
+            out[t] = float(sigmoid(logit).mean())
     return out

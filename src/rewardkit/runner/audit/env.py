@@ -50,7 +50,7 @@ import gymnasium as gym
 import numpy as np
 
 from ...audit.checks import Check, grade
-from ...audit.cliff import policy_cliff
+from ...audit.cliff import degenerate_states, policy_cliff
 from ...audit.distances import epic_distance, starc_distance
 from ...audit.evaluation import spearman
 from ...audit.tampering import TamperGuard
@@ -147,7 +147,8 @@ class _Tabular:
     a: np.ndarray
     s2: np.ndarray
     mdp: TabularMDP
-    coverage: np.ndarray
+    counts: np.ndarray   # visits N(s, a, s')
+    n_sa: np.ndarray     # visits N(s, a)
 
 
 def _tabular(ro: Rollout, n_actions: int, gamma: float) -> _Tabular | None:
@@ -174,7 +175,7 @@ def _tabular(ro: Rollout, n_actions: int, gamma: float) -> _Tabular | None:
     terminal[s2[ro.terminated]] = True
     mu0 = np.bincount([index[k] for k in ro.start_keys], minlength=S).astype(np.float64)
     mdp = TabularMDP(T, np.zeros((S, n_actions)), gamma, mu0 / mu0.sum(), terminal=terminal)
-    return _Tabular(s, a, s2, mdp, counts / counts.sum())
+    return _Tabular(s, a, s2, mdp, counts, n_sa)
 
 
 def _fit_potential(tab: _Tabular, F: np.ndarray, terminated: np.ndarray, gamma: float) -> tuple[np.ndarray, float]:
@@ -196,11 +197,9 @@ def _fit_potential(tab: _Tabular, F: np.ndarray, terminated: np.ndarray, gamma: 
 
 
 def _sa_mean(tab: _Tabular, values: np.ndarray) -> np.ndarray:
-    S, A = tab.mdp.n_states, tab.mdp.n_actions
-    tot, cnt = np.zeros((S, A)), np.zeros((S, A))
+    tot = np.zeros(tab.n_sa.shape)
     np.add.at(tot, (tab.s, tab.a), values)
-    np.add.at(cnt, (tab.s, tab.a), 1.0)
-    return np.divide(tot, cnt, out=np.zeros_like(tot), where=cnt > 0)
+    return np.divide(tot, tab.n_sa, out=np.zeros_like(tot), where=tab.n_sa > 0)
 
 
 def _sas_table(tab: _Tabular, values: np.ndarray, phi: np.ndarray | None, gamma: float) -> np.ndarray:
@@ -211,11 +210,10 @@ def _sas_table(tab: _Tabular, values: np.ndarray, phi: np.ndarray | None, gamma:
         R = np.broadcast_to(gamma * live[None, None, :] - phi[:, None, None], (S, A, S)).copy()
     else:
         R = np.broadcast_to(_sa_mean(tab, values)[:, :, None], (S, A, S)).copy()
-    tot, cnt = np.zeros((S, A, S)), np.zeros((S, A, S))
+    tot = np.zeros((S, A, S))
     np.add.at(tot, (tab.s, tab.a, tab.s2), values)
-    np.add.at(cnt, (tab.s, tab.a, tab.s2), 1.0)
-    seen = cnt > 0
-    R[seen] = tot[seen] / cnt[seen]
+    seen = tab.counts > 0
+    R[seen] = tot[seen] / tab.counts[seen]
     return R
 
 
@@ -303,18 +301,35 @@ def _tabular_certificate(env: gym.Env, reward: Any, ro: Rollout, gamma: float) -
     return Check("shaping", "potential", "green" if ok else "red", float(rep.slack), msg, {"certificate": True})
 
 
-def _farming(ro: Rollout, tab: _Tabular | None, gamma: float) -> Check:
+@dataclass
+class _Plan:
+    """The task and designed rewards ``(S, A)`` on the empirical MDP and their optimal solutions, solved once."""
+
+    task_R: np.ndarray
+    designed_R: np.ndarray
+    task_Q: np.ndarray
+    pi_task: np.ndarray
+    pi_designed: np.ndarray
+
+
+def _plan(ro: Rollout, tab: _Tabular | None) -> _Plan | None:
     if tab is None:
+        return None
+    task_R, designed_R = _sa_mean(tab, ro.env_reward), _sa_mean(tab, ro.total)
+    _, task_Q, pi_task = tab.mdp.value_iteration(R=task_R)
+    _, _, pi_designed = tab.mdp.value_iteration(R=designed_R)
+    return _Plan(task_R, designed_R, task_Q, pi_task, pi_designed)
+
+
+def _farming(ro: Rollout, tab: _Tabular | None, plan: _Plan | None) -> Check:
+    if tab is None or plan is None:
         return Check("hacking", "farming", "skipped", float("nan"), "needs a discrete state key")
-    task_R = _sa_mean(tab, ro.env_reward)
-    designed_R = _sa_mean(tab, ro.total)
-    _, _, pi_task = tab.mdp.value_iteration(R=task_R)
-    _, _, pi_des = tab.mdp.value_iteration(R=designed_R)
-    best = tab.mdp.expected_return(pi_task, task_R)
+    task_R = plan.task_R
+    best = tab.mdp.expected_return(plan.pi_task, task_R)
     if best <= 1e-12:
         return Check("hacking", "farming", "skipped", float("nan"),
                      f"no task reward was reached in {len(ro.total)} random steps; raise --steps")
-    got = tab.mdp.expected_return(pi_des, task_R)
+    got = tab.mdp.expected_return(plan.pi_designed, task_R)
     loss = max(0.0, 1.0 - got / best)
     return Check("hacking", "farming", grade(loss, 0.05, 0.2), loss,
                  f"the designed reward's optimal policy keeps {got / best:.0%} of the task return on the explored MDP",
@@ -367,7 +382,7 @@ def _distance(ro: Rollout, tab: _Tabular | None, aux: list[str], task: str | Non
         designed += _sas_table(tab, ro.terms[k] * ro.weights.get(k, 1.0), phis.get(k), gamma)
     if task is None:   # no term reproduces the env reward: compare the total with it as it is
         designed = _sas_table(tab, ro.total, None, gamma)
-    d = epic_distance(designed, task_R, gamma, coverage=tab.coverage)
+    d = epic_distance(designed, task_R, gamma, coverage=tab.counts / tab.counts.sum())
     try:
         starc = starc_distance(designed, task_R, tab.mdp.transitions, gamma)
     except (ConfigError, np.linalg.LinAlgError):  # a constant reward has no STARC normalisation
@@ -377,19 +392,20 @@ def _distance(ro: Rollout, tab: _Tabular | None, aux: list[str], task: str | Non
                  {"starc": starc, "states": tab.mdp.n_states})
 
 
-def _cliff(ro: Rollout, tab: _Tabular | None, gamma: float) -> Check:
-    if tab is None:
+def _cliff(tab: _Tabular | None, plan: _Plan | None) -> Check:
+    if tab is None or plan is None:
         return Check("stability", "policy_cliff", "skipped", float("nan"), "needs a discrete state key")
-    rep = policy_cliff(tab.mdp, _sa_mean(tab, ro.total), epsilon=1e-5, temperature=0.1, n_random=2)
-    task = policy_cliff(tab.mdp, _sa_mean(tab, ro.env_reward), epsilon=1e-5, temperature=0.1, n_random=0)
-    frac, added = rep.degenerate_fraction, rep.degenerate_fraction - task.degenerate_fraction
+    rep = policy_cliff(tab.mdp, plan.designed_R, epsilon=1e-5, temperature=0.1, n_random=2)
+    _, task_degenerate = degenerate_states(plan.task_Q, tab.mdp.terminal)   # ties the task reward itself makes
+    task_fraction = float(task_degenerate.sum() / max(int((~tab.mdp.terminal).sum()), 1))
+    frac, added = rep.degenerate_fraction, rep.degenerate_fraction - task_fraction
     status = "yellow" if rep.cliff and frac >= 0.25 and added > 0.05 else "green"
     return Check("stability", "policy_cliff", status, frac,
-                 f"{frac:.0%} of the explored states have tied optimal actions ({task.degenerate_fraction:.0%} under the "
+                 f"{frac:.0%} of the explored states have tied optimal actions ({task_fraction:.0%} under the "
                  f"task reward): an epsilon=1e-5 reward change moves the argmax policy by TV {rep.argmax_tv:.2f}, "
                  f"the soft policy (tau=0.1) by {rep.soft_tv:.2g}",
                  {"argmax_tv": rep.argmax_tv, "soft_tv": rep.soft_tv, "soft_bound": rep.soft_bound,
-                  "task_degenerate_fraction": task.degenerate_fraction})
+                  "task_degenerate_fraction": task_fraction})
 
 
 def audit_env(reward: Any, env_cfg: Mapping[str, Any], steps: int = 4000, seed: int = 0, gamma: float = 0.99,
@@ -413,8 +429,9 @@ def audit_env(reward: Any, env_cfg: Mapping[str, Any], steps: int = 4000, seed: 
     aux = [k for k in ro.terms if k != task]
     potential, phis = _potential_checks(ro, tab, aux, gamma, env, reward)
     certified = set(aux) if potential.details.get("certificate") and potential.status == "green" else set(phis)
+    plan = _plan(ro, tab)
     checks = [_dominance(ro, aux, certified), potential,
-              _farming(ro, tab, gamma), _tampering(ro), *_correlations(ro, phis),
-              _distance(ro, tab, aux, task, phis, gamma), _cliff(ro, tab, gamma)]
+              _farming(ro, tab, plan), _tampering(ro), *_correlations(ro, phis),
+              _distance(ro, tab, aux, task, phis, gamma), _cliff(tab, plan)]
     env.close()
     return checks, ro

@@ -50,6 +50,40 @@ def audit_summary(target: str, checks: list[Check], meta: dict[str, Any] | None 
                       "checks": [c.to_dict() for c in checks], "meta": meta or {}})
 
 
+def _terms_plot(ax: Any, d: dict[str, Any]) -> None:
+    scale = d["scale"]
+    ax.barh(list(scale), [v["share"] for v in scale.values()], color="#4c72b0")
+    ax.set_xlabel("share of mean |weighted reward|")
+    ax.set_xlim(0, 1)
+
+
+def _latency_plot(ax: Any, d: dict[str, Any]) -> None:
+    ax.hist(np.asarray(d["times"]) * 1e3, bins=30, color="#4c72b0")
+    ax.set_xlabel("ms per sample")
+
+
+def _calibration_plot(ax: Any, d: dict[str, Any]) -> None:
+    ax.plot([0, 1], [0, 1], ":", color="gray")
+    ax.plot(d["bin_confidence"], d["bin_frequency"], "o-")
+    ax.set_xlabel("predicted P(first preferred)")
+    ax.set_ylabel("observed frequency")
+
+
+def _overopt_plot(ax: Any, d: dict[str, Any]) -> None:
+    ax.plot(d["d"], d["gold"], "o-")
+    ax.set_xlabel("sqrt(KL) of best-of-n")
+    ax.set_ylabel("gold score of the RM's pick")
+
+
+#: figure name -> (check name, the details key it needs, figure size, drawing function)
+_PLOTS = {
+    "terms": ("dominance", "scale", (6, 2.5), _terms_plot),
+    "latency": ("latency", "times", (6, 2.5), _latency_plot),
+    "calibration": ("calibration", "bin_confidence", (3.5, 3.5), _calibration_plot),
+    "overoptimization": ("overoptimization", "gold", (5, 3), _overopt_plot),
+}
+
+
 def _figures(checks: list[Check]) -> dict[str, bytes]:
     import matplotlib
 
@@ -58,38 +92,12 @@ def _figures(checks: list[Check]) -> dict[str, bytes]:
 
     out: dict[str, bytes] = {}
     by = {c.name: c for c in checks}
-    if "dominance" in by and "scale" in by["dominance"].details:
-        scale = by["dominance"].details["scale"]
-        fig, ax = plt.subplots(figsize=(6, 2.5))
-        names = list(scale)
-        ax.barh(names, [scale[n]["share"] for n in names], color="#4c72b0")
-        ax.set_xlabel("share of mean |weighted reward|")
-        ax.set_xlim(0, 1)
-        out["terms"] = fig_to_png(fig)
-        plt.close(fig)
-    if "latency" in by and by["latency"].details.get("times"):
-        fig, ax = plt.subplots(figsize=(6, 2.5))
-        ax.hist(np.asarray(by["latency"].details["times"]) * 1e3, bins=30, color="#4c72b0")
-        ax.set_xlabel("ms per sample")
-        out["latency"] = fig_to_png(fig)
-        plt.close(fig)
-    if "calibration" in by and by["calibration"].details.get("bin_confidence"):
-        d = by["calibration"].details
-        fig, ax = plt.subplots(figsize=(3.5, 3.5))
-        ax.plot([0, 1], [0, 1], ":", color="gray")
-        ax.plot(d["bin_confidence"], d["bin_frequency"], "o-")
-        ax.set_xlabel("predicted P(first preferred)")
-        ax.set_ylabel("observed frequency")
-        out["calibration"] = fig_to_png(fig)
-        plt.close(fig)
-    if "overoptimization" in by and by["overoptimization"].details.get("gold"):
-        d = by["overoptimization"].details
-        fig, ax = plt.subplots(figsize=(5, 3))
-        ax.plot(d["d"], d["gold"], "o-")
-        ax.set_xlabel("sqrt(KL) of best-of-n")
-        ax.set_ylabel("gold score of the RM's pick")
-        out["overoptimization"] = fig_to_png(fig)
-        plt.close(fig)
+    for fig_name, (check, key, size, draw) in _PLOTS.items():
+        if check in by and by[check].details.get(key):
+            fig, ax = plt.subplots(figsize=size)
+            draw(ax, by[check].details)
+            out[fig_name] = fig_to_png(fig)
+            plt.close(fig)
     return out
 
 

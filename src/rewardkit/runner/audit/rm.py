@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ...audit.checks import Check, grade
-from ...audit.evaluation import bt_probability, calibration, fit_temperature, pairwise_accuracy
+from ...audit.evaluation import bt_probability, calibration, fit_temperature, pairwise_accuracy, pairwise_outcomes
 from ...audit.overoptimization import bon_kl, fit_overoptimization
 from ...core.batch import SampleBatch
 from ...core.errors import ConfigError
@@ -110,7 +110,7 @@ def audit_rm(reward: Any, rows: list[dict[str, Any]], seed: int = 0, n_boot: int
                 f"{len(per)} subset(s)", {"per_subset": per})
     base = {}
     for name, f in TRIVIAL_FEATURES.items():   # a trivial feature may predict either way: more or less of it wins
-        a = pairwise_accuracy([f(c) for c in chosen], [f(r) for r in rejected], n_boot=10, seed=seed).accuracy
+        a = float(pairwise_outcomes([f(c) for c in chosen], [f(r) for r in rejected]).mean())   # no bootstrap needed
         base[name] = max(a, 1.0 - a)
     best = max(base, key=base.__getitem__)
     margin = rep.accuracy - base[best]
