@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
@@ -79,15 +80,17 @@ def require(module: str, extra: str | None = None) -> ModuleType:
         raise MissingExtraError(missing, extra or EXTRAS.get(missing) or EXTRAS.get(top, "all")) from None
 
 
-def lazy_getattr(package: str, lazy: Mapping[str, str]) -> Callable[[str], Any]:
-    """A module-level ``__getattr__`` (PEP 562) for ``package``: ``lazy`` maps a public name to the
-    submodule that defines it, imported on first access (so the package imports without its extras).
+def lazy_getattr(module: str, lazy: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module-level ``__getattr__`` (PEP 562) for ``module`` (pass ``__name__``): ``lazy`` maps a public
+    name to the module that defines it (``".wrappers"`` relative to ``module``, or absolute), imported on
+    first access and then kept in ``module``'s namespace (so the package imports without its extras).
 
     Example:
+        >>> import rewardkit.core
         >>> from rewardkit.core.extras import lazy_getattr
-        >>> get = lazy_getattr("rewardkit.core", {"gae": "gae"})
-        >>> get("gae").__name__
-        'gae'
+        >>> get = lazy_getattr("rewardkit.core", {"gae": ".gae", "Schedule": "rewardkit.core.schedules"})
+        >>> get("gae").__name__, get("Schedule").__name__
+        ('gae', 'Schedule')
         >>> get("nope")
         Traceback (most recent call last):
         ...
@@ -95,10 +98,12 @@ def lazy_getattr(package: str, lazy: Mapping[str, str]) -> Callable[[str], Any]:
     """
 
     def __getattr__(name: str) -> Any:
-        mod = lazy.get(name)
-        if mod is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"{package}.{mod}"), name)
+        where = lazy.get(name)
+        if where is None:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(where, module), name)
+        setattr(sys.modules[module], name, value)  # the next access is a plain attribute
+        return value
 
     return __getattr__
 

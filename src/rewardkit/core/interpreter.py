@@ -157,7 +157,8 @@ class ChildInterpreter:
 
 
 def serve_jobs(conn: Connection, setup: Any, handle: Any) -> None:
-    """The child side of the worker protocol, for every pool built on :class:`ChildInterpreter`.
+    """The child side of the worker protocol of ``rewardkit score``'s and the reward server's pools (the math
+    pool's worker streams one reply per request of a batch and keeps its own loop).
 
     ``state = setup(first_message)`` builds the worker (an exception is sent as
     ``("fatal", "<Type>: message")`` instead of leaving the parent waiting); then
@@ -190,7 +191,7 @@ def serve_jobs(conn: Connection, setup: Any, handle: Any) -> None:
             return
         try:
             conn.send(handle(state, job))
-        except (BrokenPipeError, OSError):
+        except OSError:  # a closed pipe (BrokenPipeError), or an OSError out of handle: the worker ends
             return
 
 

@@ -11,7 +11,7 @@ from .redistribute import coin_mass, importance_redistribution, return_equivalen
 from rewardkit.core.extras import lazy_getattr
 
 # Gymnasium parts (the 'env' extra) load on first use, so the package imports without gymnasium
-__getattr__ = lazy_getattr(__name__, {"DelayedRewardWrapper": "wrappers", "CoinWalk": "walk"})
+__getattr__ = lazy_getattr(__name__, {"DelayedRewardWrapper": ".wrappers", "CoinWalk": ".walk"})
 
 __all__ = [
            "CoinWalk",

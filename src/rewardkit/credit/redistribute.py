@@ -25,7 +25,7 @@ from rewardkit.core.extras import lazy_getattr
 __all__ = ["coin_mass", "importance_redistribution", "return_equivalent"]
 
 #: the Gymnasium wrapper lives in :mod:`.wrappers` (the 'env' extra); still importable from here
-__getattr__ = lazy_getattr("rewardkit.credit", {"DelayedRewardWrapper": "wrappers"})
+__getattr__ = lazy_getattr(__name__, {"DelayedRewardWrapper": "rewardkit.credit.wrappers"})
 
 
 def return_equivalent(pred: np.ndarray, episode_return: float, mask: np.ndarray | None = None) -> np.ndarray:

@@ -12,7 +12,8 @@ access, so ``import rewardkit.explore`` stays cheap (no torch); the registry cal
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+from rewardkit.core.extras import lazy_getattr
 
 from .base import BonusTerm, IntrinsicBonus
 from .counts import (CountBonus, KEY_FUNCTIONS, count_bonus, minigrid_agent_state, minigrid_position,
@@ -44,13 +45,8 @@ __all__ = ["IntrinsicBonus", "BonusTerm", "CountBonus", "count_bonus", "KEY_FUNC
            "minigrid_position_carrying", "register_terms", *sorted(_LAZY), *sorted(_CORE)]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _CORE:
-        return getattr(importlib.import_module("rewardkit.core.schedules"), name)
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'rewardkit.explore' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+__getattr__ = lazy_getattr(__name__, {**{name: f".{mod}" for name, mod in _LAZY.items()},
+                                      **dict.fromkeys(_CORE, "rewardkit.core.schedules")})
 
 
 def register_terms() -> None:

@@ -67,9 +67,9 @@ __all__ = [
 # (the 'learn' extra): loaded on first use
 __getattr__ = lazy_getattr(__name__, {
     **dict.fromkeys(["DesignInfeasible", "ExprdProblem", "ExprdResult", "GreedyResult", "exprd_design", "exprd_greedy"],
-                    "exprd"),
+                    ".exprd"),
     **dict.fromkeys(["AdaptiveTeacher", "ExpAdaRDProblem", "SoftmaxReinforce", "expadard_design",
-                     "four_room_region_features", "run_adaptive_teaching"], "expadard"),
-    "BARFI": "barfi", "TabularBARFI": "barfi",
+                     "four_room_region_features", "run_adaptive_teaching"], ".expadard"),
+    "BARFI": ".barfi", "TabularBARFI": ".barfi",
 })
 __all__ += ["BARFI", "TabularBARFI"]

@@ -11,7 +11,7 @@ from .reward_machine import RewardMachine, RMShaping
 from rewardkit.core.extras import lazy_getattr
 
 # the Gymnasium wrappers (the 'env' extra) load on first use, so the package imports without gymnasium
-__getattr__ = lazy_getattr(__name__, {"LinearRewardWrapper": "wrappers", "RewardMachineWrapper": "wrappers"})
+__getattr__ = lazy_getattr(__name__, {"LinearRewardWrapper": ".wrappers", "RewardMachineWrapper": ".wrappers"})
 from .submodular import Coverage, MarginalGain, SetFunction, WeightedCoverage
 
 __all__ = [

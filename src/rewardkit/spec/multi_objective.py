@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: the Gymnasium wrapper lives in :mod:`.wrappers` (the 'env' extra); still importable from here
-__getattr__ = lazy_getattr("rewardkit.spec", {"LinearRewardWrapper": "wrappers"})
+__getattr__ = lazy_getattr(__name__, {"LinearRewardWrapper": "rewardkit.spec.wrappers"})
 
 
 def linear_scalarization(values: np.ndarray, weights: Sequence[float]) -> np.ndarray:

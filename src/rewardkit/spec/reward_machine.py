@@ -42,7 +42,7 @@ from .dnf import DNF, as_events, parse_dnf
 __all__ = ["Experience", "RMShaping", "RewardMachine"]
 
 #: the Gymnasium wrapper lives in :mod:`.wrappers` (the 'env' extra); still importable from here
-__getattr__ = lazy_getattr("rewardkit.spec", {"RewardMachineWrapper": "wrappers"})
+__getattr__ = lazy_getattr(__name__, {"RewardMachineWrapper": "rewardkit.spec.wrappers"})
 
 _EDGE = re.compile(
     r"^\(\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*(['\"])(.*?)\3\s*,\s*"

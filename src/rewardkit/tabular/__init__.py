@@ -20,7 +20,7 @@ try:  # the Gymnasium envs need the 'env' extra; the MDPs and Q-learning do not
     from .envs import TabularEnv, FourRoomsEnv, ChainDistractorEnv, register_envs
 except MissingExtraError:  # accessing them raises the one-line error naming the extra
     __getattr__ = lazy_getattr(__name__, dict.fromkeys(["TabularEnv", "FourRoomsEnv", "ChainDistractorEnv", "register_envs"],
-                                                       "envs"))
+                                                       ".envs"))
 else:
     register_envs()
 
